@@ -1,0 +1,49 @@
+from django.db import models
+
+
+class Laterality(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BILATERAL = "bilateral", "Bilateral"
+
+
+class Side(models.TextChoices):
+    """The side a per-side step or an implant belongs to."""
+
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+
+
+class CaseStatus(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    IN_PROGRESS = "in_progress", "In progress"
+    COMPLETED = "completed", "Completed"
+    REVIEWED = "reviewed", "Reviewed"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class StepStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    NOT_APPLICABLE = "na", "Not applicable"
+
+
+class SignatureMeaning(models.TextChoices):
+    SIGN_OUT = "sign_out", "Case signed out by surgeon"
+    AMENDMENT = "amendment", "Amendment to a signed case, approved by surgeon"
+
+
+class AuditAction(models.TextChoices):
+    CASE_CREATED = "case_created", "Case scheduled"
+    STEP_RECORDED = "step_recorded", "Step recorded"
+    STEP_AMENDED = "step_amended", "Step amended after sign-out"
+    IMPLANT_ADDED = "implant_added", "Implant added"
+    IMPLANT_REMOVED = "implant_removed", "Implant removed"
+    SIGNED_OUT = "signed_out", "Case signed out"
+    SIGNATURE_REFUSED = "signature_refused", "Signature refused (wrong password)"
+    REVIEWED = "reviewed", "Case reviewed"
+    CANCELLED = "cancelled", "Case cancelled"
+
+
+# Statuses in which the checklist itself may change (a completed case changes only by amendment).
+OPEN_STATUSES = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)

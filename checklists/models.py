@@ -1,0 +1,331 @@
+"""Cases and their records. Reads are free; every write goes through checklists.workflow."""
+
+import hashlib
+import json
+from datetime import UTC
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from checklists.choices import (
+    AuditAction,
+    CaseStatus,
+    Laterality,
+    Side,
+    SignatureMeaning,
+    StepStatus,
+)
+from procedures.choices import Phase, StepKind, StepRole
+from procedures.models import YES_NO_ANSWERS, Procedure, Step, describe_kind
+
+
+class Case(models.Model):
+    """One patient's operation, followed through its checklist.
+
+    Patient identity (MRN, name, birth date) is shown for the Time Out check and in the review
+    record; it never goes into URLs, logs or ``__str__``.
+    """
+
+    patient_mrn = models.CharField("MRN", max_length=32)
+    patient_name = models.CharField("patient name", max_length=200)
+    patient_birth_date = models.DateField("date of birth")
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
+    laterality = models.CharField(max_length=16, choices=Laterality.choices)
+    surgeon = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_as_surgeon"
+    )
+    room = models.CharField(max_length=32)
+    scheduled_start = models.DateTimeField()
+    status = models.CharField(
+        max_length=16, choices=CaseStatus.choices, default=CaseStatus.SCHEDULED
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_comment = models.TextField(blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+    cancel_reason = models.TextField(blank=True)
+    # Bumped by every change: tablets poll it to learn that something moved.
+    version = models.PositiveIntegerField(default=0)
+    # The newest audit event's sequence number and hash. Kept on the case so that deleting the
+    # last events of a chain is caught too, not only a change in the middle of it.
+    audit_seq = models.PositiveIntegerField(default=0)
+    audit_head = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        ordering = ["scheduled_start", "room"]
+        indexes = [
+            models.Index(fields=["scheduled_start", "room"]),
+            models.Index(fields=["status", "completed_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(status=CaseStatus.CANCELLED) | ~Q(cancel_reason=""),
+                name="case_cancel_has_reason",
+            ),
+        ]
+        permissions = [
+            ("record_step", "Can record checklist steps and implants"),
+            ("sign_case", "Can sign out and amend a case"),
+            ("cancel_case", "Can cancel a case"),
+            ("review_case", "Can review completed cases"),
+            ("export_case", "Can export cases"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)
+
+    @property
+    def is_locked(self) -> bool:
+        """Signed cases change only by amendment; cancelled ones not at all."""
+        return not self.is_open
+
+    def sides(self) -> list[str]:
+        if self.laterality == Laterality.BILATERAL:
+            return [Side.LEFT, Side.RIGHT]
+        return [self.laterality]
+
+
+class CaseStep(models.Model):
+    """A snapshot of a template step taken when the case was created, plus its answer."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    template_step = models.ForeignKey(
+        Step, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField()
+    phase = models.CharField(max_length=16, choices=Phase.choices)
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField()
+    hard_stop = models.BooleanField()
+    role = models.CharField(max_length=16, choices=StepRole.choices)
+    side = models.CharField(max_length=8, choices=Side.choices, blank=True)
+    kind = models.CharField(max_length=16, choices=StepKind.choices)
+    unit = models.CharField(max_length=20, blank=True)
+    min_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    options = models.JSONField(default=list, blank=True)
+    expected_answer = models.CharField(max_length=100, blank=True)
+    details_required_for = models.CharField(max_length=100, blank=True)
+    default_value = models.CharField(max_length=200, blank=True)
+
+    status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.PENDING)
+    # The answer as text: "yes"/"no", a choice option, a decimal number, free text; "" for a check.
+    value = models.TextField(blank=True)
+    note = models.TextField(blank=True)
+    na_reason = models.TextField("reason not applicable", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    # Bumped by every change of this row: a change based on an older revision is refused.
+    revision = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["case", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "position"], name="casestep_unique_position"),
+            models.CheckConstraint(
+                condition=~Q(status=StepStatus.NOT_APPLICABLE) | ~Q(na_reason=""),
+                name="casestep_na_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=StepStatus.PENDING) | Q(recorded_by__isnull=False),
+                name="casestep_recorded_has_actor",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} ({self.get_side_display()})" if self.side else self.title
+
+    @property
+    def label(self) -> str:
+        return str(self)
+
+    @property
+    def is_recorded(self) -> bool:
+        return self.status != StepStatus.PENDING
+
+    def answers(self) -> tuple[str, ...]:
+        if self.kind == StepKind.YES_NO:
+            return YES_NO_ANSWERS
+        if self.kind == StepKind.CHOICE:
+            return tuple(self.options)
+        return ()
+
+    def kind_summary(self) -> str:
+        return describe_kind(
+            kind=self.kind,
+            unit=self.unit,
+            min_value=self.min_value,
+            max_value=self.max_value,
+            options=self.options,
+            expected_answer=self.expected_answer,
+        )
+
+    def state(self) -> dict[str, Any]:
+        """What the audit trail keeps of this row before and after a change."""
+        return {
+            "status": self.status,
+            "value": self.value,
+            "note": self.note,
+            "na_reason": self.na_reason,
+            "recorded_by": self.recorded_by_id,
+            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
+        }
+
+
+class Implant(models.Model):
+    """An implant placed in a case, typed in or read from its GS1 UDI barcode."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="implants")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    position = models.PositiveIntegerField(help_text="Order of placement on its side.")
+    manufacturer = models.CharField(max_length=200, blank=True)
+    product = models.CharField(max_length=200, blank=True)
+    size = models.CharField(max_length=50, blank=True, help_text="Diameter x length, mm.")
+    lot = models.CharField(max_length=20, blank=True)
+    expiry = models.DateField(null=True, blank=True)
+    serial = models.CharField(max_length=20, blank=True)
+    gtin = models.CharField("GTIN", max_length=14, blank=True)
+    udi = models.CharField("UDI", max_length=200, blank=True, help_text="As scanned.")
+    expiry_override_reason = models.TextField(blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "side", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "side", "position"], name="implant_unique_position"
+            ),
+            models.CheckConstraint(condition=~Q(product="", gtin=""), name="implant_identified"),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(filter(None, [self.manufacturer, self.product, self.size])) or self.gtin
+
+    def state(self) -> dict[str, Any]:
+        return {
+            "side": self.side,
+            "position": self.position,
+            "manufacturer": self.manufacturer,
+            "product": self.product,
+            "size": self.size,
+            "lot": self.lot,
+            "expiry": self.expiry.isoformat() if self.expiry else None,
+            "serial": self.serial,
+            "gtin": self.gtin,
+            "udi": self.udi,
+            "expiry_override_reason": self.expiry_override_reason,
+        }
+
+
+class Signature(models.Model):
+    """An e-signature (21 CFR Part 11 §11.50): who, when, what it means, what was signed."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=16, choices=SignatureMeaning.choices)
+    signed_at = models.DateTimeField()
+    # SHA-256 of the case's content at the moment of signing (see workflow.case_content_hash).
+    content_hash = models.CharField(max_length=64)
+    reason = models.TextField(blank=True, help_text="Amendments: why the signed record changed.")
+    amended_step = models.ForeignKey(
+        CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "signed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.get_meaning_display()}"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError("Audit events are append-only: they cannot be updated.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit events are append-only: they cannot be deleted.")
+
+
+class AuditEvent(models.Model):
+    """One change to a case. Append-only, and chained: each event hashes the one before it."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="audit_events")
+    seq = models.PositiveIntegerField(help_text="Position in the case's chain, from 1.")
+    step = models.ForeignKey(
+        CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="audit_events"
+    )
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    action = models.CharField(max_length=32, choices=AuditAction.choices)
+    before = models.JSONField(null=True, blank=True)
+    after = models.JSONField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    prev_hash = models.CharField(max_length=64, blank=True)
+    hash = models.CharField(max_length=64)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["case", "seq"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "seq"], name="audit_unique_seq_per_case"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Case {self.case_id} #{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError("Audit events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError("Audit events are append-only: they cannot be deleted.")
+
+    def compute_hash(self) -> str:
+        """SHA-256 over a canonical JSON of the event and the previous event's hash."""
+        payload = {
+            "case": self.case_id,
+            "seq": self.seq,
+            "step": self.step_id,
+            "actor": self.actor_id,
+            "action": self.action,
+            "before": self.before,
+            "after": self.after,
+            "created_at": self.created_at.astimezone(UTC).isoformat(timespec="microseconds"),
+            "remote_addr": self.remote_addr,
+            "user_agent": self.user_agent,
+            "prev_hash": self.prev_hash,
+        }
+        return sha256_json(payload)
+
+
+def sha256_json(payload: Any) -> str:
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode()).hexdigest()

@@ -1,0 +1,36 @@
+from django.db import models
+
+
+class Approach(models.TextChoices):
+    MINIMALLY_INVASIVE = "minimally_invasive", "Minimally invasive"
+    OPEN = "open", "Open"
+
+
+class Phase(models.TextChoices):
+    """The WHO Surgical Safety Checklist frame around the operative steps, in order."""
+
+    SIGN_IN = "sign_in", "Sign In"
+    TIME_OUT = "time_out", "Time Out"
+    PROCEDURE = "procedure", "Procedure"
+    SIGN_OUT = "sign_out", "Sign Out"
+
+
+class StepRole(models.TextChoices):
+    """Who normally attests a step (any OR staff member may record it)."""
+
+    NURSE = "nurse", "Circulating nurse"
+    SCRUB = "scrub", "Scrub tech"
+    ANAESTHETIST = "anaesthetist", "Anaesthetist"
+    SURGEON = "surgeon", "Surgeon"
+
+
+class StepKind(models.TextChoices):
+    CHECK = "check", "Check"
+    YES_NO = "yes_no", "Yes / no"
+    NUMBER = "number", "Number"
+    CHOICE = "choice", "Choice"
+    TEXT = "text", "Text"
+    IMPLANTS = "implants", "Implant log"
+
+
+PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.values)}

@@ -1,0 +1,170 @@
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from procedures.choices import Approach, Phase, StepKind, StepRole
+
+YES = "yes"
+NO = "no"
+YES_NO_ANSWERS = (YES, NO)
+
+
+class Procedure(models.Model):
+    """A checklist template, e.g. SI joint fusion, minimally invasive."""
+
+    title = models.CharField(max_length=200, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    approach = models.CharField(max_length=32, choices=Approach.choices)
+    description = models.TextField(blank=True)
+    active = models.BooleanField(default=True, help_text="Only active procedures can be scheduled.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Step(models.Model):
+    """One item of a procedure's checklist; cases take a snapshot of it when they are created."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
+    phase = models.CharField(max_length=16, choices=Phase.choices)
+    position = models.PositiveIntegerField(help_text="Order within the procedure, across phases.")
+    title = models.CharField(max_length=200)
+    guidance = models.TextField(blank=True)
+    required = models.BooleanField(default=True)
+    hard_stop = models.BooleanField(
+        default=False, help_text="No later step may be recorded until this one is done."
+    )
+    role = models.CharField(max_length=16, choices=StepRole.choices)
+    per_side = models.BooleanField(
+        default=False, help_text="Repeated for each side of a bilateral case."
+    )
+    kind = models.CharField(max_length=16, choices=StepKind.choices, default=StepKind.CHECK)
+    unit = models.CharField(max_length=20, blank=True, help_text="Number steps: e.g. cm.")
+    min_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    max_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    options = models.JSONField(
+        default=list, blank=True, help_text='Choice steps: the answers, e.g. ["Yes", "No"].'
+    )
+    expected_answer = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Yes/no and choice steps: the answer sign-out needs (e.g. yes for consent).",
+    )
+    details_required_for = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Yes/no and choice steps: the answer that needs details written in the note.",
+    )
+    default_value = models.CharField(
+        max_length=200, blank=True, help_text="Text steps: the answer offered by default."
+    )
+
+    class Meta:
+        ordering = ["procedure", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "position"], name="step_unique_position_per_procedure"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_value__isnull=True)
+                | Q(max_value__isnull=True)
+                | Q(min_value__lte=F("max_value")),
+                name="step_min_not_above_max",
+                violation_error_message="The minimum cannot be greater than the maximum.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind=StepKind.CHOICE) | ~Q(options=[]),
+                name="step_choice_has_options",
+                violation_error_message="A choice step needs at least one option.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.title}"
+
+    def answers(self) -> tuple[str, ...]:
+        """The answers a yes/no or choice step accepts."""
+        if self.kind == StepKind.YES_NO:
+            return YES_NO_ANSWERS
+        if self.kind == StepKind.CHOICE:
+            return tuple(self.options)
+        return ()
+
+    def kind_summary(self) -> str:
+        """A readable description of what the step asks for, e.g. "Number, 3–5 cm"."""
+        return describe_kind(
+            kind=self.kind,
+            unit=self.unit,
+            min_value=self.min_value,
+            max_value=self.max_value,
+            options=self.options,
+            expected_answer=self.expected_answer,
+        )
+
+    def clean(self) -> None:
+        errors: dict[str, str] = {}
+        if (
+            self.min_value is not None
+            and self.max_value is not None
+            and self.min_value > self.max_value
+        ):
+            errors["max_value"] = "The maximum must not be below the minimum."
+        if self.kind != StepKind.NUMBER and (
+            self.unit or self.min_value is not None or self.max_value is not None
+        ):
+            errors["unit"] = "Only number steps have a unit and bounds."
+        if self.kind == StepKind.CHOICE:
+            if not isinstance(self.options, list) or not all(
+                isinstance(option, str) and option.strip() for option in self.options
+            ):
+                errors["options"] = 'Options must be a list of answers, e.g. ["Yes", "No"].'
+            elif not self.options:
+                errors["options"] = "A choice step needs at least one option."
+            elif len(set(self.options)) != len(self.options):
+                errors["options"] = "Each option must appear once."
+        elif self.options:
+            errors["options"] = "Only choice steps have options."
+        answers = self.answers() if "options" not in errors else ()
+        for field in ("expected_answer", "details_required_for"):
+            value = getattr(self, field)
+            if value and value not in answers:
+                allowed = ", ".join(answers) or "none for this kind of step"
+                errors[field] = f"Must be one of the step's answers ({allowed})."
+        if self.default_value and self.kind != StepKind.TEXT:
+            errors["default_value"] = "Only text steps have a default answer."
+        if errors:
+            raise ValidationError(errors)
+
+
+def describe_kind(
+    *,
+    kind: str,
+    unit: str,
+    min_value: Decimal | None,
+    max_value: Decimal | None,
+    options: list[str],
+    expected_answer: str,
+) -> str:
+    """Shared by templates and case snapshots, so both read the same way."""
+    label = StepKind(kind).label
+    if kind == StepKind.NUMBER:
+        bounds = ""
+        if min_value is not None and max_value is not None:
+            bounds = f"{min_value.normalize():f}–{max_value.normalize():f}"
+        elif min_value is not None:
+            bounds = f"at least {min_value.normalize():f}"
+        elif max_value is not None:
+            bounds = f"at most {max_value.normalize():f}"
+        return ", ".join(part for part in (label, " ".join(filter(None, [bounds, unit]))) if part)
+    if kind == StepKind.CHOICE:
+        return f"{label}: {' / '.join(options)}"
+    if kind == StepKind.YES_NO and expected_answer:
+        return f"{label} (must be {expected_answer})"
+    return label

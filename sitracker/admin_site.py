@@ -1,0 +1,20 @@
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+
+
+class SiteAdmin(admin.AdminSite):
+    site_header = "SI Tracker administration"
+    site_title = "SI Tracker admin"
+    index_title = "Procedures, users and audit"
+
+    def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
+        # A signed-in nurse or reviewer is not asked to log in again: they are refused.
+        if request.user.is_authenticated and not self.has_permission(request):
+            raise PermissionDenied
+        return super().login(request, extra_context)
+
+
+class SiteAdminConfig(AdminConfig):
+    default_site = "sitracker.admin_site.SiteAdmin"

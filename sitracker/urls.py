@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from sitracker import views
+
+urlpatterns = [
+    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("healthz", views.healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("", include("checklists.urls")),
+]
+
+handler400 = "sitracker.views.bad_request"
+handler403 = "sitracker.views.permission_denied"
+handler404 = "sitracker.views.page_not_found"
+handler500 = "sitracker.views.server_error"
