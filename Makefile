@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format clean
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -35,4 +35,4 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff format .
 
 clean:
-	rm -rf $(VENV) .test-db.sqlite3* staticfiles
+	rm -rf $(VENV) .test-db* staticfiles

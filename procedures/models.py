@@ -115,7 +115,7 @@ class Step(models.Model):
             and self.max_value is not None
             and self.min_value > self.max_value
         ):
-            errors["max_value"] = "The maximum must not be below the minimum."
+            errors["max_value"] = "The minimum cannot be greater than the maximum."
         if self.kind != StepKind.NUMBER and (
             self.unit or self.min_value is not None or self.max_value is not None
         ):
@@ -137,6 +137,8 @@ class Step(models.Model):
             if value and value not in answers:
                 allowed = ", ".join(answers) or "none for this kind of step"
                 errors[field] = f"Must be one of the step's answers ({allowed})."
+        if self.hard_stop and not self.required:
+            errors["required"] = "A hard stop must be required: nothing may pass it unrecorded."
         if self.default_value and self.kind != StepKind.TEXT:
             errors["default_value"] = "Only text steps have a default answer."
         if errors:

@@ -1,7 +1,10 @@
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
+from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 
 
 class SiteAdmin(admin.AdminSite):
@@ -9,6 +12,8 @@ class SiteAdmin(admin.AdminSite):
     site_title = "SI Tracker admin"
     index_title = "Procedures, users and audit"
 
+    @method_decorator(never_cache)
+    @login_not_required
     def login(self, request: HttpRequest, extra_context: dict | None = None) -> HttpResponse:
         # A signed-in nurse or reviewer is not asked to log in again: they are refused.
         if request.user.is_authenticated and not self.has_permission(request):

@@ -54,3 +54,60 @@ def reviewer(db) -> User:
 @pytest.fixture
 def administrator(db) -> User:
     return make_user("admin", roles.ADMINISTRATOR, first_name="Ada", last_name="Admin")
+
+
+# --- builders ----------------------------------------------------------------------------------
+
+
+def make_procedure(*steps: dict, title: str = "Test procedure", slug: str = "test-procedure"):
+    """A small template; each step is a dict of Step fields over sensible defaults."""
+    from procedures.models import Procedure, Step
+
+    procedure = Procedure.objects.create(title=title, slug=slug, approach="open")
+    for position, fields in enumerate(steps, start=1):
+        Step.objects.create(
+            procedure=procedure,
+            position=position,
+            **{"phase": "procedure", "role": "nurse", "title": f"Step {position}", **fields},
+        )
+    return procedure
+
+
+def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
+    import datetime
+
+    from django.utils import timezone
+
+    from checklists import workflow
+
+    values = {
+        "patient_mrn": "MRN0042",
+        "patient_name": "Pat Example",
+        "patient_birth_date": datetime.date(1961, 3, 14),
+        "room": "OR 3",
+        "scheduled_start": timezone.now().replace(microsecond=0),
+        **fields,
+    }
+    return workflow.create_case(
+        actor=actor, procedure=procedure, laterality=laterality, surgeon=surgeon, **values
+    )
+
+
+def record(case, title: str, actor, *, side: str = "", status: str = "done", **answer):
+    """Record one step of ``case``, found by its title (and side), at its current revision."""
+    from checklists import workflow
+
+    step = case.steps.get(title=title, side=side)
+    return workflow.record_step(
+        actor=actor,
+        case_id=case.pk,
+        step_id=step.pk,
+        answer=workflow.Answer(status=status, **answer),
+        revision=step.revision,
+    )
+
+
+def events(case, **filters) -> list:
+    from checklists.models import AuditEvent
+
+    return list(AuditEvent.objects.filter(case=case, **filters).order_by("seq"))

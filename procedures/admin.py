@@ -1,0 +1,148 @@
+"""Procedure templates in the admin: a procedure and its steps, edited as one ordered table."""
+
+from collections import defaultdict
+from itertools import pairwise
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Count, Max, QuerySet
+from django.forms.models import BaseInlineFormSet
+from django.http import HttpRequest
+
+from procedures.choices import PHASE_ORDER, Phase
+from procedures.models import Procedure, Step
+
+
+class StepForm(forms.ModelForm):
+    def clean_options(self) -> Any:
+        # An emptied box means "no options", not a JSON null the column cannot hold.
+        options = self.cleaned_data.get("options")
+        return [] if options is None else options
+
+
+class StepFormSet(BaseInlineFormSet):
+    """A procedure's steps, checked and saved as one ordered list.
+
+    The database keeps positions unique per procedure. Renumbering steps (swapping two, say)
+    is therefore checked among the submitted rows, not against the rows about to move, and
+    saving first parks every renumbered row on a free position, so no statement ever meets
+    the constraint halfway through the change.
+    """
+
+    def clean(self) -> None:
+        if any(self.errors):
+            return  # each row shows its own errors first
+        kept = sorted(self._kept_rows(), key=lambda row: row["position"])
+        self._check_positions_are_unique(kept)
+        super().clean()
+        self._check_phases_run_in_order(kept)
+
+    def _kept_rows(self) -> list[dict[str, Any]]:
+        # An untouched blank row has no cleaned data; a row ticked for deletion frees its position.
+        return [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+    @staticmethod
+    def _check_positions_are_unique(rows: list[dict[str, Any]]) -> None:
+        titles_by_position: dict[int, list[str]] = defaultdict(list)
+        for row in rows:
+            titles_by_position[row["position"]].append(row["title"])
+        errors = [
+            f"Position {position} is given to more than one step "
+            f"({', '.join(f'“{title}”' for title in titles)}). Give each step its own position."
+            for position, titles in titles_by_position.items()
+            if len(titles) > 1
+        ]
+        if errors:
+            raise ValidationError(errors)
+
+    @staticmethod
+    def _check_phases_run_in_order(rows: list[dict[str, Any]]) -> None:
+        for earlier, later in pairwise(rows):
+            if PHASE_ORDER[later["phase"]] < PHASE_ORDER[earlier["phase"]]:
+                order = ", ".join(Phase.labels)
+                raise ValidationError(
+                    f"Phases must run in order by position ({order}): "
+                    f"“{later['title']}” ({Phase(later['phase']).label}, position "
+                    f"{later['position']}) comes after “{earlier['title']}” "
+                    f"({Phase(earlier['phase']).label}, position {earlier['position']})."
+                )
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> list[Step]:
+        if commit:
+            self._park_renumbered_steps()
+        return super().save(commit=commit)
+
+    def _park_renumbered_steps(self) -> None:
+        moving = [
+            form.instance.pk
+            for form in self.initial_forms
+            if self._should_delete_form(form) or "position" in form.changed_data
+        ]
+        if not moving:
+            return
+        in_database = Step.objects.filter(procedure=self.instance).aggregate(top=Max("position"))
+        submitted = max((row["position"] for row in self._kept_rows()), default=0)
+        free = max(in_database["top"] or 0, submitted) + 1
+        for offset, pk in enumerate(moving):
+            Step.objects.filter(pk=pk).update(position=free + offset)
+
+
+class StepInline(admin.TabularInline):
+    model = Step
+    form = StepForm
+    formset = StepFormSet
+    ordering = ["position"]
+    extra = 1
+    fields = [
+        "position",
+        "phase",
+        "title",
+        "guidance",
+        "role",
+        "kind",
+        "required",
+        "hard_stop",
+        "per_side",
+        "unit",
+        "min_value",
+        "max_value",
+        "options",
+        "expected_answer",
+        "details_required_for",
+        "default_value",
+        "kind_summary",
+    ]
+    readonly_fields = ["kind_summary"]
+    formfield_overrides = {
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
+        models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})},
+    }
+
+    @admin.display(description="Kind summary")
+    def kind_summary(self, step: Step) -> str:
+        return step.kind_summary()
+
+
+@admin.register(Procedure)
+class ProcedureAdmin(admin.ModelAdmin):
+    list_display = ["title", "approach", "active", "step_count"]
+    list_filter = ["approach", "active"]
+    search_fields = ["title", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+    fields = ["title", "slug", "approach", "active", "description"]
+    inlines = [StepInline]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Procedure]:
+        return super().get_queryset(request).annotate(step_count=Count("steps"))
+
+    @admin.display(description="Steps", ordering="step_count")
+    def step_count(self, procedure: Procedure) -> int:
+        return procedure.step_count

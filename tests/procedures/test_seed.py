@@ -1,0 +1,172 @@
+"""The procedures a fresh database ships with, checked row by row against si-joint-fusion.md."""
+
+import importlib
+
+from django.apps import apps
+
+from procedures.models import Procedure, Step
+
+MINIMALLY_INVASIVE = "SI joint fusion — minimally invasive (lateral transiliac)"
+OPEN = "SI joint fusion — open"
+
+# The tables of si-joint-fusion.md, in the model's words. "answers" holds what a kind needs
+# beyond its name: unit and bounds, options, the expected answer, the answer that needs details,
+# the default text ("<procedure title>" stands for the procedure's own title).
+SIGN_IN = """
+phase   | title                                                                        | kind   | role         | hard_stop | per_side | required | answers
+sign_in | Patient identity confirmed (name, date of birth, MRN)                        | check  | nurse        | yes       | no       | yes      |
+sign_in | Procedure and side confirmed against consent                                 | check  | nurse        | no        | no       | yes      |
+sign_in | Consent form signed                                                          | yes_no | nurse        | no        | no       | yes      | expected=yes
+sign_in | Operative site marked                                                        | choice | surgeon      | no        | no       | yes      | options=Yes/No/Not applicable
+sign_in | Implants, imaging and special equipment available and matched to the patient | check  | nurse        | no        | no       | yes      |
+sign_in | Anaesthesia machine and medication check complete                            | check  | anaesthetist | no        | no       | yes      |
+sign_in | Pulse oximeter on and working                                                | check  | anaesthetist | no        | no       | yes      |
+sign_in | Known allergy                                                                | yes_no | anaesthetist | no        | no       | yes      | details_for=yes
+sign_in | Difficult airway or aspiration risk                                          | yes_no | anaesthetist | no        | no       | yes      |
+sign_in | Risk of blood loss over 500 ml                                               | yes_no | anaesthetist | no        | no       | yes      |
+"""  # noqa: E501
+
+TIME_OUT = """
+phase    | title                                                                             | kind   | role         | hard_stop | per_side | required | answers
+time_out | Team members introduced by name and role                                          | check  | nurse        | no        | no       | yes      |
+time_out | Patient, procedure, side and position confirmed aloud                             | check  | surgeon      | yes       | no       | yes      |
+time_out | Antibiotic prophylaxis given within the last 60 minutes                           | choice | anaesthetist | no        | no       | yes      | options=Yes/No/Not applicable
+time_out | Surgeon: critical or non-routine steps, expected duration and blood loss reviewed | check  | surgeon      | no        | no       | yes      |
+time_out | Anaesthesia: patient-specific concerns reviewed                                   | check  | anaesthetist | no        | no       | yes      |
+time_out | Nursing: sterility (indicator results) confirmed; equipment issues raised         | check  | nurse        | no        | no       | yes      |
+time_out | Essential imaging displayed; fluoroscope positioned                               | check  | nurse        | no        | no       | yes      |
+"""  # noqa: E501
+
+PROCEDURE_MINIMALLY_INVASIVE = """
+phase     | title                                                                                                 | kind     | role         | hard_stop | per_side | required | answers
+procedure | General anaesthesia induced                                                                           | check    | anaesthetist | no        | no       | yes      |
+procedure | Patient positioned prone; fluoroscopic inlet, outlet and lateral views obtained                       | check    | surgeon      | no        | no       | yes      |
+procedure | Lateral buttock incision made                                                                         | number   | surgeon      | no        | yes      | yes      | unit=cm min=3 max=5
+procedure | Gluteal muscles dissected down to the ilium                                                           | check    | surgeon      | no        | yes      | yes      |
+procedure | Guide pin placed through the ilium; position confirmed on fluoroscopy                                 | check    | surgeon      | yes       | yes      | yes      |
+procedure | Pathway drilled (and broached, where the implant system needs it) through the ilium toward the sacrum | check    | surgeon      | no        | yes      | yes      |
+procedure | Implants passed across the joint and secured (screws/pins)                                            | implants | surgeon      | no        | yes      | yes      |
+procedure | Final implant positions confirmed on fluoroscopy (inlet, outlet, lateral)                             | check    | surgeon      | no        | yes      | yes      |
+procedure | Site irrigated with saline; no loose bone or tissue left                                              | check    | scrub        | no        | yes      | yes      |
+procedure | Wound closed with sutures                                                                             | check    | surgeon      | no        | yes      | yes      |
+"""  # noqa: E501
+
+PROCEDURE_OPEN = """
+phase     | title                                          | kind     | role         | hard_stop | per_side | required | answers
+procedure | General anaesthesia induced                    | check    | anaesthetist | no        | no       | yes      |
+procedure | Lower back incision made; SI joint exposed     | number   | surgeon      | no        | yes      | yes      | unit=cm
+procedure | Bone block removed to reach the sacral surface | check    | surgeon      | no        | yes      | yes      |
+procedure | Cartilage removed from the sacral surface      | check    | surgeon      | no        | yes      | yes      |
+procedure | Bone block replaced                            | check    | surgeon      | no        | yes      | yes      |
+procedure | Joint fixed with plates and screws             | implants | surgeon      | no        | yes      | yes      |
+procedure | Site irrigated with saline                     | check    | scrub        | no        | yes      | yes      |
+procedure | Wound closed                                   | check    | surgeon      | no        | yes      | yes      |
+"""  # noqa: E501
+
+SIGN_OUT = """
+phase    | title                                        | kind   | role    | hard_stop | per_side | required | answers
+sign_out | Procedure performed recorded                 | text   | nurse   | no        | no       | yes      | default=<procedure title>
+sign_out | Instrument, sponge and needle counts correct | yes_no | scrub   | no        | no       | yes      | expected=yes
+sign_out | Specimens labelled                           | choice | nurse   | no        | no       | no       | options=Yes/No/Not applicable
+sign_out | Equipment problems to report                 | yes_no | nurse   | no        | no       | yes      | details_for=yes
+sign_out | Key concerns for recovery handed over        | text   | surgeon | no        | no       | yes      |
+"""  # noqa: E501
+
+
+def rows(*tables: str) -> list[tuple[str, ...]]:
+    """The body rows of pipe tables, header lines dropped, cells stripped."""
+    return [
+        tuple(cell.strip() for cell in line.split("|"))
+        for table in tables
+        for line in table.strip().splitlines()[1:]
+    ]
+
+
+def row_of(step: Step) -> tuple[str, ...]:
+    """A step written the way the tables above write it."""
+    answers = []
+    if step.unit:
+        answers.append(f"unit={step.unit}")
+    if step.min_value is not None:
+        answers.append(f"min={step.min_value.normalize():f}")
+    if step.max_value is not None:
+        answers.append(f"max={step.max_value.normalize():f}")
+    if step.options:
+        answers.append(f"options={'/'.join(step.options)}")
+    if step.expected_answer:
+        answers.append(f"expected={step.expected_answer}")
+    if step.details_required_for:
+        answers.append(f"details_for={step.details_required_for}")
+    if step.default_value:
+        default = step.default_value.replace(step.procedure.title, "<procedure title>")
+        answers.append(f"default={default}")
+    return (
+        step.phase,
+        step.title,
+        step.kind,
+        step.role,
+        *("yes" if flag else "no" for flag in (step.hard_stop, step.per_side, step.required)),
+        " ".join(answers),
+    )
+
+
+def steps_of(title: str) -> list[Step]:
+    return list(
+        Step.objects.filter(procedure__title=title).select_related("procedure").order_by("position")
+    )
+
+
+def test_a_fresh_database_has_both_si_joint_fusion_procedures(db):
+    assert sorted(Procedure.objects.values_list("title", "slug", "approach", "active")) == [
+        (MINIMALLY_INVASIVE, "si-fusion-minimally-invasive", "minimally_invasive", True),
+        (OPEN, "si-fusion-open", "open", True),
+    ]
+
+
+def test_each_procedure_has_a_description(db):
+    for procedure in Procedure.objects.all():
+        assert "sacroiliac" in procedure.description
+
+
+def test_the_minimally_invasive_procedure_has_every_step_of_the_document_in_order(db):
+    steps = steps_of(MINIMALLY_INVASIVE)
+    assert [row_of(step) for step in steps] == rows(
+        SIGN_IN, TIME_OUT, PROCEDURE_MINIMALLY_INVASIVE, SIGN_OUT
+    )
+    assert [step.position for step in steps] == list(range(1, 33))
+
+
+def test_the_open_procedure_has_every_step_of_the_document_in_order(db):
+    steps = steps_of(OPEN)
+    assert [row_of(step) for step in steps] == rows(SIGN_IN, TIME_OUT, PROCEDURE_OPEN, SIGN_OUT)
+    assert [step.position for step in steps] == list(range(1, 31))
+
+
+def test_the_procedure_performed_defaults_to_the_procedures_own_title(db):
+    for title in (MINIMALLY_INVASIVE, OPEN):
+        step = Step.objects.get(procedure__title=title, title="Procedure performed recorded")
+        assert step.default_value == title
+
+
+def test_every_seeded_step_passes_the_models_own_validation(db):
+    for step in Step.objects.all():
+        step.full_clean()
+
+
+def test_some_steps_carry_guidance_for_the_nurse(db):
+    guided = Step.objects.exclude(guidance="")
+    assert guided.filter(title="Consent form signed").count() == 2
+    assert 0 < guided.count() < Step.objects.count()
+
+
+def test_running_the_seed_again_duplicates_nothing(db):
+    migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
+    before = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
+
+    migration.seed_procedures(apps, None)
+
+    assert Procedure.objects.count() == 2
+    assert Step.objects.count() == 62
+    assert list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position")) == (
+        before
+    )

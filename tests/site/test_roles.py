@@ -1,0 +1,96 @@
+"""The four roles are groups whose permissions are exactly those granted by checklists 0002."""
+
+import pytest
+from django.contrib.auth.models import Group
+
+from checklists import roles
+
+OR_STAFF = {
+    "checklists.view_case",
+    "checklists.add_case",
+    "checklists.record_step",
+    "checklists.cancel_case",
+    "procedures.view_procedure",
+}
+SURGEON = OR_STAFF | {"checklists.sign_case"}
+REVIEWER = {
+    "checklists.view_case",
+    "checklists.review_case",
+    "checklists.export_case",
+    "checklists.view_auditevent",
+    "procedures.view_procedure",
+}
+ADMINISTRATOR = REVIEWER | {
+    "procedures.add_procedure",
+    "procedures.change_procedure",
+    "procedures.delete_procedure",
+    "procedures.add_step",
+    "procedures.change_step",
+    "procedures.delete_step",
+    "procedures.view_step",
+    "checklists.view_casestep",
+    "checklists.view_implant",
+    "checklists.view_signature",
+    "auth.add_user",
+    "auth.change_user",
+    "auth.view_user",
+    "auth.view_group",
+}
+
+
+def permissions_of(group_name: str) -> set[str]:
+    group = Group.objects.get(name=group_name)
+    return {
+        f"{app_label}.{codename}"
+        for app_label, codename in group.permissions.values_list(
+            "content_type__app_label", "codename"
+        )
+    }
+
+
+def test_exactly_the_four_roles_exist(db):
+    assert set(Group.objects.values_list("name", flat=True)) == {
+        "OR staff",
+        "Surgeon",
+        "Reviewer",
+        "Administrator",
+    }
+    assert set(roles.ROLES) == {"OR staff", "Surgeon", "Reviewer", "Administrator"}
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (roles.OR_STAFF, OR_STAFF),
+        (roles.SURGEON, SURGEON),
+        (roles.REVIEWER, REVIEWER),
+        (roles.ADMINISTRATOR, ADMINISTRATOR),
+    ],
+)
+def test_each_role_has_exactly_its_permissions(db, role, expected):
+    assert permissions_of(role) == expected
+
+
+def test_only_surgeons_sign_out(surgeon, nurse, reviewer, administrator):
+    assert surgeon.has_perm("checklists.sign_case")
+    assert not nurse.has_perm("checklists.sign_case")
+    assert not reviewer.has_perm("checklists.sign_case")
+    assert not administrator.has_perm("checklists.sign_case")
+
+
+def test_reviewers_review_but_do_not_record_steps(reviewer):
+    assert reviewer.has_perm("checklists.review_case")
+    assert reviewer.has_perm("checklists.export_case")
+    assert not reviewer.has_perm("checklists.record_step")
+
+
+def test_or_staff_record_steps_but_do_not_review_or_edit_templates(nurse):
+    assert nurse.has_perm("checklists.record_step")
+    assert not nurse.has_perm("checklists.review_case")
+    assert not nurse.has_perm("procedures.change_step")
+
+
+def test_administrators_edit_templates_but_do_not_record_steps(administrator):
+    assert administrator.has_perm("procedures.change_step")
+    assert administrator.has_perm("procedures.add_step")
+    assert not administrator.has_perm("checklists.record_step")
