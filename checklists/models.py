@@ -190,6 +190,7 @@ class CaseStep(models.Model):
             "na_reason": self.na_reason,
             "recorded_by": self.recorded_by_id,
             "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
+            "revision": self.revision,
         }
 
 

@@ -1,0 +1,113 @@
+"""A day of demo cases in varied states, made through the workflow: real audit trails."""
+
+import datetime
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.contrib.auth.models import AbstractUser
+from django.utils import timezone
+
+from checklists import workflow
+from checklists.choices import StepStatus
+from checklists.models import Case, CaseStep
+from procedures.choices import StepKind, StepRole
+from procedures.models import Procedure
+
+DEMO_MRN_PREFIX = "DEMO-"
+MI = "si-fusion-minimally-invasive"
+OPEN = "si-fusion-open"
+
+
+class DemoCase(NamedTuple):
+    mrn: str
+    name: str
+    born: datetime.date
+    procedure: str
+    laterality: str
+    room: str
+    start: datetime.time
+    steps_to_record: int | None  # None: every step, then sign out; 0: leave it scheduled
+
+
+DEMO_DAY = (
+    DemoCase("DEMO-1001", "Alice Brennan", datetime.date(1958, 4, 2), MI, "left", "OR 1",
+             datetime.time(8, 0), None),
+    DemoCase("DEMO-1002", "Omar Haddad", datetime.date(1971, 9, 23), MI, "bilateral", "OR 1",
+             datetime.time(11, 30), 26),
+    DemoCase("DEMO-1003", "Grace Okafor", datetime.date(1966, 1, 15), OPEN, "right", "OR 2",
+             datetime.time(8, 30), 6),
+    DemoCase("DEMO-1004", "Henrik Larsen", datetime.date(1980, 7, 7), MI, "right", "OR 2",
+             datetime.time(13, 0), 0),
+    DemoCase("DEMO-1005", "Mei Tanaka", datetime.date(1949, 12, 1), OPEN, "left", "OR 3",
+             datetime.time(9, 15), 0),
+)  # fmt: skip
+
+# One plausible answer per kind, so the demo shows real values rather than bare ticks.
+IMPLANT_UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN{serial}"
+
+
+def seed_demo_day(*, users: dict[str, AbstractUser], password: str, day: datetime.date) -> int:
+    """Create the demo cases for ``day`` unless they exist already; return how many exist."""
+    existing = Case.objects.filter(
+        patient_mrn__startswith=DEMO_MRN_PREFIX, scheduled_start__date=day
+    )
+    if existing.exists():
+        return existing.count()
+    by_role = {
+        StepRole.NURSE: users["nurse"],
+        StepRole.SCRUB: users["scrub"],
+        StepRole.ANAESTHETIST: users["anaesthetist"],
+        StepRole.SURGEON: users["surgeon"],
+    }
+    procedures = {procedure.slug: procedure for procedure in Procedure.objects.all()}
+    for demo in DEMO_DAY:
+        case = workflow.create_case(
+            actor=users["nurse"],
+            procedure=procedures[demo.procedure],
+            patient_mrn=demo.mrn,
+            patient_name=demo.name,
+            patient_birth_date=demo.born,
+            laterality=demo.laterality,
+            surgeon=users["surgeon"],
+            room=demo.room,
+            scheduled_start=timezone.make_aware(datetime.datetime.combine(day, demo.start)),
+        )
+        steps = list(case.steps.order_by("position"))
+        for step in steps[: demo.steps_to_record]:
+            _answer(case, step, by_role[step.role])
+        if demo.steps_to_record is None:
+            workflow.sign_out(actor=users["surgeon"], case_id=case.pk, password=password)
+    return len(DEMO_DAY)
+
+
+def _answer(case: Case, step: CaseStep, actor: AbstractUser) -> None:
+    if step.kind == StepKind.IMPLANTS:
+        for n in range(3 if case.procedure.slug == MI else 2):
+            entry = workflow.ImplantEntry(
+                side=step.side,
+                manufacturer="SI-BONE",
+                product="iFuse-3D" if case.procedure.slug == MI else "SI fusion plate",
+                size="7.0 x 45",
+                udi=IMPLANT_UDI.format(serial=f"{case.pk}{step.side[0].upper()}{n + 1}"),
+            )
+            workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+    workflow.record_step(
+        actor=actor,
+        case_id=case.pk,
+        step_id=step.pk,
+        answer=workflow.Answer(status=StepStatus.DONE, value=_value(step)),
+        revision=step.revision,
+    )
+
+
+def _value(step: CaseStep) -> str:
+    if step.kind == StepKind.YES_NO:
+        return step.expected_answer or "no"
+    if step.kind == StepKind.CHOICE:
+        return step.options[0]
+    if step.kind == StepKind.NUMBER:
+        low, high = step.min_value or Decimal(4), step.max_value or Decimal(8)
+        return str((low + high) / 2)
+    if step.kind == StepKind.TEXT:
+        return step.default_value or "Routine recovery; analgesia as charted."
+    return ""

@@ -1,0 +1,66 @@
+"""Why the workflow said no, in words a nurse can read. Views map ``status_code`` to HTTP."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from checklists.models import CaseStep
+
+
+class WorkflowError(Exception):
+    status_code = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(WorkflowError):
+    status_code = 404
+
+
+class NotPermitted(WorkflowError):
+    """The person's role does not allow this action."""
+
+    status_code = 403
+
+
+class RuleViolation(WorkflowError):
+    """The request is understood, but a checklist rule forbids it."""
+
+    status_code = 422
+
+
+class CaseLocked(RuleViolation):
+    """The case is signed out, reviewed or cancelled: only an amendment may change it."""
+
+    status_code = 409
+
+
+class HardStopPending(RuleViolation):
+    def __init__(self, message: str, *, blocking: CaseStep) -> None:
+        super().__init__(message)
+        self.blocking = blocking
+
+
+class SignOutBlocked(RuleViolation):
+    def __init__(self, message: str, *, missing: list[CaseStep]) -> None:
+        super().__init__(message)
+        self.missing = missing
+
+
+class StaleRevision(WorkflowError):
+    """Someone else changed the row first; the client must look at the current state."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, current: CaseStep) -> None:
+        super().__init__(message)
+        self.current = current
+
+
+class SignatureRefused(WorkflowError):
+    """The password given to sign did not match. The attempt itself is audited."""
+
+    status_code = 403

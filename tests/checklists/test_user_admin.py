@@ -1,0 +1,49 @@
+from django.contrib.auth.models import User
+
+from checklists import roles
+from tests.conftest import make_user
+
+
+def test_an_administrator_cannot_grant_superuser_or_direct_permissions(client, administrator):
+    nurse = make_user("nurse2", roles.OR_STAFF)
+    client.force_login(administrator)
+
+    page = client.get(f"/admin/auth/user/{nurse.pk}/change/")
+
+    assert page.status_code == 200
+    assert 'name="groups"' in page.text
+    assert 'name="is_superuser"' not in page.text
+    assert 'name="user_permissions"' not in page.text
+
+
+def test_a_forged_superuser_field_is_ignored(client, administrator):
+    client.force_login(administrator)
+    page = client.get(f"/admin/auth/user/{administrator.pk}/change/")
+    form = page.context["adminform"].form
+    data = {k: v for k, v in form.initial.items() if v is not None and k != "password"}
+    data.update(
+        {
+            "groups": [g.pk for g in administrator.groups.all()],
+            "is_superuser": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "08:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+        }
+    )
+    data.pop("date_joined", None)
+    data.pop("last_login", None)
+    data["is_active"] = "on"
+    data["is_staff"] = "on"
+    response = client.post(f"/admin/auth/user/{administrator.pk}/change/", data)
+
+    assert response.status_code == 302, response.text[:2000]
+    administrator.refresh_from_db()
+    assert administrator.is_superuser is False
+
+
+def test_an_administrator_does_not_see_superuser_accounts(client, administrator):
+    root = User.objects.create_superuser("root", password="x" * 12)
+    client.force_login(administrator)
+    assert client.get(f"/admin/auth/user/{root.pk}/change/").status_code in (302, 404)
+    assert "root" not in client.get("/admin/auth/user/").text
