@@ -6,13 +6,16 @@ audit event; an admin form would do neither, so the admin offers no way to write
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest
 
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists import pins
+from checklists.errors import RuleViolation
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, StaffProfile
 
 
 class ReadOnlyAdminMixin:
@@ -100,6 +103,44 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_filter = ["action"]
 
 
+class StaffProfileForm(forms.ModelForm):
+    new_pin = forms.CharField(
+        label="New PIN",
+        required=False,
+        help_text="4 to 6 digits. Leave empty to keep the current PIN. Setting one lifts a lock.",
+        widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}),
+    )
+
+    class Meta:
+        model = StaffProfile
+        fields = ()
+
+    def clean_new_pin(self) -> str:
+        pin = self.cleaned_data["new_pin"]
+        if pin:
+            try:
+                pins.validate_pin(pin)
+            except RuleViolation as refused:
+                raise forms.ValidationError(refused.message) from None
+        return pin
+
+    def save(self, commit: bool = True) -> StaffProfile:
+        profile = super().save(commit=False)
+        if self.cleaned_data.get("new_pin"):
+            pins.hash_pin_into(profile, self.cleaned_data["new_pin"])
+        if commit:
+            profile.save()
+        return profile
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    form = StaffProfileForm
+    can_delete = False
+    verbose_name = "quick-switch PIN"
+    readonly_fields = ("has_pin", "pin_failures", "pin_locked_until")
+
+
 admin.site.unregister(User)
 
 
@@ -112,6 +153,7 @@ class StaffUserAdmin(UserAdmin):
     """
 
     list_display = ("username", "first_name", "last_name", "is_active", "is_staff")
+    inlines = (StaffProfileInline,)
     list_filter = ("is_active", "is_staff", "groups")
 
     def get_fieldsets(self, request: HttpRequest, obj: Model | None = None) -> Any:

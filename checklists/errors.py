@@ -64,3 +64,9 @@ class SignatureRefused(WorkflowError):
     """The password given to sign did not match. The attempt itself is audited."""
 
     status_code = 403
+
+
+class PinRefused(WorkflowError):
+    """A wrong PIN, or a PIN locked after too many wrong ones."""
+
+    status_code = 403

@@ -330,3 +330,26 @@ class AuditEvent(models.Model):
 def sha256_json(payload: Any) -> str:
     canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class StaffProfile(models.Model):
+    """What a person needs on a shared tablet: a PIN for the quick user switch.
+
+    The PIN is hashed with Django's password hashers, like a password. Five wrong PINs lock it
+    for a while (see checklists.pins); the counters live here, in the database, so that every
+    web process sees the same lock.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    pin_hash = models.CharField(max_length=128, blank=True)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    pin_locked_until = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Profile of {self.user}"
+
+    @property
+    def has_pin(self) -> bool:
+        return bool(self.pin_hash)

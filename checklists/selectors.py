@@ -1,24 +1,304 @@
 """Reads across cases and their relations. Writes live in checklists.workflow."""
 
 import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cached_property
 
 from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from checklists.choices import StepStatus
-from checklists.models import Case
+from checklists.choices import AuditAction, Side, StepStatus
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from procedures.choices import Approach, Phase, StepKind
 
 
 def cases_for_day(*, day: datetime.date) -> QuerySet[Case]:
-    """Cases scheduled on ``day`` (local time), by room then time, with their step counts."""
-    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-    end = start + datetime.timedelta(days=1)
+    """Cases scheduled on ``day`` (local time), by room then time, with their step counts.
+
+    One query, whatever the number of cases: ``steps_total`` and ``steps_recorded``, and per
+    phase ``<phase>_total`` and ``<phase>_recorded`` (e.g. ``time_out_recorded``), are
+    conditional counts over the one join to the case's steps.
+    """
+    recorded = Q(steps__status__in=[StepStatus.DONE, StepStatus.NOT_APPLICABLE])
+    counts = {"steps_total": Count("steps"), "steps_recorded": Count("steps", filter=recorded)}
+    for phase in Phase.values:
+        in_phase = Q(steps__phase=phase)
+        counts[f"{phase}_total"] = Count("steps", filter=in_phase)
+        counts[f"{phase}_recorded"] = Count("steps", filter=in_phase & recorded)
     return (
-        Case.objects.filter(scheduled_start__gte=start, scheduled_start__lt=end)
-        .select_related("procedure", "surgeon")
-        .annotate(
-            steps_total=Count("steps"),
-            steps_recorded=Count("steps", filter=~Q(steps__status=StepStatus.PENDING)),
+        Case.objects.filter(
+            scheduled_start__gte=_local_midnight(day),
+            scheduled_start__lt=_local_midnight(day + datetime.timedelta(days=1)),
         )
-        .order_by("room", "scheduled_start")
+        .select_related("procedure", "surgeon")
+        .annotate(**counts)
+        .order_by("room", "scheduled_start", "pk")
     )
+
+
+def _local_midnight(day: datetime.date) -> datetime.datetime:
+    # Built per day rather than start + 24 h: a day with a clock change is 23 or 25 hours long.
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
+@dataclass(frozen=True)
+class PhaseProgress:
+    phase: str
+    label: str
+    recorded: int
+    total: int
+
+    @property
+    def complete(self) -> bool:
+        """Every step of the phase recorded (a phase without steps is not "complete")."""
+        return 0 < self.total == self.recorded
+
+
+@dataclass(frozen=True)
+class BoardCase:
+    """A case as the board shows it: never the patient's name, only their initials."""
+
+    case: Case
+    initials: str
+    recorded: int
+    total: int
+    phases: list[PhaseProgress]
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.recorded / self.total) if self.total else 0
+
+
+@dataclass(frozen=True)
+class BoardRoom:
+    room: str
+    cases: list[BoardCase]
+
+
+def board_for_day(*, day: datetime.date) -> list[BoardRoom]:
+    """The day's cases grouped by room (rooms in natural order: OR 2 before OR 10), by time."""
+    rooms: dict[str, list[BoardCase]] = {}
+    for case in cases_for_day(day=day):
+        phases = [
+            PhaseProgress(
+                phase=phase,
+                label=label,
+                recorded=getattr(case, f"{phase}_recorded"),
+                total=getattr(case, f"{phase}_total"),
+            )
+            for phase, label in Phase.choices
+        ]
+        entry = BoardCase(
+            case=case,
+            initials=patient_initials(case.patient_name),
+            recorded=case.steps_recorded,
+            total=case.steps_total,
+            phases=phases,
+        )
+        rooms.setdefault(case.room, []).append(entry)
+    return [BoardRoom(room=room, cases=rooms[room]) for room in sorted(rooms, key=_natural)]
+
+
+def _natural(text: str) -> list[str | int]:
+    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
+    parts[1::2] = [int(digits) for digits in parts[1::2]]
+    return parts
+
+
+def patient_initials(name: str) -> str:
+    """Initials only ("PE" for Pat Example): the board is read by anyone passing the tablet."""
+    letters = (next((char for char in word if char.isalnum()), "") for word in name.split())
+    return "".join(letters).upper()
+
+
+def get_case(*, case_id: int) -> Case:
+    """The case with its procedure and surgeon, or a 404."""
+    return get_object_or_404(Case.objects.select_related("procedure", "surgeon"), pk=case_id)
+
+
+def signatures_for(case: Case) -> QuerySet[Signature]:
+    """The case's e-signatures, oldest first: printed name, time, meaning (and amendments)."""
+    return case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
+
+
+# --- the checklist page ----------------------------------------------------------------------
+
+# A minimally invasive fusion typically places three implants per side; fewer than two is worth a
+# second look. The page warns and never blocks: the surgeon decides.
+MIN_IMPLANTS_PER_SIDE = 2
+
+
+@dataclass(frozen=True)
+class StepRow:
+    """One step as the checklist shows it, with the pending hard stop that locks it, if any."""
+
+    step: CaseStep
+    waiting_for: CaseStep | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.waiting_for is not None
+
+
+@dataclass(frozen=True)
+class ChecklistPhase:
+    phase: str
+    label: str
+    rows: list[StepRow]
+
+    @property
+    def recorded(self) -> int:
+        return sum(row.step.is_recorded for row in self.rows)
+
+    @property
+    def total(self) -> int:
+        return len(self.rows)
+
+    @property
+    def complete(self) -> bool:
+        return self.recorded == self.total
+
+
+@dataclass(frozen=True)
+class Checklist:
+    case: Case
+    phases: list[ChecklistPhase]
+
+    @cached_property
+    def rows(self) -> list[StepRow]:
+        return [row for phase in self.phases for row in phase.rows]
+
+    @property
+    def recorded(self) -> int:
+        return sum(phase.recorded for phase in self.phases)
+
+    @property
+    def total(self) -> int:
+        return sum(phase.total for phase in self.phases)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.recorded / self.total) if self.total else 0
+
+    @property
+    def implant_phase(self) -> str:
+        """The phase whose steps log implants ("" if none): the implants panel goes after it."""
+        kinds = (row.step for row in self.rows if row.step.kind == StepKind.IMPLANTS)
+        return next((step.phase for step in kinds), "")
+
+    @property
+    def has_implant_steps(self) -> bool:
+        return bool(self.implant_phase)
+
+    def row(self, step_id: int) -> StepRow | None:
+        return next((row for row in self.rows if row.step.pk == step_id), None)
+
+    def rows_to_refresh(self, step_ids: Iterable[int]) -> list[StepRow]:
+        """The rows of these steps, and every row a changed hard stop gates: its lock may have
+        moved (unlocked, or now waiting for a later hard stop)."""
+        wanted = set(step_ids)
+        stops = [row.step for row in self.rows if row.step.pk in wanted and row.step.hard_stop]
+        return [
+            row
+            for row in self.rows
+            if row.step.pk in wanted or any(_gates(stop, row.step) for stop in stops)
+        ]
+
+
+def _gates(stop: CaseStep, step: CaseStep) -> bool:
+    """Whether the hard stop ``stop`` holds ``step`` back while pending (as workflow does it)."""
+    same_side = not step.side or stop.side in ("", step.side)
+    return stop.position < step.position and same_side
+
+
+def checklist_for(case: Case) -> Checklist:
+    """The case's steps by phase, each row with its lock, in one query whatever their number.
+
+    A row is locked while a hard stop before it is pending. A per-side row waits only for the
+    hard stops of its own side and those of the whole case, as ``workflow.record_step`` checks.
+    """
+    steps = list(case.steps.select_related("recorded_by").order_by("position"))
+    pending_stops = [step for step in steps if step.hard_stop and not step.is_recorded]
+    rows: dict[str, list[StepRow]] = {phase: [] for phase in Phase.values}
+    for step in steps:
+        waiting_for = next((stop for stop in pending_stops if _gates(stop, step)), None)
+        rows.setdefault(step.phase, []).append(StepRow(step=step, waiting_for=waiting_for))
+    phases = [
+        ChecklistPhase(phase=phase, label=label, rows=rows[phase])
+        for phase, label in Phase.choices
+        if rows[phase]
+    ]
+    return Checklist(case=case, phases=phases)
+
+
+@dataclass(frozen=True)
+class ImplantSide:
+    side: str
+    label: str
+    implants: list[Implant]
+    expected_minimum: int
+
+    @property
+    def count(self) -> int:
+        return len(self.implants)
+
+    @property
+    def below_minimum(self) -> bool:
+        return self.count < self.expected_minimum
+
+
+def implant_sides_for(case: Case) -> list[ImplantSide]:
+    """The case's implant log, one entry per side of the case, in one query."""
+    implants = list(case.implants.select_related("added_by").order_by("side", "position"))
+    minimum = MIN_IMPLANTS_PER_SIDE if case.procedure.approach == Approach.MINIMALLY_INVASIVE else 0
+    return [
+        ImplantSide(
+            side=side,
+            label=Side(side).label,
+            implants=[implant for implant in implants if implant.side == side],
+            expected_minimum=minimum,
+        )
+        for side in case.sides()
+    ]
+
+
+# --- live sync between tablets -----------------------------------------------------------------
+
+
+def case_version(*, case_id: int) -> int | None:
+    """The case's version (bumped by every change), or None: the poll's one query."""
+    return Case.objects.filter(pk=case_id).values_list("version", flat=True).first()
+
+
+@dataclass(frozen=True)
+class CaseChanges:
+    step_ids: frozenset[int] = frozenset()
+    implants: bool = False
+    everything: bool = False
+
+
+def changes_since(case: Case, *, seq: int | None) -> CaseChanges:
+    """What changed on ``case`` after its audit event number ``seq`` (the page's last sight).
+
+    No number, or one the case has not reached, means the page's state is unknown: everything.
+    """
+    if seq is None or seq > case.audit_seq:
+        return CaseChanges(implants=True, everything=True)
+    step_ids: set[int] = set()
+    implants = everything = False
+    events = (
+        AuditEvent.objects.filter(case=case, seq__gt=seq)
+        .order_by()  # the model's ordering by case would join the case table for nothing
+        .values_list("action", "step_id")
+    )
+    for action, step_id in events:
+        if action == AuditAction.STEP_RECORDED:
+            step_ids.add(step_id)
+        elif action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
+            implants = True
+        elif action != AuditAction.SIGNATURE_REFUSED:
+            everything = True  # signed, amended, cancelled, reviewed: the whole page changes
+    return CaseChanges(step_ids=frozenset(step_ids), implants=implants, everything=everything)

@@ -4,4 +4,16 @@ from checklists import views
 
 urlpatterns = [
     path("", views.board, name="home"),
+    path("cases/new/", views.new_case, name="case-new"),
+    path("cases/<int:case_id>/sign-out/", views.case_sign_out, name="case-sign-out"),
+    path("cases/<int:case_id>/cancel/", views.case_cancel, name="case-cancel"),
+    path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
+    path("cases/<int:case_id>/steps/<int:step_id>/", views.step_update, name="step-update"),
+    path("cases/<int:case_id>/version", views.case_version, name="case-version"),
+    path("cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
+    path(
+        "cases/<int:case_id>/implants/<int:implant_id>/remove/",
+        views.implant_remove,
+        name="implant-remove",
+    ),
 ]

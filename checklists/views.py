@@ -1,13 +1,381 @@
-from django.contrib.auth.decorators import permission_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.utils import timezone
+import datetime
+import ipaddress
 
-from checklists import selectors
+from django.contrib import messages
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import condition, require_POST, require_safe
+
+from checklists import selectors, workflow
+from checklists.choices import CaseStatus, SignatureMeaning, StepStatus
+from checklists.errors import WorkflowError
+from checklists.forms import (
+    BoardDayForm,
+    CancelCaseForm,
+    ImplantForm,
+    ImplantRemovalForm,
+    LiveSyncForm,
+    NewCaseForm,
+    SignOutForm,
+    StepUpdateForm,
+)
+from checklists.models import Case, CaseStep
+from sitracker.middleware import passive
+
+
+def request_context(request: HttpRequest) -> workflow.RequestContext:
+    """Where a change came from, for the audit trail: the client's address and browser."""
+    try:
+        remote_addr = str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
+    except ValueError:
+        remote_addr = None  # e.g. served over a Unix socket: no address rather than a bad one
+    user_agent = request.headers.get("User-Agent", "")[:300]
+    return workflow.RequestContext(remote_addr=remote_addr, user_agent=user_agent)
 
 
 @permission_required("checklists.view_case", raise_exception=True)
 def board(request: HttpRequest) -> HttpResponse:
-    day = timezone.localdate()
-    cases = selectors.cases_for_day(day=day)
-    return render(request, "checklists/board.html", {"day": day, "cases": cases})
+    today = timezone.localdate()
+    day_form = BoardDayForm(request.GET if "day" in request.GET else None)
+    day = day_form.cleaned_data["day"] if day_form.is_valid() else today
+    if day_form.is_bound and day_form.errors:
+        messages.warning(request, "That day could not be read (use YYYY-MM-DD). Showing today.")
+        day_form = BoardDayForm()
+    day_form.initial["day"] = day
+    context = {
+        "day": day,
+        "today": today,
+        "previous_day": day - datetime.timedelta(days=1),
+        "next_day": day + datetime.timedelta(days=1),
+        "rooms": selectors.board_for_day(day=day),
+        "day_form": day_form,
+    }
+    return render(request, "checklists/board.html", context)
+
+
+@never_cache  # the form may come back holding a patient's identity
+@permission_required("checklists.add_case", raise_exception=True)
+def new_case(request: HttpRequest) -> HttpResponse:
+    form = NewCaseForm(request.POST if request.method == "POST" else None)
+    if not form.is_bound:
+        return render(request, "checklists/new_case.html", {"form": form})
+    if form.is_valid():
+        try:
+            case = workflow.create_case(
+                actor=request.user, context=request_context(request), **form.cleaned_data
+            )
+        except WorkflowError as error:
+            form.add_error(None, error.message)
+        else:
+            start = timezone.localtime(case.scheduled_start)
+            messages.success(
+                request,
+                f"Case scheduled: {case.procedure}, {case.get_laterality_display().lower()}, "
+                f"{case.room} at {start:%H:%M} on {start:%d %b %Y}.",
+            )
+            return redirect("case-detail", case_id=case.pk)
+    return render(request, "checklists/new_case.html", {"form": form}, status=422)
+
+
+@never_cache  # patient identity: a shared tablet's back button must not show it after logoff
+@permission_required("checklists.view_case", raise_exception=True)
+def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = SignOutForm(request.POST if request.method == "POST" else None)
+    error, status = None, 200
+    if form.is_bound and not form.is_valid():
+        status = 422
+    elif form.is_bound:
+        try:
+            signature = workflow.sign_out(
+                actor=request.user,
+                case_id=case_id,
+                password=form.cleaned_data["password"],
+                context=request_context(request),
+            )
+        except WorkflowError as refusal:
+            error, status = refusal.message, refusal.status_code
+            form = SignOutForm()  # a password is never sent back to the browser
+        else:
+            signed_at = timezone.localtime(signature.signed_at)
+            messages.success(
+                request,
+                f"Case signed out by {signature.printed_name} at {signed_at:%H:%M}. "
+                "The record is now locked.",
+            )
+            return redirect("case-detail", case_id=case_id)
+    # Read after any attempt: the page shows the case as it is now, whoever changed it.
+    case = selectors.get_case(case_id=case_id)
+    context = _sign_out_context(request, case, form, error)
+    return render(request, "checklists/sign_out.html", context, status=status)
+
+
+def _sign_out_context(
+    request: HttpRequest, case: Case, form: SignOutForm, error: str | None
+) -> dict[str, object]:
+    missing = workflow.missing_for_sign_out(case)
+    can_sign = request.user.has_perm("checklists.sign_case")
+    return {
+        "case": case,
+        "missing": missing,
+        "signatures": selectors.signatures_for(case),
+        "form": form,
+        "error": error,
+        "meaning": SignatureMeaning.SIGN_OUT.label,
+        "can_sign": can_sign,
+        "show_password": can_sign and case.status == CaseStatus.IN_PROGRESS and not missing,
+    }
+
+
+@permission_required("checklists.cancel_case", raise_exception=True)
+@require_POST
+def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.get_case(case_id=case_id)
+    form = CancelCaseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors["reason"]))
+        return redirect("case-detail", case_id=case.pk)
+    try:
+        workflow.cancel(
+            actor=request.user,
+            case_id=case.pk,
+            reason=form.cleaned_data["reason"],
+            context=request_context(request),
+        )
+    except WorkflowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The case was cancelled. Its record is kept, read-only.")
+    return redirect("case-detail", case_id=case.pk)
+
+
+# --- the checklist ---------------------------------------------------------------------------
+
+CHECKLIST = "checklists/case_detail.html"
+
+
+@never_cache  # patient identity: a shared tablet's back button must not show it after logoff
+@permission_required("checklists.view_case", raise_exception=True)
+@require_safe
+def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.get_case(case_id=case_id)
+    return render(request, CHECKLIST, _checklist_context(request, case))
+
+
+@permission_required("checklists.record_step", raise_exception=True)
+@require_POST
+def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
+    form = StepUpdateForm(request.POST)
+    if not form.is_valid():
+        return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
+    try:
+        step = workflow.record_step(
+            actor=request.user,
+            case_id=case_id,
+            step_id=step_id,
+            answer=form.answer(),
+            revision=form.cleaned_data["revision"],
+            context=request_context(request),
+        )
+    except WorkflowError as refused:
+        return _step_answer(
+            request,
+            case_id,
+            step_id,
+            error=refused.message,
+            status=refused.status_code,
+            submitted=form.cleaned_data,
+        )
+    if not request.htmx:
+        messages.success(request, _recorded_message(step))
+        return redirect(f"{reverse('case-detail', args=[case_id])}#step-{step_id}")
+    return _step_answer(request, case_id, step_id)
+
+
+@passive  # a timer asking, not a person: it must not keep an idle session alive
+@never_cache
+@permission_required("checklists.view_case", raise_exception=True)
+@require_safe
+@condition(etag_func=lambda request, case_id: _case_etag(case_id))
+def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
+    """The live-sync poll: 304 while the page's ETag is current, else what changed since."""
+    case = selectors.get_case(case_id=case_id)
+    if not request.htmx:
+        return JsonResponse({"case": case.pk, "version": case.version})
+    # A page that does not say what it last saw (or says nonsense) is sent everything.
+    changes = selectors.changes_since(case, seq=_since(request.GET))
+    return _answer(request, case, "sync_answer", changes=changes)
+
+
+@permission_required("checklists.record_step", raise_exception=True)
+@require_POST
+def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
+    case = selectors.get_case(case_id=case_id)
+    form = ImplantForm(request.POST, sides=case.sides())
+    error, status = "The implant was not logged: check the fields marked below.", 422
+    if form.is_valid():
+        try:
+            workflow.add_implant(
+                actor=request.user,
+                case_id=case_id,
+                entry=form.entry(),
+                context=request_context(request),
+            )
+        except WorkflowError as refused:
+            error, status = refused.message, refused.status_code
+        else:
+            return _implant_added(request, case, side=form.cleaned_data["side"])
+    return _implants_answer(request, case_id, implant_form=form, implant_error=error, status=status)
+
+
+def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpResponse:
+    if not request.htmx:
+        messages.success(request, "Implant logged.")
+        return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
+    # Ready for the next scan, on the same side.
+    fresh = ImplantForm(sides=case.sides(), initial={"side": side}, focus_barcode=True)
+    return _implants_answer(request, case.pk, implant_form=fresh)
+
+
+@permission_required("checklists.record_step", raise_exception=True)
+@require_POST
+def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:
+    form = ImplantRemovalForm(request.POST)
+    if not form.is_valid():
+        error = " ".join(form.errors["reason"])
+        return _implants_answer(request, case_id, list_error=error, status=422, part="list")
+    try:
+        workflow.remove_implant(
+            actor=request.user,
+            case_id=case_id,
+            implant_id=implant_id,
+            reason=form.cleaned_data["reason"],
+            context=request_context(request),
+        )
+    except WorkflowError as refused:
+        error, status = refused.message, refused.status_code
+        return _implants_answer(request, case_id, list_error=error, status=status, part="list")
+    if not request.htmx:
+        messages.success(request, "Implant removed from the log; the audit trail keeps it.")
+        return redirect(f"{reverse('case-detail', args=[case_id])}#implants")
+    return _implants_answer(request, case_id, part="list")
+
+
+def _checklist_context(
+    request: HttpRequest, case: Case, *, implants: bool = True, **extra: object
+) -> dict[str, object]:
+    """What the checklist page and its partials draw from; the same whatever the number of
+    steps: one query for the steps, one for the implants (when asked for)."""
+    checklist = selectors.checklist_for(case)
+    implant_sides = None
+    if implants and checklist.has_implant_steps:
+        implant_sides = selectors.implant_sides_for(case)
+    return {
+        "case": case,
+        "checklist": checklist,
+        "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
+        "etag": _etag(case.pk, case.version),
+        "implant_sides": implant_sides,
+        "implant_form": ImplantForm(sides=case.sides()),
+        "cancel_form": CancelCaseForm(case=case),
+        "signatures": selectors.signatures_for(case),  # lazy: read only for a signed case
+        **extra,
+    }
+
+
+def _step_answer(
+    request: HttpRequest,
+    case_id: int,
+    step_id: int,
+    *,
+    error: str = "",
+    status: int = 200,
+    submitted: dict[str, object] | None = None,
+) -> HttpResponse:
+    """The row as it is now, after a change or with why it was refused."""
+    case = selectors.get_case(case_id=case_id)  # read afresh: the change moves status, version
+    extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
+    changes = _changes_since_page(request, case)
+    return _answer(
+        request, case, "step_answer", changes=changes, step_id=step_id, status=status, **extra
+    )
+
+
+def _implants_answer(
+    request: HttpRequest, case_id: int, *, part: str = "form", **extra: object
+) -> HttpResponse:
+    """The implants panel after a change or a refusal: its form or its list (``part``)."""
+    case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
+    changes = _changes_since_page(request, case)
+    answer, implant_part = ("implants_answer", "list") if part == "form" else ("list_answer", "")
+    return _answer(request, case, answer, changes=changes, implant_part=implant_part, **extra)
+
+
+def _answer(
+    request: HttpRequest,
+    case: Case,
+    part: str,
+    *,
+    changes: selectors.CaseChanges | None,
+    step_id: int | None = None,
+    implant_part: str | None = None,
+    status: int = 200,
+    **extra: object,
+) -> HttpResponse:
+    """The whole page without htmx; with it, the partial ``part`` and, out of band, what else
+    moved: the rows ``changes`` names (and the rows their hard stops gate), the progress, the
+    implants, and the poll's new starting point. ``changes`` is None when the page did not say
+    what it last saw: then only the rows the request itself may have moved are sent."""
+    everything = bool(changes and changes.everything)
+    if implant_part is None:
+        implant_part = "panel" if everything else "list" if changes and changes.implants else ""
+    implants = not request.htmx or bool(implant_part) or part in ("implants_answer", "list_answer")
+    context = _checklist_context(request, case, implants=implants, **extra)
+    checklist = context["checklist"]
+    row = checklist.row(step_id) if step_id is not None else None
+    if step_id is not None and row is None:
+        context["page_error"] = "That step is not part of this case. Reload the page."
+        status, part = 404, "page_error"
+    if not request.htmx:
+        return render(request, CHECKLIST, context, status=status)
+    wanted = {*(changes.step_ids if changes else ()), *([step_id] if row else ())}
+    rows = checklist.rows if everything else checklist.rows_to_refresh(wanted)
+    context.update(
+        row=row,
+        updated_rows=[other for other in rows if other is not row],
+        changes=changes,
+        sync=changes is not None,
+        implant_part=implant_part,
+    )
+    return render(request, f"{CHECKLIST}#{part}", context, status=status)
+
+
+def _since(data: QueryDict) -> int | None:
+    """The audit event number the page was last brought up to, if it said."""
+    form = LiveSyncForm(data)
+    return form.cleaned_data["since"] if form.is_valid() else None
+
+
+def _changes_since_page(request: HttpRequest, case: Case) -> selectors.CaseChanges | None:
+    since = _since(request.POST) if request.htmx else None
+    return None if since is None else selectors.changes_since(case, seq=since)
+
+
+def _etag(case_id: int, version: int) -> str:
+    return f"case-{case_id}-v{version}"
+
+
+def _case_etag(case_id: int) -> str | None:
+    version = selectors.case_version(case_id=case_id)
+    return None if version is None else _etag(case_id, version)
+
+
+def _recorded_message(step: CaseStep) -> str:
+    if step.status == StepStatus.PENDING:
+        return f"“{step.label}” is back to pending."
+    if step.status == StepStatus.NOT_APPLICABLE:
+        return f"“{step.label}” marked not applicable."
+    return f"“{step.label}” recorded."

@@ -78,10 +78,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "sitracker.middleware.TabletLoginRequiredMiddleware",
+    "sitracker.middleware.SessionTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "sitracker.urls"
@@ -98,6 +99,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "sitracker.context_processors.roles",
+                "sitracker.context_processors.session_limits",
             ],
         },
     },
@@ -191,3 +193,10 @@ LOGGING = {
 }
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
+
+# Quick user switch on shared tablets (checklists.pins) and automatic logoff.
+PIN_MAX_FAILURES = 5
+PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")
+SESSION_IDLE_TIMEOUT = envint("SITRACKER_IDLE_MINUTES", "15") * 60
+SESSION_ABSOLUTE_TIMEOUT = envint("SITRACKER_SESSION_HOURS", "12") * 3600
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT

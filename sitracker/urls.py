@@ -7,6 +7,8 @@ from sitracker import views
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/pin/", views.my_pin, name="my-pin"),
+    path("switch/", views.switch_user, name="switch-user"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("checklists.urls")),

@@ -1,13 +1,21 @@
-"""Site-wide views: the health check and friendly error pages that reveal no internals."""
+"""Site-wide views: health check, error pages without internals, the tablet's user switch."""
 
 import logging
 
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from checklists import pins
+from checklists.errors import PinRefused, RuleViolation
+from sitracker.forms import PinForm, SwitchUserForm
+from sitracker.middleware import passive
 
 logger = logging.getLogger(__name__)
 
@@ -27,7 +35,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error_page(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
-    context = {"status": status, "title": title, "message": message}
+    # error_page: the page does not echo the requested URL anywhere (not even in a return link).
+    context = {"status": status, "title": title, "message": message, "error_page": True}
     return render(request, "error.html", context, status=status)
 
 
@@ -62,3 +71,45 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
         "Reload the page and try again."
     )
     return _error_page(request, 403, "Form expired", message)
+
+
+@login_not_required
+@passive  # looking at the lock screen must not keep the previous person's session alive
+@never_cache
+def switch_user(request: HttpRequest) -> HttpResponse:
+    """The shared tablet's lock screen: the next person picks their name and enters their PIN."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+        next_url = ""
+    form = SwitchUserForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        person = form.cleaned_data["person"]
+        try:
+            pins.check_pin(user=person, pin=form.cleaned_data["pin"])
+        except PinRefused as refused:
+            form.add_error("pin", refused.message)
+            status = 403
+        else:
+            login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+            return redirect(next_url or "home")
+    elif form.is_bound:
+        status = 400
+    context = {"form": form, "next": next_url}
+    return render(request, "registration/switch_user.html", context, status=status)
+
+
+@never_cache
+def my_pin(request: HttpRequest) -> HttpResponse:
+    """Set one's own PIN for the quick user switch (the password proves it is really you)."""
+    form = PinForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_valid():
+        try:
+            pins.set_pin(user=request.user, pin=form.cleaned_data["pin"])
+        except RuleViolation as refused:
+            form.add_error("pin", refused.message)
+        else:
+            messages.success(request, "Your PIN is set. Use it with “Switch user” on a tablet.")
+            return redirect("home")
+    status = 400 if form.is_bound else 200
+    return render(request, "registration/pin.html", {"form": form}, status=status)

@@ -56,10 +56,8 @@ def hammer(case_id: int, username: str, seed: int, outcomes: list, step_ids: lis
         connections.close_all()
 
 
-# serialized_rollback: the flush after a transactional test would take the migrations' roles
-# and procedures with it, and later tests need them.
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_concurrent_tablets_lose_no_update_and_duplicate_no_event(nurse, surgeon):
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_tablets_lose_no_update_and_duplicate_no_event(reference_data, nurse, surgeon):
     procedure = make_procedure(*({"title": f"Step {n}"} for n in range(STEP_COUNT)))
     case = make_case(procedure, actor=nurse, surgeon=surgeon)
     step_ids = list(case.steps.order_by("position").values_list("pk", flat=True))

@@ -18,7 +18,8 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.regex_helper import normalize
 
 # Public by intent. Static files are served outside the URLconf (runserver, WhiteNoise).
-PUBLIC = {"login", "healthz", "admin:login"}
+# switch-user is the shared tablet's lock screen: the next person signs in there with a PIN.
+PUBLIC = {"login", "healthz", "admin:login", "switch-user"}
 LOGIN_URL = "/accounts/login/"
 ADMIN_LOGIN_URL = "/admin/login/"
 

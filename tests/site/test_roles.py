@@ -1,4 +1,4 @@
-"""The four roles are groups whose permissions are exactly those granted by checklists 0002."""
+"""The four roles are groups whose permissions are exactly those granted by the migrations."""
 
 import pytest
 from django.contrib.auth.models import Group
@@ -35,6 +35,10 @@ ADMINISTRATOR = REVIEWER | {
     "auth.change_user",
     "auth.view_user",
     "auth.view_group",
+    # checklists 0004: quick-switch PINs are set in the user admin.
+    "checklists.add_staffprofile",
+    "checklists.change_staffprofile",
+    "checklists.view_staffprofile",
 }
 
 

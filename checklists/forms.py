@@ -1,0 +1,347 @@
+"""Forms check what a person typed and nothing more; checklists.workflow applies the rules."""
+
+import datetime
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils import timezone
+
+from checklists import roles, workflow
+from checklists.choices import Laterality, Side, StepStatus
+from checklists.models import Case
+from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
+from procedures.models import Procedure
+
+# Browsers must not remember patients on a shared tablet.
+PATIENT_FIELD = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
+OLDEST_PATIENT_YEARS = 130
+# The board and its links cover the dates a hospital can have cases on; anything else is a typo.
+FIRST_DAY = datetime.date(1900, 1, 1)
+LAST_DAY = datetime.date(2999, 12, 31)
+
+
+def next_quarter_hour() -> datetime.datetime:
+    """The next quarter hour from now, local time: the default start of a newly scheduled case."""
+    now = timezone.localtime().replace(second=0, microsecond=0)
+    return now + datetime.timedelta(minutes=15 - now.minute % 15)
+
+
+class SurgeonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: AbstractBaseUser) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class NewCaseForm(forms.Form):
+    patient_mrn = forms.CharField(
+        label="MRN",
+        max_length=32,
+        widget=forms.TextInput(attrs=PATIENT_FIELD),
+        error_messages={"required": "Enter the patient's MRN."},
+    )
+    patient_name = forms.CharField(
+        label="Patient name",
+        max_length=200,
+        widget=forms.TextInput(attrs=PATIENT_FIELD),
+        error_messages={"required": "Enter the patient's name."},
+    )
+    patient_birth_date = forms.DateField(
+        label="Date of birth",
+        input_formats=["%Y-%m-%d"],  # what a date input sends; no guessing at 14/03/61
+        widget=forms.DateInput(attrs={"type": "date", **PATIENT_FIELD}, format="%Y-%m-%d"),
+        error_messages={
+            "required": "Enter the patient's date of birth.",
+            "invalid": "Enter the date of birth as a date, e.g. 1961-03-14.",
+        },
+    )
+    procedure = forms.ModelChoiceField(
+        queryset=Procedure.objects.filter(active=True).order_by("title"),
+        empty_label="Choose a procedure",
+        error_messages={
+            "required": "Choose the procedure.",
+            "invalid_choice": "Choose one of the procedures offered in the list.",
+        },
+    )
+    laterality = forms.ChoiceField(
+        label="Side",
+        choices=Laterality.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the side: left, right or bilateral.",
+            "invalid_choice": "Choose the side: left, right or bilateral.",
+        },
+    )
+    surgeon = SurgeonChoiceField(
+        queryset=get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.SURGEON)
+        .order_by("last_name", "first_name", "username"),
+        empty_label="Choose a surgeon",
+        error_messages={
+            "required": "Choose the surgeon.",
+            "invalid_choice": "Choose one of the surgeons in the list.",
+        },
+    )
+    room = forms.CharField(
+        max_length=32,
+        help_text="As on the theatre door, e.g. OR 3.",
+        error_messages={"required": "Enter the operating room, e.g. OR 3."},
+    )
+    scheduled_start = forms.DateTimeField(
+        label="Scheduled start",
+        initial=next_quarter_hour,
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        error_messages={
+            "required": "Enter the scheduled start.",
+            "invalid": "Enter the scheduled start as a date and time.",
+        },
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["patient_birth_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        self.helper = FormHelper()
+        self.helper.attrs = {"novalidate": ""}  # the server's messages are the clearer ones
+        self.helper.layout = Layout(
+            Div(
+                Div("patient_mrn", css_class="col-md-4"),
+                Div("patient_name", css_class="col-md-8"),
+                css_class="row",
+            ),
+            Div(Div("patient_birth_date", css_class="col-md-6"), css_class="row"),
+            "procedure",
+            Field("laterality", wrapper_class="choice-row"),
+            "surgeon",
+            Div(
+                Div("room", css_class="col-md-6"),
+                Div("scheduled_start", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                StrictButton("Schedule case", type="submit", css_class="btn-primary btn-lg"),
+                HTML(
+                    '<a class="btn btn-outline-secondary btn-lg" href="{% url "home" %}">Cancel</a>'
+                ),
+                css_class="d-flex flex-wrap gap-3 mt-2",
+            ),
+        )
+
+    def clean_patient_birth_date(self) -> datetime.date:
+        born = self.cleaned_data["patient_birth_date"]
+        today = timezone.localdate()
+        if born > today:
+            raise forms.ValidationError("The date of birth cannot be in the future.")
+        if born.year < today.year - OLDEST_PATIENT_YEARS:
+            raise forms.ValidationError(
+                f"Check the year: that is more than {OLDEST_PATIENT_YEARS} years ago."
+            )
+        return born
+
+    def clean_scheduled_start(self) -> datetime.datetime:
+        start = self.cleaned_data["scheduled_start"]
+        if not FIRST_DAY <= timezone.localdate(start) <= LAST_DAY:
+            raise forms.ValidationError("Check the year of the scheduled start.")
+        return start
+
+
+class BoardDayForm(forms.Form):
+    """The ``?day=YYYY-MM-DD`` of the board."""
+
+    day = forms.DateField(
+        label="Go to day",
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_class = "board-day-form"
+        self.helper.layout = Layout(
+            Div(
+                "day",
+                StrictButton("Show", type="submit", css_class="btn-outline-primary"),
+                css_class="d-flex align-items-end gap-2",
+            )
+        )
+
+    def clean_day(self) -> datetime.date:
+        day = self.cleaned_data["day"]
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise forms.ValidationError("That day is out of range.")
+        return day
+
+
+class SignOutForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        error_messages={"required": "Enter your password to sign."},
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's form also carries the statement of meaning
+
+
+class CancelCaseForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason for cancelling",
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Give a reason for cancelling the case."},
+    )
+
+    def __init__(self, *args, case: Case | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        if case is not None:
+            self.helper.form_action = reverse("case-cancel", kwargs={"case_id": case.pk})
+        self.helper.layout = Layout(
+            "reason", StrictButton("Cancel the case", type="submit", css_class="btn-danger")
+        )
+
+
+# --- the checklist page ----------------------------------------------------------------------
+
+# Scanner-typed and hand-typed identifiers: no autocorrect, no remembered values.
+CODE_FIELD = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
+MAX_REVISION = 2**31 - 1
+
+
+class StepUpdateForm(forms.Form):
+    """A row's form as posted: its target state and the revision it was drawn at.
+
+    Only types and lengths are checked here; ``workflow.record_step`` checks the answer against
+    the step. The page never sends anything else, so a failure here means a forged request.
+    """
+
+    status = forms.ChoiceField(
+        choices=StepStatus.choices,
+        error_messages={
+            "required": "The change did not say what state the step should be in.",
+            "invalid_choice": "Unknown step state: choose done, pending or not applicable.",
+        },
+    )
+    revision = forms.IntegerField(
+        min_value=0,
+        max_value=MAX_REVISION,
+        error_messages={
+            "required": "The change did not say which version of the step it was based on.",
+            "invalid": "The step's version could not be read. Reload the page and try again.",
+            "min_value": "The step's version could not be read. Reload the page and try again.",
+            "max_value": "The step's version could not be read. Reload the page and try again.",
+        },
+    )
+    value = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    note = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    na_reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+
+    def answer(self) -> workflow.Answer:
+        fields = ("status", "value", "note", "na_reason")
+        return workflow.Answer(**{name: self.cleaned_data[name] for name in fields})
+
+    def problem(self) -> str:
+        """The errors in one sentence or two, for the row's message."""
+        return " ".join(str(errors[0]) for errors in self.errors.values())
+
+
+class ImplantForm(forms.Form):
+    """An implant as scanned or typed; the workflow parses the barcode and applies the rules."""
+
+    udi = forms.CharField(
+        label="Scan the barcode",
+        required=False,
+        max_length=MAX_UDI_LENGTH,
+        help_text=(
+            "The scanner types the code and presses Enter. Or type the text printed under the "
+            "barcode, e.g. (01)00812345678901(17)281231(10)LOT123(21)SN456."
+        ),
+        widget=forms.TextInput(attrs={**CODE_FIELD, "enterkeyhint": "send"}),
+    )
+    side = forms.ChoiceField(
+        choices=Side.choices,
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the side the implant was placed on.",
+            "invalid_choice": "Choose one of this case's sides.",
+        },
+    )
+    manufacturer = forms.CharField(required=False, max_length=200)
+    product = forms.CharField(label="Product name", required=False, max_length=200)
+    size = forms.CharField(required=False, max_length=50, help_text="Diameter x length, mm.")
+    lot = forms.CharField(
+        label="Lot", required=False, max_length=20, widget=forms.TextInput(attrs=CODE_FIELD)
+    )
+    expiry = forms.DateField(
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": "Enter the expiry as a date, e.g. 2028-12-31."},
+    )
+    serial = forms.CharField(
+        label="Serial number",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs=CODE_FIELD),
+    )
+    expiry_override_reason = forms.CharField(
+        label="Reason to use an expired implant",
+        required=False,
+        max_length=workflow.MAX_TEXT,
+        help_text="Surgeons only, and only when the expiry date has passed.",
+    )
+
+    def __init__(self, *args, sides: list[str], focus_barcode: bool = False, **kwargs) -> None:
+        kwargs.setdefault("auto_id", "implant-%s")  # unique beside the page's other forms
+        super().__init__(*args, **kwargs)
+        side = self.fields["side"]
+        side.choices = [(value, Side(value).label) for value in sides]
+        if len(sides) == 1:
+            side.initial, side.widget = sides[0], forms.HiddenInput()
+        if focus_barcode:
+            # After a scan the next one follows at once; htmx focuses [autofocus] after a swap.
+            self.fields["udi"].widget.attrs["autofocus"] = True
+        self.helper = FormHelper()
+        self.helper.form_tag = False  # the page's <form> carries the htmx attributes
+        self.helper.disable_csrf = True  # ...and the CSRF token
+        self.helper.layout = Layout(
+            Field("udi", css_class="form-control-lg"),
+            Field("side", wrapper_class="choice-row"),
+            Div(
+                Div("manufacturer", css_class="col-md-6"),
+                Div("product", css_class="col-md-6"),
+                css_class="row",
+            ),
+            Div(
+                Div("size", css_class="col-md-4"),
+                Div("lot", css_class="col-md-4"),
+                Div("serial", css_class="col-md-4"),
+                css_class="row",
+            ),
+            Div(
+                Div("expiry", css_class="col-md-4"),
+                Div("expiry_override_reason", css_class="col-md-8"),
+                css_class="row",
+            ),
+        )
+
+    def entry(self) -> workflow.ImplantEntry:
+        return workflow.ImplantEntry(**self.cleaned_data)
+
+
+class ImplantRemovalForm(forms.Form):
+    # Not required here: the workflow's own message asks for the reason.
+    reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+
+
+class LiveSyncForm(forms.Form):
+    """The poll's ``?since=``: the audit event number the page was last drawn at."""
+
+    since = forms.IntegerField(min_value=0)

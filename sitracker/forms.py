@@ -1,0 +1,77 @@
+from django import forms
+from django.contrib.auth.models import User
+from django.db.models import QuerySet
+
+from checklists import roles
+
+
+def switchable_people() -> QuerySet[User]:
+    """People who may take over a shared tablet by PIN: active OR staff and surgeons with a PIN."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            groups__name__in=[roles.OR_STAFF, roles.SURGEON],
+            staff_profile__pin_hash__gt="",
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: User) -> str:
+        return obj.get_full_name() or obj.get_username()
+
+
+class SwitchUserForm(forms.Form):
+    person = PersonChoiceField(
+        queryset=User.objects.none(),
+        widget=forms.RadioSelect,
+        label="Who is taking over the tablet?",
+        error_messages={"invalid_choice": "Choose a name from the list."},
+    )
+    pin = forms.CharField(
+        label="PIN",
+        min_length=4,
+        max_length=6,
+        widget=forms.PasswordInput(
+            attrs={"inputmode": "numeric", "autocomplete": "off", "pattern": "[0-9]*"}
+        ),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["person"].queryset = switchable_people()
+
+
+class PinForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    pin = forms.CharField(
+        label="New PIN (4 to 6 digits)",
+        min_length=4,
+        max_length=6,
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    pin_again = forms.CharField(
+        label="New PIN again",
+        widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password
+
+    def clean(self) -> dict:
+        data = super().clean()
+        if data.get("pin") and data.get("pin") != data.get("pin_again"):
+            self.add_error("pin_again", "The two PINs differ.")
+        return data

@@ -1,0 +1,89 @@
+"""Session limits for shared tablets (HIPAA §164.312(a)(2)(iii), automatic logoff).
+
+A session ends after ``SESSION_IDLE_TIMEOUT`` seconds without a deliberate request, and after
+``SESSION_ABSOLUTE_TIMEOUT`` seconds whatever happens. A tablet whose session ended goes back to
+the switch screen (``/switch/``), which returns to the page it left once someone signs in.
+"""
+
+import time
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
+
+LAST_ACTIVITY = "last_activity"
+SIGNED_IN_AT = "signed_in_at"
+# Writing the session on every tap would cost a database write per request; a minute is plenty.
+ACTIVITY_RESOLUTION = 60
+
+
+def passive(view: Callable) -> Callable:
+    """Mark a view whose requests come from a timer (polling), not from a person: they do not
+    keep the session alive."""
+    view.passive_request = True
+    return view
+
+
+def switch_screen(request: HttpRequest) -> str:
+    """The switch screen's URL, asking it to come back to the page the tablet was showing."""
+    back = request.headers.get("HX-Current-URL") if getattr(request, "htmx", False) else None
+    path = urlsplit(back).path if back else request.get_full_path()
+    if request.method != "GET" and not back:
+        path = urlsplit(request.headers.get("Referer", "")).path or "/"
+    return f"{reverse('switch-user')}?{urlencode({'next': path})}"
+
+
+def redirect_to_switch(request: HttpRequest) -> HttpResponse:
+    url = switch_screen(request)
+    if getattr(request, "htmx", False):
+        # htmx would otherwise follow a redirect inside the row it is updating.
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return HttpResponseRedirect(url)
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view: Callable, args: Any, kwargs: Any
+    ) -> HttpResponse | None:
+        if not request.user.is_authenticated:
+            return None
+        now = int(time.time())
+        session = request.session
+        signed_in_at = session.setdefault(SIGNED_IN_AT, now)
+        last = session.get(LAST_ACTIVITY, now)
+        idle = now - last > settings.SESSION_IDLE_TIMEOUT
+        too_long = now - signed_in_at > settings.SESSION_ABSOLUTE_TIMEOUT
+        if idle or too_long:
+            logout(request)
+            messages.info(
+                request,
+                "You were signed out after a period without activity."
+                if idle
+                else "Your session reached its time limit. Please sign in again.",
+            )
+            return redirect_to_switch(request)
+        deliberate = not getattr(view, "passive_request", False)
+        if LAST_ACTIVITY not in session or (deliberate and now - last >= ACTIVITY_RESOLUTION):
+            session[LAST_ACTIVITY] = now
+        return None
+
+
+class TabletLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's deny-by-default login check, sending htmx requests to the switch screen whole."""
+
+    def handle_no_permission(self, request: HttpRequest, view_func: Callable) -> HttpResponse:
+        if getattr(request, "htmx", False):
+            return redirect_to_switch(request)
+        return super().handle_no_permission(request, view_func)

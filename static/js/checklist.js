@@ -1,0 +1,108 @@
+// The checklist page: say why a change was not saved when htmx does not swap the answer.
+//
+// A refused change (409, 422) comes back as the row with its message and is swapped (see the
+// htmx-config meta tag). Other errors (a 400, 403 or 404 page, a 5xx, no network) are not
+// swapped; their message goes into the alert slot of the row, panel or page they came from.
+(function () {
+  "use strict";
+
+  function slotFor(elt) {
+    var scope = elt && elt.closest ? elt.closest("[data-alert-scope]") : null;
+    var slot = scope ? scope.querySelector("[data-alert-slot]") : null;
+    return slot || document.getElementById("checklist-alert");
+  }
+
+  function show(elt, message) {
+    var slot = slotFor(elt);
+    if (slot) {
+      slot.textContent = message;
+      slot.hidden = false;
+    }
+  }
+
+  function messageOf(xhr) {
+    try {
+      var page = new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+      var node = page.querySelector("[data-error]") || page.querySelector(".error-page .lead");
+      if (node && node.textContent.trim()) {
+        return node.textContent.trim();
+      }
+    } catch (error) {
+      // An unreadable answer falls through to the general message.
+    }
+    return "Something went wrong (error " + xhr.status + "). Reload the page and try again.";
+  }
+
+  function isPoll(elt) {
+    return elt && elt.id === "live-sync";
+  }
+
+  function syncStatus(text) {
+    var status = document.getElementById("sync-status");
+    if (status && status.textContent !== text) {
+      status.textContent = text;
+    }
+  }
+
+  document.addEventListener("htmx:responseError", function (event) {
+    var elt = event.detail.elt;
+    if (isPoll(elt)) {
+      syncStatus("Live updates stopped: " + messageOf(event.detail.xhr));
+      return;
+    }
+    show(elt, "Not saved. " + messageOf(event.detail.xhr));
+  });
+
+  document.addEventListener("htmx:sendError", function (event) {
+    var elt = event.detail.elt;
+    if (isPoll(elt)) {
+      syncStatus("No connection: other tablets' changes may be missing until it is back.");
+      return;
+    }
+    show(elt, "Not saved: no connection to the server. Check the network and tap again.");
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    if (isPoll(event.detail.elt) && event.detail.successful) {
+      syncStatus("");
+    }
+  });
+
+  // Someone else's change brings a row back even when only its lock moved. A row being typed in
+  // keeps what was typed unless the row itself changed (its revision): the save that follows is
+  // checked by the server against the current state anyway.
+  document.addEventListener("htmx:oobBeforeSwap", function (event) {
+    var target = event.detail.target;
+    var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
+    if (!target.classList.contains("step") || !incoming) {
+      return;
+    }
+    if (incoming.getAttribute("data-revision") === target.getAttribute("data-revision") &&
+        isBeingFilledIn(target)) {
+      event.detail.shouldSwap = false;
+    }
+  });
+
+  function isBeingFilledIn(row) {
+    var fields = row.querySelectorAll("input:not([type=hidden]), textarea");
+    for (var i = 0; i < fields.length; i++) {
+      var field = fields[i];
+      var changed = field.type === "radio" || field.type === "checkbox"
+        ? field.checked !== field.defaultChecked
+        : field.value !== field.defaultValue;
+      if (changed || field === document.activeElement) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  // A new attempt clears the last failure's message in that place.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var slot = isPoll(event.detail.elt) ? null : slotFor(event.detail.elt);
+    if (slot && slot.id !== "checklist-alert") {
+      slot.hidden = true;
+      slot.textContent = "";
+    }
+  });
+})();

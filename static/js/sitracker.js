@@ -1,0 +1,58 @@
+// Automatic logoff on a shared tablet: after the idle period the page goes to the switch screen,
+// keeping what was typed but not yet saved, and puts it back when the page is opened again.
+(function () {
+  "use strict";
+  var body = document.body;
+  var idleSeconds = Number(body.dataset.idleSeconds || 0);
+  var switchUrl = body.dataset.switchUrl;
+  if (!idleSeconds || !switchUrl) {
+    return;
+  }
+  var key = "sitracker:unsaved:" + location.pathname;
+
+  try {
+    var saved = JSON.parse(sessionStorage.getItem(key) || "null");
+    sessionStorage.removeItem(key);
+    if (saved) {
+      Object.keys(saved).forEach(function (id) {
+        var field = document.getElementById(id);
+        if (field && !field.value) {
+          field.value = saved[id];
+        }
+      });
+    }
+  } catch (error) {
+    // Storage may be disabled; losing the draft is better than breaking the page.
+  }
+
+  function unsavedFields() {
+    var unsaved = {};
+    document.querySelectorAll("input[id], textarea[id]").forEach(function (field) {
+      var secret = field.type === "password" || field.type === "hidden";
+      if (!secret && field.value && field.value !== field.defaultValue) {
+        unsaved[field.id] = field.value;
+      }
+    });
+    return unsaved;
+  }
+
+  function leave() {
+    try {
+      sessionStorage.setItem(key, JSON.stringify(unsavedFields()));
+    } catch (error) {
+      // See above.
+    }
+    var here = location.pathname + location.search + location.hash;
+    location.assign(switchUrl + "?next=" + encodeURIComponent(here));
+  }
+
+  var timer;
+  function restart() {
+    clearTimeout(timer);
+    timer = setTimeout(leave, idleSeconds * 1000);
+  }
+  ["pointerdown", "keydown", "input", "wheel", "touchstart"].forEach(function (type) {
+    window.addEventListener(type, restart, { passive: true });
+  });
+  restart();
+})();

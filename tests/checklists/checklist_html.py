@@ -1,0 +1,62 @@
+"""Reading the checklist page's HTML in tests, the way a person reads it: rows, text, names."""
+
+import html
+import re
+
+from django.db.models import Q
+
+from procedures.models import Procedure
+
+MI = "si-fusion-minimally-invasive"
+IDENTITY = "Patient identity confirmed (name, date of birth, MRN)"
+CONSENT = "Consent form signed"
+ALLERGY = "Known allergy"
+TIME_OUT_STOP = "Patient, procedure, side and position confirmed aloud"
+INCISION = "Lateral buttock incision made"
+IMPLANTS = "Implants passed across the joint and secured (screws/pins)"
+PERFORMED = "Procedure performed recorded"
+
+
+def mi_procedure() -> Procedure:
+    return Procedure.objects.get(slug=MI)
+
+
+def content(response) -> str:
+    return response.content.decode()
+
+
+def row(page: str, step) -> str:
+    """The ``<li>`` of one step (rows hold no nested list items)."""
+    found = re.search(rf'<li id="step-{step.pk}"[^>]*>.*?</li>', page, re.DOTALL)
+    assert found, f"no row for step {step.pk}"
+    return found.group(0)
+
+
+def text(fragment: str) -> str:
+    """What a screen reader would read: tags dropped, entities decoded, spaces collapsed."""
+    inline_dropped = re.sub(r"</?(?:span|strong|em|a|time)\b[^>]*>", "", fragment)
+    without_tags = re.sub(r"<[^>]+>", " ", inline_dropped)
+    return " ".join(html.unescape(without_tags).split())
+
+
+def buttons(fragment: str) -> list[str]:
+    """The accessible names of the buttons: their aria-label, else their text."""
+    names = []
+    for found in re.findall(r"<button\b.*?</button>", fragment, re.DOTALL):
+        label = re.match(r'<button\b[^>]*\saria-label="([^"]*)"', found)
+        names.append(html.unescape(label.group(1)) if label else text(found))
+    return names
+
+
+def ids(fragment: str) -> list[str]:
+    return re.findall(r'\sid="([^"]+)"', fragment)
+
+
+def out_of_band_ids(fragment: str) -> list[str]:
+    """The ids of the elements an htmx answer swaps out of band."""
+    tags = re.findall(r"<[a-z]+\b[^>]*\bhx-swap-oob=\"true\"[^>]*>", fragment)
+    return [re.search(r'\sid="([^"]+)"', tag).group(1) for tag in tags]
+
+
+def step_of(case, title: str, side: str = ""):
+    return case.steps.get(Q(title=title) & Q(side=side))

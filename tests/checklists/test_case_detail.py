@@ -1,0 +1,314 @@
+import re
+from collections import Counter
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from checklists import workflow
+from tests.checklists.checklist_html import (
+    ALLERGY,
+    CONSENT,
+    IDENTITY,
+    IMPLANTS,
+    INCISION,
+    PERFORMED,
+    TIME_OUT_STOP,
+    buttons,
+    content,
+    ids,
+    mi_procedure,
+    row,
+    step_of,
+    text,
+)
+from tests.conftest import PASSWORD, make_case, make_procedure, record
+
+PAGE_QUERIES = 8
+
+
+@pytest.fixture
+def case(nurse, surgeon):
+    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
+
+
+def url(case) -> str:
+    return f"/cases/{case.pk}/"
+
+
+def page(client, case) -> str:
+    response = client.get(url(case))
+    assert response.status_code == 200
+    return content(response)
+
+
+def test_it_shows_the_patient_identity_for_the_time_out_check(client, nurse, case):
+    client.force_login(nurse)
+    header = re.search(r'<header class="case-header".*?</header>', page(client, case), re.DOTALL)
+
+    words = text(header.group(0))
+    assert "Pat Example" in words
+    assert "Date of birth 14 Mar 1961" in words
+    assert "MRN MRN0042" in words
+    assert "SI joint fusion — minimally invasive (lateral transiliac)" in words
+    assert "Side Bilateral" in words
+    assert "Status: Scheduled" in words
+    assert "0 of 40 steps recorded" in words
+
+
+def test_the_patient_identity_is_in_no_link_or_form_address(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    addresses = re.findall(r'(?:href|action|hx-post|hx-get)="([^"]*)"', html)
+    assert addresses
+    assert not [address for address in addresses if "MRN0042" in address or "Pat" in address]
+    assert "Pat Example" not in re.search(r"<title>.*?</title>", html, re.DOTALL).group(0)
+
+
+def test_it_shows_one_section_per_phase_with_its_progress(client, nurse, case):
+    record(case, IDENTITY, nurse)
+    client.force_login(nurse)
+    html = page(client, case)
+
+    headings = re.findall(r'<h2 class="phase-title" id="phase-[a-z_]+-title">([^<]+)</h2>', html)
+    assert headings == ["Sign In", "Time Out", "Procedure", "Sign Out"]
+    assert text(re.search(r'<p id="phase-progress-sign_in".*?</p>', html).group(0)) == (
+        "1 of 10 recorded"
+    )
+    assert "1 of 40 steps recorded" in text(html)
+
+
+def test_rows_after_an_unrecorded_hard_stop_are_locked_and_name_it(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    locked = row(html, step_of(case, CONSENT))
+    assert f"Waiting for: {IDENTITY}" in text(locked)
+    assert "Locked" in text(locked)
+    assert '<fieldset class="step-answer" disabled>' in locked
+    assert "Not applicable" not in text(locked)
+    open_row = row(html, step_of(case, IDENTITY))
+    assert "step-locked" not in open_row
+    assert "disabled" not in open_row
+
+
+def test_a_recorded_hard_stop_unlocks_its_rows_and_later_ones_wait_for_the_next(
+    client, nurse, case
+):
+    record(case, IDENTITY, nurse)
+    client.force_login(nurse)
+    html = page(client, case)
+
+    assert "disabled" not in row(html, step_of(case, CONSENT))
+    procedure_row = row(html, step_of(case, INCISION, "left"))
+    assert f"Waiting for: {TIME_OUT_STOP}" in text(procedure_row)
+
+
+def test_each_control_is_named_by_its_step_title(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    assert buttons(row(html, step_of(case, IDENTITY))) == [f"Mark done: {IDENTITY}"]
+    record(case, IDENTITY, nurse)
+    html = page(client, case)
+    assert buttons(row(html, step_of(case, CONSENT))) == [
+        f"Yes: {CONSENT}",
+        f"No: {CONSENT}",
+        f"Mark not applicable: {CONSENT}",
+    ]
+    incision = step_of(case, INCISION, "left")
+    assert f"Save: {incision.label}" in buttons(row(html, incision))
+    assert f"Save: {PERFORMED}" in buttons(row(html, step_of(case, PERFORMED)))
+
+
+def test_every_form_names_its_target_state_and_revision(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    forms = re.findall(r"<form [^>]*hx-post=\"/cases/\d+/steps/\d+/\".*?</form>", html, re.DOTALL)
+    assert len(forms) >= 40
+    for form in forms:
+        assert re.search(r'name="status" value="(done|pending|na)"', form)
+        assert 'name="revision" value="0"' in form
+        assert 'method="post"' in form  # works without JavaScript too
+    assert "toggle" not in html
+
+
+def test_controls_follow_the_kind_of_step(client, nurse, case):
+    record(case, IDENTITY, nurse)
+    record(case, TIME_OUT_STOP, nurse)
+    client.force_login(nurse)
+    html = page(client, case)
+
+    incision = row(html, step_of(case, INCISION, "left"))
+    assert 'type="number"' in incision
+    assert 'min="3.00"' in incision
+    assert 'max="5.00"' in incision
+    assert "Between 3 and 5 cm" in text(incision)
+    site = row(html, step_of(case, "Operative site marked"))
+    assert re.findall(r'type="radio" name="value" id="[^"]+" value="([^"]+)"', site) == [
+        "Yes",
+        "No",
+        "Not applicable",
+    ]
+    performed = row(html, step_of(case, PERFORMED))
+    assert "SI joint fusion — minimally invasive (lateral transiliac)</textarea>" in performed
+    allergy = row(html, step_of(case, ALLERGY))
+    assert f"Details (needed if yes) for {ALLERGY}" in text(allergy)
+
+
+def test_per_side_rows_show_their_side(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    assert "Left side" in text(row(html, step_of(case, INCISION, "left")))
+    assert "Right side" in text(row(html, step_of(case, INCISION, "right")))
+    assert "side" not in text(row(html, step_of(case, CONSENT))).lower().split()
+
+
+def test_a_hard_stop_offers_no_not_applicable(client, nurse, case):
+    client.force_login(nurse)
+    html = page(client, case)
+
+    assert "Not applicable" not in text(row(html, step_of(case, IDENTITY)))
+
+
+def test_recorded_rows_show_the_answer_who_and_when_and_an_undo(client, nurse, scrub, case):
+    record(case, IDENTITY, nurse)
+    record(case, ALLERGY, scrub, value="yes", note="Penicillin: rash")
+    record(case, "Pulse oximeter on and working", nurse, status="na", na_reason="Awake case")
+    client.force_login(nurse)
+    html = page(client, case)
+
+    allergy = text(row(html, step_of(case, ALLERGY)))
+    assert "Done" in allergy
+    assert "Answer: Yes" in allergy
+    assert "Recorded by Sam Scrub at" in allergy
+    assert "Note: Penicillin: rash" in allergy
+    assert buttons(row(html, step_of(case, ALLERGY))) == [f"Undo: {ALLERGY}"]
+    oximeter = text(row(html, step_of(case, "Pulse oximeter on and working")))
+    assert "Not applicable: Awake case" in oximeter
+    assert "Recorded by Nora Nurse" in oximeter
+
+
+def test_an_answer_sign_out_will_not_accept_is_flagged(client, nurse, case):
+    record(case, IDENTITY, nurse)
+    record(case, CONSENT, nurse, value="no")
+    client.force_login(nurse)
+
+    consent = text(row(page(client, case), step_of(case, CONSENT)))
+    assert "Sign-out needs the answer “yes”" in consent
+
+
+def test_a_signed_case_shows_no_controls(client, nurse, surgeon):
+    small = make_case(make_procedure({"title": "Count correct"}), actor=nurse, surgeon=surgeon)
+    record(small, "Count correct", nurse)
+    workflow.sign_out(actor=surgeon, case_id=small.pk, password=PASSWORD)
+    client.force_login(nurse)
+    html = page(client, small)
+
+    assert "<button" not in row(html, small.steps.get())
+    assert "Signed out and locked" in text(html)
+    assert "Sue Surgeon" in text(html)  # the signature block
+    assert 'id="live-sync" hidden data-version' in html
+    assert "hx-trigger" not in html  # nothing left to poll for
+
+
+def test_a_cancelled_case_shows_no_controls(client, nurse, surgeon, case):
+    workflow.cancel(actor=nurse, case_id=case.pk, reason="Patient unwell")
+    client.force_login(nurse)
+    html = page(client, case)
+
+    assert "hx-post" not in html
+    assert "This case was cancelled" in text(html)
+    assert "Patient unwell" in text(html)
+
+
+def test_a_reviewer_reads_the_checklist_without_controls(client, reviewer, case):
+    client.force_login(reviewer)
+    html = page(client, case)
+
+    assert IDENTITY in text(html)
+    assert "hx-post" not in html
+    assert "your role does not record steps" in text(html)
+
+
+def test_it_needs_a_login(client, case):
+    response = client.get(url(case))
+
+    assert response.status_code == 302
+    assert "/cases/" not in response["Location"].split("?")[0]
+
+
+def test_an_unknown_case_is_not_found(client, nurse):
+    client.force_login(nurse)
+
+    assert client.get("/cases/999999/").status_code == 404
+
+
+def test_the_page_is_not_cached_on_a_shared_tablet(client, nurse, case):
+    client.force_login(nurse)
+
+    assert "no-store" in client.get(url(case))["Cache-Control"]
+
+
+def test_ids_are_unique_and_every_label_names_a_field(client, nurse, case):
+    record(case, IDENTITY, nurse)
+    workflow.add_implant(
+        actor=nurse,
+        case_id=case.pk,
+        entry=workflow.ImplantEntry(side="left", product="iFuse-3D"),
+    )
+    client.force_login(nurse)
+    html = page(client, case)
+
+    duplicates = [name for name, count in Counter(ids(html)).items() if count > 1]
+    assert duplicates == []
+    labelled = re.findall(r'<label[^>]*\sfor="([^"]+)"', html)
+    assert labelled
+    assert set(labelled) <= set(ids(html))
+    described = re.findall(r'aria-describedby="([^"]+)"', html)
+    assert set(described) <= set(ids(html))
+
+
+def test_the_implants_panel_appears_only_with_implant_steps(client, nurse, surgeon, case):
+    plain = make_case(make_procedure({"title": "Count correct"}), actor=nurse, surgeon=surgeon)
+    client.force_login(nurse)
+
+    assert 'id="implants"' in page(client, case)
+    assert 'id="implants"' not in page(client, plain)
+    assert IMPLANTS in text(page(client, case))
+
+
+def page_queries(client, case) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url(case)).status_code == 200
+    return len(queries)
+
+
+def test_the_page_costs_the_same_queries_for_a_small_and_a_large_case(
+    client, nurse, surgeon, case, django_assert_max_num_queries
+):
+    small = make_case(
+        make_procedure(
+            {"title": "Identity", "hard_stop": True},
+            {"title": "Implants", "kind": "implants"},
+        ),
+        actor=nurse,
+        surgeon=surgeon,
+    )
+    record(small, "Identity", nurse)
+    for title in (IDENTITY, CONSENT, "Operative site marked", "Known allergy"):
+        answer = {"value": "no"} if title in (CONSENT, ALLERGY) else {}
+        answer = {"value": "Yes"} if title == "Operative site marked" else answer
+        record(case, title, nurse, **answer)
+    client.force_login(nurse)
+    client.get(url(small))  # the session and the permissions warm up alike for both
+
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        client.get(url(small))
+    with django_assert_max_num_queries(PAGE_QUERIES):
+        client.get(url(case))
+    assert page_queries(client, small) == page_queries(client, case)
+    assert case.steps.count() == 40

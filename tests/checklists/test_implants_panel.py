@@ -1,0 +1,307 @@
+import datetime
+import re
+
+import pytest
+from django.contrib.messages import get_messages
+
+from checklists import workflow
+from checklists.choices import AuditAction
+from checklists.models import Case, Implant
+from procedures.models import Procedure
+from tests.checklists.checklist_html import (
+    IMPLANTS,
+    buttons,
+    content,
+    mi_procedure,
+    out_of_band_ids,
+    text,
+)
+from tests.conftest import events, make_case, record
+
+HTMX = {"HX-Request": "true"}
+UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
+BAD_CHECK_DIGIT = "(01)00812345678906(17)281231(10)LOT123(21)SN456"
+FEWER_THAN_TWO = "Typically three implants per side; at least two."
+
+
+@pytest.fixture
+def case(nurse, surgeon):
+    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
+
+
+def add(client, case, *, htmx: bool = True, **fields):
+    """The implant form as the page sends it, the page having been drawn just now."""
+    fields.setdefault("since", Case.objects.get(pk=case.pk).audit_seq)
+    return client.post(f"/cases/{case.pk}/implants/", fields, headers=HTMX if htmx else {})
+
+
+def log(case, actor, side="left", **fields):
+    entry = workflow.ImplantEntry(side=side, **{"product": "iFuse-3D", **fields})
+    return workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+
+
+def panel(client, case) -> str:
+    page = content(client.get(f"/cases/{case.pk}/"))
+    return re.search(r'<section id="implants".*?</section>', page, re.DOTALL).group(0)
+
+
+def side_heading(fragment: str, side: str) -> str:
+    return text(re.search(rf"<h3[^>]*>{side} side:.*?</h3>", fragment).group(0))
+
+
+def test_a_scanned_barcode_logs_the_implant_with_its_parts(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UDI, side="left")
+
+    assert response.status_code == 200
+    implant = Implant.objects.get()
+    assert (implant.gtin, implant.lot, implant.serial, implant.side) == (
+        "00812345678901",
+        "LOT123",
+        "SN456",
+        "left",
+    )
+    assert implant.expiry == datetime.date(2028, 12, 31)
+    assert events(case)[-1].action == AuditAction.IMPLANT_ADDED
+    answer = content(response)
+    assert answer.lstrip().startswith('<form id="implant-form"')
+    assert out_of_band_ids(answer)[:2] == ["implant-list", "case-summary"]
+    assert "live-sync" in out_of_band_ids(answer)
+    assert not [name for name in out_of_band_ids(answer) if name.startswith("step-")]
+    listed = text(answer)
+    assert "Left side: 1 implant" in listed
+    assert "LOT123" in listed
+    assert "31 Dec 2028" in listed
+    assert "SN456" in listed
+
+
+def test_after_a_scan_the_barcode_field_is_empty_focused_and_on_the_same_side(client, nurse, case):
+    client.force_login(nurse)
+
+    answer = content(add(client, case, udi=UDI, side="right"))
+
+    barcode = re.search(r'<input type="text" name="udi"[^>]*>', answer).group(0)
+    assert "autofocus" in barcode
+    assert "value=" not in barcode
+    assert re.search(r'value="right"[^>]*checked', answer)
+
+
+def test_the_barcode_field_submits_the_form_on_enter(client, nurse, case):
+    client.force_login(nurse)
+
+    form = re.search(r'<form id="implant-form".*?</form>', panel(client, case), re.DOTALL).group(0)
+
+    # A USB scanner types the code and presses Enter: implicit submission needs the field inside
+    # a form that has a submit button.
+    assert 'name="udi"' in form
+    assert '<button type="submit"' in form
+    assert f'hx-post="/cases/{case.pk}/implants/"' in form
+
+
+def test_a_wrong_check_digit_is_refused_in_the_panel(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, udi=BAD_CHECK_DIGIT, side="left")
+
+    assert response.status_code == 422
+    assert "check digit" in text(content(response))
+    assert 'value="(01)00812345678906' in content(response)  # kept, to be seen and rescanned
+    assert Implant.objects.count() == 0
+
+
+def test_a_missing_side_is_refused_in_the_panel(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UDI)
+
+    assert response.status_code == 422
+    assert "Choose the side the implant was placed on." in text(content(response))
+
+
+def test_an_unreadable_expiry_is_refused_in_the_panel(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, product="iFuse-3D", side="left", expiry="31/31/2028")
+
+    assert response.status_code == 422
+    assert "Enter the expiry as a date" in text(content(response))
+
+
+def test_a_one_sided_case_needs_no_side_choice(client, nurse, surgeon):
+    left = make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="left")
+    client.force_login(nurse)
+
+    assert '<input type="hidden" name="side" value="left"' in panel(client, left)
+    assert add(client, left, udi=UDI, side="left").status_code == 200
+
+
+def test_it_counts_per_side_and_warns_below_two_on_a_minimally_invasive_case(client, nurse, case):
+    log(case, nurse, side="left")
+    log(case, nurse, side="left")
+    log(case, nurse, side="right")
+    client.force_login(nurse)
+    html = panel(client, case)
+
+    left = re.search(r"Left side:.*?(?=Right side:)", html, re.DOTALL).group(0)
+    right = re.search(r"Right side:.*?</ol>", html, re.DOTALL).group(0)
+    assert side_heading(html, "Left") == "Left side: 2 implants"
+    assert side_heading(html, "Right") == "Right side: 1 implant"
+    assert FEWER_THAN_TWO not in text(left)
+    assert FEWER_THAN_TWO in text(right)
+
+
+def test_the_warning_does_not_block_ticking_the_step(client, nurse, case):
+    log(case, nurse, side="left")
+    record(case, "Patient identity confirmed (name, date of birth, MRN)", nurse)
+    record(case, "Patient, procedure, side and position confirmed aloud", nurse)
+    for title in (
+        "Lateral buttock incision made",
+        "Gluteal muscles dissected down to the ilium",
+        "Guide pin placed through the ilium; position confirmed on fluoroscopy",
+        "Pathway drilled (and broached, where the implant system needs it) through the ilium "
+        "toward the sacrum",
+    ):
+        record(case, title, nurse, side="left", **({"value": "4"} if "incision" in title else {}))
+    client.force_login(nurse)
+    step = case.steps.get(title=IMPLANTS, side="left")
+
+    response = client.post(
+        f"/cases/{case.pk}/steps/{step.pk}/", {"status": "done", "revision": 0}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert FEWER_THAN_TWO in text(panel(client, case))
+
+
+def test_an_open_fusion_shows_no_minimum_warning(client, nurse, surgeon):
+    open_case = make_case(
+        Procedure.objects.get(slug="si-fusion-open"), actor=nurse, surgeon=surgeon
+    )
+    client.force_login(nurse)
+
+    html = panel(client, open_case)
+
+    assert "Left side: 0 implants" in text(html)
+    assert FEWER_THAN_TWO not in text(html)
+
+
+def test_an_expired_implant_needs_a_reason_from_a_surgeon(client, nurse, surgeon, case):
+    expired = {"product": "iFuse-3D", "side": "left", "expiry": "2020-01-31"}
+    client.force_login(nurse)
+
+    no_reason = add(client, case, **expired)
+    nurse_reason = add(client, case, **expired, expiry_override_reason="Only one in stock")
+    client.force_login(surgeon)
+    surgeon_reason = add(client, case, **expired, expiry_override_reason="Only one in stock")
+
+    assert no_reason.status_code == 422
+    assert "A surgeon must give a reason to use it" in text(content(no_reason))
+    assert nurse_reason.status_code == 403
+    assert "Only a surgeon can accept an expired implant." in text(content(nurse_reason))
+    assert surgeon_reason.status_code == 200
+    assert "Used after its expiry date because: Only one in stock" in text(content(surgeon_reason))
+    assert Implant.objects.count() == 1
+
+
+def test_remove_takes_an_implant_off_with_a_reason(client, nurse, case):
+    implant = log(case, nurse)
+    client.force_login(nurse)
+
+    response = client.post(
+        f"/cases/{case.pk}/implants/{implant.pk}/remove/", {"reason": "Mis-scan"}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    assert content(response).lstrip().startswith('<div id="implant-list"')
+    assert "Left side: 0 implants" in text(content(response))
+    assert Implant.objects.count() == 0
+    event = events(case)[-1]
+    assert (event.action, event.after) == (AuditAction.IMPLANT_REMOVED, {"reason": "Mis-scan"})
+
+
+def test_remove_without_a_reason_is_refused_in_the_list(client, nurse, case):
+    implant = log(case, nurse)
+    client.force_login(nurse)
+
+    response = client.post(f"/cases/{case.pk}/implants/{implant.pk}/remove/", headers=HTMX)
+
+    assert response.status_code == 422
+    assert "Give a reason for removing the implant" in text(content(response))
+    assert Implant.objects.count() == 1
+
+
+def test_a_removal_reason_past_the_limit_is_refused_in_the_list(client, nurse, case):
+    implant = log(case, nurse)
+    client.force_login(nurse)
+
+    response = client.post(
+        f"/cases/{case.pk}/implants/{implant.pk}/remove/", {"reason": "x" * 2001}, headers=HTMX
+    )
+
+    assert response.status_code == 422
+    assert "at most 2000 characters" in text(content(response))
+    assert Implant.objects.count() == 1
+
+
+def test_removing_an_implant_of_another_case_is_not_found(client, nurse, surgeon, case):
+    other = make_case(mi_procedure(), actor=nurse, surgeon=surgeon)
+    implant = log(other, nurse)
+    client.force_login(nurse)
+
+    response = client.post(
+        f"/cases/{case.pk}/implants/{implant.pk}/remove/", {"reason": "x"}, headers=HTMX
+    )
+
+    assert response.status_code == 404
+    assert Implant.objects.count() == 1
+
+
+def test_each_implant_has_a_remove_button_with_a_reason_field(client, nurse, case):
+    implant = log(case, nurse)
+    client.force_login(nurse)
+
+    html = panel(client, case)
+
+    assert f'<label class="form-label" for="remove-reason-{implant.pk}">' in html
+    assert "Remove: Left side implant 1" in buttons(html)
+
+
+def test_without_javascript_adding_redirects_to_the_panel(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, htmx=False, udi=UDI, side="left")
+
+    assert response.status_code == 302
+    assert response["Location"] == f"/cases/{case.pk}/#implants"
+    assert [str(m) for m in get_messages(response.wsgi_request)] == ["Implant logged."]
+
+
+def test_without_javascript_a_refusal_shows_the_page_with_the_panel_error(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, htmx=False, udi=BAD_CHECK_DIGIT, side="left")
+
+    assert response.status_code == 422
+    assert "<html" in content(response)
+    assert "check digit" in text(content(response))
+
+
+def test_a_reviewer_may_not_log_implants(client, reviewer, case):
+    client.force_login(reviewer)
+
+    assert add(client, case, udi=UDI, side="left").status_code == 403
+    assert 'id="implant-form"' not in panel(client, case)
+    assert Implant.objects.count() == 0
+
+
+def test_a_cancelled_case_shows_the_log_without_forms(client, nurse, case):
+    log(case, nurse)
+    workflow.cancel(actor=nurse, case_id=case.pk, reason="Patient unwell")
+    client.force_login(nurse)
+
+    html = panel(client, case)
+
+    assert "Left side: 1 implant" in text(html)
+    assert "<form" not in html
+    assert add(client, case, udi=UDI, side="left").status_code == 409

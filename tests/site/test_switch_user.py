@@ -1,0 +1,110 @@
+import pytest
+
+from checklists import pins, workflow
+from checklists.models import AuditEvent
+from tests.conftest import PASSWORD, make_case, make_procedure
+
+
+@pytest.fixture
+def with_pins(nurse, scrub, surgeon):
+    for person, pin in ((nurse, "4827"), (scrub, "5931"), (surgeon, "7364")):
+        pins.set_pin(user=person, pin=pin)
+
+
+def test_the_switch_screen_lists_people_with_a_pin_and_needs_no_login(client, with_pins, reviewer):
+    page = client.get("/switch/")
+    assert page.status_code == 200
+    assert "Nora Nurse" in page.text and "Sue Surgeon" in page.text
+    # Reviewers do not work the tablet, and nobody without a PIN is offered.
+    assert "Rae Reviewer" not in page.text
+
+
+def test_a_right_pin_signs_the_person_in_and_returns_to_the_page(client, with_pins, scrub):
+    client.post("/switch/", {"person": scrub.pk, "pin": "5931", "next": "/cases/1/"})
+    response = client.post("/switch/", {"person": scrub.pk, "pin": "5931", "next": "/cases/7/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/cases/7/"
+    assert client.get("/").context["user"] == scrub
+
+
+def test_later_ticks_are_attributed_to_the_person_who_switched_in(
+    client, with_pins, nurse, scrub, surgeon
+):
+    case = make_case(make_procedure({"title": "Only step"}), actor=nurse, surgeon=surgeon)
+    client.force_login(nurse)
+    client.post("/switch/", {"person": scrub.pk, "pin": "5931"})
+
+    step = case.steps.get()
+    user = client.get("/").context["user"]
+    workflow.record_step(
+        actor=user, case_id=case.pk, step_id=step.pk, answer=workflow.Answer("done"), revision=0
+    )
+    assert AuditEvent.objects.filter(case=case).last().actor == scrub
+
+
+def test_a_wrong_pin_is_refused_with_403_and_does_not_sign_in(client, with_pins, scrub):
+    response = client.post("/switch/", {"person": scrub.pk, "pin": "0000"})
+    assert response.status_code == 403
+    assert "Wrong PIN" in response.text
+    assert not response.context["user"].is_authenticated
+
+
+def test_five_wrong_pins_lock_the_switch_for_that_person(client, with_pins, scrub):
+    for _ in range(5):
+        client.post("/switch/", {"person": scrub.pk, "pin": "0000"})
+    response = client.post("/switch/", {"person": scrub.pk, "pin": "5931"})
+    assert response.status_code == 403
+    assert "locked until" in response.text
+
+
+def test_an_outside_next_url_is_ignored(client, with_pins, scrub):
+    response = client.post(
+        "/switch/", {"person": scrub.pk, "pin": "5931", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    "data", [{}, {"person": "999999", "pin": "1234"}, {"person": "x", "pin": "12"}]
+)
+def test_a_forged_form_gets_a_400_with_a_message(client, with_pins, data):
+    response = client.post("/switch/", data)
+    assert response.status_code == 400
+    assert "alert" in response.text or "invalid-feedback" in response.text
+
+
+def test_a_reviewer_cannot_switch_in_by_pin(client, with_pins, reviewer):
+    pins.set_pin(user=reviewer, pin="8642")
+    response = client.post("/switch/", {"person": reviewer.pk, "pin": "8642"})
+    assert response.status_code == 400
+
+
+def test_a_person_sets_their_own_pin_with_their_password(client, nurse):
+
+    client.force_login(nurse)
+    response = client.post(
+        "/accounts/pin/", {"password": PASSWORD, "pin": "4827", "pin_again": "4827"}
+    )
+    assert response.status_code == 302
+    pins.check_pin(user=nurse, pin="4827")
+
+
+def test_setting_a_pin_needs_the_password_and_matching_pins(client, nurse):
+    client.force_login(nurse)
+    wrong = client.post("/accounts/pin/", {"password": "x", "pin": "4827", "pin_again": "4827"})
+    assert wrong.status_code == 400
+    assert "not your password" in wrong.text
+    differ = client.post(
+        "/accounts/pin/", {"password": PASSWORD, "pin": "4827", "pin_again": "4828"}
+    )
+    assert "differ" in differ.text
+    trivial = client.post(
+        "/accounts/pin/", {"password": PASSWORD, "pin": "1111", "pin_again": "1111"}
+    )
+    assert "repeated" in trivial.text
+
+
+def test_an_administrator_sets_a_pin_in_the_admin(client, administrator, scrub):
+    client.force_login(administrator)
+    page = client.get(f"/admin/auth/user/{scrub.pk}/change/")
+    assert "New PIN" in page.text
