@@ -90,7 +90,8 @@ def test_it_prints_a_table_of_the_demo_logins(db, debug_on):
     output = seed("--password", "Theatre-4-demo")
 
     for username, role in DEMO_ROLES.items():
-        assert re.search(rf"^\s*{username}\s+\w+ \w+\s+{role}$", output, re.MULTILINE), username
+        line = rf"^\s*{username}\s+\w+ \w+\s+{role}\s+(\d{{4}}|-)$"
+        assert re.search(line, output, re.MULTILINE), username
 
 
 def test_it_refuses_with_debug_off(db, settings):
@@ -141,3 +142,14 @@ def test_verify_audit_passes_on_the_demo_data(db, debug_on):
     out = io.StringIO()
     call_command("verify_audit", stdout=out)
     assert "no breaks" in out.getvalue()
+
+
+def test_the_tablet_users_get_a_printed_pin_for_the_quick_switch(db, debug_on):
+    from checklists import pins
+
+    output = seed("--password", "demo-pass-123")
+
+    assert "2468" in output
+    pins.check_pin(user=User.objects.get(username="nurse"), pin="2468")
+    reviewer = User.objects.get(username="reviewer")
+    assert not hasattr(reviewer, "staff_profile")

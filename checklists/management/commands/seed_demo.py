@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from checklists import roles
+from checklists import pins, roles
 from checklists.demo import seed_demo_day
 
 # No 0/o, 1/l/i: the password is read off a terminal and typed on a tablet.
@@ -22,13 +22,14 @@ class DemoUser(NamedTuple):
     first_name: str
     last_name: str
     role: str
+    pin: str = ""  # for the tablet's quick user switch; only people who work the tablet
 
 
 DEMO_USERS = (
-    DemoUser("nurse", "Nora", "Nurse", roles.OR_STAFF),
-    DemoUser("scrub", "Sam", "Scrub", roles.OR_STAFF),
-    DemoUser("anaesthetist", "Ana", "Sthetist", roles.OR_STAFF),
-    DemoUser("surgeon", "Sue", "Surgeon", roles.SURGEON),
+    DemoUser("nurse", "Nora", "Nurse", roles.OR_STAFF, pin="2468"),
+    DemoUser("scrub", "Sam", "Scrub", roles.OR_STAFF, pin="1357"),
+    DemoUser("anaesthetist", "Ana", "Sthetist", roles.OR_STAFF, pin="3579"),
+    DemoUser("surgeon", "Sue", "Surgeon", roles.SURGEON, pin="8642"),
     DemoUser("reviewer", "Rae", "Reviewer", roles.REVIEWER),
     DemoUser("admin", "Ada", "Admin", roles.ADMINISTRATOR),
 )
@@ -64,6 +65,8 @@ def seed_users(*, password: str) -> dict[str, AbstractUser]:
         user.set_password(password)
         user.save(update_fields=["password"])
         user.groups.set([groups[demo.role]])
+        if demo.pin:
+            pins.set_pin(user=user, pin=demo.pin)
         users[demo.username] = user
     return users
 
@@ -103,10 +106,10 @@ class Command(BaseCommand):
             self.style.SUCCESS(f"Demo data ready: {len(users)} users, {cases} cases.")
         )
         self.stdout.write("")
-        self.stdout.write(f"  {'username':<14}{'name':<16}role")
+        self.stdout.write(f"  {'username':<14}{'name':<16}{'role':<15}PIN (Switch user)")
         for demo in DEMO_USERS:
             name = f"{demo.first_name} {demo.last_name}"
-            self.stdout.write(f"  {demo.username:<14}{name:<16}{demo.role}")
+            self.stdout.write(f"  {demo.username:<14}{name:<16}{demo.role:<15}{demo.pin or '-'}")
         self.stdout.write("")
         if generated:
             self.stdout.write(f"  Password for every demo user: {password}")
