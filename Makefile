@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format clean
+.PHONY: run test lint format bench clean bench-review
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -34,5 +34,15 @@ format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
 	$(PY) -m ruff format .
 
+# Load and concurrency benchmarks on SQLite and PostgreSQL (127.0.0.1:5432): writes bench/RESULTS.md.
+# BENCH_ARGS=--quick for a short run; see python -m bench.load --help.
+bench: $(VENV)/.installed-runtime
+	$(PY) -m bench.load $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) .test-db* staticfiles
+
+# The review pages over 100k generated cases against the admin changelist, on SQLite and (when
+# a server answers at 127.0.0.1:5432) PostgreSQL. Takes several minutes the first time.
+bench-review: $(VENV)/.installed-runtime
+	$(PY) bench/review_bench.py --count $${COUNT:-100000}

@@ -66,6 +66,12 @@ class SignatureRefused(WorkflowError):
     status_code = 403
 
 
+class SignatureLocked(SignatureRefused):
+    """Too many wrong passwords when signing lately: this person's signing is paused."""
+
+    status_code = 429
+
+
 class PinRefused(WorkflowError):
     """A wrong PIN, or a PIN locked after too many wrong ones."""
 

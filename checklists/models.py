@@ -353,3 +353,20 @@ class StaffProfile(models.Model):
     @property
     def has_pin(self) -> bool:
         return bool(self.pin_hash)
+
+
+class PinFailure(models.Model):
+    """A wrong PIN typed on a switch screen, kept while it counts towards the per-address limit.
+
+    A person's own lock (StaffProfile) stops guessing one PIN; this stops one device from trying
+    a few PINs on everyone in turn (see checklists.pins).
+    """
+
+    remote_addr = models.GenericIPAddressField()
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["remote_addr", "at"])]
+
+    def __str__(self) -> str:
+        return f"Wrong PIN from {self.remote_addr}"

@@ -1,4 +1,11 @@
-"""Quick user switch on a shared tablet: a 4–6 digit PIN per person, locked after 5 misses."""
+"""Quick user switch on a shared tablet: a 4–6 digit PIN per person, locked after 5 misses.
+
+Two limits, both in the database so that every web process sees them. A person's PIN locks after
+``PIN_MAX_FAILURES`` misses in a row. And one address may miss ``PIN_MAX_FAILURES_PER_ADDRESS``
+times within ``PIN_LOCK_MINUTES``, whoever it tries: without that, someone could try four PINs
+on each of fifty people every quarter of an hour and, with 4-digit PINs, expect to get in
+within a day or two. A right PIN does not clear the address's count, or one's own PIN would.
+"""
 
 import datetime
 import re
@@ -10,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from checklists.errors import PinRefused, RuleViolation
-from checklists.models import StaffProfile
+from checklists.models import PinFailure, StaffProfile
 
 PIN_PATTERN = re.compile(r"\d{4,6}")
 
@@ -37,14 +44,18 @@ def set_pin(*, user: AbstractBaseUser, pin: str) -> None:
     profile.save()
 
 
-def check_pin(*, user: AbstractBaseUser, pin: str) -> None:
-    """Accept ``pin`` for ``user`` or raise PinRefused; the fifth miss in a row locks the PIN."""
+def check_pin(*, user: AbstractBaseUser, pin: str, remote_addr: str | None = None) -> None:
+    """Accept ``pin`` for ``user`` or raise PinRefused; the fifth miss in a row locks the PIN.
+
+    ``remote_addr`` is the device's address: too many misses from it refuse every PIN for a while.
+    """
     now = timezone.now()
     refusal = None
     with transaction.atomic():
         profile = StaffProfile.objects.select_for_update().filter(user=user).first()
         if profile is None or not profile.has_pin or not user.is_active:
             raise PinRefused("This person has no PIN on this system. Log in with a password.")
+        _check_address(remote_addr, now)
         if profile.pin_locked_until and profile.pin_locked_until > now:
             raise PinRefused(_locked_message(profile.pin_locked_until))
         if check_password(pin, profile.pin_hash):
@@ -52,6 +63,9 @@ def check_pin(*, user: AbstractBaseUser, pin: str) -> None:
                 profile.pin_failures, profile.pin_locked_until = 0, None
                 profile.save(update_fields=["pin_failures", "pin_locked_until"])
             return
+        if remote_addr:
+            PinFailure.objects.filter(at__lt=now - _address_window()).delete()  # no longer counts
+            PinFailure.objects.create(remote_addr=remote_addr, at=now)
         profile.pin_failures += 1
         left = settings.PIN_MAX_FAILURES - profile.pin_failures
         if left <= 0:
@@ -63,6 +77,26 @@ def check_pin(*, user: AbstractBaseUser, pin: str) -> None:
         profile.save(update_fields=["pin_failures", "pin_locked_until"])
     # Raised after the commit: the miss must be counted even though the request fails.
     raise PinRefused(refusal)
+
+
+def _check_address(remote_addr: str | None, now: datetime.datetime) -> None:
+    if not remote_addr:
+        return
+    window = _address_window()
+    recent = PinFailure.objects.filter(remote_addr=remote_addr, at__gte=now - window)
+    limit = settings.PIN_MAX_FAILURES_PER_ADDRESS
+    if recent.count() < limit:
+        return
+    oldest_counted = recent.order_by("-at").values_list("at", flat=True)[limit - 1]
+    until = timezone.localtime(oldest_counted + window)
+    raise PinRefused(
+        f"Too many wrong PINs on this device: switching by PIN is paused until {until:%H:%M}. "
+        "Log in with a password meanwhile."
+    )
+
+
+def _address_window() -> datetime.timedelta:
+    return datetime.timedelta(minutes=settings.PIN_LOCK_MINUTES)
 
 
 def _locked_message(until: datetime.datetime) -> str:

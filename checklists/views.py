@@ -1,8 +1,6 @@
 import datetime
-import ipaddress
 
 from django.contrib import messages
-from django.contrib.auth.decorators import permission_required
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -25,19 +23,17 @@ from checklists.forms import (
 )
 from checklists.models import Case, CaseStep
 from sitracker.middleware import passive
+from sitracker.network import client_ip
+from sitracker.permissions import requires
 
 
 def request_context(request: HttpRequest) -> workflow.RequestContext:
     """Where a change came from, for the audit trail: the client's address and browser."""
-    try:
-        remote_addr = str(ipaddress.ip_address(request.META.get("REMOTE_ADDR", "")))
-    except ValueError:
-        remote_addr = None  # e.g. served over a Unix socket: no address rather than a bad one
     user_agent = request.headers.get("User-Agent", "")[:300]
-    return workflow.RequestContext(remote_addr=remote_addr, user_agent=user_agent)
+    return workflow.RequestContext(remote_addr=client_ip(request), user_agent=user_agent)
 
 
-@permission_required("checklists.view_case", raise_exception=True)
+@requires("checklists.view_case")
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     day_form = BoardDayForm(request.GET if "day" in request.GET else None)
@@ -58,7 +54,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache  # the form may come back holding a patient's identity
-@permission_required("checklists.add_case", raise_exception=True)
+@requires("checklists.add_case")
 def new_case(request: HttpRequest) -> HttpResponse:
     form = NewCaseForm(request.POST if request.method == "POST" else None)
     if not form.is_bound:
@@ -82,7 +78,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
-@permission_required("checklists.view_case", raise_exception=True)
+@requires("checklists.view_case")
 def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
     form = SignOutForm(request.POST if request.method == "POST" else None)
     error, status = None, 200
@@ -130,7 +126,7 @@ def _sign_out_context(
     }
 
 
-@permission_required("checklists.cancel_case", raise_exception=True)
+@requires("checklists.cancel_case")
 @require_POST
 def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
@@ -158,14 +154,14 @@ CHECKLIST = "checklists/case_detail.html"
 
 
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
-@permission_required("checklists.view_case", raise_exception=True)
+@requires("checklists.view_case")
 @require_safe
 def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     return render(request, CHECKLIST, _checklist_context(request, case))
 
 
-@permission_required("checklists.record_step", raise_exception=True)
+@requires("checklists.record_step")
 @require_POST
 def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
     form = StepUpdateForm(request.POST)
@@ -197,7 +193,7 @@ def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpRespons
 
 @passive  # a timer asking, not a person: it must not keep an idle session alive
 @never_cache
-@permission_required("checklists.view_case", raise_exception=True)
+@requires("checklists.view_case")
 @require_safe
 @condition(etag_func=lambda request, case_id: _case_etag(case_id))
 def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -210,7 +206,7 @@ def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
     return _answer(request, case, "sync_answer", changes=changes)
 
 
-@permission_required("checklists.record_step", raise_exception=True)
+@requires("checklists.record_step")
 @require_POST
 def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
@@ -240,7 +236,7 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
     return _implants_answer(request, case.pk, implant_form=fresh)
 
 
-@permission_required("checklists.record_step", raise_exception=True)
+@requires("checklists.record_step")
 @require_POST
 def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)

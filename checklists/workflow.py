@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Max, Q
@@ -35,6 +37,7 @@ from checklists.errors import (
     NotFound,
     NotPermitted,
     RuleViolation,
+    SignatureLocked,
     SignatureRefused,
     SignOutBlocked,
     StaleRevision,
@@ -558,7 +561,9 @@ def sign_out(
 ) -> Signature:
     """The surgeon's e-signature: completes and locks the case, bound to its content by hash.
 
-    A wrong password is refused and the refusal itself is audited.
+    A wrong password is refused and the refusal itself is audited; after
+    ``SIGNATURE_MAX_FAILURES`` of them within ``SIGNATURE_LOCK_MINUTES`` the signer cannot sign
+    (any case, even with the right password) until the oldest of them is that old.
     """
     _require(actor, "checklists.sign_case", "Only a surgeon can sign out a case.")
     with transaction.atomic():
@@ -615,7 +620,10 @@ def amend(
     password: str,
     context: RequestContext = NO_CONTEXT,
 ) -> Signature:
-    """Change one step of a signed case: a reason and a new signature; the old value is kept."""
+    """Change one step of a signed case: a reason and a new signature; the old value is kept.
+
+    The password is checked, and wrong ones counted, as for ``sign_out``.
+    """
     _require(actor, "checklists.sign_case", "Only a surgeon can amend a signed case.")
     reason = reason.strip()
     if not reason:
@@ -797,6 +805,7 @@ def _password_matches(
     context: RequestContext,
     meaning: str,
 ) -> bool:
+    _check_signing_not_locked(actor)
     if actor.check_password(password):
         return True
     _audit(
@@ -808,6 +817,28 @@ def _password_matches(
         bump_version=False,
     )
     return False
+
+
+def _check_signing_not_locked(actor: AbstractBaseUser) -> None:
+    """A signature password is guessable like any other: count this signer's recent refusals
+    (on every case) and refuse to check another password while there are too many."""
+    # Locking the signer's row serialises their attempts, so two at once cannot both slip in.
+    get_user_model().objects.select_for_update().filter(pk=actor.pk).exists()
+    window = datetime.timedelta(minutes=settings.SIGNATURE_LOCK_MINUTES)
+    limit = settings.SIGNATURE_MAX_FAILURES
+    refusals = AuditEvent.objects.filter(
+        actor=actor,
+        action=AuditAction.SIGNATURE_REFUSED,
+        created_at__gte=timezone.now() - window,
+    ).order_by("-created_at")
+    counted = list(refusals.values_list("created_at", flat=True)[:limit])
+    if len(counted) < limit:
+        return
+    until = timezone.localtime(counted[-1] + window)
+    raise SignatureLocked(
+        f"Too many wrong passwords: signing is locked for you until {until:%H:%M}. "
+        "Nothing was signed. If those tries were not yours, tell an administrator."
+    )
 
 
 def _audit(

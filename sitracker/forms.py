@@ -1,6 +1,8 @@
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.models import User
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from checklists import roles
 
@@ -60,13 +62,17 @@ class PinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, user: User, **kwargs) -> None:
+    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.request = request
+        self.user = request.user
 
     def clean_password(self) -> str:
+        # Through authenticate(), so that django-axes counts a wrong password here as at the
+        # login page: whoever finds a signed-in tablet cannot guess its owner's password.
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        username = self.user.get_username()
+        if authenticate(self.request, username=username, password=password) != self.user:
             raise forms.ValidationError("That is not your password.")
         return password
 

@@ -6,9 +6,11 @@ Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATA
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -53,6 +55,8 @@ if not SECRET_KEY:
     SECRET_KEY = local_secret_key()
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
+if not ALLOWED_HOSTS:
+    raise ImproperlyConfigured("DJANGO_ALLOWED_HOSTS is required when DJANGO_DEBUG=0")
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
@@ -67,8 +71,12 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "django_htmx",
     "template_partials",
+    "django_filters",
+    "axes",
+    "csp",
     "procedures",
     "checklists",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -80,9 +88,12 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "sitracker.middleware.TabletLoginRequiredMiddleware",
     "sitracker.middleware.SessionTimeoutMiddleware",
+    # Last, as django-axes asks: it turns a locked-out login's answer into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sitracker.urls"
@@ -151,6 +162,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# django-axes first: it refuses a locked-out username before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -177,12 +194,56 @@ STORAGES = {
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
+# --- transport and browser security (HIPAA §164.312(e), ASVS V3, V14) ------------------------
+# Local `make run` is plain http with DEBUG on; everything below tightens when DEBUG is off.
+# Behind a load balancer or reverse proxy that terminates TLS, DJANGO_BEHIND_TLS_PROXY=1 trusts
+# its X-Forwarded-Proto (the proxy must set it, overwriting any the client sent) and takes the
+# client's address from the last X-Forwarded-For entry, the one the proxy appended.
+BEHIND_TLS_PROXY = envbool("DJANGO_BEHIND_TLS_PROXY", "0")
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+TRUSTED_PROXY_HOPS = envint("DJANGO_TRUSTED_PROXY_HOPS", "1" if BEHIND_TLS_PROXY else "0")
+
+SECURE_SSL_REDIRECT = envbool("DJANGO_SECURE_SSL_REDIRECT", "0" if DEBUG else "1")
+# The load balancer's health check may ask over plain http from inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_HSTS_SECONDS = 0 if DEBUG else envint("DJANGO_HSTS_SECONDS", str(365 * 24 * 3600))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# Preloading binds the whole registrable domain to HTTPS in every browser, for good: the
+# hospital's IT decides that, not an application default.
+SECURE_HSTS_PRELOAD = envbool("DJANGO_HSTS_PRELOAD", "0")
+SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+SESSION_COOKIE_SECURE = not DEBUG
+CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+# htmx reads the CSRF token from the page (hx-headers on <body>), never from the cookie.
+CSRF_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Content Security Policy (django-csp 4). Every script and stylesheet is a file of ours under
+# static/: no inline script, no inline style, no eval. htmx's one inline <style> (indicator
+# styles) is turned off in base.html's htmx-config; Chart.js sizes its canvas through the CSSOM,
+# which style-src does not govern. Bootstrap's form icons are data: SVG images.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+    },
+}
 
 LOGGING = {
     "version": 1,
@@ -190,6 +251,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # SQL with its parameters holds patient identity: never logged, whatever DJANGO_LOG_LEVEL says.
+    "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
@@ -200,3 +263,26 @@ PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")
 SESSION_IDLE_TIMEOUT = envint("SITRACKER_IDLE_MINUTES", "15") * 60
 SESSION_ABSOLUTE_TIMEOUT = envint("SITRACKER_SESSION_HOURS", "12") * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# A desktop's session ends with its browser; the server still ends any session at the limits.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# PIN guesses from one address across everyone's PINs (checklists.pins): a tablet whose people
+# mistype now and then stays far below this; someone trying PIN after PIN does not.
+PIN_MAX_FAILURES_PER_ADDRESS = envint("SITRACKER_PIN_ADDRESS_FAILURES", "10")
+# Wrong passwords when signing (checklists.workflow): the sixth within the period is refused.
+SIGNATURE_MAX_FAILURES = 5
+SIGNATURE_LOCK_MINUTES = 15
+
+# Login throttling (django-axes 8): five failures for one username from one address lock that
+# pair for 15 minutes, the right password included; attempts are kept in the database
+# (AccessAttempt, AccessFailureLog, AccessLog), readable in the admin.
+AXES_ENABLED = True
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = 5
+AXES_COOLOFF_TIME = timedelta(minutes=15)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+# A try during the lock does not restart the 15 minutes: the lock ends when the page says.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_CLIENT_IP_CALLABLE = "sitracker.network.client_ip"
+AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"

@@ -3,14 +3,16 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sitracker import views
+from sitracker.permissions import signed_in
 
 urlpatterns = [
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/logout/", signed_in(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/pin/", views.my_pin, name="my-pin"),
     path("switch/", views.switch_user, name="switch-user"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("review/", include("review.urls")),
     path("", include("checklists.urls")),
 ]
 

@@ -2,6 +2,7 @@
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_not_required
@@ -16,6 +17,8 @@ from checklists import pins
 from checklists.errors import PinRefused, RuleViolation
 from sitracker.forms import PinForm, SwitchUserForm
 from sitracker.middleware import passive
+from sitracker.network import client_ip
+from sitracker.permissions import signed_in
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +68,21 @@ def server_error(request: HttpRequest) -> HttpResponse:
 
 
 @login_not_required
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a login refused for too many failures (AXES_LOCKOUT_CALLABLE)."""
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = (
+        f"Too many wrong passwords for this name from this device. Logging in is paused for "
+        f"{minutes} minutes, even with the right password. Wait, or ask an administrator."
+    )
+    return _error_page(request, 429, "Too many attempts", message)
+
+
+@login_not_required
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     message = (
         "This form had expired or was opened in another session, so it was not sent. "
@@ -79,14 +97,18 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def switch_user(request: HttpRequest) -> HttpResponse:
     """The shared tablet's lock screen: the next person picks their name and enters their PIN."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure()):
+    # Only a path on this site: the switch screen returns to the page the tablet was showing.
+    safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
+    if not (safe and next_url.startswith("/")):
         next_url = ""
     form = SwitchUserForm(request.POST if request.method == "POST" else None)
     status = 200
     if form.is_valid():
         person = form.cleaned_data["person"]
         try:
-            pins.check_pin(user=person, pin=form.cleaned_data["pin"])
+            pins.check_pin(
+                user=person, pin=form.cleaned_data["pin"], remote_addr=client_ip(request)
+            )
         except PinRefused as refused:
             form.add_error("pin", refused.message)
             status = 403
@@ -99,10 +121,11 @@ def switch_user(request: HttpRequest) -> HttpResponse:
     return render(request, "registration/switch_user.html", context, status=status)
 
 
+@signed_in  # one's own PIN
 @never_cache
 def my_pin(request: HttpRequest) -> HttpResponse:
     """Set one's own PIN for the quick user switch (the password proves it is really you)."""
-    form = PinForm(request.POST if request.method == "POST" else None, user=request.user)
+    form = PinForm(request.POST if request.method == "POST" else None, request=request)
     if form.is_valid():
         try:
             pins.set_pin(user=request.user, pin=form.cleaned_data["pin"])

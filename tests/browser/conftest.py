@@ -28,6 +28,33 @@ def _reference_data(reference_data) -> None:
     pass
 
 
+@pytest.fixture(autouse=True)
+def csp_violations(request, monkeypatch):
+    """Fail a browser test whose pages broke the Content Security Policy: Chromium reports each
+    refused inline script or style, eval or foreign source on the console. Every browser
+    context the test opens is watched, the ``page`` fixture's and those made with
+    ``browser.new_context()``. A test provoking one on purpose takes it off the list."""
+    violations: list[str] = []
+    if not {"page", "context", "browser"} & set(request.fixturenames):
+        yield violations
+        return
+    browser = request.getfixturevalue("browser")
+    new_context = browser.new_context
+
+    def note(message) -> None:
+        if "Content Security Policy" in message.text:
+            violations.append(f"{message.location.get('url')}: {message.text}")
+
+    def watched_context(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.on("console", note)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", watched_context)
+    yield violations
+    assert not violations, "Content Security Policy violations:\n" + "\n".join(violations)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

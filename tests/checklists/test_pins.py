@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from checklists import pins
 from checklists.errors import PinRefused, RuleViolation
-from checklists.models import StaffProfile
+from checklists.models import PinFailure, StaffProfile
 
 
 def test_a_pin_is_stored_hashed(nurse):
@@ -71,3 +71,72 @@ def test_an_inactive_person_is_refused(nurse):
     nurse.save()
     with pytest.raises(PinRefused):
         pins.check_pin(user=nurse, pin="4827")
+
+
+# --- one device trying PIN after PIN, on everyone in turn ---------------------------------------
+
+TABLET = "10.20.0.7"
+
+
+@pytest.fixture
+def three_pins(nurse, scrub, anaesthetist):
+    for person, pin in ((nurse, "4827"), (scrub, "5931"), (anaesthetist, "6142")):
+        pins.set_pin(user=person, pin=pin)
+    return nurse, scrub, anaesthetist
+
+
+def miss(person, times: int, remote_addr: str = TABLET) -> None:
+    for _ in range(times):
+        with pytest.raises(PinRefused):
+            pins.check_pin(user=person, pin="0000", remote_addr=remote_addr)
+
+
+def test_ten_misses_from_one_address_pause_every_pin_there(three_pins):
+    nurse, scrub, anaesthetist = three_pins
+    # Four each at most: no person's own PIN locks, yet the device has tried ten.
+    miss(nurse, 4)
+    miss(scrub, 4)
+    miss(anaesthetist, 2)
+
+    with pytest.raises(PinRefused, match="on this device: switching by PIN is paused until"):
+        pins.check_pin(user=anaesthetist, pin="6142", remote_addr=TABLET)
+    # Another tablet is not affected, nor the person.
+    pins.check_pin(user=anaesthetist, pin="6142", remote_addr="10.20.0.8")
+
+
+def test_a_right_pin_does_not_clear_the_address_count(three_pins):
+    nurse, scrub, anaesthetist = three_pins
+    miss(nurse, 4)
+    miss(scrub, 4)
+    miss(anaesthetist, 1)
+    pins.check_pin(user=nurse, pin="4827", remote_addr=TABLET)  # one's own PIN, known
+    miss(anaesthetist, 1)
+
+    with pytest.raises(PinRefused, match="paused"):
+        pins.check_pin(user=scrub, pin="5931", remote_addr=TABLET)
+
+
+def test_the_pause_ends_when_the_misses_are_old_enough(three_pins):
+    nurse, scrub, anaesthetist = three_pins
+    miss(nurse, 4)
+    miss(scrub, 4)
+    miss(anaesthetist, 2)
+    PinFailure.objects.update(at=timezone.now() - datetime.timedelta(minutes=15, seconds=1))
+
+    pins.check_pin(user=anaesthetist, pin="6142", remote_addr=TABLET)
+
+
+def test_misses_that_no_longer_count_are_deleted(three_pins):
+    nurse, _, _ = three_pins
+    miss(nurse, 2)
+    PinFailure.objects.update(at=timezone.now() - datetime.timedelta(minutes=16))
+
+    miss(nurse, 1)
+
+    assert PinFailure.objects.count() == 1
+
+
+def test_without_an_address_only_the_persons_lock_applies(three_pins):
+    nurse, _, _ = three_pins
+    miss(nurse, 4, remote_addr=None)
+    assert not PinFailure.objects.exists()

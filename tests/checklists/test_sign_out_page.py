@@ -245,3 +245,15 @@ def test_signatures_for_lists_a_cases_signatures_oldest_first(surgeon, ready):
     signature = workflow.sign_out(actor=surgeon, case_id=ready.pk, password=PASSWORD)
 
     assert list(selectors.signatures_for(ready)) == [signature]
+
+
+def test_after_five_wrong_passwords_the_page_says_signing_is_locked(client, surgeon, ready):
+    client.force_login(surgeon)
+    for _ in range(5):
+        assert sign(client, ready, password="guess").status_code == 403
+
+    response = sign(client, ready)
+
+    assert response.status_code == 429
+    assert "Too many wrong passwords: signing is locked for you until" in response.text
+    assert not Signature.objects.filter(case=ready).exists()

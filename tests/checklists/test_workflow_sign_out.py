@@ -1,15 +1,20 @@
-import pytest
+import datetime
 
-from checklists import workflow
+import pytest
+from django.utils import timezone
+
+from checklists import roles, workflow
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import (
     CaseLocked,
     NotPermitted,
     RuleViolation,
+    SignatureLocked,
     SignatureRefused,
     SignOutBlocked,
 )
-from tests.conftest import PASSWORD, events, make_case, make_procedure, record
+from checklists.models import AuditEvent
+from tests.conftest import PASSWORD, events, make_case, make_procedure, make_user, record
 
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
@@ -243,3 +248,81 @@ def test_a_signed_case_cannot_be_cancelled(ready, surgeon, nurse):
 def test_a_reviewer_cannot_cancel(case, reviewer):
     with pytest.raises(NotPermitted):
         workflow.cancel(actor=reviewer, case_id=case.pk, reason="No")
+
+
+# --- a signature password cannot be guessed without limit ---------------------------------------
+
+
+def refusals(actor) -> int:
+    return AuditEvent.objects.filter(actor=actor, action=AuditAction.SIGNATURE_REFUSED).count()
+
+
+def test_five_wrong_passwords_lock_signing_even_with_the_right_one(ready, surgeon):
+    for _ in range(5):
+        with pytest.raises(SignatureRefused, match="not right"):
+            sign(ready, surgeon, password="guess")
+    audited = len(events(ready))
+
+    with pytest.raises(SignatureLocked, match="signing is locked for you until") as locked:
+        sign(ready, surgeon)
+
+    assert locked.value.status_code == 429
+    assert "Nothing was signed" in locked.value.message
+    ready.refresh_from_db()
+    assert ready.status == CaseStatus.IN_PROGRESS
+    assert ready.signatures.count() == 0
+    # Refused before any password was checked: nothing new in the audit trail.
+    assert len(events(ready)) == audited
+    assert refusals(surgeon) == 5
+
+
+def test_the_lock_counts_wrong_passwords_on_every_case_and_for_amendments(
+    ready, nurse, scrub, surgeon
+):
+    signed = make_case(ready.procedure, actor=nurse, surgeon=surgeon)
+    for title, value in (("Identity confirmed", ""), ("Incision", "4"), ("Counts correct", "yes")):
+        record(signed, title, scrub, value=value)
+    sign(signed, surgeon)
+    for _ in range(4):
+        with pytest.raises(SignatureRefused):
+            sign(ready, surgeon, password="guess")
+    with pytest.raises(SignatureRefused):
+        amend(signed, surgeon, "Incision", status="done", value="4.5", password="guess")
+
+    with pytest.raises(SignatureLocked):
+        amend(signed, surgeon, "Incision", status="done", value="4.5")
+    assert signed.steps.get(title="Incision").value == "4"
+
+
+def test_four_wrong_passwords_still_let_the_right_one_sign(ready, surgeon):
+    for _ in range(4):
+        with pytest.raises(SignatureRefused):
+            sign(ready, surgeon, password="guess")
+
+    sign(ready, surgeon)
+
+    ready.refresh_from_db()
+    assert ready.status == CaseStatus.COMPLETED
+
+
+def test_the_lock_ends_when_the_wrong_passwords_are_15_minutes_old(ready, surgeon, monkeypatch):
+    for _ in range(5):
+        with pytest.raises(SignatureRefused):
+            sign(ready, surgeon, password="guess")
+    later = timezone.now() + datetime.timedelta(minutes=15, seconds=1)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+
+    sign(ready, surgeon)
+
+    assert events(ready)[-1].action == AuditAction.SIGNED_OUT
+
+
+def test_another_surgeons_wrong_passwords_do_not_lock_this_one(ready, surgeon):
+    other = make_user("surgeon2", roles.SURGEON)
+    for _ in range(5):
+        with pytest.raises(SignatureRefused):
+            sign(ready, other, password="guess")
+
+    sign(ready, surgeon)
+
+    assert events(ready)[-1].actor == surgeon

@@ -1,3 +1,10 @@
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.utils import timezone
+
 from tests.conftest import PASSWORD
 
 
@@ -57,3 +64,29 @@ def test_a_wrong_password_shows_an_error(client, nurse):
     assert b"Please enter a correct username and password" in response.content
     assert b"alert-danger" in response.content
     assert "_auth_user_id" not in client.session
+
+
+def test_logout_ends_the_session_on_the_server_not_only_in_the_browser(client, nurse):
+    client.force_login(nurse)
+    old_key = client.cookies[settings.SESSION_COOKIE_NAME].value
+
+    client.post("/accounts/logout/")
+
+    replayed = Client()
+    replayed.cookies[settings.SESSION_COOKIE_NAME] = old_key
+    response = replayed.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    assert not Session.objects.filter(session_key=old_key).exists()
+
+
+def test_the_session_cookie_is_httponly_samesite_and_ends_with_the_browser(client, nurse):
+    response = client.post("/accounts/login/", {"username": "nurse", "password": PASSWORD})
+
+    cookie = response.cookies[settings.SESSION_COOKIE_NAME]
+    assert cookie["httponly"] is True
+    assert cookie["samesite"] == "Lax"
+    assert cookie["max-age"] == "" and cookie["expires"] == ""
+    # The server still ends it at the absolute limit, whatever the browser does.
+    session = Session.objects.get(session_key=cookie.value)
+    assert session.expire_date - timezone.now() <= timedelta(hours=12)

@@ -1,7 +1,7 @@
 import pytest
 
 from checklists import pins, workflow
-from checklists.models import AuditEvent
+from checklists.models import AuditEvent, StaffProfile
 from tests.conftest import PASSWORD, make_case, make_procedure
 
 
@@ -104,7 +104,48 @@ def test_setting_a_pin_needs_the_password_and_matching_pins(client, nurse):
     assert "repeated" in trivial.text
 
 
+def test_guessing_the_password_on_my_pin_locks_like_the_login_page(client, nurse):
+    client.force_login(nurse)
+    guess = {"password": "guess", "pin": "4827", "pin_again": "4827"}
+    for _ in range(4):
+        assert client.post("/accounts/pin/", guess).status_code == 400
+
+    assert client.post("/accounts/pin/", guess).status_code == 429
+    right = client.post("/accounts/pin/", {**guess, "password": PASSWORD})
+    assert right.status_code == 429
+    assert "Too many attempts" in right.text
+    assert not StaffProfile.objects.filter(user=nurse, pin_hash__gt="").exists()
+    client.logout()
+    login = client.post("/accounts/login/", {"username": "nurse", "password": PASSWORD})
+    assert login.status_code == 429
+
+
 def test_an_administrator_sets_a_pin_in_the_admin(client, administrator, scrub):
     client.force_login(administrator)
     page = client.get(f"/admin/auth/user/{scrub.pk}/change/")
     assert "New PIN" in page.text
+
+
+def test_ten_wrong_pins_from_one_tablet_pause_pins_there_but_not_elsewhere(
+    client, with_pins, nurse, scrub, surgeon
+):
+    tablet, other_tablet = {"REMOTE_ADDR": "10.20.0.7"}, {"REMOTE_ADDR": "10.20.0.8"}
+    for person, misses in ((nurse, 4), (scrub, 4), (surgeon, 2)):
+        for _ in range(misses):
+            client.post("/switch/", {"person": person.pk, "pin": "0000"}, **tablet)
+
+    response = client.post("/switch/", {"person": scrub.pk, "pin": "5931"}, **tablet)
+
+    assert response.status_code == 403
+    assert "Too many wrong PINs on this device" in response.text
+    assert not response.context["user"].is_authenticated
+    elsewhere = client.post("/switch/", {"person": scrub.pk, "pin": "5931"}, **other_tablet)
+    assert elsewhere.status_code == 302
+
+
+@pytest.mark.parametrize("next_url", ["a b", "home", "//evil.example/x"])
+def test_a_next_that_is_not_a_path_of_this_site_goes_to_the_board(
+    client, with_pins, scrub, next_url
+):
+    response = client.post("/switch/", {"person": scrub.pk, "pin": "5931", "next": next_url})
+    assert response["Location"] == "/"

@@ -1,0 +1,151 @@
+"""Forms check what a reviewer typed and nothing more; selectors read, the workflow writes."""
+
+import datetime
+from typing import Any
+
+from crispy_forms.bootstrap import StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Div, Field, Layout
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.urls import reverse
+from django.utils import timezone
+
+from checklists.workflow import MAX_TEXT
+from review import selectors
+
+DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_FORMATS = ["%Y-%m-%d"]  # what a date input sends; no guessing at 03/04/25
+PAGE_SIZES = (25, 50, 100)
+# The dashboard's default period, and the longest it accepts (its queries read every case).
+DEFAULT_DAYS = 365
+MAX_DAYS = 5 * 366
+
+
+class PersonChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: AbstractBaseUser) -> str:
+        return selectors.person_name(obj)
+
+
+class ReviewFilterForm(forms.Form):
+    """The base form of ``review.filters.ReviewCaseFilter`` (which adds the fields)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in ("date_from", "date_to"):
+            self.fields[name].input_formats = DATE_FORMATS
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = reverse("review:case-list")
+        self.helper.form_class = "review-filters"
+        self.helper.attrs = {"aria-label": "Filter cases"}
+        visible = [name for name in self.fields if name not in ("mrn", "cancelled")]
+        self.helper.layout = Layout(
+            Div(*visible, "cancelled", css_class="review-filter-grid"),
+            Field("mrn"),
+            Div(
+                StrictButton("Apply filters", type="submit", css_class="btn btn-primary"),
+                HTML(
+                    f'<a class="btn btn-outline-secondary" href="{reverse("review:case-list")}">'
+                    "Clear filters</a>"
+                ),
+                css_class="d-flex flex-wrap gap-2",
+            ),
+        )
+
+
+class MrnSearchForm(forms.Form):
+    """An exact MRN search. It is POSTed, never put in a URL (see review.views.mrn_search)."""
+
+    mrn = forms.CharField(
+        label="MRN (exact match)",
+        max_length=32,
+        required=False,
+        strip=True,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
+        ),
+        help_text="Kept for this session only; never shown in the address bar.",
+    )
+    # The list's other filters, to come back to (a query string without any MRN).
+    filters = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("review:mrn-search")
+        self.helper.form_class = "review-mrn-search"
+        self.helper.layout = Layout(
+            Field("mrn"),
+            "filters",
+            StrictButton("Search by MRN", type="submit", css_class="btn btn-outline-primary"),
+        )
+
+
+class MarkReviewedForm(forms.Form):
+    comment = forms.CharField(
+        label="Review comment",
+        required=False,
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        error_messages={"max_length": f"The comment is too long (at most {MAX_TEXT} characters)."},
+    )
+
+    def __init__(self, *args: Any, case_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("review:mark-reviewed", args=[case_id])
+        self.helper.form_class = "review-mark-form no-print"
+        self.helper.layout = Layout(
+            Field("comment"),
+            StrictButton("Mark reviewed", type="submit", css_class="btn btn-success"),
+        )
+
+
+class DashboardForm(forms.Form):
+    date_from = forms.DateField(
+        label="From", required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET
+    )
+    date_to = forms.DateField(
+        label="To", required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET
+    )
+    procedure = forms.ModelChoiceField(
+        queryset=selectors.procedures(), required=False, empty_label="Any procedure"
+    )
+    surgeon = PersonChoiceField(
+        queryset=selectors.surgeons(), required=False, empty_label="Any surgeon"
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_method = "get"
+        self.helper.form_action = reverse("review:dashboard")
+        self.helper.form_class = "review-filters"
+        self.helper.attrs = {"aria-label": "Dashboard period and filters"}
+        self.helper.layout = Layout(
+            Div("date_from", "date_to", "procedure", "surgeon", css_class="review-filter-grid"),
+            StrictButton("Show figures", type="submit", css_class="btn btn-primary"),
+        )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        today = timezone.localdate()
+        date_to = data.get("date_to") or today
+        date_from = data.get("date_from") or date_to - datetime.timedelta(days=DEFAULT_DAYS)
+        if date_from > date_to:
+            raise forms.ValidationError("The start of the period must be before its end.")
+        if (date_to - date_from).days > MAX_DAYS:
+            raise forms.ValidationError("Choose a period of at most five years.")
+        data["date_from"], data["date_to"] = date_from, date_to
+        return data
+
+    @classmethod
+    def defaults(cls) -> dict[str, Any]:
+        today = timezone.localdate()
+        return {
+            "date_from": today - datetime.timedelta(days=DEFAULT_DAYS),
+            "date_to": today,
+            "procedure": None,
+            "surgeon": None,
+        }

@@ -1,0 +1,59 @@
+"""Who read which case records, and when: the access log (HIPAA §164.312(b), audit controls).
+
+The audit trail of ``checklists`` records every change to a case; this log records reading:
+each list page, record view and export by a reviewer. Like the audit trail it is append-only,
+and like the rest of the application it never holds patient identity: ``filters`` describes
+the filters used (dates, surgeon, ...), and an MRN search is noted without its MRN.
+"""
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from checklists.models import Case
+from review.choices import AccessAction
+
+APPEND_ONLY = "Record access entries are append-only: they cannot be changed or deleted."
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> int:
+        raise TypeError(APPEND_ONLY)
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError(APPEND_ONLY)
+
+
+class RecordAccess(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        Case, on_delete=models.PROTECT, null=True, blank=True, related_name="accesses"
+    )
+    action = models.CharField(max_length=16, choices=AccessAction.choices)
+    at = models.DateTimeField()
+    filters = models.TextField(
+        blank=True, help_text="The filters of a list or an export; never patient identity."
+    )
+    remote_addr = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = "record access"
+        verbose_name_plural = "record accesses"
+        indexes = [models.Index(fields=["at"]), models.Index(fields=["case", "at"])]
+
+    def __str__(self) -> str:
+        what = f"case {self.case_id}" if self.case_id else "cases"
+        return f"{self.get_action_display()}: {what}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise TypeError(APPEND_ONLY)
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise TypeError(APPEND_ONLY)

@@ -1,0 +1,14 @@
+from django.urls import path
+
+from review import views
+
+app_name = "review"
+
+urlpatterns = [
+    path("", views.case_list, name="case-list"),
+    path("search/", views.mrn_search, name="mrn-search"),
+    path("export/", views.case_export, name="export"),
+    path("dashboard/", views.dashboard, name="dashboard"),
+    path("<int:case_id>/", views.record, name="record"),
+    path("<int:case_id>/mark-reviewed/", views.mark_reviewed, name="mark-reviewed"),
+]

@@ -1,0 +1,151 @@
+"""Pages for reviewers at a desktop. Reads come from review.selectors; the one change, "Mark
+reviewed", goes through checklists.workflow. Every list, record view and export is logged."""
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST, require_safe
+
+from checklists import workflow
+from checklists.errors import WorkflowError
+from checklists.views import request_context
+from review import exports, selectors
+from review.access import log_access
+from review.choices import AccessAction, ExportRows
+from review.filters import MRN_HELD, ReviewCaseFilter
+from review.forms import DashboardForm, MarkReviewedForm, MrnSearchForm
+from sitracker.permissions import requires
+
+REVIEW = "checklists.review_case"
+EXPORT = "checklists.export_case"
+# The session key of the MRN searched for: held server-side (sessions live in the database),
+# never in a URL, a log line or the access log.
+HELD_MRN = "review_held_mrn"
+
+
+@never_cache  # an MRN search's results are one patient's cases
+@requires(REVIEW)
+@require_safe
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = ReviewCaseFilter(request.GET, held_mrn=request.session.get(HELD_MRN, ""))
+    page = selectors.review_page(cases.qs, number=request.GET.get("page"), per_page=cases.page_size)
+    log_access(
+        user=request.user,
+        action=AccessAction.LIST,
+        filters=cases.describe(),
+        context=request_context(request),
+    )
+    query = cases.query()
+    context = {
+        "filter": cases,
+        "page": page,
+        "query": query,
+        "mrn_form": MrnSearchForm(initial={"filters": query.urlencode()}),
+    }
+    return render(request, "review/case_list.html", context, status=400 if cases.errors else 200)
+
+
+@never_cache
+@requires(REVIEW)
+@require_POST
+def mrn_search(request: HttpRequest) -> HttpResponse:
+    """POST-redirect-GET: the MRN stays in the session; the URL only says ``mrn=held``."""
+    form = MrnSearchForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("mrn", ["The MRN could not be read."])))
+        return redirect("review:case-list")
+    query = ReviewCaseFilter(QueryDict(form.cleaned_data["filters"])).query()
+    query.pop("page", None)
+    if form.cleaned_data["mrn"]:
+        request.session[HELD_MRN] = form.cleaned_data["mrn"]
+        query["mrn"] = MRN_HELD
+    else:
+        request.session.pop(HELD_MRN, None)
+        query.pop("mrn", None)
+    return redirect(f"{reverse('review:case-list')}?{query.urlencode()}")
+
+
+@never_cache
+@requires(REVIEW, EXPORT)
+@require_safe
+def case_export(request: HttpRequest) -> HttpResponse:
+    """Exactly the filtered list, streamed; refused (400) if a filter cannot be read, rather
+    than exporting a different set than the one asked for."""
+    cases = ReviewCaseFilter(request.GET, held_mrn=request.session.get(HELD_MRN, ""))
+    rows = request.GET.get("rows", ExportRows.CASES)
+    if not cases.is_valid() or rows not in ExportRows.values:
+        message = "The export was not made: its filters could not be read. Export from the list."
+        context = {"status": 400, "title": "Bad request", "message": message, "error_page": True}
+        return render(request, "error.html", context, status=400)
+    log_access(
+        user=request.user,
+        action=AccessAction.EXPORT,
+        filters="; ".join(filter(None, [f"rows={rows}", cases.describe()])),
+        context=request_context(request),
+    )
+    return exports.csv_response(cases.qs, rows=rows)
+
+
+@never_cache  # patient identity
+@requires(REVIEW)
+@require_safe
+def record(request: HttpRequest, case_id: int) -> HttpResponse:
+    return _record_page(request, case_id, form=MarkReviewedForm(case_id=case_id))
+
+
+@never_cache
+@requires(REVIEW)
+@require_POST
+def mark_reviewed(request: HttpRequest, case_id: int) -> HttpResponse:
+    form = MarkReviewedForm(request.POST, case_id=case_id)
+    if not form.is_valid():
+        return _record_page(request, case_id, form=form, status=400)
+    try:
+        workflow.mark_reviewed(
+            actor=request.user,
+            case_id=case_id,
+            comment=form.cleaned_data["comment"],
+            context=request_context(request),
+        )
+    except WorkflowError as refused:
+        return _record_page(
+            request, case_id, form=form, error=refused.message, status=refused.status_code
+        )
+    messages.success(request, "The case is marked reviewed.")
+    return redirect("review:record", case_id=case_id)
+
+
+def _record_page(
+    request: HttpRequest,
+    case_id: int,
+    *,
+    form: MarkReviewedForm,
+    error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    record = selectors.case_record(case_id=case_id)
+    log_access(
+        user=request.user,
+        action=AccessAction.VIEW,
+        case_id=record.case.pk,
+        context=request_context(request),
+    )
+    context = {"record": record, "case": record.case, "form": form, "error": error}
+    return render(request, "review/record.html", context, status=status)
+
+
+@requires(REVIEW)
+@require_safe
+def dashboard(request: HttpRequest) -> HttpResponse:
+    """Aggregates only, no patient's record: not an access to log."""
+    form = DashboardForm(request.GET or None)
+    if not form.is_bound:
+        form = DashboardForm(initial=DashboardForm.defaults())
+    valid = form.is_bound and form.is_valid()
+    period = form.cleaned_data if valid else DashboardForm.defaults()
+    figures = selectors.dashboard(**period)
+    context = {"form": form, "figures": figures, "chart_data": figures.chart_data()}
+    status = 400 if form.is_bound and not valid else 200
+    return render(request, "review/dashboard.html", context, status=status)

@@ -1,0 +1,285 @@
+import datetime
+import json
+import re
+import statistics
+from collections import Counter, defaultdict
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+from django.utils import timezone
+
+from checklists.models import Case, CaseStep, Implant
+from procedures.models import Procedure
+from review import selectors, synthetic
+from tests.review.conftest import day, signed_out
+
+DASHBOARD = reverse("review:dashboard")
+
+
+@pytest.fixture
+def logged_in(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+@pytest.fixture
+def history(db):
+    """Generated cases over the past year: real times, both procedures, six surgeons."""
+    synthetic.generate(count=150, seed=31)
+    return Case.objects.filter(status__in=["completed", "reviewed"])
+
+
+def year() -> dict[str, datetime.date]:
+    today = timezone.localdate()
+    return {"date_from": today - datetime.timedelta(days=400), "date_to": today}
+
+
+def minutes(delta: datetime.timedelta) -> float:
+    return delta.total_seconds() / 60
+
+
+def p90(values: list[float]) -> float:
+    # statistics' "inclusive" quantiles interpolate as percentile_cont does.
+    return (
+        statistics.quantiles(values, n=10, method="inclusive")[8] if len(values) > 1 else values[0]
+    )
+
+
+def test_percentile_interpolates_between_ranks_like_percentile_cont():
+    assert selectors.percentile([1, 2, 3, 4], 0.5) == 2.5
+    assert selectors.percentile([1, 2, 3, 4], 0.9) == pytest.approx(3.7)
+    assert selectors.percentile([7], 0.9) == 7
+    assert selectors.percentile([], 0.5) is None
+
+
+def test_cases_completed_counts_signed_out_cases_in_the_period(history):
+    figures = selectors.dashboard(**year())
+    assert figures.cases_completed == history.count()
+    assert sum(month.cases for month in figures.months) == history.count()
+
+
+def test_months_without_cases_are_shown_as_zero(procedure, nurse, surgeon):
+    signed_out(procedure, nurse=nurse, surgeon=surgeon, scheduled_start=day(2025, 1, 15))
+    signed_out(procedure, nurse=nurse, surgeon=surgeon, scheduled_start=day(2025, 3, 31, 23))
+
+    figures = selectors.dashboard(
+        date_from=datetime.date(2025, 1, 1), date_to=datetime.date(2025, 3, 31)
+    )
+
+    assert [(f"{m.month:%b}", m.cases) for m in figures.months] == [
+        ("Jan", 1),
+        ("Feb", 0),
+        ("Mar", 1),
+    ]
+
+
+def test_the_period_procedure_and_surgeon_narrow_the_figures(history):
+    procedure = Procedure.objects.get(slug=synthetic.OPEN)
+    surgeon_id = history.values_list("surgeon_id", flat=True).first()
+    today = timezone.localdate()
+    recent = {"date_from": today - datetime.timedelta(days=90), "date_to": today}
+    expected = selectors.scheduled_between(history, **recent).filter(
+        procedure=procedure, surgeon_id=surgeon_id
+    )
+
+    surgeon = get_user_model().objects.get(pk=surgeon_id)
+
+    figures = selectors.dashboard(**recent, procedure=procedure, surgeon=surgeon)
+
+    assert figures.cases_completed == expected.count()
+    assert {row.label for row in figures.durations_by_procedure} <= {procedure.title}
+
+
+def test_step_rates_count_done_not_applicable_and_missing(history):
+    figures = selectors.dashboard(**year())
+    steps = CaseStep.objects.filter(case__in=history)
+    counted: dict[tuple[str, str], Counter] = defaultdict(Counter)
+    for phase, title, status in steps.values_list("phase", "title", "status"):
+        counted[phase, title][status] += 1
+
+    assert {(row.phase, row.title) for row in figures.steps} == set(counted)
+    for row in figures.steps:
+        expected = counted[row.phase, row.title]
+        assert (row.done, row.not_applicable, row.missing) == (
+            expected["done"],
+            expected["na"],
+            expected["pending"],
+        )
+        assert row.total == sum(expected.values())
+    specimens = next(row for row in figures.steps if row.title == "Specimens labelled")
+    assert specimens.not_applicable > 0 and specimens.missing > 0
+
+
+def test_phase_rates_sum_their_steps_in_checklist_order(history):
+    figures = selectors.dashboard(**year())
+    assert [phase.phase for phase in figures.phases] == [
+        "sign_in",
+        "time_out",
+        "procedure",
+        "sign_out",
+    ]
+    for phase in figures.phases:
+        rows = [row for row in figures.steps if row.phase == phase.phase]
+        assert phase.total == sum(row.total for row in rows)
+        recorded = sum(row.done + row.not_applicable for row in rows)
+        assert phase.completion_percent == round(100 * recorded / phase.total, 1)
+
+
+def test_durations_by_procedure_and_surgeon_are_median_and_90th_percentile(history):
+    figures = selectors.dashboard(**year())
+    by_procedure, by_surgeon = defaultdict(list), defaultdict(list)
+    for case in history.select_related("procedure", "surgeon"):
+        duration = minutes(case.completed_at - case.started_at)
+        by_procedure[case.procedure.title].append(duration)
+        by_surgeon[case.surgeon.get_full_name()].append(duration)
+
+    for rows, expected in (
+        (figures.durations_by_procedure, by_procedure),
+        (figures.durations_by_surgeon, by_surgeon),
+    ):
+        assert {row.label for row in rows} == set(expected)
+        for row in rows:
+            values = sorted(expected[row.label])
+            assert row.cases == len(values)
+            assert row.median == pytest.approx(statistics.median(values), abs=0.051)
+            assert row.p90 == pytest.approx(p90(values), abs=0.051)
+
+
+def test_time_out_to_incision_is_measured_from_the_last_time_out_step(history):
+    figures = selectors.dashboard(**year())
+    gaps, by_procedure = [], defaultdict(list)
+    for case in history.select_related("procedure"):
+        steps = list(case.steps.all())
+        time_out = max(s.recorded_at for s in steps if s.phase == "time_out" and s.recorded_at)
+        incisions = [
+            s.recorded_at
+            for s in steps
+            if s.phase == "procedure" and "incision" in s.title.lower() and s.status == "done"
+        ]
+        gap = minutes(min(incisions) - time_out)
+        gaps.append(gap)
+        by_procedure[case.procedure.title].append(gap)
+
+    overall, *procedures = figures.time_out_to_incision
+    assert (overall.label, overall.cases) == ("All cases", len(gaps))
+    assert overall.median == pytest.approx(statistics.median(gaps), abs=0.051)
+    assert overall.p90 == pytest.approx(p90(sorted(gaps)), abs=0.051)
+    assert {row.label: row.cases for row in procedures} == {
+        title: len(values) for title, values in by_procedure.items()
+    }
+    assert min(gaps) < 0  # the generated late Time Outs show as negative minutes
+
+
+def test_implants_per_side_are_counted_by_procedure(history):
+    figures = selectors.dashboard(**year())
+    implants = Implant.objects.filter(case__in=history)
+    expected = Counter(implants.values_list("case__procedure__title", "side"))
+    sides = {
+        key: len(set(cases))
+        for key, cases in _group(implants.values_list("case__procedure__title", "side", "case"))
+    }
+    assert {(row.procedure, row.side.lower()): row.implants for row in figures.implants} == dict(
+        expected
+    )
+    for row in figures.implants:
+        assert row.sides == sides[row.procedure, row.side.lower()]
+        assert row.mean == round(row.implants / row.sides, 2)
+
+
+def _group(rows):
+    grouped = defaultdict(list)
+    for procedure, side, case in rows:
+        grouped[procedure, side].append(case)
+    return grouped.items()
+
+
+def test_an_empty_period_shows_no_figures(db):
+    figures = selectors.dashboard(
+        date_from=datetime.date(2001, 1, 1), date_to=datetime.date(2001, 1, 31)
+    )
+    assert figures.cases_completed == 0
+    assert figures.steps == figures.phases == figures.implants == []
+    assert figures.time_out_to_incision == figures.durations_by_surgeon == []
+
+
+# --- the page ----------------------------------------------------------------------------------
+
+
+def test_the_page_draws_each_chart_from_embedded_data_with_no_inline_script(logged_in, history):
+    page = logged_in.get(DASHBOARD).content.decode()
+
+    scripts = re.findall(r"<script([^>]*)>", page)
+    assert all(
+        "src=" in attributes or 'type="application/json"' in attributes for attributes in scripts
+    )
+    assert "vendor/chartjs/chart.umd.min.js" in page and "js/dashboard.js" in page
+    data = json.loads(
+        re.search(r'id="dashboard-data" type="application/json">(.*?)</script>', page, re.S)[1]
+    )
+    figures = selectors.dashboard(
+        **{**year(), "date_from": timezone.localdate() - datetime.timedelta(days=365)}
+    )
+    assert data == json.loads(json.dumps(figures.chart_data()))
+    assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 7
+
+
+def test_each_chart_has_a_table_of_the_same_numbers(logged_in, history):
+    page = logged_in.get(DASHBOARD).content.decode()
+    data = json.loads(re.search(r'type="application/json">(.*?)</script>', page, re.S)[1])
+    table = re.search(r'id="table-durations-procedure">(.*?)</table>', page, re.S)[1]
+    cells = re.findall(r"<td>([\d.]+)</td><td>([\d.]+)</td></tr>", table)
+    assert [(float(m), float(p)) for m, p in cells] == list(
+        zip(
+            data["durations_by_procedure"]["median"],
+            data["durations_by_procedure"]["p90"],
+            strict=True,
+        )
+    )
+    months = re.search(r'id="table-months">(.*?)</table>', page, re.S)[1]
+    assert [int(n) for n in re.findall(r"<td>(\d+)</td>", months)] == data["months"]["cases"]
+
+
+def test_the_default_period_is_the_last_year(logged_in, db):
+    page = logged_in.get(DASHBOARD).content.decode()
+    today = timezone.localdate()
+    assert f'value="{today:%Y-%m-%d}"' in page
+    assert f'value="{today - datetime.timedelta(days=365):%Y-%m-%d}"' in page
+
+
+def test_a_period_that_ends_before_it_starts_is_refused_with_a_message(logged_in, db):
+    response = logged_in.get(DASHBOARD, {"date_from": "2025-05-01", "date_to": "2025-04-01"})
+    assert response.status_code == 400
+    assert "The start of the period must be before its end." in response.content.decode()
+
+
+def test_the_dashboard_filters_by_surgeon_from_the_page(logged_in, history):
+    surgeon_id = history.values_list("surgeon_id", flat=True).first()
+    response = logged_in.get(DASHBOARD, {"surgeon": surgeon_id})
+    total = int(re.search(r'id="cases-completed">(\d+)<', response.content.decode())[1])
+    today = timezone.localdate()
+    expected = selectors.scheduled_between(
+        history.filter(surgeon_id=surgeon_id),
+        date_from=today - datetime.timedelta(days=365),
+        date_to=today,
+    )
+    assert total == expected.count()
+
+
+# Session, user, permissions (2), roles for the header, the form's procedures and surgeons, and
+# the figures: months, steps, Time Out to incision, durations by procedure and by surgeon,
+# implants.
+DASHBOARD_QUERIES = 13
+
+
+def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(
+    logged_in, procedure, nurse, surgeon, django_assert_max_num_queries
+):
+    signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    logged_in.get(DASHBOARD)  # the session's first request writes its start time: not counted
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
+        assert logged_in.get(DASHBOARD).status_code == 200
+
+    synthetic.generate(count=150, seed=32)
+    with django_assert_max_num_queries(DASHBOARD_QUERIES):
+        assert logged_in.get(DASHBOARD).status_code == 200

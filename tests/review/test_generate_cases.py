@@ -1,0 +1,120 @@
+import random
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.db.models import Count
+from django.utils import timezone
+
+from checklists import roles, workflow
+from checklists.audit import verify_chains
+from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from review import synthetic
+
+
+@pytest.fixture
+def generated(db, settings):
+    settings.DEBUG = True  # pytest-django runs tests with DEBUG off
+    call_command("generate_cases", "--count", "300", "--seed", "41", "--batch-size", "120")
+    return Case.objects.all()
+
+
+def test_it_makes_the_cases_asked_for_with_audit_chains_that_verify(generated):
+    assert generated.count() == 300
+    verdict = verify_chains()
+    assert verdict.ok, verdict.breaks[:3]
+    assert verdict.cases == 300
+    assert verdict.events == AuditEvent.objects.count() > 300 * 30
+
+
+def test_it_spreads_cases_over_the_past_year_rooms_surgeons_and_both_procedures(generated):
+    now = timezone.now()
+    starts = generated.values_list("scheduled_start", flat=True)
+    assert all(now - timezone.timedelta(days=367) < start < now for start in starts)
+    assert generated.values("room").distinct().count() == len(synthetic.ROOMS)
+    assert generated.values("procedure").distinct().count() == 2
+    assert generated.values("surgeon").distinct().count() == len(synthetic.SURGEONS)
+    surgeons = User.objects.filter(groups__name=roles.SURGEON, username__startswith="syn.")
+    assert surgeons.count() == len(synthetic.SURGEONS)
+    assert not any(user.has_usable_password() for user in surgeons)
+
+
+def test_most_cases_are_signed_out_and_reviewed_some_cancelled(generated):
+    statuses = dict(generated.values_list("status").annotate(n=Count("pk")))
+    assert statuses[CaseStatus.REVIEWED] > statuses[CaseStatus.COMPLETED] > 0
+    assert 0 < statuses.get(CaseStatus.CANCELLED, 0) < 30
+    assert set(statuses) <= {CaseStatus.REVIEWED, CaseStatus.COMPLETED, CaseStatus.CANCELLED}
+
+
+def test_some_cases_are_bilateral_amended_or_have_steps_not_applicable(generated):
+    assert generated.filter(laterality="bilateral").count() > 20
+    amendments = Signature.objects.filter(meaning=SignatureMeaning.AMENDMENT)
+    assert amendments.exists()
+    assert AuditEvent.objects.filter(action=AuditAction.STEP_AMENDED).count() == amendments.count()
+    assert CaseStep.objects.filter(status=StepStatus.NOT_APPLICABLE).exclude(na_reason="").exists()
+    assert Implant.objects.exclude(udi="").count() == Implant.objects.count() > 0
+
+
+def test_each_case_matches_its_own_audit_trail(generated):
+    for case in generated.filter(status=CaseStatus.REVIEWED)[:20]:
+        events = list(case.audit_events.order_by("seq"))
+        assert (case.audit_seq, case.audit_head) == (events[-1].seq, events[-1].hash)
+        assert events[0].action == AuditAction.CASE_CREATED
+        recorded = case.steps.exclude(status=StepStatus.PENDING).count()
+        step_events = [e for e in events if e.action == AuditAction.STEP_RECORDED]
+        assert len(step_events) == recorded
+        assert case.started_at == min(e.created_at for e in events[1:])
+        assert events[-1].action == AuditAction.REVIEWED
+        assert case.reviewed_at == events[-1].created_at
+
+
+def test_signatures_bind_the_content_as_the_workflow_computes_it(generated):
+    for signature in Signature.objects.select_related("case").order_by("-signed_at")[:30]:
+        latest = signature.case.signatures.order_by("-signed_at").first()
+        if signature == latest:
+            assert signature.content_hash == workflow.case_content_hash(signature.case)
+
+
+def test_generated_cases_can_still_go_through_the_workflow(generated, reviewer):
+    case = generated.filter(status=CaseStatus.COMPLETED).first()
+    workflow.mark_reviewed(actor=reviewer, case_id=case.pk, comment="Fine")
+    assert verify_chains(case_ids=[case.pk]).ok
+
+
+def test_new_rows_after_generating_take_fresh_ids(generated, nurse, surgeon):
+    from tests.conftest import make_case, make_procedure
+
+    case = make_case(make_procedure({"title": "Only"}), actor=nurse, surgeon=surgeon)
+    assert case.pk > generated.exclude(pk=case.pk).order_by("-pk").first().pk
+
+
+def test_the_same_seed_plans_the_same_cases(db):
+    cast = synthetic.prepare_cast()
+    now = timezone.now()
+
+    def plans(seed):
+        generator = synthetic.Generator(cast, rng=random.Random(seed), now=now, days=365)
+        return [
+            (p.patient, p.room, p.start, p.outcome, len(p.answers), len(p.implants))
+            for p in (generator.plan() for _ in range(50))
+        ]
+
+    assert plans(5) == plans(5)
+    assert plans(5) != plans(6)
+
+
+def test_it_refuses_to_run_with_debug_off_unless_forced(db, settings):
+    assert not settings.DEBUG
+    with pytest.raises(CommandError, match="--force"):
+        call_command("generate_cases", "--count", "1")
+    assert not Case.objects.exists()
+
+    call_command("generate_cases", "--count", "2", "--force")
+    assert Case.objects.count() == 2
+
+
+def test_a_count_below_one_is_refused(db):
+    with pytest.raises(CommandError, match="at least 1"):
+        call_command("generate_cases", "--count", "0", "--force")

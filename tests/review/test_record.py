@@ -1,0 +1,265 @@
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.urls import reverse
+
+from checklists import workflow
+from checklists.choices import AuditAction, CaseStatus
+from checklists.models import AuditEvent, Case
+from procedures.models import Procedure
+from review import synthetic
+from tests.conftest import events, make_case, record, tamper
+from tests.review.conftest import amend_incision, signed_out, work_through
+
+
+@pytest.fixture
+def logged_in(client, reviewer):
+    client.force_login(reviewer)
+    return client
+
+
+def page_of(client, case) -> str:
+    response = client.get(reverse("review:record", args=[case.pk]))
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def text(html: str) -> str:
+    """The page's words, tags removed and spaces collapsed."""
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+@pytest.fixture
+def bilateral(nurse, surgeon):
+    procedure = Procedure.objects.get(slug="si-fusion-minimally-invasive")
+    case = make_case(procedure, actor=nurse, surgeon=surgeon, laterality="bilateral")
+    work_through(
+        case,
+        nurse=nurse,
+        surgeon=surgeon,
+        na={"Specimens labelled": "No specimen taken"},
+    )
+    return case
+
+
+def test_the_record_shows_patient_identity_and_the_case(logged_in, bilateral):
+    words = text(page_of(logged_in, bilateral))
+    assert "Patient Pat Example" in words
+    assert "Date of birth 14 Mar 1961" in words
+    assert "MRN MRN0042" in words
+    assert "SI joint fusion — minimally invasive (lateral transiliac)" in words
+    assert "Side Bilateral" in words
+    assert "Surgeon Sue Surgeon" in words
+
+
+def test_the_record_shows_the_cases_times(logged_in, bilateral):
+    bilateral.refresh_from_db()
+    time_out = bilateral.steps.filter(phase="time_out").latest("recorded_at").recorded_at
+    incision = bilateral.steps.get(title="Lateral buttock incision made", side="left").recorded_at
+    page = page_of(logged_in, bilateral)
+    for label, moment in [
+        ("In room (first step recorded)", bilateral.started_at),
+        ("Time Out complete", time_out),
+        ("Incision", incision),
+        ("Signed out", bilateral.completed_at),
+    ]:
+        stamp = moment.astimezone().strftime("%H:%M:%S")
+        row = re.search(rf"<th scope=\"row\">{re.escape(label)}</th><td>(.*?)</td>", page)
+        assert row is not None, label
+        assert stamp in row[1], label
+
+
+def test_the_record_lists_every_step_by_phase_with_answer_who_and_when(logged_in, bilateral):
+    page = page_of(logged_in, bilateral)
+    headings = re.findall(r'<h2 class="h4" id="phase-(\w+)">', page)
+    assert headings == ["sign_in", "time_out", "procedure", "sign_out"]
+    rows = re.findall(r'<tr class="step-(\w+)">', page)
+    assert len(rows) == bilateral.steps.count()
+    words = text(page)
+    assert "Lateral buttock incision made (Left) Done 4 cm" in words
+    assert "Lateral buttock incision made (Right) Done 4 cm" in words
+    assert "Not applicable Not applicable: No specimen taken" in words
+    assert "Nora Nurse" in words
+
+
+def test_the_record_lists_implants_with_their_udi_parts(logged_in, bilateral):
+    words = text(page_of(logged_in, bilateral))
+    assert "Left 1 SI-BONE iFuse-3D 7.0 x 45 00812345678901 LOT123 SNL1 31 Dec 2028" in words
+    assert "(01)00812345678901(17)281231(10)LOT123(21)SNR2" in words
+
+
+def test_the_record_shows_the_signature_and_the_team(logged_in, bilateral):
+    words = text(page_of(logged_in, bilateral))
+    assert "Signed by Sue Surgeon Meaning Case signed out by surgeon Signed at" in words
+    assert "Sue Surgeon Surgeon of record, Surgeon, Signed: case signed out by surgeon" in words
+    assert re.search(r"Nora Nurse Circulating nurse, Anaesthetist, Scrub tech \d+", words)
+
+
+def test_the_record_shows_an_amendment_with_the_original_value(
+    logged_in, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon, incision="4")
+    amend_incision(case, surgeon, value="5", reason="Measured again")
+
+    words = text(page_of(logged_in, case))
+
+    assert "Skin incision made Done: 4 Done: 5 Measured again Sue Surgeon" in words
+    assert "Amended" in words and "was: Done: 4" in words
+    assert "Meaning Amendment to a signed case, approved by surgeon" in words
+    assert "Amended step Skin incision made Reason Measured again" in words
+
+
+def test_the_audit_trail_lists_every_event_in_order(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon, incision="4")
+    page = page_of(logged_in, case)
+    trail = re.search(r'<table class="table table-sm record-timeline">(.*?)</table>', page, re.S)
+    rows = re.findall(r"<tr><td>(\d+)</td>", trail[1])
+    assert rows == [str(event.seq) for event in events(case)]
+    words = text(trail[1])
+    assert "Case scheduled" in words
+    assert "Skin incision made Pending → Done: 4" in words
+    assert "Sue Surgeon Case signed out Sue Surgeon: Case signed out by surgeon" in words
+
+
+def test_an_intact_audit_chain_is_shown_verified(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    page = page_of(logged_in, case)
+    assert 'id="audit-chain">Audit chain verified</p>' in page
+    assert "BROKEN" not in page
+
+
+def test_an_event_altered_in_the_database_is_shown_broken(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    event = events(case)[2]
+    tamper(AuditEvent, "UPDATE {table} SET after = %s WHERE id = %s", '{"status": "na"}', event.pk)
+
+    page = page_of(logged_in, case)
+
+    assert 'id="audit-chain">Audit chain BROKEN</p>' in page
+    assert f"Case {case.pk}, event #3 (id {event.pk})" in page
+    assert "altered" in page
+
+
+def test_a_missing_case_is_a_404(logged_in, db):
+    assert logged_in.get(reverse("review:record", args=[999])).status_code == 404
+
+
+def test_a_cancelled_case_shows_its_reason_and_no_review_form(logged_in, procedure, nurse, surgeon):
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    workflow.cancel(actor=nurse, case_id=case.pk, reason="Consent withdrawn")
+    page = page_of(logged_in, case)
+    assert "Consent withdrawn" in page
+    assert "Only a signed-out case can be marked reviewed." in page
+    assert "review-mark-form" not in page
+
+
+def test_the_record_prints_as_a_clean_paper_record(logged_in, procedure, nurse, surgeon):
+    page = page_of(logged_in, signed_out(procedure, nurse=nurse, surgeon=surgeon))
+    assert "css/review.css" in page
+    assert 'class="review-mark-form no-print"' in page
+    stylesheet = (Path(settings.BASE_DIR) / "static/css/review.css").read_text()
+    printed = stylesheet[stylesheet.index("@media print") :]
+    assert "header.navbar" in printed and "display: none" in printed
+    assert ".record-phase {\n    break-before: page;" in printed
+
+
+def test_the_record_has_no_inline_script(logged_in, procedure, nurse, surgeon):
+    page = page_of(logged_in, signed_out(procedure, nurse=nurse, surgeon=surgeon))
+    assert re.findall(r"<script(?![^>]*\bsrc=)[^>]*>", page) == []
+    assert " onclick=" not in page
+
+
+# --- marking reviewed ------------------------------------------------------------------------
+
+
+def mark(client, case, comment="Complete."):
+    return client.post(reverse("review:mark-reviewed", args=[case.pk]), {"comment": comment})
+
+
+def test_mark_reviewed_goes_through_the_workflow_with_the_comment(
+    logged_in, reviewer, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+
+    response = mark(logged_in, case, "Checked against the theatre log.")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("review:record", args=[case.pk])
+    case.refresh_from_db()
+    assert (case.status, case.reviewed_by) == (CaseStatus.REVIEWED, reviewer)
+    assert case.review_comment == "Checked against the theatre log."
+    event = events(case)[-1]
+    assert (event.action, event.actor) == (AuditAction.REVIEWED, reviewer)
+    assert event.after == {"comment": "Checked against the theatre log."}
+    assert event.remote_addr == "127.0.0.1"
+    words = text(page_of(logged_in, case))
+    assert "Reviewed by Rae Reviewer" in words
+    assert "Comment Checked against the theatre log." in words
+
+
+def test_marking_a_reviewed_case_again_changes_nothing(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    mark(logged_in, case)
+    count = len(events(case))
+
+    assert mark(logged_in, case, "Again").status_code == 302
+    case.refresh_from_db()
+    assert case.review_comment == "Complete."
+    assert len(events(case)) == count
+
+
+def test_an_open_case_cannot_be_marked_reviewed_and_says_why(logged_in, procedure, nurse, surgeon):
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    record(case, "Identity confirmed", nurse)
+
+    response = mark(logged_in, case)
+
+    assert response.status_code == 422
+    assert "Only a signed-out case can be reviewed." in response.content.decode()
+    case.refresh_from_db()
+    assert case.status == CaseStatus.IN_PROGRESS
+
+
+def test_a_comment_too_long_is_refused_by_the_form(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    response = mark(logged_in, case, "x" * 2001)
+    assert response.status_code == 400
+    assert "too long" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).status == CaseStatus.COMPLETED
+
+
+def test_marking_a_missing_case_is_a_404(logged_in, db):
+    assert logged_in.post(reverse("review:mark-reviewed", args=[999])).status_code == 404
+
+
+def test_marking_reviewed_is_a_post_only(logged_in, procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    assert logged_in.get(reverse("review:mark-reviewed", args=[case.pk])).status_code == 405
+
+
+# --- queries ---------------------------------------------------------------------------------
+
+# Session, user, permissions (2), roles for the header; the case, its steps, implants,
+# signatures, events; the chain check (2); the access log entry.
+RECORD_QUERIES = 13
+
+
+def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(
+    logged_in, procedure, nurse, surgeon, bilateral, django_assert_max_num_queries
+):
+    small = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    amend_incision(small, surgeon)
+    logged_in.get(reverse("review:case-list"))  # the session's first request writes: not counted
+    with django_assert_max_num_queries(RECORD_QUERIES):
+        page_of(logged_in, small)
+    assert (bilateral.steps.count(), bilateral.implants.count()) == (40, 4)
+    with django_assert_max_num_queries(RECORD_QUERIES):
+        page_of(logged_in, bilateral)
+
+
+def test_generated_cases_show_a_verified_record(logged_in, db):
+    synthetic.generate(count=5, seed=21)
+    for case in Case.objects.all():
+        assert "Audit chain verified" in page_of(logged_in, case)
