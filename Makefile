@@ -21,10 +21,11 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST)
 
+# pytest-xdist: one worker per core (CI has two); each worker has its own test database.
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .

@@ -6,7 +6,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import condition, require_POST, require_safe
+from django.views.decorators.http import (
+    condition,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
 from checklists import selectors, workflow
 from checklists.choices import CaseStatus, SignatureMeaning, StepStatus
@@ -34,6 +39,7 @@ def request_context(request: HttpRequest) -> workflow.RequestContext:
 
 
 @requires("checklists.view_case")
+@require_safe
 def board(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     day_form = BoardDayForm(request.GET if "day" in request.GET else None)
@@ -55,6 +61,7 @@ def board(request: HttpRequest) -> HttpResponse:
 
 @never_cache  # the form may come back holding a patient's identity
 @requires("checklists.add_case")
+@require_http_methods(["GET", "HEAD", "POST"])
 def new_case(request: HttpRequest) -> HttpResponse:
     form = NewCaseForm(request.POST if request.method == "POST" else None)
     if not form.is_bound:
@@ -79,6 +86,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
 @requires("checklists.view_case")
+@require_http_methods(["GET", "HEAD", "POST"])
 def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
     form = SignOutForm(request.POST if request.method == "POST" else None)
     error, status = None, 200

@@ -1,6 +1,9 @@
 from django import forms
+from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
+from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
@@ -81,3 +84,25 @@ class PinForm(forms.Form):
         if data.get("pin") and data.get("pin") != data.get("pin_again"):
             self.add_error("pin_again", "The two PINs differ.")
         return data
+
+
+class BoundedUsernameMixin:
+    """Refuse an over-long username as a form error, before authenticate() is called.
+
+    AuthenticationForm sets the field's max_length after the field is built, so no length
+    validator runs: an overlong name reached authenticate() and django-axes' 255-character
+    column, which PostgreSQL refuses with an error (a 500) instead of a message.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["username"]
+        field.validators.append(MaxLengthValidator(field.max_length))
+
+
+class LoginForm(BoundedUsernameMixin, AuthenticationForm):
+    pass
+
+
+class AdminLoginForm(BoundedUsernameMixin, AdminAuthenticationForm):
+    pass

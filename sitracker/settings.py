@@ -60,7 +60,7 @@ if not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = envlist("DJANGO_CSRF_TRUSTED_ORIGINS", "")
 
 INSTALLED_APPS = [
-    "sitracker.admin_site.SiteAdminConfig",
+    "sitracker.apps.SiteAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

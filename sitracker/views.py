@@ -11,7 +11,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods, require_safe
 
 from checklists import pins
 from checklists.errors import PinRefused, RuleViolation
@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 
 @login_not_required
 @never_cache
-@require_GET
+@require_safe  # monitors often ask with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
     try:
         with connection.cursor() as cursor:
@@ -94,6 +94,7 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 @login_not_required
 @passive  # looking at the lock screen must not keep the previous person's session alive
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def switch_user(request: HttpRequest) -> HttpResponse:
     """The shared tablet's lock screen: the next person picks their name and enters their PIN."""
     next_url = request.POST.get("next") or request.GET.get("next") or ""
@@ -123,6 +124,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
 
 @signed_in  # one's own PIN
 @never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
 def my_pin(request: HttpRequest) -> HttpResponse:
     """Set one's own PIN for the quick user switch (the password proves it is really you)."""
     form = PinForm(request.POST if request.method == "POST" else None, request=request)

@@ -90,3 +90,19 @@ def test_the_session_cookie_is_httponly_samesite_and_ends_with_the_browser(clien
     # The server still ends it at the absolute limit, whatever the browser does.
     session = Session.objects.get(session_key=cookie.value)
     assert session.expire_date - timezone.now() <= timedelta(hours=12)
+
+
+def test_an_overlong_username_is_a_form_error_not_a_server_error(client, db):
+    response = client.post("/accounts/login/", {"username": "é" * 1990, "password": "x"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.text
+
+
+def test_the_admin_login_bounds_the_username_too(client, db):
+    response = client.post("/admin/login/", {"username": "n" * 300, "password": "x"})
+    assert response.status_code == 200
+    assert "at most 150 characters" in response.text
+
+
+def test_the_login_page_refuses_put(client, db):
+    assert client.put("/accounts/login/").status_code == 405

@@ -1,0 +1,181 @@
+"""A small but complete world for the security tests: the six personas, a procedure that
+exercises every rule (a hard stop, a bounded number, a must-be-yes answer, a choice, an
+optional step, implants per side), cases in every state, all built through the workflow.
+
+``module_world`` builds it once per test module inside a transaction that is rolled back
+when the module ends; each test still runs in its own savepoint (pytest-django's ``db``), so
+tests never see each other's writes. Hypothesis examples add one more savepoint each
+(``rolled_back``), so an example never depends on what the one before it did.
+"""
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.test import override_settings
+
+from checklists import pins, roles, workflow
+from checklists.choices import Side
+from checklists.models import AuditEvent, Case, CaseStep, Implant
+from review.choices import AccessAction
+from review.models import RecordAccess
+from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record
+
+HARD_STOP = "Identity confirmed"
+INCISION = "Incision length"  # number, 3–5 cm
+COUNTS = "Counts correct"  # yes/no, must be yes to sign out
+APPROACH = "Approach"  # choice
+SPECIMENS = "Specimens labelled"  # optional
+IMPLANTS = "Implants placed"  # implant log, once per side
+
+STEPS = (
+    {"title": HARD_STOP, "phase": "sign_in", "hard_stop": True},
+    {"title": INCISION, "kind": "number", "unit": "cm", "min_value": 3, "max_value": 5},
+    {"title": APPROACH, "kind": "choice", "options": ["Lateral", "Posterior"]},
+    {"title": IMPLANTS, "kind": "implants", "per_side": True},
+    {"title": COUNTS, "phase": "sign_out", "kind": "yes_no", "expected_answer": "yes"},
+    {"title": SPECIMENS, "phase": "sign_out", "required": False},
+)
+
+PIN = "2580"  # the nurse's and the surgeon's quick-switch PIN
+
+PERSONAS = ("nurse", "scrub", "anaesthetist", "surgeon", "reviewer", "administrator")
+PERSONA_ROLES = {
+    "nurse": roles.OR_STAFF,
+    "scrub": roles.OR_STAFF,
+    "anaesthetist": roles.OR_STAFF,
+    "surgeon": roles.SURGEON,
+    "reviewer": roles.REVIEWER,
+    "administrator": roles.ADMINISTRATOR,
+}
+
+
+@dataclass
+class World:
+    people: dict[str, User]
+    procedure: object
+    scheduled: Case  # nothing recorded yet
+    in_progress: Case  # bilateral, hard stop done, one implant on the left
+    ready: Case  # every required step recorded: only the signature is missing
+    completed: Case  # signed out, not yet reviewed
+    other: Case  # another in-progress case, for "a step of another case"
+    step: CaseStep  # a pending step of ``in_progress``
+    implant: Implant  # an implant of ``in_progress``
+    other_step: CaseStep  # a step of ``other``
+    other_implant: Implant  # an implant of ``other``
+    audit_event: AuditEvent
+    access: RecordAccess
+    unknown_case_id: int
+
+    def __getattr__(self, name: str) -> User:
+        """``world.nurse``, ``world.surgeon``...: the personas by name."""
+        people = self.__dict__.get("people", {})
+        if name in people:
+            return people[name]
+        raise AttributeError(name)
+
+
+def implant_entry(side: str = Side.LEFT, **fields) -> workflow.ImplantEntry:
+    values = {"manufacturer": "SI-Bone", "product": "iFuse-3D", "size": "7.0 x 45", "lot": "L1"}
+    return workflow.ImplantEntry(side=side, **{**values, **fields})
+
+
+def add_implant(case: Case, actor: User, side: str = Side.LEFT) -> Implant:
+    return workflow.add_implant(actor=actor, case_id=case.pk, entry=implant_entry(side))
+
+
+def make_ready(case: Case, nurse: User, surgeon: User) -> Case:
+    """Work ``case`` through every required step, up to the signature."""
+    record(case, HARD_STOP, nurse)
+    record(case, INCISION, surgeon, value="4")
+    record(case, APPROACH, surgeon, value="Lateral")
+    for side in case.sides():
+        if not case.implants.filter(side=side).exists():
+            add_implant(case, nurse, side)
+        record(case, IMPLANTS, nurse, side=side)
+    record(case, COUNTS, nurse, value="yes")
+    case.refresh_from_db()
+    return case
+
+
+def complete(case: Case, nurse: User, surgeon: User) -> Case:
+    """Work ``case`` through every required step and sign it out."""
+    make_ready(case, nurse, surgeon)
+    workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)
+    case.refresh_from_db()
+    return case
+
+
+def make_people() -> dict[str, User]:
+    usernames = {"administrator": "admin"}
+    return {
+        persona: make_user(usernames.get(persona, persona), PERSONA_ROLES[persona])
+        for persona in PERSONAS
+    }
+
+
+def build_world() -> World:
+    people = make_people()
+    nurse, surgeon = people["nurse"], people["surgeon"]
+    procedure = make_procedure(*STEPS, title="Security fusion", slug="security-fusion")
+
+    def new_case(**fields) -> Case:
+        return make_case(procedure, actor=nurse, surgeon=surgeon, laterality="bilateral", **fields)
+
+    scheduled = new_case(room="OR 1")
+    in_progress = new_case(room="OR 2")
+    record(in_progress, HARD_STOP, nurse)
+    implant = add_implant(in_progress, nurse)
+    ready = make_ready(new_case(room="OR 5"), nurse, surgeon)
+    completed = complete(new_case(room="OR 3"), nurse, surgeon)
+    other = new_case(room="OR 4", patient_mrn="MRN0099", patient_name="Olive Other")
+    record(other, HARD_STOP, nurse)
+    other_implant = add_implant(other, nurse)
+    for persona in ("nurse", "surgeon"):
+        pins.set_pin(user=people[persona], pin=PIN)
+    access = RecordAccess.objects.create(
+        user=people["reviewer"], case=completed, action=AccessAction.VIEW, at=completed.created_at
+    )
+    return World(
+        people=people,
+        procedure=procedure,
+        scheduled=scheduled,
+        in_progress=in_progress,
+        ready=ready,
+        completed=completed,
+        other=other,
+        step=in_progress.steps.get(title=INCISION),
+        implant=implant,
+        other_step=other.steps.get(title=INCISION),
+        other_implant=other_implant,
+        audit_event=AuditEvent.objects.filter(case=in_progress).order_by("seq").first(),
+        access=access,
+        unknown_case_id=(Case.objects.order_by("-pk").first().pk + 1000),
+    )
+
+
+@contextlib.contextmanager
+def rolled_back() -> Iterator[None]:
+    """Everything inside is undone at the end (a savepoint inside the test's transaction)."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
+
+
+@pytest.fixture(scope="module")
+def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
+    """The world, built once per module and rolled back after its last test."""
+    # Module fixtures come before the suite's autouse fast-hashing fixture: ask for it here.
+    fast = override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"])
+    with django_db_blocker.unblock(), fast, transaction.atomic():
+        yield build_world()
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def world(db) -> World:
+    """The world, built for one test (for tests whose examples each roll back)."""
+    return build_world()

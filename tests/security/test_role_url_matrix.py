@@ -1,0 +1,458 @@
+# ruff: noqa: E501 -- the table's columns line up, and a readable table is the point here.
+"""Who may do what, where: every URL × every method × every role, in one table.
+
+``MATRIX`` below is the contract. Each row is a URL name, a method and the status each
+persona gets for it: anonymous, the three OR staff (nurse, scrub, anaesthetist), the
+surgeon, the reviewer, the administrator, and "other case": the first persona allowed in,
+asking with the id of a case that does not exist, a step or an implant that belongs to
+another case (this project has no per-case ownership: a case is open to every role that
+may see cases; what must never work is reaching one case's rows through another's URL).
+
+How to read a cell:
+- a number: that status. POSTs in the table are empty (no fields), so a permitted role gets
+  the answer the view gives to an empty form: 400 for a forged step form, 422 for a form
+  with errors, a 302 back to the page where the view redirects with a message.
+- ``LOGIN``: 302 to ``/accounts/login/?next=...``; the same request from htmx gets 204 with
+  ``HX-Redirect`` to the switch screen (htmx would otherwise swap a login page into a row).
+  In the admin, the admin's own pages send visitors to ``/admin/login/`` instead: either
+  login page will do there.
+- ``STAFF``: the admin's own gate: 302 to ``/admin/login/?next=...`` (whose page then
+  refuses a signed-in non-staff user with 403, see ``test_the_admin_login_refuses_...``).
+- ``GET/HEAD``: both methods, same expectations. Methods a view does not take are in the
+  table too (405), so every URL states both GET/HEAD and POST.
+
+The admin: a few representative rows are spelled out (index, login, logout, and the
+changelists of procedures, cases, audit events and users). Every other ``admin:`` URL,
+found by walking the URLconf, follows the rule ``admin_rule``: "admin: staff only":
+anonymous visitors go to the login, every non-staff role to the admin's login (GET and
+POST alike), and the administrator is let through to the admin itself, which answers
+below 500 and never with a login page; on the read-only models (cases, audit events,
+record accesses) its add and delete views refuse the administrator with 403. The admin is
+Django's, so its hundred URLs are not worth a row each; what matters is that nobody but
+staff gets past its gate and that the audit trail cannot be edited there.
+
+A URL outside the admin without rows here fails ``test_every_url_has_rows_for_every_method``.
+PUT, PATCH and DELETE, which no page sends, must be refused everywhere outside the admin
+(``test_methods_no_page_uses_are_refused``). And since an empty POST must never change a
+case, ``test_nothing_a_table_request_sends_changes_a_case`` replays the table's POSTs and
+counts the audit trail and the cases' versions before and after.
+"""
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from django.contrib.contenttypes.models import ContentType
+from django.test import Client
+from django.urls import get_resolver, resolve, reverse
+
+from checklists.models import AuditEvent, Case
+from tests.conftest import PASSWORD
+from tests.security.conftest import PERSONAS, World
+from tests.site.test_login_required import Endpoint, endpoints, templates
+
+LOGIN = "login"
+STAFF = "staff"
+COLUMNS = ("anonymous", *PERSONAS)
+GET_HEAD = "GET/HEAD"
+
+# fmt: off
+MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
+    # url name                        method    anon   nurse  scrub  anaes  surgeon review admin  other case
+    ("login",                         GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
+    ("login",                         "POST",   200,   200,   200,   200,   200,    200,   200,   None),
+    ("logout",                        GET_HEAD, LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("logout",                        "POST",   LOGIN, 302,   302,   302,   302,    302,   302,   None),
+    ("my-pin",                        GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
+    ("my-pin",                        "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
+    ("switch-user",                   GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
+    ("switch-user",                   "POST",   400,   400,   400,   400,   400,    400,   400,   None),
+    ("healthz",                       "GET",    200,   200,   200,   200,   200,    200,   200,   None),
+    ("healthz",                       "HEAD",   200,   200,   200,   200,   200,    200,   200,   None),
+    ("healthz",                       "POST",   405,   405,   405,   405,   405,    405,   405,   None),
+    # the checklist side (OR staff record; surgeons also sign; reviewers only look)
+    ("home",                          GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
+    ("home",                          "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("case-new",                      GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   None),
+    ("case-new",                      "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   None),
+    ("case-detail",                   GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
+    ("case-detail",                   "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("case-version",                  GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
+    ("case-version",                  "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("step-update",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("step-update",                   "POST",   LOGIN, 400,   400,   400,   400,    403,   403,   404),
+    ("implant-add",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("implant-add",                   "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
+    ("implant-remove",                GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("implant-remove",                "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
+    ("case-sign-out",                 GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
+    ("case-sign-out",                 "POST",   LOGIN, 422,   422,   422,   422,    422,   422,   404),
+    ("case-cancel",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("case-cancel",                   "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # the review side (reviewers and administrators)
+    ("review:case-list",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
+    ("review:case-list",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:mrn-search",             GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:mrn-search",             "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   None),
+    ("review:export",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
+    ("review:export",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:dashboard",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
+    ("review:dashboard",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:record",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
+    ("review:record",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:mark-reviewed",          GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:mark-reviewed",          "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   404),
+    # the admin: representative rows; every other admin URL follows admin_rule()
+    ("admin:index",                   GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
+    ("admin:index",                   "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
+    ("admin:login",                   "GET",    200,   403,   403,   403,   403,    403,   302,   None),
+    ("admin:login",                   "HEAD",   200,   403,   403,   403,   403,    403,   200,   None),
+    ("admin:login",                   "POST",   200,   403,   403,   403,   403,    403,   200,   None),
+    ("admin:logout",                  GET_HEAD, LOGIN, 302,   302,   302,   302,    302,   405,   None),
+    ("admin:logout",                  "POST",   LOGIN, 302,   302,   302,   302,    302,   302,   None),
+    ("admin:procedures_procedure_changelist",  GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:procedures_procedure_changelist",  "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:checklists_case_changelist",       GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:checklists_case_changelist",       "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:checklists_auditevent_changelist", GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:checklists_auditevent_changelist", "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:auth_user_changelist",             GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+    ("admin:auth_user_changelist",             "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF, STAFF, 200, None),
+]
+# fmt: on
+
+ADMIN_ONLY = "admin: staff only"  # the expectation of every admin URL without a row above
+READ_ONLY_ADMIN_MODELS = ("checklists_case", "checklists_auditevent", "review_recordaccess")
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    expected: dict[str, Any]  # column -> expected answer
+    other: int | None
+
+    @property
+    def methods(self) -> tuple[str, ...]:
+        return ("GET", "HEAD") if self.method == GET_HEAD else (self.method,)
+
+    @property
+    def admitted(self) -> str:
+        """Who asks for another case's rows: the first persona let in (for signing, the
+        surgeon: anyone may open the sign-out page, only a surgeon signs)."""
+        if self.name == "case-sign-out" and self.method == "POST":
+            return "surgeon"
+        return next(p for p in PERSONAS if self.expected[p] not in (LOGIN, STAFF, 403, 405))
+
+
+ROWS = [
+    Row(name, method, dict(zip(COLUMNS, cells, strict=True)), other)
+    for name, method, *cells, other in MATRIX
+]
+ENDPOINTS = list(endpoints(get_resolver()))
+
+
+def key(endpoint: Endpoint) -> str:
+    """An endpoint's name, or its route when it has none (the admin's redirect patterns)."""
+    return endpoint.name or endpoint.route
+
+
+def is_admin(endpoint_key: str) -> bool:
+    return endpoint_key.startswith(("admin:", "admin/"))
+
+
+def is_admin_url(url: str) -> bool:
+    return url.startswith("/admin/")
+
+
+ADMIN_RULE_KEYS = sorted(
+    {key(e) for e in ENDPOINTS if is_admin(key(e))} - {row.name for row in ROWS}
+)
+
+
+# --- building URLs ---------------------------------------------------------------------------
+
+# Our own URLs: (the URL asked for, [the URLs of another case's rows or of no case at all]).
+OWN_URLS = {
+    "case-detail": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "case-version": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "case-sign-out": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "case-cancel": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "step-update": (
+        lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk},
+        [
+            lambda w: {"case_id": w.in_progress.pk, "step_id": w.other_step.pk},
+            lambda w: {"case_id": w.unknown_case_id, "step_id": w.step.pk},
+        ],
+    ),
+    "implant-add": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "implant-remove": (
+        lambda w: {"case_id": w.in_progress.pk, "implant_id": w.implant.pk},
+        [
+            lambda w: {"case_id": w.in_progress.pk, "implant_id": w.other_implant.pk},
+            lambda w: {"case_id": w.unknown_case_id, "implant_id": w.implant.pk},
+        ],
+    ),
+    "review:record": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "review:mark-reviewed": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+}
+
+# What "another case" is asked with: a complete, valid form, so the refusal is about the ids.
+OTHER_CASE_FORMS = {
+    "step-update": {"status": "done", "value": "4", "revision": "0"},
+    "implant-add": {"side": "left", "product": "iFuse-3D", "lot": "L2"},
+    "implant-remove": {"reason": "Scanned twice"},
+    "case-sign-out": {"password": PASSWORD},
+    "case-cancel": {"reason": "Patient unwell"},
+    "review:mark-reviewed": {"comment": "Fine"},
+}
+
+
+def own_url(name: str, world: World, *, other: bool = False) -> list[str]:
+    normal, others = OWN_URLS.get(name, (lambda w: {}, []))
+    return [reverse(name, kwargs=kwargs(world)) for kwargs in (others if other else [normal])]
+
+
+def admin_object_ids(world: World, route: str) -> dict[str, str]:
+    """Real ids for an admin route's parameters, by the model its route names."""
+    models = {
+        "auth/group/": world.nurse.groups.first().pk,
+        "auth/user/": world.nurse.pk,
+        "procedures/procedure/": world.procedure.pk,
+        "checklists/case/": world.in_progress.pk,
+        "checklists/auditevent/": world.audit_event.pk,
+        "review/recordaccess/": world.access.pk,
+    }
+    object_id = next((pk for path, pk in models.items() if path in route), world.nurse.pk)
+    return {
+        "object_id": str(object_id),
+        "id": str(object_id),
+        "content_type_id": str(ContentType.objects.get_for_model(Case).pk),
+        "app_label": "checklists",
+        "url": "no-such-page/",
+    }
+
+
+def admin_url(endpoint_key: str, world: World) -> str:
+    endpoint = next(e for e in ENDPOINTS if key(e) == endpoint_key)
+    values = admin_object_ids(world, endpoint.route)
+    for shapes in _shapes(endpoint):
+        url = "/" + "".join(text % values for text, _ in shapes)
+        if resolve(url).func is endpoint.callback:
+            return url
+    raise AssertionError(f"No URL could be built for {endpoint.route!r}")
+
+
+def _shapes(endpoint: Endpoint) -> list[tuple[tuple[str, list[str]], ...]]:
+    return list(itertools.product(*(templates(part) for part in endpoint.parts)))
+
+
+def url_for(name: str, world: World, *, other: bool = False) -> list[str]:
+    if is_admin(name):
+        return [admin_url(name, world)]
+    return own_url(name, world, other=other)
+
+
+# --- asking ----------------------------------------------------------------------------------
+
+
+def client_for(world: World, column: str) -> Client:
+    client = Client()
+    if column != "anonymous":
+        client.force_login(world.people[column])
+    return client
+
+
+def ask(client: Client, method: str, url: str, data: dict | None = None, **headers) -> Any:
+    if method == "POST":
+        return client.post(url, data or {}, headers=headers)
+    return client.generic(method, url, headers=headers)
+
+
+def answer_matches(response: Any, expected: Any, *, url: str, htmx: bool = False) -> bool:
+    location = urlsplit(response.get("Location", ""))
+    # The admin's own pages send a visitor to the admin's login; its model pages are caught
+    # first by our login-required middleware. Either way: a login page, asking to come back.
+    logins = (
+        (reverse("login"), reverse("admin:login")) if is_admin_url(url) else (reverse("login"),)
+    )
+    if expected == LOGIN and htmx:
+        target = urlsplit(response.get("HX-Redirect", ""))
+        return response.status_code == 204 and target.path == reverse("switch-user")
+    if expected == LOGIN:
+        return (
+            response.status_code == 302
+            and location.path in logins
+            and location.query.startswith("next=")
+        )
+    if expected == STAFF:
+        return (
+            response.status_code == 302
+            and location.path == reverse("admin:login")
+            and location.query.startswith("next=")
+        )
+    return response.status_code == expected
+
+
+def describe(response: Any) -> str:
+    where = response.get("Location") or response.get("HX-Redirect") or ""
+    return f"{response.status_code} {where}".strip()
+
+
+# --- the tests -------------------------------------------------------------------------------
+
+
+def test_every_url_has_rows_for_every_method():
+    walked = {key(e) for e in ENDPOINTS if not is_admin(key(e))}
+    tabled = {row.name for row in ROWS if not is_admin(row.name)}
+    assert walked - tabled == set(), "These URLs have no row in MATRIX: add them"
+    assert tabled - walked == set(), "These rows name URLs that no longer exist"
+    admin_walked = {key(e) for e in ENDPOINTS if is_admin(key(e))}
+    assert {row.name for row in ROWS if is_admin(row.name)} <= admin_walked
+    for name in walked:
+        methods = {method for row in ROWS if row.name == name for method in row.methods}
+        assert {"GET", "HEAD", "POST"} <= methods, f"{name}: rows for GET, HEAD and POST"
+
+
+def test_the_walk_found_the_review_pages_and_the_admin():
+    names = {key(e) for e in ENDPOINTS}
+    assert {"review:case-list", "review:record", "admin:checklists_auditevent_change"} <= names
+    assert len(ADMIN_RULE_KEYS) > 30  # the admin's own URLs, each under the staff-only rule
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[f"{row.name} {row.method}" for row in ROWS])
+def test_each_role_gets_what_the_table_says(module_world, db, row):
+    mismatches = []
+    for column in COLUMNS:
+        client = client_for(module_world, column)
+        for method in row.methods:
+            for url in url_for(row.name, module_world):
+                expected = row.expected[column]
+                response = ask(client, method, url)
+                if not answer_matches(response, expected, url=url):
+                    mismatches.append(f"{column} {method} {url}: {describe(response)}")
+                if expected == LOGIN and not is_admin_url(url):  # htmx: to the switch screen
+                    response = ask(client, method, url, **{"HX-Request": "true"})
+                    if not answer_matches(response, LOGIN, url=url, htmx=True):
+                        mismatches.append(f"{column} htmx {method} {url}: {describe(response)}")
+    assert not mismatches, f"expected {row.expected}; got:\n" + "\n".join(mismatches)
+
+
+OTHER_CASE_ROWS = [row for row in ROWS if row.other is not None]
+
+
+@pytest.mark.parametrize(
+    "row", OTHER_CASE_ROWS, ids=[f"{row.name} {row.method}" for row in OTHER_CASE_ROWS]
+)
+def test_another_cases_rows_are_not_reached_through_this_case(module_world, db, row):
+    before = (AuditEvent.objects.count(), _versions())
+    client = client_for(module_world, row.admitted)
+    mismatches = []
+    for method in row.methods:
+        for url in url_for(row.name, module_world, other=True):
+            response = ask(client, method, url, OTHER_CASE_FORMS.get(row.name))
+            if response.status_code != row.other:
+                mismatches.append(f"{row.admitted} {method} {url}: {describe(response)}")
+    assert not mismatches, f"expected {row.other}; got:\n" + "\n".join(mismatches)
+    assert (AuditEvent.objects.count(), _versions()) == before, "a refused request wrote"
+
+
+def _versions() -> dict[int, int]:
+    return dict(Case.objects.values_list("pk", "version"))
+
+
+def admin_rule(endpoint_key: str, column: str) -> Any:
+    """What ``ADMIN_ONLY`` means for one admin URL, role and method (see the docstring)."""
+    if column == "anonymous":
+        return LOGIN
+    if column != "administrator":
+        return STAFF
+    view = endpoint_key.removeprefix("admin:")
+    if any(view in (f"{model}_add", f"{model}_delete") for model in READ_ONLY_ADMIN_MODELS):
+        return 403
+    return ADMIN_ONLY
+
+
+@pytest.mark.parametrize("endpoint_key", ADMIN_RULE_KEYS)
+def test_every_other_admin_url_is_for_staff_only(module_world, db, endpoint_key):
+    url = admin_url(endpoint_key, module_world)
+    mismatches = []
+    for column in COLUMNS:
+        client = client_for(module_world, column)
+        for method in ("GET", "HEAD", "POST"):
+            expected = admin_rule(endpoint_key, column)
+            response = ask(client, method, url)
+            if expected == ADMIN_ONLY:
+                location = urlsplit(response.get("Location", "")).path
+                ok = response.status_code < 500 and location not in (
+                    reverse("login"),
+                    reverse("admin:login"),
+                )
+            else:
+                ok = answer_matches(response, expected, url=url)
+            if not ok:
+                mismatches.append(f"{column} {method} {url}: {describe(response)} ≠ {expected}")
+    assert not mismatches, "\n".join(mismatches)
+
+
+def test_the_admin_login_refuses_a_signed_in_non_staff_user(module_world, db):
+    for persona in ("nurse", "surgeon", "reviewer"):
+        client = client_for(module_world, persona)
+        first = client.get(reverse("admin:index"))
+        assert answer_matches(first, STAFF, url="/admin/")
+        assert client.get(first["Location"]).status_code == 403
+
+
+def test_methods_no_page_uses_are_refused(module_world, db):
+    """PUT, PATCH and DELETE: no page of ours sends them, so none may answer them."""
+    offenders = []
+    for row in ROWS:
+        if is_admin(row.name) or row.method != "POST":
+            continue
+        column = next(
+            (c for c in COLUMNS if row.expected[c] not in (LOGIN, STAFF, 403)), "anonymous"
+        )
+        client = client_for(module_world, column)
+        for method in ("PUT", "PATCH", "DELETE"):
+            for url in url_for(row.name, module_world):
+                response = ask(client, method, url)
+                if response.status_code not in (405, 403):
+                    offenders.append(f"{column} {method} {url}: {describe(response)}")
+    assert not offenders, "These answered a method no page uses:\n" + "\n".join(offenders)
+
+
+def test_nothing_a_table_request_sends_changes_a_case(module_world, db):
+    """The table's empty POSTs are refused or change nothing (the one exception: marking a
+    signed-out case reviewed needs no field at all, so an empty POST does it)."""
+    before = (AuditEvent.objects.count(), _versions())
+    for row in ROWS:
+        if row.method != "POST" or row.name in ("review:mark-reviewed", "logout", "admin:logout"):
+            continue
+        for column in COLUMNS:
+            client = client_for(module_world, column)
+            for url in url_for(row.name, module_world):
+                ask(client, "POST", url)
+    assert (AuditEvent.objects.count(), _versions()) == before
