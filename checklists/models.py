@@ -18,7 +18,7 @@ from checklists.choices import (
     StepStatus,
 )
 from procedures.choices import Phase, StepKind, StepRole
-from procedures.models import YES_NO_ANSWERS, Procedure, Step, describe_kind
+from procedures.models import AnswerRules, Procedure, Step
 
 
 class Case(models.Model):
@@ -103,7 +103,7 @@ class Case(models.Model):
         return [self.laterality]
 
 
-class CaseStep(models.Model):
+class CaseStep(AnswerRules, models.Model):
     """A snapshot of a template step taken when the case was created, plus its answer."""
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
@@ -163,23 +163,6 @@ class CaseStep(models.Model):
     @property
     def is_recorded(self) -> bool:
         return self.status != StepStatus.PENDING
-
-    def answers(self) -> tuple[str, ...]:
-        if self.kind == StepKind.YES_NO:
-            return YES_NO_ANSWERS
-        if self.kind == StepKind.CHOICE:
-            return tuple(self.options)
-        return ()
-
-    def kind_summary(self) -> str:
-        return describe_kind(
-            kind=self.kind,
-            unit=self.unit,
-            min_value=self.min_value,
-            max_value=self.max_value,
-            options=self.options,
-            expected_answer=self.expected_answer,
-        )
 
     def state(self) -> dict[str, Any]:
         """What the audit trail keeps of this row before and after a change."""

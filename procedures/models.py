@@ -29,7 +29,37 @@ class Procedure(models.Model):
         return self.title
 
 
-class Step(models.Model):
+class AnswerRules:
+    """What a step asks for, shared by a template step and its snapshot on a case."""
+
+    kind: str
+    unit: str
+    min_value: Decimal | None
+    max_value: Decimal | None
+    options: list[str]
+    expected_answer: str
+
+    def answers(self) -> tuple[str, ...]:
+        """The answers a yes/no or choice step accepts."""
+        if self.kind == StepKind.YES_NO:
+            return YES_NO_ANSWERS
+        if self.kind == StepKind.CHOICE:
+            return tuple(self.options)
+        return ()
+
+    def kind_summary(self) -> str:
+        """A readable description of what the step asks for, e.g. "Number, 3–5 cm"."""
+        return describe_kind(
+            kind=self.kind,
+            unit=self.unit,
+            min_value=self.min_value,
+            max_value=self.max_value,
+            options=self.options,
+            expected_answer=self.expected_answer,
+        )
+
+
+class Step(AnswerRules, models.Model):
     """One item of a procedure's checklist; cases take a snapshot of it when they are created."""
 
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
@@ -88,25 +118,6 @@ class Step(models.Model):
 
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
-
-    def answers(self) -> tuple[str, ...]:
-        """The answers a yes/no or choice step accepts."""
-        if self.kind == StepKind.YES_NO:
-            return YES_NO_ANSWERS
-        if self.kind == StepKind.CHOICE:
-            return tuple(self.options)
-        return ()
-
-    def kind_summary(self) -> str:
-        """A readable description of what the step asks for, e.g. "Number, 3–5 cm"."""
-        return describe_kind(
-            kind=self.kind,
-            unit=self.unit,
-            min_value=self.min_value,
-            max_value=self.max_value,
-            options=self.options,
-            expected_answer=self.expected_answer,
-        )
 
     def clean(self) -> None:
         errors: dict[str, str] = {}
