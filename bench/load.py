@@ -1103,7 +1103,7 @@ def versions() -> str:
     return f"Python {python}, Django {django.get_version()}, gunicorn {gunicorn.__version__}"
 
 
-def report(run: Run, engines: list[Engine], started: float, loads: list[str]) -> str:
+def report(run: Run, engines: list[Engine], started: float, loads: list[str], code: str) -> str:
     about = machine()
     args = run.args
     minutes = (time.time() - started) / 60
@@ -1116,7 +1116,7 @@ def report(run: Run, engines: list[Engine], started: float, loads: list[str]) ->
         "",
         f"- Date: {datetime.datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
         f" ({minutes:.0f} minutes{', quick run' if args.quick else ''})",
-        f"- Commit: {commit()}",
+        f"- Commit: {code}",
         f"- Machine: {about['cpus']} CPUs ({about['cpu']}), {about['ram']} RAM; "
         f"load average {' → '.join(loads)}",
         f"- Engines: {'; '.join(engine.version for engine in engines)}",
@@ -1200,7 +1200,7 @@ def parse_arguments() -> argparse.Namespace:
 def main() -> None:
     args = parse_arguments()
     run = Run(args)
-    started = time.time()
+    started, code = time.time(), commit()  # the code that runs, whatever is committed meanwhile
     loads = [Path("/proc/loadavg").read_text().split()[0]]
     catalogue = {
         "sqlite": Engine("sqlite", "SQLite", "sqlite:////tmp/sitracker-bench-load.sqlite3"),
@@ -1241,7 +1241,7 @@ def main() -> None:
             for engine in engines:
                 engine.drop()
     loads.append(Path("/proc/loadavg").read_text().split()[0])
-    text = report(run, engines, started, loads)
+    text = report(run, engines, started, loads, code)
     print()
     print(text)
     if args.output:

@@ -118,3 +118,15 @@ def test_production_refuses_to_start_without_its_secrets_and_hosts(missing):
 
     assert result.returncode != 0
     assert f"{missing} is required when DJANGO_DEBUG=0" in result.stderr
+
+
+def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
+    # The manifest storage follows every url() and sourceMappingURL in the vendored files: a
+    # missing file there stops a deployment, so the whole static tree is collected here.
+    result = run(
+        ["manage.py", "collectstatic", "--no-input"],
+        **PRODUCTION,
+        DJANGO_STATIC_ROOT=str(tmp_path),
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
