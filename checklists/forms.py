@@ -17,8 +17,13 @@ from checklists.models import Case
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
 
-# Browsers must not remember patients on a shared tablet.
-PATIENT_FIELD = {"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
+# Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
+PATIENT_FIELD = {
+    "autocomplete": "off",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "data-no-draft": "",
+}
 OLDEST_PATIENT_YEARS = 130
 # The board and its links cover the dates a hospital can have cases on; anything else is a typo.
 FIRST_DAY = datetime.date(1900, 1, 1)

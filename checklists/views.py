@@ -169,6 +169,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
     return render(request, CHECKLIST, _checklist_context(request, case))
 
 
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
 def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
@@ -214,6 +215,7 @@ def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
     return _answer(request, case, "sync_answer", changes=changes)
 
 
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
 def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
@@ -244,6 +246,7 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
     return _implants_answer(request, case.pk, implant_form=fresh)
 
 
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
 def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:

@@ -12,7 +12,7 @@ case. They take the acting person as an argument and never read a request.
 import datetime
 import logging
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal, DecimalException
 from typing import Any
 
 from django.conf import settings
@@ -50,7 +50,8 @@ from procedures.models import Procedure
 logger = logging.getLogger(__name__)
 
 MAX_TEXT = 2000
-MAX_NUMBER = Decimal(1_000_000)  # no answer in an operating room is a million of anything
+# No answer in an operating room is a million of anything (or finer than 1/10,000).
+MAX_NUMBER_DIGITS = 6
 
 
 @dataclass(frozen=True)
@@ -95,6 +96,10 @@ def create_case(
     patient_mrn, patient_name, room = patient_mrn.strip(), patient_name.strip(), room.strip()
     if not (patient_mrn and patient_name and room):
         raise RuleViolation("MRN, patient name and room are all needed to schedule a case.")
+    limits = {"MRN": (patient_mrn, 32), "Patient name": (patient_name, 200), "Room": (room, 32)}
+    for label, (text, limit) in limits.items():
+        if len(text) > limit:
+            raise RuleViolation(f"{label} is too long (at most {limit} characters).")
     if patient_birth_date > timezone.localdate():
         raise RuleViolation("The date of birth cannot be in the future.")
     if laterality not in Laterality.values:
@@ -269,13 +274,15 @@ def _clean_value(step: CaseStep, value: str) -> str:
 def _clean_number(step: CaseStep, value: str) -> str:
     try:
         number = Decimal(value.replace(",", "."))
-    except InvalidOperation:
+        # adjusted() compares magnitudes without arithmetic, which would overflow on 1e999999999.
+        ordinary = (
+            number.is_finite()
+            and number.adjusted() < MAX_NUMBER_DIGITS
+            and _decimal_places(number) <= 4
+        )
+    except DecimalException:
         raise RuleViolation(f"“{step.label}” needs a number, such as 4 or 4.5.") from None
-    if (
-        not number.is_finite()
-        or abs(number) >= MAX_NUMBER
-        or number.normalize().as_tuple().exponent < -4
-    ):
+    if not ordinary:
         raise RuleViolation(f"“{step.label}” needs an ordinary number, such as 4 or 4.5.")
     unit = f" {step.unit}" if step.unit else ""
     if step.min_value is not None and number < step.min_value:
@@ -289,6 +296,16 @@ def _clean_number(step: CaseStep, value: str) -> str:
             f"for “{step.label}”."
         )
     return _plain(number)
+
+
+def _decimal_places(number: Decimal) -> int:
+    """Digits after the point once trailing zeros go (4.50 -> 1), with no context arithmetic:
+    normalize() would round 1e-999999999 to 0 instead of saying it is absurdly fine."""
+    _, digits, exponent = number.as_tuple()
+    significant = "".join(map(str, digits)).rstrip("0")
+    if not significant:
+        return 0
+    return max(0, -(exponent + len(digits) - len(significant)))
 
 
 def _plain(number: Decimal) -> str:
@@ -512,6 +529,8 @@ def remove_implant(
     reason = reason.strip()
     if not reason:
         raise RuleViolation("Give a reason for removing the implant from the log.")
+    if len(reason) > MAX_TEXT:
+        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.is_locked:
@@ -628,6 +647,8 @@ def amend(
     reason = reason.strip()
     if not reason:
         raise RuleViolation("An amendment needs a reason.")
+    if len(reason) > MAX_TEXT:
+        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.status not in (CaseStatus.COMPLETED, CaseStatus.REVIEWED):

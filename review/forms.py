@@ -8,9 +8,11 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils import timezone
 
+from checklists.forms import FIRST_DAY, LAST_DAY, PATIENT_FIELD
 from checklists.workflow import MAX_TEXT
 from review import selectors
 
@@ -20,6 +22,14 @@ PAGE_SIZES = (25, 50, 100)
 # The dashboard's default period, and the longest it accepts (its queries read every case).
 DEFAULT_DAYS = 365
 MAX_DAYS = 5 * 366
+
+
+# Dates a hospital can have cases on: anything else is a typo, and date arithmetic on the
+# extremes (9999-12-31 plus a day) would overflow.
+DATE_BOUNDS = [
+    MinValueValidator(FIRST_DAY, "Enter a date from 1900 on."),
+    MaxValueValidator(LAST_DAY, "Enter a date before the year 3000."),
+]
 
 
 class PersonChoiceField(forms.ModelChoiceField):
@@ -34,6 +44,7 @@ class ReviewFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         for name in ("date_from", "date_to"):
             self.fields[name].input_formats = DATE_FORMATS
+            self.fields[name].validators.extend(DATE_BOUNDS)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_action = reverse("review:case-list")
@@ -62,9 +73,7 @@ class MrnSearchForm(forms.Form):
         max_length=32,
         required=False,
         strip=True,
-        widget=forms.TextInput(
-            attrs={"autocomplete": "off", "autocapitalize": "off", "spellcheck": "false"}
-        ),
+        widget=forms.TextInput(attrs=PATIENT_FIELD),
         help_text="Kept for this session only; never shown in the address bar.",
     )
     # The list's other filters, to come back to (a query string without any MRN).
@@ -104,10 +113,18 @@ class MarkReviewedForm(forms.Form):
 
 class DashboardForm(forms.Form):
     date_from = forms.DateField(
-        label="From", required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET
+        label="From",
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_WIDGET,
+        validators=DATE_BOUNDS,
     )
     date_to = forms.DateField(
-        label="To", required=False, input_formats=DATE_FORMATS, widget=DATE_WIDGET
+        label="To",
+        required=False,
+        input_formats=DATE_FORMATS,
+        widget=DATE_WIDGET,
+        validators=DATE_BOUNDS,
     )
     procedure = forms.ModelChoiceField(
         queryset=selectors.procedures(), required=False, empty_label="Any procedure"

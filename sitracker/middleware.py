@@ -73,6 +73,10 @@ class SessionTimeoutMiddleware:
                 if idle
                 else "Your session reached its time limit. Please sign in again.",
             )
+            # A public page (the switch screen, the login) goes on, for nobody: its form may be
+            # the next person signing in, and must not be swallowed by a redirect.
+            if getattr(view, "login_required", True) is False:
+                return None
             return redirect_to_switch(request)
         deliberate = not getattr(view, "passive_request", False)
         if LAST_ACTIVITY not in session or (deliberate and now - last >= ACTIVITY_RESOLUTION):

@@ -1,10 +1,13 @@
 // Automatic logoff on a shared tablet: after the idle period the page goes to the switch screen,
-// keeping what was typed but not yet saved, and puts it back when the page is opened again.
+// keeping what was typed but not yet saved, and puts it back when the same person opens the page
+// again. Patient identity (fields marked data-no-draft) is never kept: the next person on the
+// tablet must not find the last one's patient filled in.
 (function () {
   "use strict";
   var body = document.body;
   var idleSeconds = Number(body.dataset.idleSeconds || 0);
   var switchUrl = body.dataset.switchUrl;
+  var person = body.dataset.person;
   if (!idleSeconds || !switchUrl) {
     return;
   }
@@ -13,11 +16,11 @@
   try {
     var saved = JSON.parse(sessionStorage.getItem(key) || "null");
     sessionStorage.removeItem(key);
-    if (saved) {
-      Object.keys(saved).forEach(function (id) {
+    if (saved && saved.person === person) {
+      Object.keys(saved.fields).forEach(function (id) {
         var field = document.getElementById(id);
         if (field && !field.value) {
-          field.value = saved[id];
+          field.value = saved.fields[id];
         }
       });
     }
@@ -28,7 +31,8 @@
   function unsavedFields() {
     var unsaved = {};
     document.querySelectorAll("input[id], textarea[id]").forEach(function (field) {
-      var secret = field.type === "password" || field.type === "hidden";
+      var secret =
+        field.type === "password" || field.type === "hidden" || "noDraft" in field.dataset;
       if (!secret && field.value && field.value !== field.defaultValue) {
         unsaved[field.id] = field.value;
       }
@@ -38,7 +42,7 @@
 
   function leave() {
     try {
-      sessionStorage.setItem(key, JSON.stringify(unsavedFields()));
+      sessionStorage.setItem(key, JSON.stringify({ person: person, fields: unsavedFields() }));
     } catch (error) {
       // See above.
     }

@@ -97,3 +97,12 @@ def test_the_audit_event_holds_no_patient_identity(nurse, surgeon):
     case = make_case(procedure, actor=nurse, surgeon=surgeon)
     text = str(events(case)[0].after)
     assert case.patient_mrn not in text and case.patient_name not in text
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("patient_mrn", "M" * 33), ("patient_name", "N" * 201), ("room", "R" * 33)]
+)
+def test_overlong_identity_or_room_is_refused_by_the_workflow_itself(nurse, surgeon, field, value):
+    procedure = make_procedure({"title": "Only step"})
+    with pytest.raises(RuleViolation, match="too long"):
+        make_case(procedure, actor=nurse, surgeon=surgeon, **{field: value})

@@ -146,7 +146,10 @@ def test_a_number_outside_its_bounds_is_refused(case, nurse, value):
     assert case.steps.get(title="Incision").status == StepStatus.PENDING
 
 
-@pytest.mark.parametrize("value", ["four", "NaN", "Infinity", "1e999", "12345678901", "4.000001"])
+@pytest.mark.parametrize(
+    "value",
+    ["four", "NaN", "Infinity", "1e999", "1e999999999", "1e-999999999", "12345678901", "4.000001"],
+)
 def test_a_number_that_is_not_an_ordinary_number_is_refused(case, nurse, value):
     record(case, "Identity confirmed", nurse)
     with pytest.raises(RuleViolation, match="number"):

@@ -283,3 +283,11 @@ def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(
     synthetic.generate(count=150, seed=32)
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert logged_in.get(DASHBOARD).status_code == 200
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+@pytest.mark.parametrize("url", ["/review/", "/review/export/", "/review/dashboard/"])
+def test_an_out_of_range_date_is_a_message_not_a_server_error(client, reviewer, url, day):
+    client.force_login(reviewer)
+    response = client.get(url, {"date_to": day, "date_from": day})
+    assert response.status_code < 500

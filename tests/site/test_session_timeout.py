@@ -91,3 +91,16 @@ def test_polling_does_not_keep_an_idle_session_alive(signed_in, settings):
 
 def test_signing_in_starts_the_clock(signed_in):
     assert SIGNED_IN_AT in signed_in.session
+
+
+def test_an_idle_session_does_not_swallow_the_next_persons_switch(signed_in, settings, scrub):
+    from checklists import pins
+
+    pins.set_pin(user=scrub, pin="1357")
+    age_session(signed_in, last_activity=settings.SESSION_IDLE_TIMEOUT + 1)
+
+    response = signed_in.post("/switch/", {"person": scrub.pk, "pin": "1357", "next": "/"})
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert signed_in.get("/").context["user"] == scrub
