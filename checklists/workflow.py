@@ -526,11 +526,7 @@ def remove_implant(
 ) -> None:
     """Take an implant off the log (a mis-scan, say); the audit trail keeps what it was."""
     _require(actor, "checklists.record_step", "Your role cannot change the implant log.")
-    reason = reason.strip()
-    if not reason:
-        raise RuleViolation("Give a reason for removing the implant from the log.")
-    if len(reason) > MAX_TEXT:
-        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
+    reason = _reason(reason, missing="Give a reason for removing the implant from the log.")
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.is_locked:
@@ -644,11 +640,7 @@ def amend(
     The password is checked, and wrong ones counted, as for ``sign_out``.
     """
     _require(actor, "checklists.sign_case", "Only a surgeon can amend a signed case.")
-    reason = reason.strip()
-    if not reason:
-        raise RuleViolation("An amendment needs a reason.")
-    if len(reason) > MAX_TEXT:
-        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
+    reason = _reason(reason, missing="An amendment needs a reason.")
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.status not in (CaseStatus.COMPLETED, CaseStatus.REVIEWED):
@@ -744,11 +736,7 @@ def cancel(
 ) -> Case:
     """Cancel a scheduled or in-progress case, with a reason. Cancelling again changes nothing."""
     _require(actor, "checklists.cancel_case", "Your role cannot cancel cases.")
-    reason = reason.strip()
-    if not reason:
-        raise RuleViolation("Give a reason for cancelling the case.")
-    if len(reason) > MAX_TEXT:
-        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
+    reason = _reason(reason, missing="Give a reason for cancelling the case.")
     with transaction.atomic():
         case = _lock_case(case_id)
         if case.status == CaseStatus.CANCELLED:
@@ -792,6 +780,16 @@ def case_content_hash(case: Case) -> str:
 
 
 # --- shared machinery --------------------------------------------------------------------------
+
+
+def _reason(text: str, *, missing: str) -> str:
+    """A reason the record keeps: required, and no longer than any text the record holds."""
+    text = text.strip()
+    if not text:
+        raise RuleViolation(missing)
+    if len(text) > MAX_TEXT:
+        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
+    return text
 
 
 def _require(actor: AbstractBaseUser, permission: str, message: str) -> None:
