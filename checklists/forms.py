@@ -7,7 +7,6 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
 from django.urls import reverse
 from django.utils import timezone
 
@@ -16,6 +15,7 @@ from checklists.choices import Laterality, Side, StepStatus
 from checklists.models import Case
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
+from sitracker.forms import PersonChoiceField
 
 # Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
 PATIENT_FIELD = {
@@ -34,11 +34,6 @@ def next_quarter_hour() -> datetime.datetime:
     """The next quarter hour from now, local time: the default start of a newly scheduled case."""
     now = timezone.localtime().replace(second=0, microsecond=0)
     return now + datetime.timedelta(minutes=15 - now.minute % 15)
-
-
-class SurgeonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: AbstractBaseUser) -> str:
-        return obj.get_full_name() or obj.get_username()
 
 
 class NewCaseForm(forms.Form):
@@ -80,7 +75,7 @@ class NewCaseForm(forms.Form):
             "invalid_choice": "Choose the side: left, right or bilateral.",
         },
     )
-    surgeon = SurgeonChoiceField(
+    surgeon = PersonChoiceField(
         queryset=get_user_model()
         .objects.filter(is_active=True, groups__name=roles.SURGEON)
         .order_by("last_name", "first_name", "username"),

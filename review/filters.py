@@ -18,7 +18,8 @@ from checklists.choices import CaseStatus
 from checklists.models import Case
 from review import selectors
 from review.choices import Compliance, YesNo
-from review.forms import DATE_WIDGET, PAGE_SIZES, PersonChoiceField, ReviewFilterForm
+from review.forms import DATE_WIDGET, PAGE_SIZES, ReviewFilterForm
+from sitracker.forms import PersonChoiceField
 
 MRN_HELD = "held"
 

@@ -7,7 +7,6 @@ from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
-from django.contrib.auth.models import AbstractBaseUser
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +14,7 @@ from django.utils import timezone
 from checklists.forms import FIRST_DAY, LAST_DAY, PATIENT_FIELD
 from checklists.workflow import MAX_TEXT
 from review import selectors
+from sitracker.forms import PersonChoiceField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d"]  # what a date input sends; no guessing at 03/04/25
@@ -30,11 +30,6 @@ DATE_BOUNDS = [
     MinValueValidator(FIRST_DAY, "Enter a date from 1900 on."),
     MaxValueValidator(LAST_DAY, "Enter a date before the year 3000."),
 ]
-
-
-class PersonChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: AbstractBaseUser) -> str:
-        return selectors.person_name(obj)
 
 
 class ReviewFilterForm(forms.Form):

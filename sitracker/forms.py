@@ -24,6 +24,8 @@ def switchable_people() -> QuerySet[User]:
 
 
 class PersonChoiceField(forms.ModelChoiceField):
+    """A choice of people, shown by their full name (the surgeon, the person at the tablet)."""
+
     def label_from_instance(self, obj: User) -> str:
         return obj.get_full_name() or obj.get_username()
 
