@@ -197,7 +197,7 @@ def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpRespons
     if not request.htmx:
         messages.success(request, _recorded_message(step))
         return redirect(f"{reverse('case-detail', args=[case_id])}#step-{step_id}")
-    return _step_answer(request, case_id, step_id)
+    return _step_answer(request, case_id, step_id, case=step.case)
 
 
 @passive  # a timer asking, not a person: it must not keep an idle session alive
@@ -272,25 +272,34 @@ def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpR
 
 
 def _checklist_context(
-    request: HttpRequest, case: Case, *, implants: bool = True, **extra: object
+    request: HttpRequest,
+    case: Case,
+    *,
+    implants: bool = True,
+    forms: bool = True,
+    **extra: object,
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
-    steps: one query for the steps, one for the implants (when asked for)."""
+    steps: one query for the steps, one for the implants (when asked for). The forms and the
+    signatures (``forms``) are left out of the answers that do not show them: a ticked row's."""
     checklist = selectors.checklist_for(case)
     implant_sides = None
     if implants and checklist.has_implant_steps:
         implant_sides = selectors.implant_sides_for(case)
-    return {
+    context: dict[str, object] = {
         "case": case,
         "checklist": checklist,
         "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
         "etag": _etag(case.pk, case.version),
         "implant_sides": implant_sides,
-        "implant_form": ImplantForm(sides=case.sides()),
-        "cancel_form": CancelCaseForm(case=case),
-        "signatures": selectors.signatures_for(case),  # lazy: read only for a signed case
-        **extra,
     }
+    if forms:
+        context.update(
+            implant_form=ImplantForm(sides=case.sides()),
+            cancel_form=CancelCaseForm(case=case),
+            signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
+        )
+    return {**context, **extra}
 
 
 def _step_answer(
@@ -298,12 +307,18 @@ def _step_answer(
     case_id: int,
     step_id: int,
     *,
+    case: Case | None = None,
     error: str = "",
     status: int = 200,
     submitted: dict[str, object] | None = None,
 ) -> HttpResponse:
-    """The row as it is now, after a change or with why it was refused."""
-    case = selectors.get_case(case_id=case_id)  # read afresh: the change moves status, version
+    """The row as it is now, after a change or with why it was refused.
+
+    ``case`` is the case as the change left it (the workflow's locked copy); without it, the
+    case is read afresh: a refusal may come from a change by someone else.
+    """
+    if case is None:
+        case = selectors.get_case(case_id=case_id)
     extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
     changes = _changes_since_page(request, case)
     return _answer(
@@ -340,7 +355,8 @@ def _answer(
     if implant_part is None:
         implant_part = "panel" if everything else "list" if changes and changes.implants else ""
     implants = not request.htmx or bool(implant_part) or part in ("implants_answer", "list_answer")
-    context = _checklist_context(request, case, implants=implants, **extra)
+    forms = not request.htmx or everything  # the case notice and the whole implants panel
+    context = _checklist_context(request, case, implants=implants, forms=forms, **extra)
     checklist = context["checklist"]
     row = checklist.row(step_id) if step_id is not None else None
     if step_id is not None and row is None:

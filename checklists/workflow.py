@@ -195,7 +195,8 @@ def record_step(
     """Put a step into the state ``answer`` names (done, pending or not applicable).
 
     A request for the state the step is already in changes nothing and writes no event, so a
-    double tap is harmless. Otherwise ``revision`` must be the row's current revision.
+    double tap is harmless. Otherwise ``revision`` must be the row's current revision. The step
+    comes back with ``step.case``, the case as this change left it (status, version, audit).
     """
     _require(actor, "checklists.record_step", "Your role cannot record checklist steps.")
     with transaction.atomic():

@@ -162,10 +162,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# django-axes first: it refuses a locked-out username before any password is checked.
+# django-axes first: it refuses a locked-out username before any password is checked. Then
+# Django's ModelBackend, reading a person's permissions with the person (sitracker/backends.py).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "sitracker.backends.RoleBackend",
 ]
 
 LOGIN_URL = "login"

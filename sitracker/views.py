@@ -114,7 +114,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
             form.add_error("pin", refused.message)
             status = 403
         else:
-            login(request, person, backend="django.contrib.auth.backends.ModelBackend")
+            login(request, person, backend="sitracker.backends.RoleBackend")
             return redirect(next_url or "home")
     elif form.is_bound:
         status = 400

@@ -20,7 +20,7 @@ STEPS = (
 )
 # Session, user, the user's own and group permissions, the cases with all their counts, and the
 # header's roles.
-BOARD_QUERIES = 6
+BOARD_QUERIES = 5
 
 
 @pytest.fixture

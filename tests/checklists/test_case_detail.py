@@ -24,7 +24,7 @@ from tests.checklists.checklist_html import (
 )
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
-PAGE_QUERIES = 8
+PAGE_QUERIES = 7
 
 
 @pytest.fixture

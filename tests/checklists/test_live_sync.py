@@ -18,8 +18,8 @@ from tests.checklists.checklist_html import (
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 HTMX = {"HX-Request": "true"}
-# The session, the user, the user's and the groups' permissions, and the case's version.
-NOT_MODIFIED_QUERIES = 5
+# The session, the user, their permissions (one query: sitracker.backends), the case's version.
+NOT_MODIFIED_QUERIES = 4
 
 
 @pytest.fixture

@@ -23,7 +23,7 @@ from tests.checklists.checklist_html import (
 from tests.conftest import PASSWORD, events, make_case, make_procedure, record
 
 HTMX = {"HX-Request": "true"}
-STEP_POST_QUERIES = 16
+STEP_POST_QUERIES = 13
 
 
 @pytest.fixture
