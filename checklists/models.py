@@ -64,6 +64,18 @@ class Case(models.Model):
     # last events of a chain is caught too, not only a change in the middle of it.
     audit_seq = models.PositiveIntegerField(default=0)
     audit_head = models.CharField(max_length=64, blank=True)
+    # Compliance, derived from the steps (definitions in checklists.compliance) and written only
+    # by the workflow, when the case closes: at sign-out and cancellation, and again at each
+    # amendment. Kept here so the review list, its filters and the dashboard read cases, not
+    # millions of step rows. Unknown (null) while the case is open.
+    # - time_out_at: the latest recorded_at of the Time Out's done or not-applicable steps;
+    # - incision_at: the earliest recorded_at of done procedure steps titled "...incision...";
+    # - required_complete: no required step is pending;
+    # - amended: the signed case was amended (it has an amendment signature).
+    time_out_at = models.DateTimeField(null=True, blank=True)
+    incision_at = models.DateTimeField(null=True, blank=True)
+    required_complete = models.BooleanField(null=True, blank=True)
+    amended = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["scheduled_start", "room"]

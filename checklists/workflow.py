@@ -4,6 +4,8 @@ Each function runs in one transaction, locks the case row (``select_for_update``
 IMMEDIATE transaction serialises writers instead), checks the rules, writes exactly one audit
 event per change and bumps the case's ``version``. A rule that says no raises a
 ``checklists.errors.WorkflowError`` whose message is meant for the person at the tablet.
+Sign-out, amendment and cancellation also store the case's compliance facts on it
+(``checklists.compliance``), in the same save, for the reviewers' lists to read.
 
 Views, the admin, management commands and tests call these functions; nothing else writes to a
 case. They take the acting person as an argument and never read a request.
@@ -22,7 +24,7 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from checklists import roles
+from checklists import compliance, roles
 from checklists.choices import (
     AuditAction,
     CaseStatus,
@@ -602,6 +604,7 @@ def sign_out(
         if _password_matches(case, actor, password, context, SignatureMeaning.SIGN_OUT):
             now = timezone.now()
             case.status, case.completed_at = CaseStatus.COMPLETED, now
+            _set_compliance(case)
             signature = Signature.objects.create(
                 case=case,
                 signer=actor,
@@ -616,7 +619,7 @@ def sign_out(
                 action=AuditAction.SIGNED_OUT,
                 after=_signature_state(signature),
                 context=context,
-                case_fields=["status", "completed_at"],
+                case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
                 now=now,
             )
     # Raised after the commit, so that the refusal's own audit event is kept.
@@ -669,6 +672,8 @@ def amend(
                 amended_step=step,
             )
             after = {**step.state(), "reason": reason, "signature": _signature_state(signature)}
+            case.amended = True
+            _set_compliance(case)
             _audit(
                 case,
                 actor=actor,
@@ -677,6 +682,7 @@ def amend(
                 before=before,
                 after=after,
                 context=context,
+                case_fields=["amended", *compliance.CASE_FIELDS],
                 now=now,
             )
     if signature is None:
@@ -747,6 +753,7 @@ def cancel(
         now = timezone.now()
         before = {"status": case.status}
         case.status, case.cancelled_at, case.cancel_reason = CaseStatus.CANCELLED, now, reason
+        _set_compliance(case)
         _audit(
             case,
             actor=actor,
@@ -754,7 +761,7 @@ def cancel(
             before=before,
             after={"status": case.status, "reason": reason},
             context=context,
-            case_fields=["status", "cancelled_at", "cancel_reason"],
+            case_fields=["status", "cancelled_at", "cancel_reason", *compliance.CASE_FIELDS],
             now=now,
         )
     return case
@@ -897,6 +904,16 @@ def _audit(
         fields.append("version")
     case.save(update_fields=fields)
     return event
+
+
+def _set_compliance(case: Case) -> None:
+    """Set the case's compliance facts from its steps as they now stand, for the save that
+    closes or amends it (its ``case_fields`` name ``compliance.CASE_FIELDS``). Reviewers'
+    lists read these columns rather than every case's steps, so every change that can move
+    them after the case closes stores them again."""
+    facts = compliance.case_compliance(case_id=case.pk)
+    case.time_out_at, case.incision_at = facts.time_out_at, facts.incision_at
+    case.required_complete = facts.required_complete
 
 
 def _signature_state(signature: Signature) -> dict[str, Any]:

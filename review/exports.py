@@ -16,6 +16,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from checklists.choices import CaseStatus, Laterality, Side, StepStatus
+from checklists.compliance import time_out_before_incision
 from checklists.models import Case
 from procedures.choices import Phase
 from review import selectors
@@ -126,8 +127,7 @@ def _case_row(case: dict[str, Any], local: "LocalTime") -> list[Any]:
         _name(case, "surgeon"),
         CaseStatus(case["status"]).label,
         _yes_no(case["required_complete"]),
-        # The list's rule (review.selectors.with_compliance), on the two times already read.
-        _yes_no(time_out is not None and incision is not None and time_out <= incision),
+        _yes_no(time_out_before_incision(time_out, incision)),  # the two times already read
         _yes_no(case["amended"]),
         local.moment(started),
         local.moment(time_out),

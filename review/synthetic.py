@@ -8,7 +8,9 @@ so this module writes the same rows directly, in bulk, as the workflow would hav
 - every change has its audit event, with the payloads the workflow writes, chained by
   ``AuditEvent.compute_hash`` (the verifier's own code), and the case carries its chain's head
   (``audit_seq``/``audit_head``), so ``verify_audit`` proves these chains like real ones;
-- sign-out and amendment signatures hash the case content as ``workflow.case_content_hash``.
+- sign-out and amendment signatures hash the case content as ``workflow.case_content_hash``;
+- each case carries its compliance facts, computed from its step rows by the workflow's own
+  definition (``checklists.compliance``), as the workflow stores them when a case closes.
 
 Rows are built as plain tuples and inserted with ``executemany`` in batches, each batch in one
 transaction that first reserves its primary keys (SQLite: the ids after the table's highest,
@@ -42,6 +44,7 @@ from checklists.choices import (
     SignatureMeaning,
     StepStatus,
 )
+from checklists.compliance import Compliance, StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, sha256_json
 from procedures.choices import Phase, StepKind, StepRole
 from procedures.models import Procedure
@@ -689,6 +692,7 @@ class Generator:
 
         for index, step in enumerate(layout.steps):
             rows.steps.append(self._step_row(step_ids[index], case_id, step, states[index]))
+        facts = _compliance(layout, states)
         rows.signatures.extend(signature_rows)
         rows.events.extend(self._event_row(next(ids["event"]), event) for event in events)
         mrn, name, born = plan.patient
@@ -719,6 +723,10 @@ class Generator:
                 version,
                 len(events),
                 events[-1].hash,
+                dt(facts.time_out_at),
+                dt(facts.incision_at),
+                facts.required_complete,
+                plan.amendment is not None,
             )
         )
 
@@ -863,6 +871,25 @@ class Generator:
         return str(value) if self.sqlite else value
 
 
+def _compliance(layout: Layout, states: list[dict[str, Any]]) -> Compliance:
+    """The case's compliance facts from its final step states (audit-trail form, times as
+    ISO text), by the definition the workflow stores at sign-out."""
+    return compliance_of(
+        StepFacts(
+            phase=step["phase"],
+            title=step["title"],
+            status=state["status"],
+            required=step["required"],
+            recorded_at=(
+                datetime.datetime.fromisoformat(state["recorded_at"])
+                if state["recorded_at"]
+                else None
+            ),
+        )
+        for step, state in zip(layout.steps, states, strict=True)
+    )
+
+
 def _event_count(plan: Plan) -> int:
     return (
         1
@@ -944,7 +971,8 @@ CASE_COLUMNS = (
     "id", "patient_mrn", "patient_name", "patient_birth_date", "procedure_id", "laterality",
     "surgeon_id", "room", "scheduled_start", "status", "created_by_id", "created_at",
     "started_at", "completed_at", "reviewed_at", "reviewed_by_id", "review_comment",
-    "cancelled_at", "cancel_reason", "version", "audit_seq", "audit_head",
+    "cancelled_at", "cancel_reason", "version", "audit_seq", "audit_head", "time_out_at",
+    "incision_at", "required_complete", "amended",
 )  # fmt: skip
 STEP_COLUMNS = (
     "id", "case_id", "template_step_id", "position", "phase", "title", "guidance", "required",

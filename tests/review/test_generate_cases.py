@@ -1,3 +1,4 @@
+import itertools
 import random
 
 import pytest
@@ -10,6 +11,7 @@ from django.utils import timezone
 from checklists import roles, workflow
 from checklists.audit import verify_chains
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
+from checklists.compliance import STEP_FIELDS, StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from review import synthetic
 
@@ -75,6 +77,30 @@ def test_signatures_bind_the_content_as_the_workflow_computes_it(generated):
         latest = signature.case.signatures.order_by("-signed_at").first()
         if signature == latest:
             assert signature.content_hash == workflow.case_content_hash(signature.case)
+
+
+def test_each_case_carries_the_compliance_facts_its_steps_give(generated):
+    steps = CaseStep.objects.order_by("case_id").values_list("case_id", *STEP_FIELDS)
+    by_case = {
+        case_id: compliance_of(StepFacts(*row[1:]) for row in rows)
+        for case_id, rows in itertools.groupby(steps, key=lambda row: row[0])
+    }
+    amended = set(
+        Signature.objects.filter(meaning=SignatureMeaning.AMENDMENT).values_list("case", flat=True)
+    )
+    cases = generated.order_by("pk")
+    for case in cases:
+        facts = by_case[case.pk]
+        assert (case.time_out_at, case.incision_at, case.required_complete) == (
+            facts.time_out_at,
+            facts.incision_at,
+            facts.required_complete,
+        ), case.pk
+        assert case.amended == (case.pk in amended)
+    # Varied enough to say something: late Time Outs, cases cancelled before their end.
+    assert sum(not facts.time_out_before_incision for facts in by_case.values()) > 3
+    assert cases.filter(required_complete=False, status=CaseStatus.CANCELLED).exists()
+    assert not cases.filter(required_complete=False).exclude(status=CaseStatus.CANCELLED)
 
 
 def test_generated_cases_can_still_go_through_the_workflow(generated, reviewer):

@@ -4,9 +4,10 @@ import pytest
 from django.urls import reverse
 
 from checklists import roles, workflow
+from checklists.choices import StepStatus
 from review import synthetic
 from review.views import HELD_MRN
-from tests.conftest import make_case, make_procedure, make_user, record
+from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record
 from tests.review.conftest import amend_incision, day, signed_out
 
 LIST = reverse("review:case-list")
@@ -188,6 +189,27 @@ def test_the_compliance_filter_finds_a_time_out_recorded_after_the_incision(
     assert listed(logged_in.get(LIST, {"compliance": "not_compliant"})) == [late.pk]
     assert listed(logged_in.get(LIST, {"compliance": "compliant"})) == [on_time.pk]
     assert listed(logged_in.get(LIST, {"compliance": "required_missing"})) == []
+
+
+def test_an_amendment_that_records_the_time_out_again_lists_it_as_late(
+    logged_in, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    assert listed(logged_in.get(LIST, {"compliance": "compliant"})) == [case.pk]
+    step = case.steps.get(title="Team introduced")
+
+    workflow.amend(
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=step.pk,
+        answer=workflow.Answer(status=StepStatus.DONE, note="Repeated"),
+        revision=step.revision,
+        reason="Recorded again from the theatre log",
+        password=PASSWORD,
+    )
+
+    assert listed(logged_in.get(LIST, {"compliance": "time_out_late"})) == [case.pk]
+    assert listed(logged_in.get(LIST, {"amended": "yes"})) == [case.pk]
 
 
 def test_the_compliance_filter_finds_required_steps_missing(logged_in, procedure, nurse, surgeon):

@@ -142,6 +142,24 @@ def test_an_event_altered_in_the_database_is_shown_broken(logged_in, procedure, 
     assert "altered" in page
 
 
+def test_an_open_cases_record_shows_its_compliance_as_its_steps_stand(
+    logged_in, procedure, nurse, surgeon
+):
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    record(case, "Identity confirmed", nurse)
+    team = record(case, "Team introduced", nurse)
+    record(case, "Skin incision made", surgeon, value="4")
+
+    page = page_of(logged_in, case)
+
+    row = re.search(r'<th scope="row">Time Out complete</th><td>(.*?)</td>', page)
+    assert team.recorded_at.astimezone().strftime("%H:%M:%S") in row[1]
+    compliance = text(re.search(r'id="compliance-heading".*?</table>', page, re.S)[0])
+    assert "Required steps complete No" in compliance  # the wound is not closed yet
+    assert "Time Out recorded before incision Yes" in compliance
+    assert Case.objects.get(pk=case.pk).time_out_at is None  # shown, not stored
+
+
 def test_a_missing_case_is_a_404(logged_in, db):
     assert logged_in.get(reverse("review:record", args=[999])).status_code == 404
 

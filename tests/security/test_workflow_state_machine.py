@@ -2,12 +2,12 @@
 rules checked after every one of them.
 
 Each example schedules one case of a small procedure that has every kind of rule (a hard
-stop, a number with bounds, a choice, implants per side, a yes/no that must be yes, an
-optional step), then Hypothesis applies up to ``STEPS`` rules: record (valid or invalid
-values, fresh or stale revisions), mark not applicable (with or without a reason), undo,
-add and remove implants, sign out (right or wrong password), amend, review and cancel,
-each by a random persona, plus "work through", a diligent nurse ticking the next pending
-steps correctly, so that many examples reach sign-out, amendment and review.
+stop, a number with bounds, a choice, implants per side, a yes/no that must be yes, optional
+steps, one of them in the Time Out), then Hypothesis applies up to ``STEPS`` rules: record
+(valid or invalid values, fresh or stale revisions), mark not applicable (with or without a
+reason), undo, add and remove implants, sign out (right or wrong password), amend, review and
+cancel, each by a random persona, plus "work through", a diligent nurse ticking the next
+pending steps correctly, so that many examples reach sign-out, amendment and review.
 
 Every rule goes through ``attempt``, which holds each call to account: an accepted change
 wrote exactly one audit event and moved the case's version by one (or, for a repeated
@@ -21,6 +21,8 @@ role that may do a thing is predicted, and so is "a locked case refuses". After 
 - no step is recorded behind a pending hard stop; every done answer is within its bounds
   and options; a done implant step has an implant on its side;
 - the audit chain verifies; the case's version counts its events (refusals aside);
+- a closed case's stored compliance facts are those its steps give now (an open case's are
+  unknown), and it is marked amended exactly when it has been;
 - the status only moves forward: scheduled → in progress → completed → reviewed, or to
   cancelled from the first two.
 
@@ -48,6 +50,7 @@ from hypothesis.stateful import (
 from checklists import workflow
 from checklists.audit import verify_chains
 from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
+from checklists.compliance import StepFacts, compliance_of
 from checklists.errors import (
     CaseLocked,
     NotPermitted,
@@ -87,13 +90,18 @@ VALID = {StepKind.NUMBER: "4", StepKind.YES_NO: "yes", StepKind.CHOICE: "Lateral
 
 OPEN = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)
 
+# The shared procedure and a Time Out step, so that compliance has a Time Out to store. It is
+# optional, so that the shared builders that ready a case need not know it.
+MACHINE_STEPS = (STEPS[0], {"title": "Team introduced", "phase": "time_out", "required": False})
+MACHINE_STEPS += STEPS[1:]
+
 
 def mostly(common: set[str]) -> st.SearchStrategy[str]:
     """``common`` personas three times in four, anyone else otherwise."""
     return st.sampled_from(sorted(common) * (3 * len(PERSONAS) // len(common)) + list(PERSONAS))
 
 
-step_index = st.integers(min_value=0, max_value=6)
+step_index = st.integers(min_value=0, max_value=7)  # a bilateral case has 8 steps
 revision_offset = st.sampled_from([0, 0, 0, 0, -1, 1])
 reasons = st.sampled_from(["", "   ", "Not needed here", "Measured again"])
 
@@ -457,6 +465,19 @@ class WorkflowMachine(RuleBasedStateMachine):
         assert observed.case.version == len(observed.events) - len(refusals)
 
     @invariant()
+    def the_stored_compliance_is_what_the_steps_say(self) -> None:
+        observed = self.observe()  # no query of its own: the rows already read
+        case = observed.case
+        stored = (case.time_out_at, case.incision_at, case.required_complete)
+        if case.status in OPEN:
+            assert stored == (None, None, None), "an open case with compliance stored"
+        else:
+            facts = compliance_of(StepFacts.of(step) for step in observed.steps)
+            assert stored == (facts.time_out_at, facts.incision_at, facts.required_complete)
+        amended = any(event.action == AuditAction.STEP_AMENDED for event in observed.events)
+        assert case.amended == amended
+
+    @invariant()
     def the_status_only_moves_forward(self) -> None:
         for earlier, later in zip(self.statuses, self.statuses[1:], strict=False):
             if later == CaseStatus.CANCELLED:
@@ -468,7 +489,7 @@ class WorkflowMachine(RuleBasedStateMachine):
 
 def test_the_workflow_keeps_its_rules_whatever_happens(db):
     people = make_people()
-    procedure = make_procedure(*STEPS, title="Stateful fusion", slug="stateful-fusion")
+    procedure = make_procedure(*MACHINE_STEPS, title="Stateful fusion", slug="stateful-fusion")
     run_state_machine_as_test(
         lambda: WorkflowMachine(people, procedure),
         settings=settings(

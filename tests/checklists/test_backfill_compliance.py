@@ -1,0 +1,133 @@
+"""Migration 0008 stores the compliance facts of cases closed before the workflow did.
+
+Its SQL is a frozen copy of ``checklists.compliance``; these tests run it through Django's
+migration executor on cases whose facts were stored by the workflow and by
+``review.synthetic`` (both through the Python definition), cleared first, and compare.
+"""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from checklists import workflow
+from checklists.choices import StepStatus
+from checklists.models import Case
+from review import synthetic
+from tests.conftest import PASSWORD, make_case, make_procedure, record
+
+BEFORE = ("checklists", "0007_case_compliance_facts")
+BACKFILL = ("checklists", "0008_backfill_case_compliance")
+FACTS = ("time_out_at", "incision_at", "required_complete", "amended")
+
+STEPS = (
+    {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
+    {"title": "Team introduced", "phase": "time_out"},
+    {"title": "Skin incision made", "per_side": True},
+    {"title": "Wound closed"},
+)
+
+
+def migrate(target: tuple[str, str]) -> None:
+    executor = MigrationExecutor(connection)
+    executor.migrate([target])
+
+
+def backfill_again() -> None:
+    """Clear every case's facts, then run the backfill as ``migrate`` would."""
+    Case.objects.update(time_out_at=None, incision_at=None, required_complete=None, amended=False)
+    try:
+        migrate(BEFORE)  # the backfill's way back does nothing: the columns stay
+    finally:
+        migrate(BACKFILL)  # the database is left at its latest migration, whatever happens
+
+
+def facts() -> dict[int, tuple]:
+    return {row[0]: row[1:] for row in Case.objects.values_list("pk", *FACTS)}
+
+
+def worked_through(procedure, nurse, surgeon, **fields) -> Case:
+    case = make_case(procedure, actor=nurse, surgeon=surgeon, laterality="bilateral", **fields)
+    record(case, "Identity confirmed", nurse)
+    record(case, "Team introduced", nurse)
+    record(case, "Skin incision made", surgeon, side="left")
+    record(case, "Skin incision made", surgeon, side="right")
+    record(case, "Wound closed", surgeon)
+    return case
+
+
+@pytest.fixture
+def cases(reference_data, nurse, surgeon, reviewer) -> dict[str, Case]:
+    """Cases in every state, closed through the workflow (and so with their facts stored)."""
+    procedure = make_procedure(*STEPS)
+    signed = worked_through(procedure, nurse, surgeon)
+    workflow.sign_out(actor=surgeon, case_id=signed.pk, password=PASSWORD)
+    amended = worked_through(procedure, nurse, surgeon)
+    workflow.sign_out(actor=surgeon, case_id=amended.pk, password=PASSWORD)
+    step = amended.steps.get(title="Team introduced")
+    workflow.amend(
+        actor=surgeon,
+        case_id=amended.pk,
+        step_id=step.pk,
+        answer=workflow.Answer(status=StepStatus.DONE, note="Repeated after the incision"),
+        revision=step.revision,
+        reason="Corrected from the theatre log",
+        password=PASSWORD,
+    )
+    workflow.mark_reviewed(actor=reviewer, case_id=amended.pk)
+    cancelled = make_case(procedure, actor=nurse, surgeon=surgeon)
+    record(cancelled, "Identity confirmed", nurse)
+    record(cancelled, "Team introduced", nurse)
+    workflow.cancel(actor=nurse, case_id=cancelled.pk, reason="Patient unwell")
+    open_case = worked_through(procedure, nurse, surgeon)
+    return {"signed": signed, "amended": amended, "cancelled": cancelled, "open": open_case}
+
+
+def test_it_stores_what_the_workflow_stores(cases):
+    stored = facts()
+    assert stored[cases["amended"].pk][3] is True  # a fact worth restoring
+    assert stored[cases["cancelled"].pk][2] is False
+
+    backfill_again()
+
+    assert facts() == stored
+
+
+def test_it_stores_what_generated_history_carries(cases):
+    synthetic.generate(count=60, seed=8)
+    stored = facts()
+
+    backfill_again()
+
+    assert facts() == stored
+
+
+def test_it_leaves_open_cases_unknown(cases):
+    backfill_again()
+
+    assert facts()[cases["open"].pk] == (None, None, None, False)
+
+
+def test_it_runs_on_a_database_without_cases(transactional_db):
+    backfill_again()
+    assert not Case.objects.exists()
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner statistics")
+def test_on_sqlite_it_gathers_the_case_tables_statistics_again_where_there_were_some(cases):
+    def case_statistics() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT COUNT(*) FROM sqlite_stat1 WHERE tbl = 'checklists_case'")
+            return cursor.fetchone()[0]
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM sqlite_stat1 WHERE tbl = 'checklists_case'")  # as 0007
+
+        backfill_again()
+
+        assert case_statistics() > 0
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE sqlite_stat1")  # the suite's other tests plan without
