@@ -227,7 +227,12 @@ def drive(port: int, jobs: list[Job], start_at: float, deadline: float) -> dict[
 def _client(port: int, job: Job, outcome: Outcome, start_at: float, deadline: float) -> None:
     browser = Browser(port, job.cookies)
     try:
-        loop = {"get": _get_loop, "step": _step_loop, "bare_post": _step_loop}
+        loop = {
+            "get": _get_loop,
+            "step": _step_loop,
+            "record_only": _step_loop,
+            "bare_post": _step_loop,
+        }
         loop.get(job.kind, _hammer_loop)(browser, job, outcome, start_at, deadline)
     except Exception as error:  # a client that dies is counted, not hidden
         outcome.failures[f"{type(error).__name__}: {error}"[:120]] += 1
@@ -280,7 +285,11 @@ def _step_loop(browser: Browser, job: Job, outcome: Outcome, start_at: float, de
     step = job.steps[0]
     status, revision = read_rows(page.text)[step]
     since = read_since(page.text, 0)
-    url = f"/cases/{job.case}/steps/{step}/" if job.kind == "step" else "/bench/bare-post/"
+    url = {
+        "step": f"/cases/{job.case}/steps/{step}/",
+        "record_only": f"/bench/record/{job.case}/{step}/",
+        "bare_post": "/bench/bare-post/",
+    }[job.kind]
     headers = browser.htmx_headers(case_url, f"step-{step}")
 
     for number in range(job.warmup + job.budget):
@@ -296,7 +305,12 @@ def _step_loop(browser: Browser, job: Job, outcome: Outcome, start_at: float, de
             reply = _measure(outcome, browser, "POST", url, body=body, headers=headers)
         else:
             reply = browser.request("POST", url, body=body, headers=headers)
-        if reply is None or job.kind != "step":
+        if reply is None or job.kind == "bare_post":
+            continue
+        if job.kind == "record_only":  # answers "status revision"
+            if reply.status == 200:
+                shown, revision_text = reply.text.split()
+                status, revision = shown, int(revision_text)
             continue
         row = read_rows(reply.text).get(step)
         if row is None:
@@ -800,13 +814,18 @@ class Scenarios:
     def step_posts(self) -> None:
         for clients in self.run.args.clients:
             measured = {}
-            for kind in ("step", "bare_post"):
+            for kind in ("step", "record_only", "bare_post"):
                 jobs = [self._step_job(kind, n, clients) for n in range(clients)]
                 measured[kind] = self.measure(jobs, seconds=self.run.args.duration)
             step = measured["step"].row(self.engine.label, "step POST (htmx)", clients, (200,))
+            floor = measured["record_only"].row(
+                self.engine.label, "step write only (bench floor)", clients, (200,)
+            )
             bare = measured["bare_post"].row(self.engine.label, "bare POST", clients, (200,))
             _ratio(step, bare, "step/bare", 0.5)
+            _ratio(floor, bare, "write/bare", None)
             self.add(step)
+            self.add(floor)
             self.add(bare)
 
     def _step_job(self, kind: str, number: int, clients: int) -> Job:

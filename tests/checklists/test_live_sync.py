@@ -181,10 +181,12 @@ def test_without_htmx_it_answers_the_version_as_json_with_an_etag(client, nurse,
     )
 
 
-def test_an_unknown_case_is_not_found(client, nurse):
+@pytest.mark.parametrize("case_id", [999999, 0, 2**63 - 1, 2**63, 2**70])
+def test_an_unknown_case_is_not_found(client, nurse, case_id):
     client.force_login(nurse)
 
-    assert client.get("/cases/999999/version", headers=HTMX).status_code == 404
+    assert client.get(f"/cases/{case_id}/version", headers=HTMX).status_code == 404
+    assert client.get(f"/cases/{case_id}/version").status_code == 404
 
 
 def test_it_needs_the_right_to_see_cases(client, reviewer, case, django_user_model):
