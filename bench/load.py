@@ -1138,7 +1138,13 @@ def report(run: Run, engines: list[Engine], started: float, loads: list[str], co
         f"- Commit: {code}",
         f"- Machine: {about['cpus']} CPUs ({about['cpu']}), {about['ram']} RAM; "
         f"load average {' → '.join(loads)}",
-        f"- Engines: {'; '.join(engine.version for engine in engines)}",
+        f"- Engines: {'; '.join(engine.version for engine in engines)}"
+        + (
+            "; PostgreSQL with DATABASE_PREPARED_STATEMENTS=1 (server-side binding, prepared "
+            "statements)"
+            if os.environ.get("DATABASE_PREPARED_STATEMENTS") == "1"
+            else ""
+        ),
         f"- Software: {versions()}; gunicorn `{args.workers} gthread workers × {args.threads} "
         "threads`, DEBUG off, bench.settings (production settings + bare views)",
         f"- Data: {args.count:,} generated cases (`generate_cases`) plus seed_demo's day; "

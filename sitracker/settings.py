@@ -140,6 +140,11 @@ if os.environ.get("DATABASE_URL"):
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
+    elif envbool("DATABASE_PREPARED_STATEMENTS", "0"):
+        # PostgreSQL parses and plans each query anew; with server-side binding, psycopg
+        # prepares a statement once it has run five times on a connection. Off by default:
+        # poolers in transaction mode (PgBouncer before 1.21) cannot hold prepared statements.
+        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
 else:
     DATABASES = {
         "default": {
