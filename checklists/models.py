@@ -75,7 +75,9 @@ class Case(models.Model):
     time_out_at = models.DateTimeField(null=True, blank=True)
     incision_at = models.DateTimeField(null=True, blank=True)
     required_complete = models.BooleanField(null=True, blank=True)
-    amended = models.BooleanField(default=False)
+    # db_default too: servers still on the code before these fields (a rolling deploy) insert
+    # cases without naming the column.
+    amended = models.BooleanField(default=False, db_default=False)
 
     class Meta:
         ordering = ["scheduled_start", "room"]

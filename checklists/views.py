@@ -317,10 +317,14 @@ def _step_answer(
     ``case`` is the case as the change left it (the workflow's locked copy); without it, the
     case is read afresh: a refusal may come from a change by someone else.
     """
-    if case is None:
+    read = case is None
+    if read:
         case = selectors.get_case(case_id=case_id)
     extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
     changes = _changes_since_page(request, case)
+    if not read and changes is not None and changes.everything:
+        # Signed out or cancelled by someone else since this change: draw the case as it is.
+        case = selectors.get_case(case_id=case_id)
     return _answer(
         request, case, "step_answer", changes=changes, step_id=step_id, status=status, **extra
     )

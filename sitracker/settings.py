@@ -144,7 +144,10 @@ if os.environ.get("DATABASE_URL"):
         # PostgreSQL parses and plans each query anew; with server-side binding, psycopg
         # prepares a statement once it has run five times on a connection. Off by default:
         # poolers in transaction mode (PgBouncer before 1.21) cannot hold prepared statements.
-        DATABASES["default"]["OPTIONS"] = {"server_side_binding": True, "prepare_threshold": 5}
+        # Added to the URL's own options (?sslmode=verify-full and the like), never instead.
+        DATABASES["default"].setdefault("OPTIONS", {}).update(
+            server_side_binding=True, prepare_threshold=5
+        )
 else:
     DATABASES = {
         "default": {

@@ -131,3 +131,24 @@ def test_on_sqlite_it_gathers_the_case_tables_statistics_again_where_there_were_
     finally:
         with connection.cursor() as cursor:
             cursor.execute("DROP TABLE sqlite_stat1")  # the suite's other tests plan without
+
+
+def test_a_server_still_on_the_code_before_the_facts_can_create_cases(cases):
+    """During a rolling deploy, servers not yet updated insert cases without naming the new
+    columns: the database gives ``amended`` its default, and the others stay unknown."""
+    signed = cases["signed"]
+    columns = [
+        field.column
+        for field in Case._meta.concrete_fields
+        if not field.primary_key and field.name not in FACTS
+    ]
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO checklists_case ({names}) SELECT {names} FROM checklists_case "  # noqa: S608
+            "WHERE id = %s",
+            [signed.pk],
+        )
+    copy = Case.objects.exclude(pk__in=[case.pk for case in cases.values()]).get()
+    assert copy.amended is False
+    assert copy.required_complete is None

@@ -109,6 +109,28 @@ def test_the_answer_also_brings_what_other_tablets_changed_since_the_page_was_dr
     assert f'id="live-sync-since" name="since" value="{new_since}"' in answer
 
 
+def test_a_case_cancelled_elsewhere_just_after_the_change_is_drawn_cancelled(
+    client, nurse, scrub, case, monkeypatch
+):
+    """The answer draws the case as it is, not as the change left it: here another tablet
+    cancels it between this change's commit and its answer (a real cancel, in that gap)."""
+    record_step = workflow.record_step
+
+    def then_cancelled_elsewhere(**change):
+        step = record_step(**change)
+        workflow.cancel(actor=scrub, case_id=case.pk, reason="Patient unwell")
+        return step
+
+    monkeypatch.setattr(workflow, "record_step", then_cancelled_elsewhere)
+    client.force_login(nurse)
+
+    answer = content(post(client, case, step_of(case, IDENTITY)))
+
+    assert "This case was cancelled" in answer
+    assert "Patient unwell" in answer
+    assert 'hx-trigger="every 3s"' not in answer  # the poll stops: nothing more can change
+
+
 def test_an_answer_without_the_pages_starting_point_leaves_the_poll_alone(client, nurse, case):
     client.force_login(nurse)
     identity = step_of(case, IDENTITY)

@@ -25,6 +25,7 @@ with connection.cursor() as cursor:  # the same question six times: prepared fro
 print(json.dumps({
     "server_side_binding": options.get("server_side_binding"),
     "prepare_threshold": options.get("prepare_threshold"),
+    "application_name": options.get("application_name"),
     "answer": answer,
 }))
 """
@@ -52,11 +53,26 @@ needs_postgresql = pytest.mark.skipif(
 @needs_postgresql
 def test_postgresql_prepares_statements_only_when_asked():
     asked = database_under(DATABASE_URL=POSTGRESQL, DATABASE_PREPARED_STATEMENTS="1")
-    assert asked == {"server_side_binding": True, "prepare_threshold": 5, "answer": 42}
+    assert asked == {
+        "server_side_binding": True,
+        "prepare_threshold": 5,
+        "application_name": None,
+        "answer": 42,
+    }
 
     default = database_under(DATABASE_URL=POSTGRESQL)
     assert default["server_side_binding"] is None
     assert default["answer"] == 42
+
+
+@needs_postgresql
+def test_the_urls_own_options_are_kept():
+    """Options in DATABASE_URL (sslmode, sslrootcert: how patient data crosses the network)
+    must survive the setting, not be replaced by it."""
+    url = f"{POSTGRESQL}?application_name=sitracker-test"
+    found = database_under(DATABASE_URL=url, DATABASE_PREPARED_STATEMENTS="1")
+    assert found["application_name"] == "sitracker-test"
+    assert found["server_side_binding"] is True
 
 
 def test_sqlite_ignores_it(tmp_path):
