@@ -4,7 +4,7 @@ Every real change to a case goes through ``checklists.workflow``: one transactio
 case, one audit event at a time. That is far too slow to make a year of history for 100k cases,
 so this module writes the same rows directly, in bulk, as the workflow would have written them:
 
-- each case's steps are the workflow's own snapshot of its procedure (``_snapshot_steps``);
+- each case's steps are the workflow's own snapshot of its procedure (``snapshot_steps``);
 - every change has its audit event, with the payloads the workflow writes, chained by
   ``AuditEvent.compute_hash`` (the verifier's own code), and the case carries its chain's head
   (``audit_seq``/``audit_head``), so ``verify_audit`` proves these chains like real ones;
@@ -36,7 +36,7 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from checklists import roles, workflow
+from checklists import roles
 from checklists.choices import (
     AuditAction,
     CaseStatus,
@@ -46,6 +46,7 @@ from checklists.choices import (
 )
 from checklists.compliance import Compliance, StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, sha256_json
+from checklists.workflow.cases import snapshot_steps
 from procedures.choices import Phase, StepKind, StepRole
 from procedures.models import Procedure
 
@@ -232,7 +233,7 @@ def _person(username: str, first: str, last: str, role: str) -> Person:
 
 def _layout(procedure: Procedure, laterality: str) -> Layout:
     # The workflow's own snapshot, so synthetic cases have exactly the steps real ones have.
-    snapshot = workflow._snapshot_steps(Case(laterality=laterality), procedure)
+    snapshot = snapshot_steps(Case(laterality=laterality), procedure)
     names = [f.attname for f in CaseStep._meta.concrete_fields if f.attname not in ("id",)]
     steps = tuple({name: getattr(step, name) for name in names} for step in snapshot)
     return Layout(procedure.pk, procedure.slug, procedure.title, laterality, steps)

@@ -1,0 +1,48 @@
+"""Every change to a case, one function each.
+
+Each function runs in one transaction, locks the case row (``select_for_update``; on SQLite the
+IMMEDIATE transaction serialises writers instead), checks the rules, writes exactly one audit
+event per change and bumps the case's ``version``. A rule that says no raises a
+``checklists.errors.WorkflowError`` whose message is meant for the person at the tablet.
+Sign-out, amendment and cancellation also store the case's compliance facts on it
+(``checklists.compliance``), in the same save, for the reviewers' lists to read.
+
+Views, the admin, management commands and tests call these functions, as
+``workflow.record_step(...)``; nothing else writes to a case. They take the acting person as an
+argument and never read a request.
+
+The modules, by what they change:
+- ``cases``: scheduling a case (its steps snapshotted from the procedure), review, cancellation;
+- ``steps``: recording a step, and the gates it must pass (revision, hard stops, implants);
+- ``answers``: an answer checked against its step's kind and bounds (pure);
+- ``implants``: the implant log, a scanned UDI merged with the typed fields;
+- ``signing``: sign-out and amendments, and the content hash a signature vouches for;
+- ``passwords``: a signature's password, its refusals counted per signer;
+- ``chain``: the audit event each change appends to the case's hash chain;
+- ``common``: permission checks, the locked case, reasons, the request's context.
+"""
+
+from checklists.workflow.answers import Answer
+from checklists.workflow.cases import cancel, create_case, mark_reviewed
+from checklists.workflow.common import MAX_TEXT, NO_CONTEXT, RequestContext
+from checklists.workflow.implants import ImplantEntry, add_implant, remove_implant
+from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
+from checklists.workflow.steps import record_step
+
+__all__ = [
+    "MAX_TEXT",
+    "NO_CONTEXT",
+    "Answer",
+    "ImplantEntry",
+    "RequestContext",
+    "add_implant",
+    "amend",
+    "cancel",
+    "case_content_hash",
+    "create_case",
+    "mark_reviewed",
+    "missing_for_sign_out",
+    "record_step",
+    "remove_implant",
+    "sign_out",
+]

@@ -1,0 +1,196 @@
+"""A case's life outside its steps: scheduled, reviewed, cancelled."""
+
+import datetime
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from checklists import compliance, roles
+from checklists.choices import AuditAction, CaseStatus, Laterality
+from checklists.errors import CaseLocked, RuleViolation
+from checklists.models import Case, CaseStep
+from checklists.workflow.chain import append_event
+from checklists.workflow.common import (
+    MAX_TEXT,
+    NO_CONTEXT,
+    RequestContext,
+    iso,
+    lock_case,
+    locked_message,
+    require_permission,
+    required_reason,
+    set_compliance,
+)
+from procedures.models import Procedure
+
+
+def create_case(
+    *,
+    actor: AbstractBaseUser,
+    procedure: Procedure,
+    patient_mrn: str,
+    patient_name: str,
+    patient_birth_date: datetime.date,
+    laterality: str,
+    surgeon: AbstractBaseUser,
+    room: str,
+    scheduled_start: datetime.datetime,
+    context: RequestContext = NO_CONTEXT,
+) -> Case:
+    """Schedule a case and snapshot its procedure's steps (per side for a bilateral case)."""
+    require_permission(actor, "checklists.add_case", "Your role cannot schedule cases.")
+    patient_mrn, patient_name, room = patient_mrn.strip(), patient_name.strip(), room.strip()
+    if not (patient_mrn and patient_name and room):
+        raise RuleViolation("MRN, patient name and room are all needed to schedule a case.")
+    limits = {"MRN": (patient_mrn, 32), "Patient name": (patient_name, 200), "Room": (room, 32)}
+    for label, (text, limit) in limits.items():
+        if len(text) > limit:
+            raise RuleViolation(f"{label} is too long (at most {limit} characters).")
+    if patient_birth_date > timezone.localdate():
+        raise RuleViolation("The date of birth cannot be in the future.")
+    if laterality not in Laterality.values:
+        raise RuleViolation("Choose the side: left, right or bilateral.")
+    if not procedure.active:
+        raise RuleViolation(f"{procedure.title} is no longer offered; choose an active procedure.")
+    if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
+        raise RuleViolation("The case's surgeon must be an active member of the Surgeon role.")
+
+    now = timezone.now()
+    with transaction.atomic():
+        case = Case.objects.create(
+            patient_mrn=patient_mrn,
+            patient_name=patient_name,
+            patient_birth_date=patient_birth_date,
+            procedure=procedure,
+            laterality=laterality,
+            surgeon=surgeon,
+            room=room,
+            scheduled_start=scheduled_start,
+            created_by=actor,
+            created_at=now,
+        )
+        steps = CaseStep.objects.bulk_create(snapshot_steps(case, procedure))
+        after = {
+            "procedure": procedure.pk,
+            "laterality": laterality,
+            "surgeon": surgeon.pk,
+            "room": room,
+            "scheduled_start": iso(scheduled_start),
+            "steps": len(steps),
+        }
+        append_event(
+            case, actor=actor, action=AuditAction.CASE_CREATED, after=after, context=context
+        )
+    return case
+
+
+def snapshot_steps(case: Case, procedure: Procedure) -> list[CaseStep]:
+    """Copy the template; a run of per-side steps is repeated once per side, left side first."""
+    sides = case.sides()
+    template = list(procedure.steps.order_by("position"))
+    ordered: list[tuple[Any, str]] = []
+    run: list[Any] = []
+    for step in [*template, None]:
+        if step is not None and step.per_side:
+            run.append(step)
+            continue
+        ordered.extend((side_step, side) for side in sides for side_step in run)
+        run = []
+        if step is not None:
+            ordered.append((step, ""))
+    return [
+        CaseStep(
+            case=case,
+            template_step=step,
+            position=position,
+            side=side,
+            **{field: getattr(step, field) for field in SNAPSHOT_FIELDS},
+        )
+        for position, (step, side) in enumerate(ordered, start=1)
+    ]
+
+
+SNAPSHOT_FIELDS = (
+    "phase",
+    "title",
+    "guidance",
+    "required",
+    "hard_stop",
+    "role",
+    "kind",
+    "unit",
+    "min_value",
+    "max_value",
+    "options",
+    "expected_answer",
+    "details_required_for",
+    "default_value",
+)
+
+
+def mark_reviewed(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    comment: str = "",
+    context: RequestContext = NO_CONTEXT,
+) -> Case:
+    """A reviewer files a completed case. Reviewing it again changes nothing."""
+    require_permission(actor, "checklists.review_case", "Only a reviewer can mark a case reviewed.")
+    comment = comment.strip()
+    if len(comment) > MAX_TEXT:
+        raise RuleViolation(f"The comment is too long (at most {MAX_TEXT} characters).")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.status == CaseStatus.REVIEWED:
+            return case
+        if case.status != CaseStatus.COMPLETED:
+            raise RuleViolation("Only a signed-out case can be reviewed.")
+        now = timezone.now()
+        case.status, case.reviewed_at, case.reviewed_by = CaseStatus.REVIEWED, now, actor
+        case.review_comment = comment
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.REVIEWED,
+            after={"comment": comment},
+            context=context,
+            case_fields=["status", "reviewed_at", "reviewed_by", "review_comment"],
+            now=now,
+        )
+    return case
+
+
+def cancel(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    reason: str,
+    context: RequestContext = NO_CONTEXT,
+) -> Case:
+    """Cancel a scheduled or in-progress case, with a reason. Cancelling again changes nothing."""
+    require_permission(actor, "checklists.cancel_case", "Your role cannot cancel cases.")
+    reason = required_reason(reason, missing="Give a reason for cancelling the case.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.status == CaseStatus.CANCELLED:
+            return case
+        if not case.is_open:
+            raise CaseLocked(locked_message(case))
+        now = timezone.now()
+        before = {"status": case.status}
+        case.status, case.cancelled_at, case.cancel_reason = CaseStatus.CANCELLED, now, reason
+        set_compliance(case)
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.CANCELLED,
+            before=before,
+            after={"status": case.status, "reason": reason},
+            context=context,
+            case_fields=["status", "cancelled_at", "cancel_reason", *compliance.CASE_FIELDS],
+            now=now,
+        )
+    return case

@@ -1,0 +1,179 @@
+"""The implant log: adding and removing implants, a scanned GS1 UDI merged with typed fields."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
+from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
+from checklists.models import Implant
+from checklists.udi import UdiError, parse_udi
+from checklists.workflow.chain import append_event
+from checklists.workflow.common import (
+    NO_CONTEXT,
+    RequestContext,
+    lock_case,
+    locked_message,
+    require_permission,
+    required_reason,
+)
+from procedures.choices import StepKind
+
+
+@dataclass(frozen=True)
+class ImplantEntry:
+    """An implant as entered: typed fields, a scanned UDI, or both (the barcode wins ties)."""
+
+    side: str
+    manufacturer: str = ""
+    product: str = ""
+    size: str = ""
+    lot: str = ""
+    expiry: datetime.date | None = None
+    serial: str = ""
+    udi: str = ""
+    expiry_override_reason: str = ""
+
+
+def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
+    fields = {
+        "manufacturer": entry.manufacturer.strip(),
+        "product": entry.product.strip(),
+        "size": entry.size.strip(),
+        "lot": entry.lot.strip(),
+        "expiry": entry.expiry,
+        "serial": entry.serial.strip(),
+        "gtin": "",
+        "udi": entry.udi.strip(),
+        "expiry_override_reason": entry.expiry_override_reason.strip(),
+    }
+    for name, limit in (("manufacturer", 200), ("product", 200), ("size", 50)):
+        if len(fields[name]) > limit:
+            raise RuleViolation(f"The implant's {name} is too long (at most {limit} characters).")
+    for name in ("lot", "serial"):
+        if len(fields[name]) > 20:
+            raise RuleViolation(f"The implant's {name} is too long (at most 20 characters).")
+    if fields["udi"]:
+        try:
+            parts = parse_udi(fields["udi"])
+        except UdiError as error:
+            raise RuleViolation(str(error)) from None
+        scanned = {
+            "gtin": parts.gtin,
+            "expiry": parts.expiry,
+            "lot": parts.lot,
+            "serial": parts.serial,
+        }
+        for name, from_barcode in scanned.items():
+            typed = fields[name]
+            if typed and from_barcode and typed != from_barcode:
+                raise RuleViolation(
+                    f"The {name} typed ({typed}) differs from the barcode's ({from_barcode})."
+                )
+            fields[name] = from_barcode or typed
+        fields["udi"] = parts.raw
+    if not (fields["product"] or fields["gtin"]):
+        raise RuleViolation("Name the implant's product or scan its barcode.")
+    return fields
+
+
+def add_implant(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    entry: ImplantEntry,
+    context: RequestContext = NO_CONTEXT,
+) -> Implant:
+    """Log an implant on one side. A scanned GS1 UDI fills GTIN, expiry, lot and serial.
+
+    An expired implant is refused unless a surgeon records why it is used anyway.
+    """
+    require_permission(actor, "checklists.record_step", "Your role cannot log implants.")
+    fields = implant_fields(entry)
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.is_locked:
+            raise CaseLocked(locked_message(case))
+        if entry.side not in case.sides():
+            sides = " or ".join(Side(side).label.lower() for side in case.sides())
+            raise RuleViolation(f"This case's implants go on the {sides} side.")
+        _check_expiry(actor, fields)
+        last = case.implants.filter(side=entry.side).aggregate(last=Max("position"))["last"]
+        implant = Implant.objects.create(
+            case=case,
+            side=entry.side,
+            position=(last or 0) + 1,
+            added_by=actor,
+            added_at=timezone.now(),
+            **fields,
+        )
+        case_fields = []
+        if case.status == CaseStatus.SCHEDULED:
+            case.status, case.started_at = CaseStatus.IN_PROGRESS, implant.added_at
+            case_fields = ["status", "started_at"]
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.IMPLANT_ADDED,
+            after={"implant": implant.pk, **implant.state()},
+            context=context,
+            case_fields=case_fields,
+        )
+    return implant
+
+
+def _check_expiry(actor: AbstractBaseUser, fields: dict[str, Any]) -> None:
+    expiry = fields["expiry"]
+    if expiry is None or expiry >= timezone.localdate():
+        fields["expiry_override_reason"] = ""
+        return
+    if not fields["expiry_override_reason"]:
+        raise RuleViolation(
+            f"This implant expired on {expiry:%d %b %Y}. A surgeon must give a reason to use it."
+        )
+    if not actor.has_perm("checklists.sign_case"):
+        raise NotPermitted("Only a surgeon can accept an expired implant.")
+
+
+def remove_implant(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    implant_id: int,
+    reason: str,
+    context: RequestContext = NO_CONTEXT,
+) -> None:
+    """Take an implant off the log (a mis-scan, say); the audit trail keeps what it was."""
+    require_permission(actor, "checklists.record_step", "Your role cannot change the implant log.")
+    reason = required_reason(reason, missing="Give a reason for removing the implant from the log.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.is_locked:
+            raise CaseLocked(locked_message(case))
+        implant = case.implants.filter(pk=implant_id).first()
+        if implant is None:
+            raise NotFound("That implant is not on this case's log.")
+        others = case.implants.filter(side=implant.side).exclude(pk=implant.pk)
+        done = case.steps.filter(
+            Q(side="") | Q(side=implant.side), kind=StepKind.IMPLANTS, status=StepStatus.DONE
+        ).first()
+        if done and not others.exists():
+            raise RuleViolation(
+                f"“{done.label}” is ticked and this is its only implant. "
+                "Put the step back to pending first."
+            )
+        before = {"implant": implant.pk, **implant.state()}
+        implant.delete()
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.IMPLANT_REMOVED,
+            before=before,
+            after={"reason": reason},
+            context=context,
+        )

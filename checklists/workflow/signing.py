@@ -1,0 +1,197 @@
+"""Signatures: the surgeon's sign-out, amendments of a signed case, what a signature covers."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from checklists import compliance
+from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
+from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
+from checklists.models import Case, CaseStep, Signature, sha256_json
+from checklists.workflow.answers import Answer, clean_answer, same_state
+from checklists.workflow.chain import append_event
+from checklists.workflow.common import (
+    NO_CONTEXT,
+    RequestContext,
+    get_step,
+    lock_case,
+    locked_message,
+    person_name,
+    require_permission,
+    required_reason,
+    set_compliance,
+)
+from checklists.workflow.passwords import password_matches
+from checklists.workflow.steps import apply_answer, check_implants_logged, check_revision
+
+
+def missing_for_sign_out(case: Case) -> list[CaseStep]:
+    """Steps that stop sign-out: required and still pending, or answered other than expected."""
+    steps = case.steps.filter(
+        Q(required=True, status=StepStatus.PENDING)
+        | (Q(status=StepStatus.DONE) & ~Q(expected_answer="") & ~Q(value=F("expected_answer")))
+    )
+    return list(steps.order_by("position"))
+
+
+def sign_out(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    password: str,
+    context: RequestContext = NO_CONTEXT,
+) -> Signature:
+    """The surgeon's e-signature: completes and locks the case, bound to its content by hash.
+
+    A wrong password is refused and the refusal itself is audited; after
+    ``SIGNATURE_MAX_FAILURES`` of them within ``SIGNATURE_LOCK_MINUTES`` the signer cannot sign
+    (any case, even with the right password) until the oldest of them is that old.
+    """
+    require_permission(actor, "checklists.sign_case", "Only a surgeon can sign out a case.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.status != CaseStatus.IN_PROGRESS:
+            raise CaseLocked(
+                locked_message(case)
+                if case.is_locked
+                else "Nothing has been recorded yet: the checklist must be worked through first."
+            )
+        missing = missing_for_sign_out(case)
+        if missing:
+            titles = "; ".join(step.label for step in missing[:5])
+            more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+            raise SignOutBlocked(
+                f"The case cannot be signed out yet. Still missing: {titles}{more}.",
+                missing=missing,
+            )
+        signature = None
+        if password_matches(case, actor, password, context, SignatureMeaning.SIGN_OUT):
+            now = timezone.now()
+            case.status, case.completed_at = CaseStatus.COMPLETED, now
+            set_compliance(case)
+            signature = Signature.objects.create(
+                case=case,
+                signer=actor,
+                printed_name=person_name(actor),
+                meaning=SignatureMeaning.SIGN_OUT,
+                signed_at=now,
+                content_hash=case_content_hash(case),
+            )
+            append_event(
+                case,
+                actor=actor,
+                action=AuditAction.SIGNED_OUT,
+                after=signature_state(signature),
+                context=context,
+                case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
+                now=now,
+            )
+    # Raised after the commit, so that the refusal's own audit event is kept.
+    if signature is None:
+        raise SignatureRefused("The password is not right. The case was not signed.")
+    return signature
+
+
+def amend(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    step_id: int,
+    answer: Answer,
+    revision: int,
+    reason: str,
+    password: str,
+    context: RequestContext = NO_CONTEXT,
+) -> Signature:
+    """Change one step of a signed case: a reason and a new signature; the old value is kept.
+
+    The password is checked, and wrong ones counted, as for ``sign_out``.
+    """
+    require_permission(actor, "checklists.sign_case", "Only a surgeon can amend a signed case.")
+    reason = required_reason(reason, missing="An amendment needs a reason.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.status not in (CaseStatus.COMPLETED, CaseStatus.REVIEWED):
+            raise RuleViolation("Only a signed-out case is amended; change open cases directly.")
+        step = get_step(case, step_id)
+        answer = clean_answer(step, answer)
+        if same_state(step, answer):
+            raise RuleViolation("The amendment changes nothing: that is already the answer.")
+        check_revision(step, revision)
+        _check_stays_complete(step, answer)
+        check_implants_logged(case, step, answer)
+        signature = None
+        if password_matches(case, actor, password, context, SignatureMeaning.AMENDMENT):
+            now = timezone.now()
+            before = step.state()
+            apply_answer(step, answer, actor=actor, now=now)
+            signature = Signature.objects.create(
+                case=case,
+                signer=actor,
+                printed_name=person_name(actor),
+                meaning=SignatureMeaning.AMENDMENT,
+                signed_at=now,
+                content_hash=case_content_hash(case),
+                reason=reason,
+                amended_step=step,
+            )
+            after = {**step.state(), "reason": reason, "signature": signature_state(signature)}
+            case.amended = True
+            set_compliance(case)
+            append_event(
+                case,
+                actor=actor,
+                action=AuditAction.STEP_AMENDED,
+                step=step,
+                before=before,
+                after=after,
+                context=context,
+                case_fields=["amended", *compliance.CASE_FIELDS],
+                now=now,
+            )
+    if signature is None:
+        raise SignatureRefused("The password is not right. The amendment was not saved.")
+    return signature
+
+
+def _check_stays_complete(step: CaseStep, answer: Answer) -> None:
+    if step.required and answer.status == StepStatus.PENDING:
+        raise RuleViolation(
+            f"“{step.label}” is required: a signed case cannot have it pending. "
+            "Amend it to another answer, or to not applicable with a reason."
+        )
+    expected = step.expected_answer
+    if expected and answer.status == StepStatus.DONE and answer.value != expected:
+        raise RuleViolation(f"“{step.label}” must be {step.expected_answer} on a signed case.")
+
+
+def case_content_hash(case: Case) -> str:
+    """SHA-256 of what a signature vouches for: identity, procedure, every answer, every implant."""
+    steps = case.steps.order_by("position").values_list(
+        "position", "title", "side", "status", "value", "note", "na_reason", "recorded_by_id"
+    )
+    implants = [implant.state() for implant in case.implants.order_by("side", "position")]
+    return sha256_json(
+        {
+            "case": case.pk,
+            "patient": [case.patient_mrn, case.patient_name, case.patient_birth_date.isoformat()],
+            "procedure": case.procedure_id,
+            "laterality": case.laterality,
+            "surgeon": case.surgeon_id,
+            "room": case.room,
+            "steps": [list(step) for step in steps],
+            "implants": implants,
+        }
+    )
+
+
+def signature_state(signature: Signature) -> dict[str, Any]:
+    return {
+        "signature": signature.pk,
+        "printed_name": signature.printed_name,
+        "meaning": signature.get_meaning_display(),
+        "content_hash": signature.content_hash,
+    }

@@ -1,0 +1,150 @@
+"""Recording a step: the gates it must pass and the one row it changes."""
+
+import datetime
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from checklists.choices import AuditAction, CaseStatus, StepStatus
+from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
+from checklists.models import Case, CaseStep
+from checklists.workflow.answers import Answer, clean_answer, same_state
+from checklists.workflow.chain import append_event
+from checklists.workflow.common import (
+    NO_CONTEXT,
+    RequestContext,
+    get_step,
+    lock_case,
+    locked_message,
+    person_name,
+    require_permission,
+)
+from procedures.choices import StepKind
+
+
+def record_step(
+    *,
+    actor: AbstractBaseUser,
+    case_id: int,
+    step_id: int,
+    answer: Answer,
+    revision: int,
+    context: RequestContext = NO_CONTEXT,
+) -> CaseStep:
+    """Put a step into the state ``answer`` names (done, pending or not applicable).
+
+    A request for the state the step is already in changes nothing and writes no event, so a
+    double tap is harmless. Otherwise ``revision`` must be the row's current revision. The step
+    comes back with ``step.case``, the case as this change left it (status, version, audit).
+    """
+    require_permission(actor, "checklists.record_step", "Your role cannot record checklist steps.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.is_locked:
+            raise CaseLocked(locked_message(case))
+        step = get_step(case, step_id)
+        answer = clean_answer(step, answer)
+        if same_state(step, answer):
+            return step
+        check_revision(step, revision)
+        if answer.status == StepStatus.PENDING:
+            _check_no_recorded_dependents(case, step)
+        else:
+            _check_hard_stops(case, step)
+            check_implants_logged(case, step, answer)
+        before = step.state()
+        apply_answer(step, answer, actor=actor, now=timezone.now())
+        case_fields = []
+        if case.status == CaseStatus.SCHEDULED and answer.status != StepStatus.PENDING:
+            case.status, case.started_at = CaseStatus.IN_PROGRESS, step.recorded_at
+            case_fields = ["status", "started_at"]
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.STEP_RECORDED,
+            step=step,
+            before=before,
+            after=step.state(),
+            context=context,
+            case_fields=case_fields,
+        )
+    return step
+
+
+def check_revision(step: CaseStep, revision: int) -> None:
+    if step.revision == revision:
+        return
+    last = step.audit_events.select_related("actor").order_by("-seq").first()
+    who = person_name(last.actor) if last else "someone"
+    when = timezone.localtime(last.created_at).strftime("%H:%M") if last else "just now"
+    raise StaleRevision(
+        f"“{step.label}” was changed by {who} at {when} while you were looking at it. "
+        "Your change was not saved; the current answer is shown.",
+        current=step,
+    )
+
+
+def _check_hard_stops(case: Case, step: CaseStep) -> None:
+    same_side = Q(side="") | Q(side=step.side) if step.side else Q()
+    blocking = (
+        case.steps.filter(same_side, hard_stop=True, status=StepStatus.PENDING)
+        .filter(position__lt=step.position)
+        .order_by("position")
+        .first()
+    )
+    if blocking:
+        raise HardStopPending(
+            f"“{step.label}” waits for the hard stop “{blocking.label}”. Record that step first.",
+            blocking=blocking,
+        )
+
+
+def _check_no_recorded_dependents(case: Case, step: CaseStep) -> None:
+    """Undoing a hard stop would leave later answers recorded before their gate."""
+    if not step.hard_stop:
+        return
+    same_side = Q(side="") | Q(side=step.side) if step.side else Q()
+    dependent = (
+        case.steps.filter(same_side, position__gt=step.position)
+        .exclude(status=StepStatus.PENDING)
+        .order_by("position")
+        .first()
+    )
+    if dependent:
+        raise RuleViolation(
+            f"“{step.label}” is a hard stop and “{dependent.label}” was recorded after it. "
+            "Put the later steps back to pending first."
+        )
+
+
+def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:
+    if step.kind != StepKind.IMPLANTS or answer.status != StepStatus.DONE:
+        return
+    implants = case.implants.filter(side=step.side) if step.side else case.implants.all()
+    if not implants.exists():
+        where = f" on the {step.get_side_display().lower()} side" if step.side else ""
+        raise RuleViolation(f"Log at least one implant{where} before ticking “{step.label}”.")
+
+
+def apply_answer(
+    step: CaseStep, answer: Answer, *, actor: AbstractBaseUser, now: datetime.datetime
+):
+    step.status = answer.status
+    step.value, step.note, step.na_reason = answer.value, answer.note, answer.na_reason
+    recorded = answer.status != StepStatus.PENDING
+    step.recorded_by = actor if recorded else None
+    step.recorded_at = now if recorded else None
+    step.revision += 1
+    step.save(
+        update_fields=[
+            "status",
+            "value",
+            "note",
+            "na_reason",
+            "recorded_by",
+            "recorded_at",
+            "revision",
+        ]
+    )
