@@ -159,9 +159,9 @@ def test_the_step_export_covers_the_filtered_cases_only(logged_in, db):
 def test_the_step_export_reads_steps_in_chunks_of_cases(
     logged_in, db, django_assert_num_queries, monkeypatch
 ):
-    from review import selectors
+    from review.selectors import cases
 
-    monkeypatch.setattr(selectors, "STEP_EXPORT_CHUNK", 10)
+    monkeypatch.setattr(cases, "STEP_EXPORT_CHUNK", 10)
     synthetic.generate(count=45, seed=13)
     logged_in.get(LIST)  # the session's first request writes its start time: not counted
     signed = Case.objects.filter(status__in=["completed", "reviewed"])

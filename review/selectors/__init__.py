@@ -1,0 +1,41 @@
+"""Reads for reviewers: cases with their compliance, the whole record, the dashboard figures.
+
+Every figure is computed by the database (annotations and aggregates); nothing here loops over
+cases issuing queries, so each page costs the same number of queries however many cases there
+are. Nothing here writes: a reviewer's one change, "Mark reviewed", goes through
+``checklists.workflow.mark_reviewed``.
+
+The modules: ``cases`` (the list, its choices and export), ``record`` (one case's record),
+``dashboard`` (the figures) and ``spreads`` (medians and percentiles, the one place with
+database-specific SQL).
+"""
+
+from review.selectors.cases import (
+    case_export_rows,
+    procedures,
+    review_cases,
+    review_page,
+    rooms,
+    scheduled_between,
+    step_export_rows,
+    surgeons,
+)
+from review.selectors.dashboard import Dashboard, dashboard
+from review.selectors.record import CaseRecord, case_record
+from review.selectors.spreads import percentile
+
+__all__ = [
+    "CaseRecord",
+    "Dashboard",
+    "case_export_rows",
+    "case_record",
+    "dashboard",
+    "percentile",
+    "procedures",
+    "review_cases",
+    "review_page",
+    "rooms",
+    "scheduled_between",
+    "step_export_rows",
+    "surgeons",
+]

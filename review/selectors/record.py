@@ -1,0 +1,290 @@
+"""The whole record of one case, as a reviewer files it: phases, team, amendments, timeline."""
+
+import datetime
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.shortcuts import get_object_or_404
+
+from checklists.audit import Verdict, verify_chains
+from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
+from checklists.compliance import StepFacts, compliance_of
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from procedures.choices import Phase, StepRole
+from review.selectors.cases import with_compliance
+
+
+@dataclass(frozen=True)
+class Amendment:
+    """One change to a signed case: the values before (as signed) and after, and why."""
+
+    seq: int
+    step: CaseStep | None
+    step_label: str
+    before: dict[str, Any]
+    after: dict[str, Any]
+    reason: str
+    by: str
+    at: datetime.datetime
+
+    @property
+    def original(self) -> str:
+        return describe_state(self.before)
+
+    @property
+    def amended(self) -> str:
+        return describe_state(self.after)
+
+
+@dataclass(frozen=True)
+class RecordStep:
+    step: CaseStep
+    amendments: list[Amendment]
+
+
+@dataclass(frozen=True)
+class RecordPhase:
+    phase: str
+    label: str
+    steps: list[RecordStep]
+
+    @property
+    def recorded(self) -> int:
+        return sum(entry.step.is_recorded for entry in self.steps)
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+
+@dataclass(frozen=True)
+class TeamMember:
+    name: str
+    roles: list[str]
+    steps_recorded: int
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    seq: int
+    at: datetime.datetime
+    by: str
+    action: str
+    action_label: str
+    step_label: str
+    detail: str
+
+
+@dataclass(frozen=True)
+class CaseTime:
+    label: str
+    at: datetime.datetime | None
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    """A case as a reviewer files it. ``case`` carries the compliance annotations."""
+
+    case: Case
+    phases: list[RecordPhase]
+    team: list[TeamMember]
+    implants: list[Implant]
+    signatures: list[Signature]
+    amendments: list[Amendment]
+    timeline: list[TimelineEntry]
+    chain: Verdict
+
+    @property
+    def times(self) -> list[CaseTime]:
+        case = self.case
+        return [
+            CaseTime("Scheduled start", case.scheduled_start),
+            CaseTime("In room (first step recorded)", case.started_at),
+            CaseTime("Time Out complete", case.time_out_at),
+            CaseTime("Incision", case.incision_at),
+            CaseTime("Signed out", case.completed_at),
+            CaseTime("Reviewed", case.reviewed_at),
+            CaseTime("Cancelled", case.cancelled_at),
+        ]
+
+    @property
+    def duration_minutes(self) -> int | None:
+        if self.case.started_at and self.case.completed_at:
+            return round((self.case.completed_at - self.case.started_at).total_seconds() / 60)
+        return None
+
+    @property
+    def can_be_reviewed(self) -> bool:
+        return self.case.status == CaseStatus.COMPLETED
+
+
+def case_record(*, case_id: int) -> CaseRecord:
+    """The whole record of one case, or a 404. Seven queries, whatever the case's size:
+    the case, its steps, implants, signatures and audit events, and the chain's verification
+    (which reads the events again, through ``checklists.audit``, the one verifier)."""
+    cases = Case.objects.select_related("procedure", "surgeon", "reviewed_by", "created_by")
+    case = get_object_or_404(with_compliance(cases), pk=case_id)
+    steps = list(case.steps.select_related("recorded_by").order_by("position"))
+    implants = list(case.implants.select_related("added_by").order_by("side", "position"))
+    signatures = list(
+        case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
+    )
+    events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
+    chain = verify_chains(case_ids=[case.pk])
+    if case.is_open:
+        _show_compliance_so_far(case, steps)
+
+    steps_by_id = {step.pk: step for step in steps}
+    amendments = [
+        _amendment(event, steps_by_id.get(event.step_id))
+        for event in events
+        if event.action == AuditAction.STEP_AMENDED
+    ]
+    return CaseRecord(
+        case=case,
+        phases=_record_phases(steps, amendments),
+        team=_team(case, steps, implants, signatures),
+        implants=implants,
+        signatures=signatures,
+        amendments=amendments,
+        timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
+        chain=chain,
+    )
+
+
+def _show_compliance_so_far(case: Case, steps: list[CaseStep]) -> None:
+    """An open case has no stored compliance yet (the workflow stores it when the case
+    closes): its record shows the facts as its steps stand, by the same definition, from the
+    rows already read. Set on this instance only, for the page; nothing is saved."""
+    facts = compliance_of(StepFacts.of(step) for step in steps)
+    case.time_out_at, case.incision_at = facts.time_out_at, facts.incision_at
+    case.required_complete = facts.required_complete
+    case.time_out_before_incision = facts.time_out_before_incision
+
+
+def _record_phases(steps: list[CaseStep], amendments: list[Amendment]) -> list[RecordPhase]:
+    by_step: dict[int, list[Amendment]] = {}
+    for amendment in amendments:
+        if amendment.step is not None:
+            by_step.setdefault(amendment.step.pk, []).append(amendment)
+    phases: dict[str, list[RecordStep]] = {phase: [] for phase in Phase.values}
+    for step in steps:
+        entry = RecordStep(step=step, amendments=by_step.get(step.pk, []))
+        phases.setdefault(step.phase, []).append(entry)
+    return [
+        RecordPhase(phase=phase, label=label, steps=phases[phase])
+        for phase, label in Phase.choices
+        if phases[phase]
+    ]
+
+
+def _team(
+    case: Case, steps: list[CaseStep], implants: list[Implant], signatures: list[Signature]
+) -> list[TeamMember]:
+    """Everyone who took part, with the roles they attested steps for (surgeon of record
+    first), from the rows already read: no query of its own."""
+    roles_of: dict[int, list[str]] = {case.surgeon_id: ["Surgeon of record"]}
+    people: dict[int, AbstractBaseUser] = {case.surgeon_id: case.surgeon}
+    counts: dict[int, int] = {}
+    for step in steps:
+        if step.recorded_by_id is None:
+            continue
+        people[step.recorded_by_id] = step.recorded_by
+        counts[step.recorded_by_id] = counts.get(step.recorded_by_id, 0) + 1
+        label = StepRole(step.role).label
+        if label not in roles_of.setdefault(step.recorded_by_id, []):
+            roles_of[step.recorded_by_id].append(label)
+    for implant in implants:
+        people.setdefault(implant.added_by_id, implant.added_by)
+        roles_of.setdefault(implant.added_by_id, [])
+    for signature in signatures:
+        people.setdefault(signature.signer_id, signature.signer)
+        label = f"Signed: {signature.get_meaning_display().lower()}"
+        if label not in roles_of.setdefault(signature.signer_id, []):
+            roles_of[signature.signer_id].append(label)
+    return [
+        TeamMember(
+            name=person_name(people[pk]),
+            roles=roles_of[pk] or ["Implant log"],
+            steps_recorded=counts.get(pk, 0),
+        )
+        for pk in roles_of
+    ]
+
+
+def _amendment(event: AuditEvent, step: CaseStep | None) -> Amendment:
+    after = event.after or {}
+    return Amendment(
+        seq=event.seq,
+        step=step,
+        step_label=step.label if step else "(step removed)",
+        before=event.before or {},
+        after=after,
+        reason=after.get("reason", ""),
+        by=person_name(event.actor),
+        at=event.created_at,
+    )
+
+
+def _timeline_entry(event: AuditEvent, step: CaseStep | None) -> TimelineEntry:
+    return TimelineEntry(
+        seq=event.seq,
+        at=event.created_at,
+        by=person_name(event.actor),
+        action=event.action,
+        action_label=event.get_action_display(),
+        step_label=step.label if step else "",
+        detail=_event_detail(event),
+    )
+
+
+def _event_detail(event: AuditEvent) -> str:
+    """What changed, in words. Audit payloads hold no patient identity (see workflow)."""
+    before, after = event.before or {}, event.after or {}
+    action = event.action
+    if action in (AuditAction.STEP_RECORDED, AuditAction.STEP_AMENDED):
+        change = f"{describe_state(before)} → {describe_state(after)}"
+        return f"{change}. Reason: {after['reason']}" if after.get("reason") else change
+    if action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
+        implant = after if action == AuditAction.IMPLANT_ADDED else before
+        side = Side(implant["side"]).label if implant.get("side") in Side.values else ""
+        words = [implant.get("manufacturer"), implant.get("product"), implant.get("size")]
+        text = " ".join(filter(None, words)) or implant.get("gtin", "")
+        detail = f"{text}, {side.lower()} side" if side else text
+        if action == AuditAction.IMPLANT_REMOVED and after.get("reason"):
+            detail += f". Reason: {after['reason']}"
+        return detail
+    if action == AuditAction.SIGNED_OUT:
+        return f"{after.get('printed_name', '')}: {after.get('meaning', '')}"
+    if action == AuditAction.SIGNATURE_REFUSED:
+        meaning = after.get("meaning", "")
+        label = SignatureMeaning(meaning).label if meaning in SignatureMeaning.values else meaning
+        return f"Wrong password; not signed ({label.lower()})"
+    if action == AuditAction.REVIEWED:
+        return after.get("comment") or "No comment"
+    if action == AuditAction.CANCELLED:
+        return after.get("reason", "")
+    if action == AuditAction.CASE_CREATED:
+        return f"{after.get('steps', 0)} steps, {after.get('room', '')}"
+    return ""
+
+
+def describe_state(state: dict[str, Any]) -> str:
+    """A step's state from the audit trail, as a reviewer reads it."""
+    status = state.get("status", "")
+    if status == StepStatus.NOT_APPLICABLE:
+        text = f"Not applicable ({state.get('na_reason', '')})"
+    elif status == StepStatus.DONE:
+        text = f"Done: {state['value']}" if state.get("value") else "Done"
+    elif status == StepStatus.PENDING:
+        text = "Pending"
+    else:
+        text = status or "—"
+    return f"{text}; note: {state['note']}" if state.get("note") else text
+
+
+def person_name(user: AbstractBaseUser | None) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
