@@ -1,4 +1,5 @@
 import datetime
+import enum
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -212,7 +213,7 @@ def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
         return JsonResponse({"case": case.pk, "version": case.version})
     # A page that does not say what it last saw (or says nonsense) is sent everything.
     changes = selectors.changes_since(case, seq=_since(request.GET))
-    return _answer(request, case, "sync_answer", changes=changes)
+    return _answer(request, case, Redraw.SYNC, changes=changes)
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
@@ -234,7 +235,8 @@ def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
             error, status = refused.message, refused.status_code
         else:
             return _implant_added(request, case, side=form.cleaned_data["side"])
-    return _implants_answer(request, case_id, implant_form=form, implant_error=error, status=status)
+    extra = {"implant_form": form, "implant_error": error}
+    return _implants_answer(request, case_id, Redraw.IMPLANT_FORM, status=status, extra=extra)
 
 
 def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpResponse:
@@ -243,7 +245,7 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
         return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
     # Ready for the next scan, on the same side.
     fresh = ImplantForm(sides=case.sides(), initial={"side": side}, focus_barcode=True)
-    return _implants_answer(request, case.pk, implant_form=fresh)
+    return _implants_answer(request, case.pk, Redraw.IMPLANT_FORM, extra={"implant_form": fresh})
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
@@ -252,8 +254,8 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
 def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)
     if not form.is_valid():
-        error = " ".join(form.errors["reason"])
-        return _implants_answer(request, case_id, list_error=error, status=422, part="list")
+        extra = {"list_error": " ".join(form.errors["reason"])}
+        return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
     try:
         workflow.remove_implant(
             actor=request.user,
@@ -263,12 +265,14 @@ def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpR
             context=request_context(request),
         )
     except WorkflowError as refused:
-        error, status = refused.message, refused.status_code
-        return _implants_answer(request, case_id, list_error=error, status=status, part="list")
+        extra = {"list_error": refused.message}
+        return _implants_answer(
+            request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
+        )
     if not request.htmx:
         messages.success(request, "Implant removed from the log; the audit trail keeps it.")
         return redirect(f"{reverse('case-detail', args=[case_id])}#implants")
-    return _implants_answer(request, case_id, part="list")
+    return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
 
 
 def _checklist_context(
@@ -302,6 +306,31 @@ def _checklist_context(
     return {**context, **extra}
 
 
+class Redraw(enum.Enum):
+    """What an htmx answer is about: its value names the partial of the checklist page that
+    answers, and says which implants markup comes with it. Whatever else moved since the page
+    last looked (other rows, progress, the case's notice) comes out of band in every answer."""
+
+    STEP = "step_answer"  # one row, after a change or with why it was refused
+    SYNC = "sync_answer"  # the poll: only what moved
+    IMPLANT_FORM = "implants_answer"  # the implant form, with the list beside it
+    IMPLANT_LIST = "list_answer"  # the implant list alone (after a removal)
+
+    def implants_markup(self, changes: selectors.CaseChanges | None) -> str:
+        """Which implants markup goes out of band: the whole panel, the list, or none."""
+        if self is Redraw.IMPLANT_FORM:
+            return "list"
+        if self is Redraw.IMPLANT_LIST:
+            return ""
+        if changes and changes.everything:
+            return "panel"
+        return "list" if changes and changes.implants else ""
+
+    @property
+    def about_implants(self) -> bool:
+        return self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST)
+
+
 def _step_answer(
     request: HttpRequest,
     case_id: int,
@@ -317,52 +346,56 @@ def _step_answer(
     ``case`` is the case as the change left it (the workflow's locked copy); without it, the
     case is read afresh: a refusal may come from a change by someone else.
     """
-    read = case is None
-    if read:
+    fresh = case is None
+    if case is None:
         case = selectors.get_case(case_id=case_id)
-    extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
     changes = _changes_since_page(request, case)
-    if not read and changes is not None and changes.everything:
+    if not fresh and changes is not None and changes.everything:
         # Signed out or cancelled by someone else since this change: draw the case as it is.
         case = selectors.get_case(case_id=case_id)
+    extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
     return _answer(
-        request, case, "step_answer", changes=changes, step_id=step_id, status=status, **extra
+        request, case, Redraw.STEP, changes=changes, step_id=step_id, status=status, extra=extra
     )
 
 
 def _implants_answer(
-    request: HttpRequest, case_id: int, *, part: str = "form", **extra: object
+    request: HttpRequest,
+    case_id: int,
+    redraw: Redraw,
+    *,
+    status: int = 200,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
-    """The implants panel after a change or a refusal: its form or its list (``part``)."""
+    """The implants panel after a change or a refusal: its form or its list (``redraw``)."""
     case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
     changes = _changes_since_page(request, case)
-    answer, implant_part = ("implants_answer", "list") if part == "form" else ("list_answer", "")
-    return _answer(request, case, answer, changes=changes, implant_part=implant_part, **extra)
+    return _answer(request, case, redraw, changes=changes, status=status, extra=extra)
 
 
 def _answer(
     request: HttpRequest,
     case: Case,
-    part: str,
+    redraw: Redraw,
     *,
     changes: selectors.CaseChanges | None,
     step_id: int | None = None,
-    implant_part: str | None = None,
     status: int = 200,
-    **extra: object,
+    extra: dict[str, object] | None = None,
 ) -> HttpResponse:
-    """The whole page without htmx; with it, the partial ``part`` and, out of band, what else
-    moved: the rows ``changes`` names (and the rows their hard stops gate), the progress, the
-    implants, and the poll's new starting point. ``changes`` is None when the page did not say
-    what it last saw: then only the rows the request itself may have moved are sent."""
+    """The whole page without htmx; with it, the partial ``redraw`` names and, out of band,
+    what else moved: the rows ``changes`` names (and the rows their hard stops gate), the
+    progress, the implants, and the poll's new starting point. ``changes`` is None when the
+    page did not say what it last saw: then only the rows the request itself may have moved
+    are sent. ``extra`` is added to the template's context (errors, submitted values, forms)."""
     everything = bool(changes and changes.everything)
-    if implant_part is None:
-        implant_part = "panel" if everything else "list" if changes and changes.implants else ""
-    implants = not request.htmx or bool(implant_part) or part in ("implants_answer", "list_answer")
+    implant_part = redraw.implants_markup(changes)
+    implants = not request.htmx or bool(implant_part) or redraw.about_implants
     forms = not request.htmx or everything  # the case notice and the whole implants panel
-    context = _checklist_context(request, case, implants=implants, forms=forms, **extra)
+    context = _checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
     checklist = context["checklist"]
     row = checklist.row(step_id) if step_id is not None else None
+    part = redraw.value
     if step_id is not None and row is None:
         context["page_error"] = "That step is not part of this case. Reload the page."
         status, part = 404, "page_error"
