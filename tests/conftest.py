@@ -47,6 +47,11 @@ def surgeon(db) -> User:
 
 
 @pytest.fixture
+def other_surgeon(db) -> User:
+    return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")
+
+
+@pytest.fixture
 def reviewer(db) -> User:
     return make_user("reviewer", roles.REVIEWER, first_name="Rae", last_name="Reviewer")
 

@@ -16,12 +16,6 @@ from tests.conftest import events, make_case, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
 
 
-@pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
 def page_of(client, case) -> str:
     response = client.get(reverse("review:record", args=[case.pk]))
     assert response.status_code == 200
