@@ -61,6 +61,14 @@ def administrator(db) -> User:
     return make_user("admin", roles.ADMINISTRATOR, first_name="Ada", last_name="Admin")
 
 
+@pytest.fixture
+def administrator_client(client, administrator):
+    """The test client, signed in as the administrator: staff with the role's permissions, not a
+    superuser (pytest-django's ``admin_client`` is one)."""
+    client.force_login(administrator)
+    return client
+
+
 # --- builders ----------------------------------------------------------------------------------
 
 
