@@ -47,6 +47,11 @@ def surgeon(db) -> User:
 
 
 @pytest.fixture
+def other_surgeon(db) -> User:
+    return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")
+
+
+@pytest.fixture
 def reviewer(db) -> User:
     return make_user("reviewer", roles.REVIEWER, first_name="Rae", last_name="Reviewer")
 
@@ -54,6 +59,14 @@ def reviewer(db) -> User:
 @pytest.fixture
 def administrator(db) -> User:
     return make_user("admin", roles.ADMINISTRATOR, first_name="Ada", last_name="Admin")
+
+
+@pytest.fixture
+def administrator_client(client, administrator):
+    """The test client, signed in as the administrator: staff with the role's permissions, not a
+    superuser (pytest-django's ``admin_client`` is one)."""
+    client.force_login(administrator)
+    return client
 
 
 # --- builders ----------------------------------------------------------------------------------

@@ -38,14 +38,6 @@ def month_of_cases(nurse, surgeon, other_surgeon):
     return march
 
 
-@pytest.fixture
-def other_surgeon(db):
-    from checklists import roles
-    from tests.conftest import make_user
-
-    return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")
-
-
 def test_a_reviewer_finds_a_surgeons_month_opens_a_record_and_marks_it_reviewed(
     page, live_server, reviewer, month_of_cases
 ):

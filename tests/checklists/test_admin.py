@@ -68,29 +68,23 @@ def case(procedure, surgeon) -> Case:
     return case
 
 
-@pytest.fixture
-def admin_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
-def test_it_lists_cases(admin_client, case):
-    response = admin_client.get(reverse("admin:checklists_case_changelist"))
+def test_it_lists_cases(administrator_client, case):
+    response = administrator_client.get(reverse("admin:checklists_case_changelist"))
 
     assert response.status_code == 200
     assert list(response.context["cl"].result_list) == [case]
 
 
-def test_it_keeps_patient_identity_off_the_case_list(admin_client, case):
-    response = admin_client.get(reverse("admin:checklists_case_changelist"))
+def test_it_keeps_patient_identity_off_the_case_list(administrator_client, case):
+    response = administrator_client.get(reverse("admin:checklists_case_changelist"))
 
     assert MRN not in response.text
     assert PATIENT_NAME not in response.text
     assert not response.context["cl"].search_fields
 
 
-def test_it_shows_a_case_with_its_steps_read_only(admin_client, case):
-    response = admin_client.get(reverse("admin:checklists_case_change", args=[case.pk]))
+def test_it_shows_a_case_with_its_steps_read_only(administrator_client, case):
+    response = administrator_client.get(reverse("admin:checklists_case_change", args=[case.pk]))
 
     assert response.status_code == 200
     assert "Patient identity confirmed" in response.text
@@ -100,18 +94,18 @@ def test_it_shows_a_case_with_its_steps_read_only(admin_client, case):
     assert 'name="steps-0-DELETE"' not in response.text
 
 
-def test_it_offers_no_add_button_and_refuses_the_add_page(admin_client, case):
-    changelist = admin_client.get(reverse("admin:checklists_case_changelist"))
+def test_it_offers_no_add_button_and_refuses_the_add_page(administrator_client, case):
+    changelist = administrator_client.get(reverse("admin:checklists_case_changelist"))
     add_url = reverse("admin:checklists_case_add")
 
     assert add_url not in changelist.text
-    assert admin_client.get(add_url).status_code == 403
-    assert admin_client.post(add_url, {"room": "OR 9"}).status_code == 403
+    assert administrator_client.get(add_url).status_code == 403
+    assert administrator_client.post(add_url, {"room": "OR 9"}).status_code == 403
     assert Case.objects.count() == 1
 
 
-def test_it_changes_nothing_when_the_change_form_is_posted(admin_client, case):
-    response = admin_client.post(
+def test_it_changes_nothing_when_the_change_form_is_posted(administrator_client, case):
+    response = administrator_client.post(
         reverse("admin:checklists_case_change", args=[case.pk]),
         {"room": "OR 9", "status": CaseStatus.CANCELLED, "cancel_reason": "tampered"},
     )
@@ -121,19 +115,19 @@ def test_it_changes_nothing_when_the_change_form_is_posted(admin_client, case):
     assert (case.room, case.status) == ("OR 3", CaseStatus.SCHEDULED)
 
 
-def test_it_refuses_the_delete_page(admin_client, case):
+def test_it_refuses_the_delete_page(administrator_client, case):
     delete_url = reverse("admin:checklists_case_delete", args=[case.pk])
 
-    assert admin_client.get(delete_url).status_code == 403
-    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert administrator_client.get(delete_url).status_code == 403
+    assert administrator_client.post(delete_url, {"post": "yes"}).status_code == 403
     assert Case.objects.filter(pk=case.pk).exists()
 
 
-def test_it_offers_no_bulk_actions(admin_client, case):
+def test_it_offers_no_bulk_actions(administrator_client, case):
     changelist_url = reverse("admin:checklists_case_changelist")
 
-    assert admin_client.get(changelist_url).context["action_form"] is None
-    admin_client.post(
+    assert administrator_client.get(changelist_url).context["action_form"] is None
+    administrator_client.post(
         changelist_url,
         {"action": "delete_selected", "_selected_action": [case.pk], "index": 0, "post": "yes"},
     )
@@ -141,22 +135,22 @@ def test_it_offers_no_bulk_actions(admin_client, case):
 
 
 def test_it_lists_cases_in_the_same_number_of_queries_for_one_or_twenty(
-    admin_client, case, procedure, surgeon, django_assert_max_num_queries
+    administrator_client, case, procedure, surgeon, django_assert_max_num_queries
 ):
     changelist_url = reverse("admin:checklists_case_changelist")
     with django_assert_max_num_queries(50) as one_case:
-        admin_client.get(changelist_url)
+        administrator_client.get(changelist_url)
 
     for day in range(1, 20):
         make_case_row(procedure=procedure, surgeon=surgeon, room=f"OR {day % 4}", days=day)
     with django_assert_max_num_queries(len(one_case)):
-        response = admin_client.get(changelist_url)
+        response = administrator_client.get(changelist_url)
 
     assert response.context["cl"].result_count == 20
 
 
-def test_it_lists_audit_events(admin_client, case):
-    response = admin_client.get(reverse("admin:checklists_auditevent_changelist"))
+def test_it_lists_audit_events(administrator_client, case):
+    response = administrator_client.get(reverse("admin:checklists_auditevent_changelist"))
 
     assert response.status_code == 200
     assert [event.action for event in response.context["cl"].result_list] == [
@@ -164,14 +158,16 @@ def test_it_lists_audit_events(admin_client, case):
     ]
 
 
-def test_it_shows_an_audit_event_and_refuses_to_change_or_delete_it(admin_client, case):
+def test_it_shows_an_audit_event_and_refuses_to_change_or_delete_it(administrator_client, case):
     event = case.audit_events.get()
     change_url = reverse("admin:checklists_auditevent_change", args=[event.pk])
 
-    assert admin_client.get(change_url).status_code == 200
-    assert admin_client.post(change_url, {"action": AuditAction.REVIEWED}).status_code == 403
+    assert administrator_client.get(change_url).status_code == 200
+    assert (
+        administrator_client.post(change_url, {"action": AuditAction.REVIEWED}).status_code == 403
+    )
     delete_url = reverse("admin:checklists_auditevent_delete", args=[event.pk])
-    assert admin_client.post(delete_url, {"post": "yes"}).status_code == 403
-    assert admin_client.get(reverse("admin:checklists_auditevent_add")).status_code == 403
+    assert administrator_client.post(delete_url, {"post": "yes"}).status_code == 403
+    assert administrator_client.get(reverse("admin:checklists_auditevent_add")).status_code == 403
     event.refresh_from_db()
     assert event.action == AuditAction.CASE_CREATED

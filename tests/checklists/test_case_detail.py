@@ -1,7 +1,6 @@
 import re
 from collections import Counter
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,7 +16,6 @@ from tests.checklists.checklist_html import (
     buttons,
     content,
     ids,
-    mi_procedure,
     row,
     step_of,
     text,
@@ -25,11 +23,6 @@ from tests.checklists.checklist_html import (
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 PAGE_QUERIES = 7
-
-
-@pytest.fixture
-def case(nurse, surgeon):
-    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
 
 
 def url(case) -> str:

@@ -1,7 +1,6 @@
 import datetime
 import re
 
-import pytest
 from django.contrib.messages import get_messages
 
 from checklists import workflow
@@ -22,11 +21,6 @@ HTMX = {"HX-Request": "true"}
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
 BAD_CHECK_DIGIT = "(01)00812345678906(17)281231(10)LOT123(21)SN456"
 FEWER_THAN_TWO = "Typically three implants per side; at least two."
-
-
-@pytest.fixture
-def case(nurse, surgeon):
-    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
 
 
 def add(client, case, *, htmx: bool = True, **fields):

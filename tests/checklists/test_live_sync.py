@@ -9,7 +9,6 @@ from tests.checklists.checklist_html import (
     IDENTITY,
     INCISION,
     content,
-    mi_procedure,
     out_of_band_ids,
     row,
     step_of,
@@ -20,11 +19,6 @@ from tests.conftest import PASSWORD, make_case, make_procedure, record
 HTMX = {"HX-Request": "true"}
 # The session, the user, their permissions (one query: sitracker.backends), the case's version.
 NOT_MODIFIED_QUERIES = 4
-
-
-@pytest.fixture
-def case(nurse, surgeon):
-    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
 
 
 def poller(html: str) -> dict[str, str]:

@@ -26,11 +26,6 @@ HTMX = {"HX-Request": "true"}
 STEP_POST_QUERIES = 13
 
 
-@pytest.fixture
-def case(nurse, surgeon):
-    return make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="bilateral")
-
-
 def post(client, case, step, *, htmx: bool = True, **data):
     """A row's form as the page sends it, the page having been drawn just now."""
     if "since" not in data:

@@ -47,12 +47,6 @@ def knee_check(db) -> Procedure:
     )
 
 
-@pytest.fixture
-def administrator_client(client, administrator):
-    client.force_login(administrator)
-    return client
-
-
 def form_data(response) -> dict[str, Any]:
     """What the browser would send back for the change form as it was rendered."""
     forms = [response.context["adminform"].form]

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from checklists import workflow
 from checklists.choices import StepStatus
-from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record
+from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
@@ -24,10 +24,10 @@ def procedure(db):
 
 
 @pytest.fixture
-def other_surgeon(db):
-    from checklists import roles
-
-    return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")
+def logged_in(client, reviewer):
+    """The test client, signed in as the reviewer."""
+    client.force_login(reviewer)
+    return client
 
 
 def day(year: int, month: int, dd: int, hour: int = 9) -> datetime.datetime:

@@ -10,12 +10,6 @@ ADMIN_LOG = reverse("admin:review_recordaccess_changelist")
 
 
 @pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
 def case(procedure, nurse, surgeon):
     return signed_out(procedure, nurse=nurse, surgeon=surgeon)
 

@@ -18,12 +18,6 @@ DASHBOARD = reverse("review:dashboard")
 
 
 @pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
 def history(db):
     """Generated cases over the past year: real times, both procedures, six surgeons."""
     synthetic.generate(count=150, seed=31)

@@ -21,12 +21,6 @@ EXPORT = reverse("review:export")
 LIST = reverse("review:case-list")
 
 
-@pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
 def rows_of(response) -> list[dict[str, str]]:
     assert isinstance(response, StreamingHttpResponse)
     text = b"".join(response.streaming_content).decode("utf-8")

@@ -19,12 +19,6 @@ def listed(response) -> list[int]:
 
 
 @pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
-
-
-@pytest.fixture
 def two_surgeons_cases(procedure, nurse, surgeon, other_surgeon):
     """Four signed-out cases: two surgeons, two rooms, two months."""
     return [

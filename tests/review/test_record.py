@@ -3,7 +3,9 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from checklists import workflow
 from checklists.choices import AuditAction, CaseStatus
@@ -12,12 +14,6 @@ from procedures.models import Procedure
 from review import synthetic
 from tests.conftest import events, make_case, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
-
-
-@pytest.fixture
-def logged_in(client, reviewer):
-    client.force_login(reviewer)
-    return client
 
 
 def page_of(client, case) -> str:
@@ -95,6 +91,43 @@ def test_the_record_shows_the_signature_and_the_team(logged_in, bilateral):
     assert "Signed by Sue Surgeon Meaning Case signed out by surgeon Signed at" in words
     assert "Sue Surgeon Surgeon of record, Surgeon, Signed: case signed out by surgeon" in words
     assert re.search(r"Nora Nurse Circulating nurse, Anaesthetist, Scrub tech \d+", words)
+
+
+def signature_block(page: str) -> str:
+    return re.search(r'<section class="signature-block".*?</section>', page, re.S)[0]
+
+
+def test_the_record_shows_the_signature_date_and_time_to_the_minute(
+    logged_in, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    signed_at = timezone.localtime(case.signatures.get().signed_at)
+
+    block = signature_block(page_of(logged_in, case))
+
+    shown = f"{signed_at.day} {signed_at:%b %Y, %H:%M}"  # 30 Nov 2026, 14:05
+    assert f'<time datetime="{signed_at:%Y-%m-%dT%H:%M:%S%z}">{shown}</time>' in block
+
+
+def test_an_unsigned_cases_record_says_it_is_not_signed(logged_in, procedure, nurse, surgeon):
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+
+    block = signature_block(page_of(logged_in, case))
+
+    assert text(block).strip() == "Signatures Not signed."
+
+
+def test_the_record_shows_the_same_signature_block_as_the_checklist(
+    logged_in, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    amend_incision(case, surgeon)
+    checklist = Client()
+    checklist.force_login(surgeon)
+
+    on_checklist = checklist.get(reverse("case-sign-out", args=[case.pk])).content.decode()
+
+    assert signature_block(page_of(logged_in, case)) == signature_block(on_checklist)
 
 
 def test_the_record_shows_an_amendment_with_the_original_value(
