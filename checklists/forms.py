@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
 from checklists.models import Case
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH

@@ -24,7 +24,8 @@ from django.db import transaction
 from django.db.models import F, Max, Q
 from django.utils import timezone
 
-from checklists import compliance, roles
+from accounts import roles
+from checklists import compliance
 from checklists.choices import (
     AuditAction,
     CaseStatus,

@@ -37,7 +37,7 @@ from django.db.models import Case as SqlCase
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
-from checklists import roles
+from accounts import roles
 from checklists.audit import Verdict, verify_chains
 from checklists.choices import (
     AuditAction,

@@ -36,7 +36,8 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.choices import (
     AuditAction,
     CaseStatus,

@@ -7,7 +7,7 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from checklists import roles
+from accounts import roles
 
 
 def switchable_people() -> QuerySet[User]:

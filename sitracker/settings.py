@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "procedures",
+    "accounts",
     "checklists",
     "review",
 ]

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from checklists import roles
+from accounts import roles
 
 PASSWORD = "Theatre-4-demo"
 

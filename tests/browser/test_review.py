@@ -40,7 +40,7 @@ def month_of_cases(nurse, surgeon, other_surgeon):
 
 @pytest.fixture
 def other_surgeon(db):
-    from checklists import roles
+    from accounts import roles
     from tests.conftest import make_user
 
     return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")

@@ -1,6 +1,7 @@
 from django.contrib.auth.models import User
 
-from checklists import pins, roles
+from accounts import roles
+from checklists import pins
 from tests.conftest import make_user
 
 

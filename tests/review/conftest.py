@@ -25,7 +25,7 @@ def procedure(db):
 
 @pytest.fixture
 def other_surgeon(db):
-    from checklists import roles
+    from accounts import roles
 
     return make_user("surgeon2", roles.SURGEON, first_name="Otto", last_name="Other")
 

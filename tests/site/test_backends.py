@@ -5,7 +5,7 @@ from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
-from checklists import roles
+from accounts import roles
 from sitracker.backends import RoleBackend
 from tests.conftest import PASSWORD, make_case, make_procedure, make_user
 

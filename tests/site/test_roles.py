@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from checklists import roles
+from accounts import roles
 
 OR_STAFF = {
     "checklists.view_case",

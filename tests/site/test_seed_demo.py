@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
-from checklists import roles
+from accounts import roles
 
 DEMO_ROLES = {
     "nurse": roles.OR_STAFF,

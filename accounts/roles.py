@@ -1,4 +1,4 @@
-"""The roles of SI Tracker, as Django groups (created by migration checklists 0002)."""
+"""The roles of SI Tracker, as Django groups (first created by migration checklists 0002)."""
 
 OR_STAFF = "OR staff"
 SURGEON = "Surgeon"
