@@ -267,7 +267,7 @@ LOGGING = {
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
 
-# Quick user switch on shared tablets (checklists.pins) and automatic logoff.
+# Quick user switch on shared tablets (accounts.pins) and automatic logoff.
 PIN_MAX_FAILURES = 5
 PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")
 SESSION_IDLE_TIMEOUT = envint("SITRACKER_IDLE_MINUTES", "15") * 60
@@ -275,7 +275,7 @@ SESSION_ABSOLUTE_TIMEOUT = envint("SITRACKER_SESSION_HOURS", "12") * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 # A desktop's session ends with its browser; the server still ends any session at the limits.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# PIN guesses from one address across everyone's PINs (checklists.pins): a tablet whose people
+# PIN guesses from one address across everyone's PINs (accounts.pins): a tablet whose people
 # mistype now and then stays far below this; someone trying PIN after PIN does not.
 PIN_MAX_FAILURES_PER_ADDRESS = envint("SITRACKER_PIN_ADDRESS_FAILURES", "10")
 # Wrong passwords when signing (checklists.workflow): the sixth within the period is refused.

@@ -13,8 +13,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
-from checklists import pins
-from checklists.errors import PinRefused, RuleViolation
+from accounts import pins
+from accounts.errors import InvalidPin, PinRefused
 from sitracker.forms import PinForm, SwitchUserForm
 from sitracker.middleware import passive
 from sitracker.network import client_ip
@@ -131,7 +131,7 @@ def my_pin(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             pins.set_pin(user=request.user, pin=form.cleaned_data["pin"])
-        except RuleViolation as refused:
+        except InvalidPin as refused:
             form.add_error("pin", refused.message)
         else:
             messages.success(request, "Your PIN is set. Use it with “Switch user” on a tablet.")

@@ -1,7 +1,6 @@
 from django.contrib.auth.models import User
 
-from accounts import roles
-from checklists import pins
+from accounts import pins, roles
 from tests.conftest import make_user
 
 
