@@ -25,6 +25,7 @@ from django.db.models import F, Max, Q
 from django.utils import timezone
 
 from accounts import roles
+from accounts.context import NO_CONTEXT, RequestContext
 from checklists import compliance
 from checklists.choices import (
     AuditAction,
@@ -55,17 +56,6 @@ logger = logging.getLogger(__name__)
 MAX_TEXT = 2000
 # No answer in an operating room is a million of anything (or finer than 1/10,000).
 MAX_NUMBER_DIGITS = 6
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Where a change came from, for the audit trail. Views build it; tests may omit it."""
-
-    remote_addr: str | None = None
-    user_agent: str = ""
-
-
-NO_CONTEXT = RequestContext()
 
 
 @dataclass(frozen=True)

@@ -91,8 +91,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "sitracker.middleware.TabletLoginRequiredMiddleware",
-    "sitracker.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.TabletLoginRequiredMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
     # Last, as django-axes asks: it turns a locked-out login's answer into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -172,7 +172,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # django-axes first: it refuses a locked-out username before any password is checked. Then
-# Django's ModelBackend, reading a person's permissions with the person (sitracker/backends.py).
+# Django's ModelBackend, reading a person's permissions in one query (accounts/backends.py).
+# Named by its old path, an alias: sessions store the path that signed them in and Django
+# honours only a path listed here, so this keeps sessions made before the class moved.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "sitracker.backends.RoleBackend",
@@ -294,5 +296,5 @@ AXES_RESET_ON_SUCCESS = True
 # A try during the lock does not restart the 15 minutes: the lock ends when the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_CLIENT_IP_CALLABLE = "sitracker.network.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"

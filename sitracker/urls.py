@@ -2,9 +2,9 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from accounts.permissions import signed_in
 from sitracker import views
 from sitracker.forms import LoginForm
-from sitracker.permissions import signed_in
 
 # A page that shows a form takes GET and POST; PUT and friends get 405 rather than a form.
 FORM_METHODS = ["get", "post", "head", "options"]

@@ -14,11 +14,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_safe
 
 from accounts import pins
+from accounts.context import client_ip
 from accounts.errors import InvalidPin, PinRefused
+from accounts.middleware import passive
+from accounts.permissions import signed_in
 from sitracker.forms import PinForm, SwitchUserForm
-from sitracker.middleware import passive
-from sitracker.network import client_ip
-from sitracker.permissions import signed_in
 
 logger = logging.getLogger(__name__)
 

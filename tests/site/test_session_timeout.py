@@ -4,7 +4,7 @@ import pytest
 from django.http import HttpResponse
 from django.urls import path
 
-from sitracker.middleware import LAST_ACTIVITY, SIGNED_IN_AT, passive
+from accounts.middleware import LAST_ACTIVITY, SIGNED_IN_AT, passive
 
 
 @passive
