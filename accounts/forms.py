@@ -1,3 +1,7 @@
+"""Forms about people: choosing one, signing in, switching user, setting one's PIN; and the
+attributes of the fields that hold patient identity, which the feature apps share.
+"""
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
@@ -8,6 +12,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import roles
+
+# Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
+PATIENT_FIELD = {
+    "autocomplete": "off",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "data-no-draft": "",
+}
 
 
 def switchable_people() -> QuerySet[User]:
