@@ -11,17 +11,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from accounts import roles
+from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
 from checklists.models import Case
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
-
-OLDEST_PATIENT_YEARS = 130
-# The board and its links cover the dates a hospital can have cases on; anything else is a typo.
-FIRST_DAY = datetime.date(1900, 1, 1)
-LAST_DAY = datetime.date(2999, 12, 31)
 
 
 def next_quarter_hour() -> datetime.datetime:

@@ -11,8 +11,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.dates import FIRST_DAY, LAST_DAY
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
-from checklists.forms import FIRST_DAY, LAST_DAY
 from checklists.workflow import MAX_TEXT
 from review import selectors
 

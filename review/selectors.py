@@ -12,7 +12,6 @@ import datetime
 import heapq
 import itertools
 import math
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -35,9 +34,10 @@ from django.db.models import (
 )
 from django.db.models import Case as SqlCase
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
 from accounts import roles
+from accounts.dates import local_midnight
+from accounts.text import natural_key
 from checklists.audit import Verdict, verify_chains
 from checklists.choices import (
     AuditAction,
@@ -97,10 +97,6 @@ def scheduled_between(
     return cases
 
 
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 # --- the review list and its export ----------------------------------------------------------
 
 
@@ -148,12 +144,6 @@ def rooms() -> list[str]:
         .distinct()
     )
     return sorted(names, key=natural_key)
-
-
-def natural_key(text: str) -> list[str | int]:
-    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
-    parts[1::2] = [int(digits) for digits in parts[1::2]]
-    return parts
 
 
 CASE_EXPORT_FIELDS = (
