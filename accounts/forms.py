@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts import roles
+from accounts.people import display_name
 
 # Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
 PATIENT_FIELD = {
@@ -39,7 +40,7 @@ class PersonChoiceField(forms.ModelChoiceField):
     """A choice of people, shown by their full name (the surgeon, the person at the tablet)."""
 
     def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return display_name(obj)
 
 
 class SwitchUserForm(forms.Form):

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
+from accounts.people import display_name
 from checklists import compliance
 from checklists.choices import (
     AuditAction,
@@ -321,7 +322,7 @@ def _check_revision(step: CaseStep, revision: int) -> None:
     if step.revision == revision:
         return
     last = step.audit_events.select_related("actor").order_by("-seq").first()
-    who = _person(last.actor) if last else "someone"
+    who = display_name(last.actor) if last else "someone"
     when = timezone.localtime(last.created_at).strftime("%H:%M") if last else "just now"
     raise StaleRevision(
         f"“{step.label}” was changed by {who} at {when} while you were looking at it. "
@@ -599,7 +600,7 @@ def sign_out(
             signature = Signature.objects.create(
                 case=case,
                 signer=actor,
-                printed_name=_person(actor),
+                printed_name=display_name(actor),
                 meaning=SignatureMeaning.SIGN_OUT,
                 signed_at=now,
                 content_hash=case_content_hash(case),
@@ -655,7 +656,7 @@ def amend(
             signature = Signature.objects.create(
                 case=case,
                 signer=actor,
-                printed_name=_person(actor),
+                printed_name=display_name(actor),
                 meaning=SignatureMeaning.AMENDMENT,
                 signed_at=now,
                 content_hash=case_content_hash(case),
@@ -914,10 +915,6 @@ def _signature_state(signature: Signature) -> dict[str, Any]:
         "meaning": signature.get_meaning_display(),
         "content_hash": signature.content_hash,
     }
-
-
-def _person(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def _iso(moment: datetime.datetime) -> str:

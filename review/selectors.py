@@ -37,6 +37,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts import roles
 from accounts.dates import local_midnight
+from accounts.people import display_name, display_name_from
 from accounts.text import natural_key
 from checklists.audit import Verdict, verify_chains
 from checklists.choices import (
@@ -414,7 +415,7 @@ def _team(
             roles_of[signature.signer_id].append(label)
     return [
         TeamMember(
-            name=person_name(people[pk]),
+            name=display_name(people[pk]),
             roles=roles_of[pk] or ["Implant log"],
             steps_recorded=counts.get(pk, 0),
         )
@@ -431,7 +432,7 @@ def _amendment(event: AuditEvent, step: CaseStep | None) -> Amendment:
         before=event.before or {},
         after=after,
         reason=after.get("reason", ""),
-        by=person_name(event.actor),
+        by=display_name(event.actor),
         at=event.created_at,
     )
 
@@ -440,7 +441,7 @@ def _timeline_entry(event: AuditEvent, step: CaseStep | None) -> TimelineEntry:
     return TimelineEntry(
         seq=event.seq,
         at=event.created_at,
-        by=person_name(event.actor),
+        by=display_name(event.actor),
         action=event.action,
         action_label=event.get_action_display(),
         step_label=step.label if step else "",
@@ -491,12 +492,6 @@ def describe_state(state: dict[str, Any]) -> str:
     else:
         text = status or "—"
     return f"{text}; note: {state['note']}" if state.get("note") else text
-
-
-def person_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -780,7 +775,7 @@ def _phase_rates(steps: list[StepRate]) -> list[PhaseRate]:
 
 def _surgeon_label(key: tuple[Any, ...]) -> str:
     _, first, last, username = key
-    return f"{first} {last}".strip() or username
+    return display_name_from(first, last, username)
 
 
 def _spreads(
