@@ -13,11 +13,11 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.context import request_context
+from accounts.permissions import requires
 from checklists import workflow
 from checklists.errors import WorkflowError
 from checklists.forms import StepUpdateForm
-from checklists.views import request_context
-from sitracker.permissions import requires
 from sitracker.urls import handler400, handler403, handler404, handler500, urlpatterns
 
 __all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]

@@ -70,9 +70,3 @@ class SignatureLocked(SignatureRefused):
     """Too many wrong passwords when signing lately: this person's signing is paused."""
 
     status_code = 429
-
-
-class PinRefused(WorkflowError):
-    """A wrong PIN, or a PIN locked after too many wrong ones."""
-
-    status_code = 403

@@ -10,24 +10,14 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists import roles, workflow
+from accounts import roles
+from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
+from accounts.forms import PATIENT_FIELD, PersonChoiceField
+from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
 from checklists.models import Case
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
-from sitracker.forms import PersonChoiceField
-
-# Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
-PATIENT_FIELD = {
-    "autocomplete": "off",
-    "autocapitalize": "off",
-    "spellcheck": "false",
-    "data-no-draft": "",
-}
-OLDEST_PATIENT_YEARS = 130
-# The board and its links cover the dates a hospital can have cases on; anything else is a typo.
-FIRST_DAY = datetime.date(1900, 1, 1)
-LAST_DAY = datetime.date(2999, 12, 31)
 
 
 def next_quarter_hour() -> datetime.datetime:

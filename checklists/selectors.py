@@ -1,7 +1,6 @@
 """Reads across cases and their relations. Writes live in checklists.workflow."""
 
 import datetime
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
@@ -9,8 +8,9 @@ from functools import cached_property
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
-from django.utils import timezone
 
+from accounts.dates import local_midnight
+from accounts.text import natural_key
 from checklists.choices import AuditAction, Side, StepStatus
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from procedures.choices import Approach, Phase, StepKind
@@ -31,18 +31,13 @@ def cases_for_day(*, day: datetime.date) -> QuerySet[Case]:
         counts[f"{phase}_recorded"] = Count("steps", filter=in_phase & recorded)
     return (
         Case.objects.filter(
-            scheduled_start__gte=_local_midnight(day),
-            scheduled_start__lt=_local_midnight(day + datetime.timedelta(days=1)),
+            scheduled_start__gte=local_midnight(day),
+            scheduled_start__lt=local_midnight(day + datetime.timedelta(days=1)),
         )
         .select_related("procedure", "surgeon")
         .annotate(**counts)
         .order_by("room", "scheduled_start", "pk")
     )
-
-
-def _local_midnight(day: datetime.date) -> datetime.datetime:
-    # Built per day rather than start + 24 h: a day with a clock change is 23 or 25 hours long.
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
 
 
 @dataclass(frozen=True)
@@ -100,13 +95,7 @@ def board_for_day(*, day: datetime.date) -> list[BoardRoom]:
             phases=phases,
         )
         rooms.setdefault(case.room, []).append(entry)
-    return [BoardRoom(room=room, cases=rooms[room]) for room in sorted(rooms, key=_natural)]
-
-
-def _natural(text: str) -> list[str | int]:
-    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
-    parts[1::2] = [int(digits) for digits in parts[1::2]]
-    return parts
+    return [BoardRoom(room=room, cases=rooms[room]) for room in sorted(rooms, key=natural_key)]
 
 
 def patient_initials(name: str) -> str:

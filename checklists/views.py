@@ -14,6 +14,9 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from accounts.context import request_context
+from accounts.middleware import passive
+from accounts.permissions import requires
 from checklists import selectors, workflow
 from checklists.choices import CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import WorkflowError
@@ -28,15 +31,6 @@ from checklists.forms import (
     StepUpdateForm,
 )
 from checklists.models import Case, CaseStep
-from sitracker.middleware import passive
-from sitracker.network import client_ip
-from sitracker.permissions import requires
-
-
-def request_context(request: HttpRequest) -> workflow.RequestContext:
-    """Where a change came from, for the audit trail: the client's address and browser."""
-    user_agent = request.headers.get("User-Agent", "")[:300]
-    return workflow.RequestContext(remote_addr=client_ip(request), user_agent=user_agent)
 
 
 @requires("checklists.view_case")

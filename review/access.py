@@ -3,7 +3,7 @@
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
-from checklists.workflow import NO_CONTEXT, RequestContext
+from accounts.context import NO_CONTEXT, RequestContext
 from review.models import RecordAccess
 
 

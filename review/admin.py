@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import Model
 from django.http import HttpRequest
 
-from checklists.admin import ReadOnlyAdminMixin
+from accounts.admin import ReadOnlyAdminMixin
 from review.models import RecordAccess
 
 # Whoever may read the audit trail of changes may read the log of reading: the Administrator

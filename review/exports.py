@@ -15,6 +15,7 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from accounts.people import display_name_from
 from checklists.choices import CaseStatus, Laterality, Side, StepStatus
 from checklists.compliance import time_out_before_incision
 from checklists.models import Case
@@ -141,7 +142,7 @@ def _case_row(case: dict[str, Any], local: "LocalTime") -> list[Any]:
 
 
 def _step_row(case: dict[str, Any], step: Any, local: "LocalTime") -> list[Any]:
-    recorded_by = _person(
+    recorded_by = display_name_from(
         step.recorded_by__first_name, step.recorded_by__last_name, step.recorded_by__username
     )
     return [
@@ -183,13 +184,9 @@ class LocalTime:
 
 
 def _name(row: dict[str, Any], prefix: str) -> str:
-    return _person(
+    return display_name_from(
         row[f"{prefix}__first_name"], row[f"{prefix}__last_name"], row[f"{prefix}__username"]
     )
-
-
-def _person(first: str | None, last: str | None, username: str | None) -> str:
-    return f"{first or ''} {last or ''}".strip() or (username or "")
 
 
 def _yes_no(value: bool) -> str:

@@ -14,12 +14,12 @@ from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
 
+from accounts.forms import PersonChoiceField
 from checklists.choices import CaseStatus
 from checklists.models import Case
 from review import selectors
 from review.choices import Compliance, YesNo
 from review.forms import DATE_WIDGET, PAGE_SIZES, ReviewFilterForm
-from sitracker.forms import PersonChoiceField
 
 MRN_HELD = "held"
 

@@ -11,10 +11,10 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists.forms import FIRST_DAY, LAST_DAY, PATIENT_FIELD
+from accounts.dates import FIRST_DAY, LAST_DAY
+from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from checklists.workflow import MAX_TEXT
 from review import selectors
-from sitracker.forms import PersonChoiceField
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d"]  # what a date input sends; no guessing at 03/04/25

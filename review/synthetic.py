@@ -36,7 +36,8 @@ from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
 from django.utils import timezone
 
-from checklists import roles
+from accounts import roles
+from accounts.people import display_name
 from checklists.choices import (
     AuditAction,
     CaseStatus,
@@ -228,7 +229,7 @@ def _person(username: str, first: str, last: str, role: str) -> Person:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role))
-    return Person(pk=user.pk, name=user.get_full_name() or user.get_username())
+    return Person(pk=user.pk, name=display_name(user))
 
 
 def _layout(procedure: Procedure, laterality: str) -> Layout:

@@ -8,15 +8,15 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
+from accounts.context import request_context
+from accounts.permissions import requires
 from checklists import workflow
 from checklists.errors import WorkflowError
-from checklists.views import request_context
 from review import exports, selectors
 from review.access import log_access
 from review.choices import AccessAction, ExportRows
 from review.filters import MRN_HELD, ReviewCaseFilter
 from review.forms import DashboardForm, MarkReviewedForm, MrnSearchForm
-from sitracker.permissions import requires
 
 REVIEW = "checklists.review_case"
 EXPORT = "checklists.export_case"

@@ -5,7 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 
-from sitracker.forms import AdminLoginForm
+from accounts.forms import AdminLoginForm
 
 
 class SiteAdmin(admin.AdminSite):

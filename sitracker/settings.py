@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "procedures",
+    "accounts",
     "checklists",
     "review",
 ]
@@ -90,8 +91,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "sitracker.middleware.TabletLoginRequiredMiddleware",
-    "sitracker.middleware.SessionTimeoutMiddleware",
+    "accounts.middleware.TabletLoginRequiredMiddleware",
+    "accounts.middleware.SessionTimeoutMiddleware",
     # Last, as django-axes asks: it turns a locked-out login's answer into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -171,7 +172,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # django-axes first: it refuses a locked-out username before any password is checked. Then
-# Django's ModelBackend, reading a person's permissions with the person (sitracker/backends.py).
+# Django's ModelBackend, reading a person's permissions in one query (accounts/backends.py).
+# Named by its old path, an alias: sessions store the path that signed them in and Django
+# honours only a path listed here, so this keeps sessions made before the class moved.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "sitracker.backends.RoleBackend",
@@ -266,7 +269,7 @@ LOGGING = {
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
 
-# Quick user switch on shared tablets (checklists.pins) and automatic logoff.
+# Quick user switch on shared tablets (accounts.pins) and automatic logoff.
 PIN_MAX_FAILURES = 5
 PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")
 SESSION_IDLE_TIMEOUT = envint("SITRACKER_IDLE_MINUTES", "15") * 60
@@ -274,7 +277,7 @@ SESSION_ABSOLUTE_TIMEOUT = envint("SITRACKER_SESSION_HOURS", "12") * 3600
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 # A desktop's session ends with its browser; the server still ends any session at the limits.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# PIN guesses from one address across everyone's PINs (checklists.pins): a tablet whose people
+# PIN guesses from one address across everyone's PINs (accounts.pins): a tablet whose people
 # mistype now and then stays far below this; someone trying PIN after PIN does not.
 PIN_MAX_FAILURES_PER_ADDRESS = envint("SITRACKER_PIN_ADDRESS_FAILURES", "10")
 # Wrong passwords when signing (checklists.workflow): the sixth within the period is refused.
@@ -293,5 +296,5 @@ AXES_RESET_ON_SUCCESS = True
 # A try during the lock does not restart the 15 minutes: the lock ends when the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
-AXES_CLIENT_IP_CALLABLE = "sitracker.network.client_ip"
+AXES_CLIENT_IP_CALLABLE = "accounts.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"

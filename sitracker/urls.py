@@ -1,23 +1,10 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from sitracker import views
-from sitracker.forms import LoginForm
-from sitracker.permissions import signed_in
-
-# A page that shows a form takes GET and POST; PUT and friends get 405 rather than a form.
-FORM_METHODS = ["get", "post", "head", "options"]
 
 urlpatterns = [
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=LoginForm, http_method_names=FORM_METHODS),
-        name="login",
-    ),
-    path("accounts/logout/", signed_in(auth_views.LogoutView.as_view()), name="logout"),
-    path("accounts/pin/", views.my_pin, name="my-pin"),
-    path("switch/", views.switch_user, name="switch-user"),
+    path("", include("accounts.urls")),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("review/", include("review.urls")),

@@ -3,7 +3,7 @@
 import pytest
 from django.contrib.auth.models import Group, User
 
-from checklists import roles
+from accounts import roles
 
 PASSWORD = "Theatre-4-demo"
 
@@ -147,11 +147,7 @@ def events(case, **filters) -> list:
 
 # What the data migrations install (roles, the seeded procedures). A transactional test's
 # teardown flushes every table, so the transactional tests that follow put it back first.
-REFERENCE_DATA = (
-    ("checklists.migrations.0002_roles", "create_roles"),
-    ("checklists.migrations.0004_administrators_manage_pins", "grant"),
-    ("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),
-)
+REFERENCE_DATA = (("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),)
 
 
 @pytest.fixture
@@ -160,5 +156,6 @@ def reference_data(transactional_db) -> None:
 
     from django.apps import apps
 
+    roles.apply_permissions(apps)
     for module, function in REFERENCE_DATA:
         getattr(importlib.import_module(module), function)(apps, None)

@@ -19,12 +19,13 @@ The modules, by what they change:
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
 - ``passwords``: a signature's password, its refusals counted per signer;
 - ``chain``: the audit event each change appends to the case's hash chain;
-- ``common``: permission checks, the locked case, reasons, the request's context.
+- ``common``: permission checks, the locked case, the reasons a record keeps.
 """
 
+from accounts.context import NO_CONTEXT, RequestContext
 from checklists.workflow.answers import Answer
 from checklists.workflow.cases import cancel, create_case, mark_reviewed
-from checklists.workflow.common import MAX_TEXT, NO_CONTEXT, RequestContext
+from checklists.workflow.common import MAX_TEXT
 from checklists.workflow.implants import ImplantEntry, add_implant, remove_implant
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
 from checklists.workflow.steps import record_step

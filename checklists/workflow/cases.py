@@ -7,15 +7,15 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from checklists import compliance, roles
+from accounts import roles
+from accounts.context import NO_CONTEXT, RequestContext
+from checklists import compliance
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
 from checklists.models import Case, CaseStep
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     MAX_TEXT,
-    NO_CONTEXT,
-    RequestContext,
     iso,
     lock_case,
     locked_message,

@@ -6,8 +6,8 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from accounts.context import NO_CONTEXT, RequestContext
 from checklists.models import AuditEvent, Case, CaseStep
-from checklists.workflow.common import NO_CONTEXT, RequestContext
 
 
 def append_event(

@@ -1,7 +1,6 @@
 """What every change to a case shares: who may act, the locked case, the reasons a record keeps."""
 
 import datetime
-from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
 
@@ -11,17 +10,6 @@ from checklists.errors import NotFound, NotPermitted, RuleViolation
 from checklists.models import Case, CaseStep
 
 MAX_TEXT = 2000
-
-
-@dataclass(frozen=True)
-class RequestContext:
-    """Where a change came from, for the audit trail. Views build it; tests may omit it."""
-
-    remote_addr: str | None = None
-    user_agent: str = ""
-
-
-NO_CONTEXT = RequestContext()
 
 
 def required_reason(text: str, *, missing: str) -> str:
@@ -67,10 +55,6 @@ def set_compliance(case: Case) -> None:
     facts = compliance.case_compliance(case_id=case.pk)
     case.time_out_at, case.incision_at = facts.time_out_at, facts.incision_at
     case.required_complete = facts.required_complete
-
-
-def person_name(user: AbstractBaseUser) -> str:
-    return user.get_full_name() or user.get_username()
 
 
 def iso(moment: datetime.datetime) -> str:

@@ -9,14 +9,13 @@ from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from accounts.context import NO_CONTEXT, RequestContext
 from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
 from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
 from checklists.models import Implant
 from checklists.udi import UdiError, parse_udi
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    NO_CONTEXT,
-    RequestContext,
     lock_case,
     locked_message,
     require_permission,

@@ -7,11 +7,11 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
+from accounts.context import RequestContext
 from checklists.choices import AuditAction
 from checklists.errors import SignatureLocked
 from checklists.models import AuditEvent, Case
 from checklists.workflow.chain import append_event
-from checklists.workflow.common import RequestContext
 
 
 def password_matches(

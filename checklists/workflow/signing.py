@@ -7,6 +7,8 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.context import NO_CONTEXT, RequestContext
+from accounts.people import display_name
 from checklists import compliance
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
@@ -14,12 +16,9 @@ from checklists.models import Case, CaseStep, Signature, sha256_json
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    NO_CONTEXT,
-    RequestContext,
     get_step,
     lock_case,
     locked_message,
-    person_name,
     require_permission,
     required_reason,
     set_compliance,
@@ -75,7 +74,7 @@ def sign_out(
             signature = Signature.objects.create(
                 case=case,
                 signer=actor,
-                printed_name=person_name(actor),
+                printed_name=display_name(actor),
                 meaning=SignatureMeaning.SIGN_OUT,
                 signed_at=now,
                 content_hash=case_content_hash(case),
@@ -131,7 +130,7 @@ def amend(
             signature = Signature.objects.create(
                 case=case,
                 signer=actor,
-                printed_name=person_name(actor),
+                printed_name=display_name(actor),
                 meaning=SignatureMeaning.AMENDMENT,
                 signed_at=now,
                 content_hash=case_content_hash(case),

@@ -7,20 +7,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.context import NO_CONTEXT, RequestContext
+from accounts.people import display_name
 from checklists.choices import AuditAction, CaseStatus, StepStatus
 from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
 from checklists.models import Case, CaseStep
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
-from checklists.workflow.common import (
-    NO_CONTEXT,
-    RequestContext,
-    get_step,
-    lock_case,
-    locked_message,
-    person_name,
-    require_permission,
-)
+from checklists.workflow.common import get_step, lock_case, locked_message, require_permission
 from procedures.choices import StepKind
 
 
@@ -77,7 +71,7 @@ def check_revision(step: CaseStep, revision: int) -> None:
     if step.revision == revision:
         return
     last = step.audit_events.select_related("actor").order_by("-seq").first()
-    who = person_name(last.actor) if last else "someone"
+    who = display_name(last.actor) if last else "someone"
     when = timezone.localtime(last.created_at).strftime("%H:%M") if last else "just now"
     raise StaleRevision(
         f"“{step.label}” was changed by {who} at {when} while you were looking at it. "

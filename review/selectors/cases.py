@@ -7,7 +7,6 @@ case's steps; each page costs the same number of queries however many cases ther
 
 import datetime
 import itertools
-import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,9 +15,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, F, QuerySet, Value, When
 from django.db.models import Case as SqlCase
-from django.utils import timezone
 
-from checklists import roles
+from accounts import roles
+from accounts.dates import local_midnight
+from accounts.text import natural_key
 from checklists.choices import CaseStatus
 from checklists.models import Case, CaseStep
 from procedures.models import Procedure
@@ -70,10 +70,6 @@ def scheduled_between(
     return cases
 
 
-def local_midnight(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
-
-
 # --- the review list and its export ----------------------------------------------------------
 
 
@@ -121,12 +117,6 @@ def rooms() -> list[str]:
         .distinct()
     )
     return sorted(names, key=natural_key)
-
-
-def natural_key(text: str) -> list[str | int]:
-    parts: list[str | int] = re.split(r"(\d+)", text.casefold())
-    parts[1::2] = [int(digits) for digits in parts[1::2]]
-    return parts
 
 
 CASE_EXPORT_FIELDS = (

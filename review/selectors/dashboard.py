@@ -8,11 +8,13 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Count, F, Min, Q, QuerySet
 
+from accounts.dates import local_midnight
+from accounts.people import display_name_from
 from checklists.choices import Side, StepStatus
 from checklists.models import Case, CaseStep, Implant
 from procedures.choices import PHASE_ORDER, Phase
 from procedures.models import Procedure
-from review.selectors.cases import REVIEWABLE_STATUSES, local_midnight, scheduled_between
+from review.selectors.cases import REVIEWABLE_STATUSES, scheduled_between
 from review.selectors.spreads import MinutesBetween, Spread, spreads
 
 
@@ -252,7 +254,7 @@ def _phase_rates(steps: list[StepRate]) -> list[PhaseRate]:
 
 def _surgeon_label(key: tuple[Any, ...]) -> str:
     _, first, last, username = key
-    return f"{first} {last}".strip() or username
+    return display_name_from(first, last, username)
 
 
 def _implants_per_side(cases: QuerySet[Case]) -> list[ImplantsPerSide]:

@@ -7,6 +7,7 @@ from typing import Any
 from django.contrib.auth.models import AbstractBaseUser
 from django.shortcuts import get_object_or_404
 
+from accounts.people import display_name
 from checklists.audit import Verdict, verify_chains
 from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
 from checklists.compliance import StepFacts, compliance_of
@@ -205,7 +206,7 @@ def _team(
             roles_of[signature.signer_id].append(label)
     return [
         TeamMember(
-            name=person_name(people[pk]),
+            name=display_name(people[pk]),
             roles=roles_of[pk] or ["Implant log"],
             steps_recorded=counts.get(pk, 0),
         )
@@ -222,7 +223,7 @@ def _amendment(event: AuditEvent, step: CaseStep | None) -> Amendment:
         before=event.before or {},
         after=after,
         reason=after.get("reason", ""),
-        by=person_name(event.actor),
+        by=display_name(event.actor),
         at=event.created_at,
     )
 
@@ -231,7 +232,7 @@ def _timeline_entry(event: AuditEvent, step: CaseStep | None) -> TimelineEntry:
     return TimelineEntry(
         seq=event.seq,
         at=event.created_at,
-        by=person_name(event.actor),
+        by=display_name(event.actor),
         action=event.action,
         action_label=event.get_action_display(),
         step_label=step.label if step else "",
@@ -282,9 +283,3 @@ def describe_state(state: dict[str, Any]) -> str:
     else:
         text = status or "—"
     return f"{text}; note: {state['note']}" if state.get("note") else text
-
-
-def person_name(user: AbstractBaseUser | None) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()

@@ -3,7 +3,7 @@
 import pytest
 from playwright.sync_api import expect
 
-from checklists import pins
+from accounts import pins
 from tests.browser.conftest import browser_test, log_in
 
 pytestmark = [pytest.mark.browser, browser_test]

@@ -5,7 +5,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from checklists import pins
+from accounts import pins
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case, CaseStep
 from procedures.choices import Phase, StepKind

@@ -12,7 +12,8 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, connections
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.audit import verify_chains
 from checklists.choices import AuditAction, StepStatus
 from checklists.errors import StaleRevision

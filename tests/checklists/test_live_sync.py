@@ -17,7 +17,7 @@ from tests.checklists.checklist_html import (
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 HTMX = {"HX-Request": "true"}
-# The session, the user, their permissions (one query: sitracker.backends), the case's version.
+# The session, the user, their permissions (one query: accounts.backends), the case's version.
 NOT_MODIFIED_QUERIES = 4
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.utils import timezone
 
-from checklists import roles
+from accounts import roles
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import Case
 from procedures.models import Procedure

@@ -3,7 +3,8 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import (
     CaseLocked,

@@ -8,7 +8,8 @@ from django.core.management.base import CommandError
 from django.db.models import Count
 from django.utils import timezone
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.audit import verify_chains
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, StepFacts, compliance_of

@@ -3,7 +3,8 @@ import re
 import pytest
 from django.urls import reverse
 
-from checklists import roles, workflow
+from accounts import roles
+from checklists import workflow
 from checklists.choices import StepStatus
 from review import synthetic
 from review.views import HELD_MRN

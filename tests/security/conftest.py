@@ -17,7 +17,8 @@ from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import override_settings
 
-from checklists import pins, roles, workflow
+from accounts import pins, roles
+from checklists import workflow
 from checklists.choices import Side
 from checklists.models import AuditEvent, Case, CaseStep, Implant
 from review.choices import AccessAction

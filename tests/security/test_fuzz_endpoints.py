@@ -33,8 +33,9 @@ from django.urls import reverse
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from accounts.models import StaffProfile
 from checklists.choices import AuditAction
-from checklists.models import AuditEvent, Case, CaseStep, Implant, StaffProfile
+from checklists.models import AuditEvent, Case, CaseStep, Implant
 from tests.conftest import PASSWORD
 from tests.security.conftest import PERSONAS, PIN, World, rolled_back
 

@@ -20,7 +20,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from checklists import pins
+from accounts import pins
 from checklists.models import Case
 from tests.conftest import PASSWORD, make_procedure
 

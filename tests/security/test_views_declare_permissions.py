@@ -1,6 +1,6 @@
 """Deny by default: every view outside the admin states the permissions it needs.
 
-The URLconf is walked, so a view added later without ``@requires(...)`` (sitracker.permissions)
+The URLconf is walked, so a view added later without ``@requires(...)`` (accounts.permissions)
 fails here. Three kinds of view need no permission, each on purpose:
 - public pages (``login_not_required``), listed in tests/site/test_login_required.py;
 - one's own account (``@signed_in``): logging out, setting one's PIN;
@@ -16,7 +16,7 @@ from django.urls import get_resolver
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from sitracker.permissions import requires
+from accounts.permissions import requires
 from tests.site.test_login_required import PUBLIC, endpoints
 
 OWN_ACCOUNT = {"logout", "my-pin"}
@@ -36,7 +36,7 @@ def test_the_walk_reaches_the_checklist_and_review_pages():
 def test_every_view_states_the_permissions_it_needs():
     silent = sorted(e.route for e in OURS if e.name not in PUBLIC and declared(e) is None)
 
-    assert not silent, "Add @requires('app.permission') (sitracker.permissions) to these views"
+    assert not silent, "Add @requires('app.permission') (accounts.permissions) to these views"
 
 
 def test_only_ones_own_account_pages_need_no_permission_beyond_signing_in():

@@ -1,12 +1,12 @@
-"""sitracker.backends.RoleBackend: ModelBackend's answers, in one query, kept for one request."""
+"""accounts.backends.RoleBackend: ModelBackend's answers, in one query, kept for one request."""
 
 import pytest
 from django.contrib.auth.backends import ModelBackend
 from django.contrib.auth.models import Group, Permission, User
 from django.urls import reverse
 
-from checklists import roles
-from sitracker.backends import RoleBackend
+from accounts import roles
+from accounts.backends import RoleBackend
 from tests.conftest import PASSWORD, make_case, make_procedure, make_user
 
 pytestmark = pytest.mark.django_db
@@ -74,4 +74,11 @@ def test_a_role_taken_away_counts_from_the_next_request(client, nurse, surgeon):
 def test_a_password_login_is_served_by_the_role_backend(client, nurse):
     answer = client.post(reverse("login"), {"username": "nurse", "password": PASSWORD})
     assert answer.status_code == 302
+    assert client.session["_auth_user_backend"] == "sitracker.backends.RoleBackend"
+
+
+def test_sessions_made_before_the_backend_moved_stay_signed_in(client, nurse):
+    # Such a session names sitracker.backends.RoleBackend, now an alias of accounts.backends'.
+    client.force_login(nurse, backend="sitracker.backends.RoleBackend")
+    assert client.get(reverse("home")).status_code == 200
     assert client.session["_auth_user_backend"] == "sitracker.backends.RoleBackend"

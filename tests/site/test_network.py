@@ -3,7 +3,7 @@
 import pytest
 from django.test import RequestFactory
 
-from sitracker.network import client_ip
+from accounts.context import client_ip
 
 
 def request(remote_addr: str = "10.0.0.1", forwarded: str | None = None):

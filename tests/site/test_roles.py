@@ -1,9 +1,10 @@
-"""The four roles are groups whose permissions are exactly those granted by the migrations."""
+"""The four roles are groups whose permissions are exactly those declared in accounts.roles."""
 
 import pytest
-from django.contrib.auth.models import Group
+from django.apps import apps
+from django.contrib.auth.models import Group, Permission
 
-from checklists import roles
+from accounts import roles
 
 OR_STAFF = {
     "checklists.view_case",
@@ -35,10 +36,10 @@ ADMINISTRATOR = REVIEWER | {
     "auth.change_user",
     "auth.view_user",
     "auth.view_group",
-    # checklists 0004: quick-switch PINs are set in the user admin.
-    "checklists.add_staffprofile",
-    "checklists.change_staffprofile",
-    "checklists.view_staffprofile",
+    # Quick-switch PINs are set in the user admin.
+    "accounts.add_staffprofile",
+    "accounts.change_staffprofile",
+    "accounts.view_staffprofile",
 }
 
 
@@ -73,6 +74,22 @@ def test_exactly_the_four_roles_exist(db):
 )
 def test_each_role_has_exactly_its_permissions(db, role, expected):
     assert permissions_of(role) == expected
+
+
+@pytest.mark.parametrize("role", roles.ROLES)
+def test_the_migrations_give_each_role_exactly_its_declared_permissions(db, role):
+    assert permissions_of(role) == roles.PERMISSIONS[role]
+
+
+def test_applying_the_roles_again_changes_nothing_and_takes_away_what_was_added(db):
+    Group.objects.get(name=roles.REVIEWER).permissions.add(
+        Permission.objects.get(content_type__app_label="checklists", codename="sign_case")
+    )
+
+    roles.apply_permissions(apps)
+    roles.apply_permissions(apps)
+
+    assert {role: permissions_of(role) for role in roles.ROLES} == roles.PERMISSIONS
 
 
 def test_only_surgeons_sign_out(surgeon, nurse, reviewer, administrator):

@@ -6,7 +6,7 @@ from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.http import HttpRequest
 
-from checklists import roles
+from accounts import roles
 
 DEMO_ROLES = {
     "nurse": roles.OR_STAFF,
@@ -151,7 +151,7 @@ def test_verify_audit_passes_on_the_demo_data(db, debug_on):
 
 
 def test_the_tablet_users_get_a_printed_pin_for_the_quick_switch(db, debug_on):
-    from checklists import pins
+    from accounts import pins
 
     output = seed("--password", "demo-pass-123")
 

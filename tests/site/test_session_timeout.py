@@ -4,7 +4,7 @@ import pytest
 from django.http import HttpResponse
 from django.urls import path
 
-from sitracker.middleware import LAST_ACTIVITY, SIGNED_IN_AT, passive
+from accounts.middleware import LAST_ACTIVITY, SIGNED_IN_AT, passive
 
 
 @passive
@@ -94,7 +94,7 @@ def test_signing_in_starts_the_clock(signed_in):
 
 
 def test_an_idle_session_does_not_swallow_the_next_persons_switch(signed_in, settings, scrub):
-    from checklists import pins
+    from accounts import pins
 
     pins.set_pin(user=scrub, pin="1357")
     age_session(signed_in, last_activity=settings.SESSION_IDLE_TIMEOUT + 1)

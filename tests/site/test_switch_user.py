@@ -1,7 +1,9 @@
 import pytest
 
-from checklists import pins, workflow
-from checklists.models import AuditEvent, StaffProfile
+from accounts import pins
+from accounts.models import StaffProfile
+from checklists import workflow
+from checklists.models import AuditEvent
 from tests.conftest import PASSWORD, make_case, make_procedure
 
 

@@ -10,7 +10,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
-from checklists import pins, roles
+from accounts import pins, roles
 from checklists.demo import seed_demo_day
 
 # No 0/o, 1/l/i: the password is read off a terminal and typed on a tablet.

@@ -1,9 +1,27 @@
-"""Where a request came from, for throttling and the audit trail."""
+"""Where a request came from: the client's address, for throttling and the audit trail."""
 
 import ipaddress
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.http import HttpRequest
+
+
+@dataclass(frozen=True)
+class RequestContext:
+    """Where a change came from, for the audit trail. Views build it; tests may omit it."""
+
+    remote_addr: str | None = None
+    user_agent: str = ""
+
+
+NO_CONTEXT = RequestContext()
+
+
+def request_context(request: HttpRequest) -> RequestContext:
+    """Where a change came from, for the audit trail: the client's address and browser."""
+    user_agent = request.headers.get("User-Agent", "")[:300]
+    return RequestContext(remote_addr=client_ip(request), user_agent=user_agent)
 
 
 def client_ip(request: HttpRequest) -> str | None:

@@ -1,6 +1,6 @@
 from django.contrib.auth.models import User
 
-from checklists import pins, roles
+from accounts import pins, roles
 from tests.conftest import make_user
 
 

@@ -1,3 +1,7 @@
+"""Forms about people: choosing one, signing in, switching user, setting one's PIN; and the
+attributes of the fields that hold patient identity, which the feature apps share.
+"""
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
@@ -7,7 +11,16 @@ from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from checklists import roles
+from accounts import roles
+from accounts.people import display_name
+
+# Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
+PATIENT_FIELD = {
+    "autocomplete": "off",
+    "autocapitalize": "off",
+    "spellcheck": "false",
+    "data-no-draft": "",
+}
 
 
 def switchable_people() -> QuerySet[User]:
@@ -27,7 +40,7 @@ class PersonChoiceField(forms.ModelChoiceField):
     """A choice of people, shown by their full name (the surgeon, the person at the tablet)."""
 
     def label_from_instance(self, obj: User) -> str:
-        return obj.get_full_name() or obj.get_username()
+        return display_name(obj)
 
 
 class SwitchUserForm(forms.Form):

@@ -16,17 +16,17 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from checklists.errors import PinRefused, RuleViolation
-from checklists.models import PinFailure, StaffProfile
+from accounts.errors import InvalidPin, PinRefused
+from accounts.models import PinFailure, StaffProfile
 
 PIN_PATTERN = re.compile(r"\d{4,6}")
 
 
 def validate_pin(pin: str) -> None:
     if not PIN_PATTERN.fullmatch(pin):
-        raise RuleViolation("A PIN is 4 to 6 digits.")
+        raise InvalidPin("A PIN is 4 to 6 digits.")
     if len(set(pin)) == 1 or pin in "0123456789" or pin in "9876543210":
-        raise RuleViolation("Choose a PIN that is not a repeated or running sequence of digits.")
+        raise InvalidPin("Choose a PIN that is not a repeated or running sequence of digits.")
 
 
 def hash_pin_into(profile: StaffProfile, pin: str) -> None:

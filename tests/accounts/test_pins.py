@@ -3,9 +3,9 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from checklists import pins
-from checklists.errors import PinRefused, RuleViolation
-from checklists.models import PinFailure, StaffProfile
+from accounts import pins
+from accounts.errors import InvalidPin, PinRefused
+from accounts.models import PinFailure, StaffProfile
 
 
 def test_a_pin_is_stored_hashed(nurse):
@@ -17,7 +17,7 @@ def test_a_pin_is_stored_hashed(nurse):
 
 @pytest.mark.parametrize("pin", ["123", "1234567", "12a4", "", "1111", "1234", "9876"])
 def test_a_pin_must_be_4_to_6_digits_and_not_trivial(nurse, pin):
-    with pytest.raises(RuleViolation):
+    with pytest.raises(InvalidPin):
         pins.set_pin(user=nurse, pin=pin)
     assert not StaffProfile.objects.filter(user=nurse).exists()
 

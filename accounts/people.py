@@ -1,0 +1,13 @@
+"""How SI Tracker names a person: on its pages, in the record, on a signature."""
+
+from django.contrib.auth.models import AbstractUser
+
+
+def display_name(user: AbstractUser) -> str:
+    """The person's full name, else their username."""
+    return display_name_from(user.first_name, user.last_name, user.get_username())
+
+
+def display_name_from(first_name: str | None, last_name: str | None, username: str | None) -> str:
+    """The same name from a row's columns (a query that reads no User), None for no one."""
+    return f"{first_name or ''} {last_name or ''}".strip() or (username or "")

@@ -1,0 +1,67 @@
+"""Signing in on a shared tablet: the quick user switch by PIN, and setting one's own PIN."""
+
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from accounts import pins
+from accounts.context import client_ip
+from accounts.errors import InvalidPin, PinRefused
+from accounts.forms import PinForm, SwitchUserForm
+from accounts.middleware import passive
+from accounts.permissions import signed_in
+
+
+@login_not_required
+@passive  # looking at the lock screen must not keep the previous person's session alive
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def switch_user(request: HttpRequest) -> HttpResponse:
+    """The shared tablet's lock screen: the next person picks their name and enters their PIN."""
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    # Only a path on this site: the switch screen returns to the page the tablet was showing.
+    safe = url_has_allowed_host_and_scheme(next_url, {request.get_host()}, request.is_secure())
+    if not (safe and next_url.startswith("/")):
+        next_url = ""
+    form = SwitchUserForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if form.is_valid():
+        person = form.cleaned_data["person"]
+        try:
+            pins.check_pin(
+                user=person, pin=form.cleaned_data["pin"], remote_addr=client_ip(request)
+            )
+        except PinRefused as refused:
+            form.add_error("pin", refused.message)
+            status = 403
+        else:
+            # The path AUTHENTICATION_BACKENDS lists (an alias kept for stored sessions).
+            login(request, person, backend="sitracker.backends.RoleBackend")
+            return redirect(next_url or "home")
+    elif form.is_bound:
+        status = 400
+    context = {"form": form, "next": next_url}
+    return render(request, "registration/switch_user.html", context, status=status)
+
+
+@signed_in  # one's own PIN
+@never_cache
+@require_http_methods(["GET", "HEAD", "POST"])
+def my_pin(request: HttpRequest) -> HttpResponse:
+    """Set one's own PIN for the quick user switch (the password proves it is really you)."""
+    form = PinForm(request.POST if request.method == "POST" else None, request=request)
+    if form.is_valid():
+        try:
+            pins.set_pin(user=request.user, pin=form.cleaned_data["pin"])
+        except InvalidPin as refused:
+            form.add_error("pin", refused.message)
+        else:
+            messages.success(request, "Your PIN is set. Use it with “Switch user” on a tablet.")
+            return redirect("home")
+    status = 400 if form.is_bound else 200
+    return render(request, "registration/pin.html", {"form": form}, status=status)
