@@ -640,6 +640,7 @@ class Run:
         self.directory = Path(tempfile.mkdtemp(prefix="sitracker-bench-"))
         self.static_root = self.directory / "static"
         self.secret_key = secrets.token_urlsafe(50)
+        self.audit_keys = f"bench:{secrets.token_urlsafe(40)}"
         self.password = "Bench-" + secrets.token_urlsafe(12)
         self.rows: list[Row] = []
         self.notes: list[str] = []
@@ -652,6 +653,7 @@ class Run:
             "DJANGO_SETTINGS_MODULE": "bench.settings",
             "DJANGO_DEBUG": "0",
             "DJANGO_SECRET_KEY": self.secret_key,
+            "SITRACKER_AUDIT_KEYS": self.audit_keys,
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DATABASE_URL": engine.url,
             "SITRACKER_BENCH_STATIC_ROOT": str(self.static_root),

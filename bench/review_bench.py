@@ -117,6 +117,7 @@ def child(database_url: str, *arguments: str) -> dict:
         env.update(
             DJANGO_DEBUG="0",
             DJANGO_SECRET_KEY=secrets.token_urlsafe(40),
+            SITRACKER_AUDIT_KEYS=f"bench:{secrets.token_urlsafe(40)}",
             DJANGO_ALLOWED_HOSTS="testserver",
             DJANGO_SECURE_SSL_REDIRECT="0",
             DJANGO_LOG_LEVEL="WARNING",

@@ -1,9 +1,14 @@
-"""Proof that no audit event was altered, removed or reordered behind the application's back."""
+"""Proof that no audit event was altered, removed or reordered behind the application's back.
+
+Each event's hash is an HMAC under an audit key held outside the database (``AUDIT_KEYS``), so
+someone who can write to the database but does not hold the key cannot recompute a chain after
+changing it: the changed event no longer matches its hash, whatever they recompute after it.
+"""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from checklists.models import AuditEvent, Case
+from checklists.models import AuditEvent, Case, UnknownAuditKey
 
 
 @dataclass(frozen=True)
@@ -57,8 +62,8 @@ def verify_chains(*, case_ids: Iterable[int] | None = None) -> Verdict:
             problem = f"expected event #{seq + 1} here: events are missing or reordered"
         elif event.prev_hash != prev:
             problem = "it does not link to the event before it: the chain was rewritten"
-        elif event.compute_hash() != event.hash:
-            problem = "its content no longer matches its hash: it was altered"
+        else:
+            problem = _seal_problem(event)
         if problem:
             breaks.append(ChainBreak(event.case_id, event.seq, event.pk, problem))
             broken.add(event.case_id)
@@ -72,3 +77,12 @@ def verify_chains(*, case_ids: Iterable[int] | None = None) -> Verdict:
             problem = f"the chain ends at #{last_seq} but the case records #{head_seq}"
             breaks.append(ChainBreak(case_id, last_seq, None, problem + ": events were removed"))
     return Verdict(cases=len(heads), events=count, breaks=breaks)
+
+
+def _seal_problem(event: AuditEvent) -> str | None:
+    try:
+        if event.compute_hash() == event.hash:
+            return None
+    except UnknownAuditKey:
+        return f"it names the audit key {event.key_id!r}, which this server does not hold"
+    return "its content no longer matches its hash: it was altered, or sealed without the key"

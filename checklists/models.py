@@ -1,6 +1,7 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow."""
 
 import hashlib
+import hmac
 import json
 from datetime import UTC
 from typing import Any
@@ -269,8 +270,18 @@ class AppendOnlyQuerySet(models.QuerySet):
         raise TypeError("Audit events are append-only: they cannot be deleted.")
 
 
+def audit_key_id() -> str:
+    """The key that seals new audit events: the first of ``settings.AUDIT_KEYS``."""
+    return settings.AUDIT_KEY_ID
+
+
+class UnknownAuditKey(LookupError):
+    """An event names an audit key this server does not hold."""
+
+
 class AuditEvent(models.Model):
-    """One change to a case. Append-only, and chained: each event hashes the one before it."""
+    """One change to a case. Append-only, and chained: each event's hash is an HMAC, under a
+    key held outside the database, over the event and the hash of the one before it."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="audit_events")
     seq = models.PositiveIntegerField(help_text="Position in the case's chain, from 1.")
@@ -286,6 +297,11 @@ class AuditEvent(models.Model):
     user_agent = models.CharField(max_length=300, blank=True)
     prev_hash = models.CharField(max_length=64, blank=True)
     hash = models.CharField(max_length=64)
+    key_id = models.CharField(
+        max_length=32,
+        default=audit_key_id,
+        help_text="Which audit key sealed the hash (settings.AUDIT_KEYS); the key is never stored.",
+    )
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -307,7 +323,11 @@ class AuditEvent(models.Model):
         raise TypeError("Audit events are append-only: they cannot be deleted.")
 
     def compute_hash(self) -> str:
-        """SHA-256 over a canonical JSON of the event and the previous event's hash."""
+        """HMAC-SHA-256, under the audit key ``key_id`` names, of a canonical JSON of the event
+        and the previous event's hash. Raises ``UnknownAuditKey`` for a key this server lacks."""
+        key = settings.AUDIT_KEYS.get(self.key_id)
+        if key is None:
+            raise UnknownAuditKey(self.key_id)
         payload = {
             "case": self.case_id,
             "seq": self.seq,
@@ -320,10 +340,15 @@ class AuditEvent(models.Model):
             "remote_addr": self.remote_addr,
             "user_agent": self.user_agent,
             "prev_hash": self.prev_hash,
+            "key_id": self.key_id,
         }
-        return sha256_json(payload)
+        return hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
+
+
+def canonical_json(payload: Any) -> bytes:
+    """One byte string per value, whatever the dict order: what hashes are computed over."""
+    return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def sha256_json(payload: Any) -> str:
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
+    return hashlib.sha256(canonical_json(payload)).hexdigest()

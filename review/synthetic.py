@@ -46,7 +46,15 @@ from checklists.choices import (
     StepStatus,
 )
 from checklists.compliance import Compliance, StepFacts, compliance_of
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, sha256_json
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Implant,
+    Signature,
+    audit_key_id,
+    sha256_json,
+)
 from checklists.workflow.cases import snapshot_steps
 from procedures.choices import Phase, StepKind, StepRole
 from procedures.models import Procedure
@@ -284,6 +292,7 @@ class Event:
     user_agent: str = ""
     prev_hash: str = ""
     hash: str = ""
+    key_id: str = field(default_factory=audit_key_id)
 
 
 @dataclass(frozen=True)
@@ -859,6 +868,7 @@ class Generator:
             "",
             event.prev_hash,
             event.hash,
+            event.key_id,
         )
 
     def _dt(self, moment: datetime.datetime | None) -> Any:
@@ -992,7 +1002,7 @@ SIGNATURE_COLUMNS = (
 )  # fmt: skip
 EVENT_COLUMNS = (
     "id", "case_id", "seq", "step_id", "actor_id", "action", "before", "after", "created_at",
-    "remote_addr", "user_agent", "prev_hash", "hash",
+    "remote_addr", "user_agent", "prev_hash", "hash", "key_id",
 )  # fmt: skip
 TABLES = (
     (Case, CASE_COLUMNS, "cases"),

@@ -1,10 +1,13 @@
 """SI Tracker settings: one module, read from environment variables.
 
 Local use needs nothing set: SQLite, DEBUG on, a secret key generated into a git-ignored file.
-Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL.
+Production sets DJANGO_DEBUG=0, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS, SITRACKER_AUDIT_KEYS and
+DATABASE_URL.
 """
 
+import hashlib
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -37,6 +40,23 @@ def envlist(name: str, default: str) -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def envkeys(name: str) -> dict[str, bytes]:
+    """Keys given as ``id:secret,id:secret``; ids are short names, secrets at least 32 characters.
+    The order is kept: the first key is the current one."""
+    keys: dict[str, bytes] = {}
+    for item in envlist(name, ""):
+        key_id, _, secret = item.partition(":")
+        if not re.fullmatch(r"[A-Za-z0-9._-]{1,32}", key_id) or len(secret) < 32:
+            raise ImproperlyConfigured(
+                f"{name} must be id:secret pairs, separated by commas: an id of 1-32 letters, "
+                "digits, dots, dashes or underscores, and a secret of at least 32 characters."
+            )
+        if key_id in keys:
+            raise ImproperlyConfigured(f"{name} names the key {key_id!r} twice.")
+        keys[key_id] = secret.encode()
+    return keys
+
+
 def local_secret_key() -> str:
     """A development key, generated once into a git-ignored file so sessions survive restarts."""
     path = BASE_DIR / ".secret_key"
@@ -53,6 +73,16 @@ if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY is required when DJANGO_DEBUG=0")
     SECRET_KEY = local_secret_key()
+
+# The audit chain's keys (HMAC-SHA-256), held outside the database so that someone who can write
+# to it cannot recompute the chain after changing a record. The first key seals new events; the
+# others still verify the events they sealed, so a key can be rotated by putting a new one first.
+AUDIT_KEYS = envkeys("SITRACKER_AUDIT_KEYS")
+if not AUDIT_KEYS:
+    if not DEBUG:
+        raise ImproperlyConfigured("SITRACKER_AUDIT_KEYS is required when DJANGO_DEBUG=0")
+    AUDIT_KEYS = {"local": hashlib.sha256(b"sitracker audit chain:" + SECRET_KEY.encode()).digest()}
+AUDIT_KEY_ID = next(iter(AUDIT_KEYS))
 
 ALLOWED_HOSTS = envlist("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 if not ALLOWED_HOSTS:

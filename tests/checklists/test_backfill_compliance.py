@@ -7,12 +7,12 @@ migration executor on cases whose facts were stored by the workflow and by
 
 import pytest
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from checklists import workflow
 from checklists.choices import StepStatus
 from checklists.models import Case
 from review import synthetic
+from tests.checklists.conftest import migrate, migrate_to_latest
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 BEFORE = ("checklists", "0007_case_compliance_facts")
@@ -26,19 +26,13 @@ STEPS = (
 )
 
 
-def migrate(target: tuple[str, str] | None = None) -> None:
-    """Migrate to ``target``, or else to the latest migrations of every app."""
-    executor = MigrationExecutor(connection)
-    executor.migrate([target] if target else executor.loader.graph.leaf_nodes())
-
-
 def backfill_again() -> None:
     """Clear every case's facts, then run the backfill as ``migrate`` would."""
     Case.objects.update(time_out_at=None, incision_at=None, required_complete=None, amended=False)
     try:
         migrate(BEFORE)  # the backfill's way back does nothing: the columns stay
     finally:
-        migrate()  # the backfill, and the database is left at its latest migrations
+        migrate_to_latest()  # the database is left at its latest migrations, whatever happens
 
 
 def facts() -> dict[int, tuple]:

@@ -15,9 +15,12 @@ On PostgreSQL a trigger refuses UPDATE and DELETE on the audit table; ``behind_t
 disables it around the tampering, as the table's owner could, and every example's savepoint
 is rolled back afterwards.
 
-Out of reach by design: someone who rewrites the whole rest of a chain *and* the case's
-recorded head in one go. Only an anchor kept outside the database (the signatures' content
-hashes, an exported list of heads) can catch that.
+The hashes are HMACs under an audit key the attacker does not hold (``AUDIT_KEYS``, outside
+the database): forgeries are sealed the way the application seals events, with the project's
+own ``compute_hash``, but under a key of the attacker's own. So even someone who rewrites the
+whole rest of a chain *and* the case's recorded head is caught. Out of reach by design: someone
+who also holds the audit key; the daily digest of chain heads kept outside the system is the
+answer to that.
 """
 
 import datetime
@@ -28,9 +31,11 @@ from io import StringIO
 from typing import Any
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
+from django.test import override_settings
 from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
@@ -43,6 +48,14 @@ from tests.conftest import PASSWORD
 from tests.security.conftest import INCISION, World, rolled_back
 
 TABLE = AuditEvent._meta.db_table
+
+
+def attackers_keys() -> dict[str, bytes]:
+    """What someone with database access but without the audit key seals forgeries with: a key
+    of their own under the real key's id."""
+    return {django_settings.AUDIT_KEY_ID: b"a guess at the key, as long as the real one"}
+
+
 FIELDS = (
     "action",
     "before",
@@ -55,6 +68,7 @@ FIELDS = (
     "prev_hash",
     "hash",
     "seq",
+    "key_id",
 )
 TAMPER = settings(
     max_examples=40,  # per kind of tampering: 16 kinds
@@ -201,6 +215,9 @@ def change_field(world: World, event: AuditEvent, field: str, data: st.DataObjec
         new = (current or "0" * 64)[:position] + digit + (current or "0" * 64)[position + 1 :]
         assume(new != current)
         sql, params = f"{field} = %s", [new]
+    elif field == "key_id":
+        new = data.draw(st.sampled_from(["", "2025-old", "forged"]), label="key id")
+        sql, params = "key_id = %s", [new]
     else:  # seq: a number no other event of the case has
         taken = set(event.case.audit_events.values_list("seq", flat=True))
         free = st.integers(0, 10**6).map(lambda n: n if n not in taken else max(taken) + 1 + n)
@@ -238,14 +255,16 @@ def insert_forgery(case: Case, where: str, pick: int) -> None:
         user_agent="",
         prev_hash=after.hash,
     )
-    forged.hash = forged.compute_hash()
+    with override_settings(AUDIT_KEYS=attackers_keys()):
+        forged.hash = forged.compute_hash()
     created_at = connection.ops.adapt_datetimefield_value(forged.created_at)
     note(f"INSERT a forged event #{seq} after #{after.seq}")
     with behind_the_back() as cursor:
         cursor.execute(
             f"INSERT INTO {TABLE} (case_id, seq, step_id, actor_id, action, before, after,"
-            f" created_at, remote_addr, user_agent, prev_hash, hash)"
-            f" VALUES (%s, %s, NULL, %s, %s, NULL, {json_placeholder()}, %s, NULL, '', %s, %s)",
+            f" created_at, remote_addr, user_agent, prev_hash, hash, key_id)"
+            f" VALUES (%s, %s, NULL, %s, %s, NULL, {json_placeholder()}, %s, NULL, '', %s, %s,"
+            " %s)",
             [
                 case.pk,
                 seq,
@@ -255,6 +274,7 @@ def insert_forgery(case: Case, where: str, pick: int) -> None:
                 created_at,
                 forged.prev_hash,
                 forged.hash,
+                forged.key_id,
             ],
         )
 
@@ -327,3 +347,90 @@ def test_the_tampering_helper_puts_the_guards_back(trail):
         assert not disabled, f"left disabled: {disabled}"
     with pytest.raises(TypeError):
         AuditEvent.objects.filter(case=trail.completed).update(user_agent="y")
+
+
+# --- the rewritten chain ---------------------------------------------------------------------
+
+
+def rewrite_chain_from(case: Case, victim: AuditEvent, *, keys: dict[str, bytes]) -> None:
+    """Reseal ``victim`` and every later event of ``case``, and the case's recorded head, with
+    the project's own ``compute_hash`` under ``keys``: the whole rest of the chain made to link."""
+    events = events_of(case)
+    head = victim.prev_hash
+    with override_settings(AUDIT_KEYS=keys), behind_the_back() as cursor:
+        for event in events[events.index(victim) :]:
+            event.prev_hash = head
+            event.key_id = next(iter(keys))
+            event.hash = head = event.compute_hash()
+            cursor.execute(
+                f"UPDATE {TABLE} SET prev_hash = %s, hash = %s, key_id = %s WHERE id = %s",
+                [event.prev_hash, event.hash, event.key_id, event.pk],
+            )
+        cursor.execute("UPDATE checklists_case SET audit_head = %s WHERE id = %s", [head, case.pk])
+
+
+def change_after(event: AuditEvent, after: dict[str, Any]) -> AuditEvent:
+    with behind_the_back() as cursor:
+        cursor.execute(
+            f"UPDATE {TABLE} SET after = {json_placeholder()} WHERE id = %s",
+            [json.dumps(after), event.pk],
+        )
+    event.after = after
+    return event
+
+
+def test_a_chain_rewritten_without_the_key_is_caught_at_the_changed_event(trail):
+    """The attack that plain SHA-256 let through: change an event, recompute every later hash
+    and the case's head with the project's own function. Without the key, it is caught."""
+    case = trail.completed
+    with rolled_back():
+        review = AuditEvent.objects.get(case=case, action=AuditAction.REVIEWED)
+        change_after(review, {"comment": "Checked, all in order"})
+        rewrite_chain_from(case, review, keys=attackers_keys())
+
+        verdict = verify_chains()
+
+        assert [(b.case_id, b.seq) for b in verdict.breaks] == [(case.pk, review.seq)]
+        assert "no longer matches its hash" in verdict.breaks[0].problem
+
+
+def test_a_chain_resealed_under_a_key_the_server_does_not_hold_is_caught(trail):
+    case = trail.completed
+    with rolled_back():
+        first = events_of(case)[0]
+        rewrite_chain_from(case, first, keys={"forged": b"a key named to look like a rotation"})
+
+        verdict = verify_chains()
+
+        assert [(b.case_id, b.seq) for b in verdict.breaks] == [(case.pk, 1)]
+        assert "audit key 'forged', which this server does not hold" in verdict.breaks[0].problem
+
+
+def test_the_same_rewrite_with_the_key_would_verify(trail):
+    """The control for the two tests above: the rewrite itself is sound; only the key is
+    missing. (Whoever holds the key is out of reach of the chain alone: see the digest.)"""
+    case = trail.completed
+    with rolled_back():
+        review = AuditEvent.objects.get(case=case, action=AuditAction.REVIEWED)
+        change_after(review, {"comment": "Checked, all in order"})
+        rewrite_chain_from(case, review, keys=django_settings.AUDIT_KEYS)
+
+        assert verify_chains().ok
+
+
+def test_events_sealed_with_an_older_key_still_verify_after_a_rotation(trail):
+    case = trail.completed
+    old_id = django_settings.AUDIT_KEY_ID
+    new_key = b"the new key, put first: it seals new events"
+    rotated = {"2027-01": new_key, **django_settings.AUDIT_KEYS}
+    with override_settings(AUDIT_KEYS=rotated, AUDIT_KEY_ID="2027-01"):
+        workflow.cancel(actor=trail.nurse, case_id=trail.scheduled.pk, reason="Unwell")
+
+        assert verify_chains().ok
+        newest = AuditEvent.objects.filter(case=trail.scheduled).latest("seq")
+        assert newest.key_id == "2027-01"
+        assert AuditEvent.objects.filter(case=case).values_list("key_id", flat=True)[0] == old_id
+    # The old key retired from the server: what it sealed can no longer be proven.
+    with override_settings(AUDIT_KEYS={"2027-01": new_key}, AUDIT_KEY_ID="2027-01"):
+        problems = {b.problem for b in verify_chains().breaks}
+        assert f"it names the audit key {old_id!r}, which this server does not hold" in problems

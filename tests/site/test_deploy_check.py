@@ -18,6 +18,7 @@ PRODUCTION = {
     "DJANGO_DEBUG": "0",
     "DJANGO_SECRET_KEY": secrets.token_urlsafe(60),
     "DJANGO_ALLOWED_HOSTS": "sitracker.hospital.example",
+    "SITRACKER_AUDIT_KEYS": f"2026-11:{secrets.token_urlsafe(40)}",
 }
 OURS = ("DJANGO_", "SITRACKER_")
 
@@ -110,7 +111,9 @@ def test_local_runs_stay_plain_http_with_debug_on():
     assert settings["X_FRAME_OPTIONS"] == "DENY"
 
 
-@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"])
+@pytest.mark.parametrize(
+    "missing", ["DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS", "SITRACKER_AUDIT_KEYS"]
+)
 def test_production_refuses_to_start_without_its_secrets_and_hosts(missing):
     environment = {key: value for key, value in PRODUCTION.items() if key != missing}
 
