@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from checklists import roles, workflow
 from checklists.choices import Laterality, Side, StepStatus
-from checklists.models import Case
+from checklists.models import Case, CaseStep, Implant, max_length
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
 from sitracker.forms import PersonChoiceField
@@ -39,13 +39,13 @@ def next_quarter_hour() -> datetime.datetime:
 class NewCaseForm(forms.Form):
     patient_mrn = forms.CharField(
         label="MRN",
-        max_length=32,
+        max_length=max_length(Case, "patient_mrn"),
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's MRN."},
     )
     patient_name = forms.CharField(
         label="Patient name",
-        max_length=200,
+        max_length=max_length(Case, "patient_name"),
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's name."},
     )
@@ -86,7 +86,7 @@ class NewCaseForm(forms.Form):
         },
     )
     room = forms.CharField(
-        max_length=32,
+        max_length=max_length(Case, "room"),
         help_text="As on the theatre door, e.g. OR 3.",
         error_messages={"required": "Enter the operating room, e.g. OR 3."},
     )
@@ -194,7 +194,7 @@ class SignOutForm(forms.Form):
 class CancelCaseForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
-        max_length=2000,
+        max_length=max_length(Case, "cancel_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Give a reason for cancelling the case."},
     )
@@ -240,9 +240,9 @@ class StepUpdateForm(forms.Form):
             "max_value": "The step's version could not be read. Reload the page and try again.",
         },
     )
-    value = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
-    note = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
-    na_reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    value = forms.CharField(required=False, max_length=max_length(CaseStep, "value"))
+    note = forms.CharField(required=False, max_length=max_length(CaseStep, "note"))
+    na_reason = forms.CharField(required=False, max_length=max_length(CaseStep, "na_reason"))
 
     def answer(self) -> workflow.Answer:
         fields = ("status", "value", "note", "na_reason")
@@ -274,11 +274,18 @@ class ImplantForm(forms.Form):
             "invalid_choice": "Choose one of this case's sides.",
         },
     )
-    manufacturer = forms.CharField(required=False, max_length=200)
-    product = forms.CharField(label="Product name", required=False, max_length=200)
-    size = forms.CharField(required=False, max_length=50, help_text="Diameter x length, mm.")
+    manufacturer = forms.CharField(required=False, max_length=max_length(Implant, "manufacturer"))
+    product = forms.CharField(
+        label="Product name", required=False, max_length=max_length(Implant, "product")
+    )
+    size = forms.CharField(
+        required=False, max_length=max_length(Implant, "size"), help_text="Diameter x length, mm."
+    )
     lot = forms.CharField(
-        label="Lot", required=False, max_length=20, widget=forms.TextInput(attrs=CODE_FIELD)
+        label="Lot",
+        required=False,
+        max_length=max_length(Implant, "lot"),
+        widget=forms.TextInput(attrs=CODE_FIELD),
     )
     expiry = forms.DateField(
         required=False,
@@ -288,13 +295,13 @@ class ImplantForm(forms.Form):
     serial = forms.CharField(
         label="Serial number",
         required=False,
-        max_length=20,
+        max_length=max_length(Implant, "serial"),
         widget=forms.TextInput(attrs=CODE_FIELD),
     )
     expiry_override_reason = forms.CharField(
         label="Reason to use an expired implant",
         required=False,
-        max_length=workflow.MAX_TEXT,
+        max_length=max_length(Implant, "expiry_override_reason"),
         help_text="Surgeons only, and only when the expiry date has passed.",
     )
 
@@ -338,7 +345,7 @@ class ImplantForm(forms.Form):
 
 class ImplantRemovalForm(forms.Form):
     # Not required here: the workflow's own message asks for the reason.
-    reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    reason = forms.CharField(required=False, max_length=workflow.REMOVAL_REASON_LENGTH)
 
 
 class LiveSyncForm(forms.Form):

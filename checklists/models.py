@@ -21,6 +21,13 @@ from procedures.choices import Phase, StepKind, StepRole
 from procedures.models import AnswerRules, Procedure, Step
 
 
+def max_length(model: type[models.Model], field: str) -> int:
+    """The most characters ``model.field`` holds. A text's limit lives on its model field
+    alone (a TextField's ``max_length`` too, which Django itself checks only in forms): the
+    forms and the workflow read it here rather than repeat the number."""
+    return model._meta.get_field(field).max_length
+
+
 class Case(models.Model):
     """One patient's operation, followed through its checklist.
 
@@ -55,9 +62,9 @@ class Case(models.Model):
         blank=True,
         related_name="+",
     )
-    review_comment = models.TextField(blank=True)
+    review_comment = models.TextField(max_length=2000, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField(max_length=2000, blank=True)
     # Bumped by every change: tablets poll it to learn that something moved.
     version = models.PositiveIntegerField(default=0)
     # The newest audit event's sequence number and hash. Kept on the case so that deleting the
@@ -143,9 +150,9 @@ class CaseStep(AnswerRules, models.Model):
 
     status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The answer as text: "yes"/"no", a choice option, a decimal number, free text; "" for a check.
-    value = models.TextField(blank=True)
-    note = models.TextField(blank=True)
-    na_reason = models.TextField("reason not applicable", blank=True)
+    value = models.TextField(max_length=2000, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    na_reason = models.TextField("reason not applicable", max_length=2000, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -205,7 +212,7 @@ class Implant(models.Model):
     serial = models.CharField(max_length=20, blank=True)
     gtin = models.CharField("GTIN", max_length=14, blank=True)
     udi = models.CharField("UDI", max_length=200, blank=True, help_text="As scanned.")
-    expiry_override_reason = models.TextField(blank=True)
+    expiry_override_reason = models.TextField(max_length=2000, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -249,7 +256,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     # SHA-256 of the case's content at the moment of signing (see workflow.case_content_hash).
     content_hash = models.CharField(max_length=64)
-    reason = models.TextField(blank=True, help_text="Amendments: why the signed record changed.")
+    reason = models.TextField(
+        max_length=2000, blank=True, help_text="Amendments: why the signed record changed."
+    )
     amended_step = models.ForeignKey(
         CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
