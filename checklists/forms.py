@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from checklists import roles, workflow
 from checklists.choices import Laterality, Side, StepStatus
-from checklists.models import Case, CaseStep, Implant, max_length
+from checklists.models import Case, CaseStep, Implant, max_length, validate_birth_date
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
 from sitracker.forms import PersonChoiceField
@@ -53,6 +53,7 @@ class NewCaseForm(forms.Form):
         label="Date of birth",
         input_formats=["%Y-%m-%d"],  # what a date input sends; no guessing at 14/03/61
         widget=forms.DateInput(attrs={"type": "date", **PATIENT_FIELD}, format="%Y-%m-%d"),
+        validators=[validate_birth_date],
         error_messages={
             "required": "Enter the patient's date of birth.",
             "invalid": "Enter the date of birth as a date, e.g. 1961-03-14.",
@@ -131,10 +132,8 @@ class NewCaseForm(forms.Form):
         )
 
     def clean_patient_birth_date(self) -> datetime.date:
-        born = self.cleaned_data["patient_birth_date"]
+        born = self.cleaned_data["patient_birth_date"]  # not in the future: see its validators
         today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
         if born.year < today.year - OLDEST_PATIENT_YEARS:
             raise forms.ValidationError(
                 f"Check the year: that is more than {OLDEST_PATIENT_YEARS} years ago."

@@ -1,13 +1,16 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow."""
 
+import datetime
 import hashlib
 import json
 from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from checklists.choices import (
     AuditAction,
@@ -28,6 +31,13 @@ def max_length(model: type[models.Model], field: str) -> int:
     return model._meta.get_field(field).max_length
 
 
+def validate_birth_date(born: datetime.date) -> None:
+    """A date of birth is today or earlier (the hospital's today): the new-case form and
+    ``workflow.create_case`` both check it with this one validator."""
+    if born > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.", code="future")
+
+
 class Case(models.Model):
     """One patient's operation, followed through its checklist.
 
@@ -37,7 +47,7 @@ class Case(models.Model):
 
     patient_mrn = models.CharField("MRN", max_length=32)
     patient_name = models.CharField("patient name", max_length=200)
-    patient_birth_date = models.DateField("date of birth")
+    patient_birth_date = models.DateField("date of birth", validators=[validate_birth_date])
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
     laterality = models.CharField(max_length=16, choices=Laterality.choices)
     surgeon = models.ForeignKey(

@@ -4,13 +4,14 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from checklists import compliance, roles
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
-from checklists.models import Case, CaseStep, max_length
+from checklists.models import Case, CaseStep, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     NO_CONTEXT,
@@ -50,8 +51,10 @@ def create_case(
         ("Room", room, "room"),
     ):
         check_length(text, max_length(Case, field), what=label)
-    if patient_birth_date > timezone.localdate():
-        raise RuleViolation("The date of birth cannot be in the future.")
+    try:
+        validate_birth_date(patient_birth_date)
+    except ValidationError as error:
+        raise RuleViolation(error.messages[0]) from None
     if laterality not in Laterality.values:
         raise RuleViolation("Choose the side: left, right or bilateral.")
     if not procedure.active:
