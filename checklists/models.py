@@ -195,6 +195,16 @@ class CaseStep(AnswerRules, models.Model):
     def is_recorded(self) -> bool:
         return self.status != StepStatus.PENDING
 
+    def is_gated_by(self, stop: "CaseStep") -> bool:
+        """Whether the hard stop ``stop`` holds this step back while ``stop`` is pending.
+
+        A hard stop gates the later steps of its own side and those of no side; a hard stop of
+        no side gates every later step. The one definition of the gate: ``workflow.record_step``
+        refuses by it, and the checklist page locks its rows by it.
+        """
+        same_side = not (stop.side and self.side) or stop.side == self.side
+        return stop.hard_stop and stop.position < self.position and same_side
+
     def state(self) -> dict[str, Any]:
         """What the audit trail keeps of this row before and after a change."""
         return {
