@@ -20,7 +20,7 @@ from checklists.choices import (
     SignatureMeaning,
     StepStatus,
 )
-from procedures.choices import Phase, StepKind, StepRole
+from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import AnswerRules, Procedure, Step
 
 
@@ -86,7 +86,7 @@ class Case(models.Model):
     # amendment. Kept here so the review list, its filters and the dashboard read cases, not
     # millions of step rows. Unknown (null) while the case is open.
     # - time_out_at: the latest recorded_at of the Time Out's done or not-applicable steps;
-    # - incision_at: the earliest recorded_at of done procedure steps titled "...incision...";
+    # - incision_at: the earliest recorded_at of done procedure steps marked as the incision;
     # - required_complete: no required step is pending;
     # - amended: the signed case was amended (it has an amendment signature).
     time_out_at = models.DateTimeField(null=True, blank=True)
@@ -157,6 +157,10 @@ class CaseStep(AnswerRules, models.Model):
     expected_answer = models.CharField(max_length=100, blank=True)
     details_required_for = models.CharField(max_length=100, blank=True)
     default_value = models.CharField(max_length=200, blank=True)
+    # db_default too, as on the template step: see procedures.models.Step.milestone.
+    milestone = models.CharField(
+        max_length=16, choices=Milestone.choices, blank=True, default="", db_default=""
+    )
 
     status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The answer as text: "yes"/"no", a choice option, a decimal number, free text; "" for a check.

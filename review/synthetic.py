@@ -47,7 +47,7 @@ from checklists.choices import (
 from checklists.compliance import Compliance, StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, sha256_json
 from checklists.workflow.cases import snapshot_steps
-from procedures.choices import Phase, StepKind, StepRole
+from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import Procedure
 
 MRN_PREFIX = "SYN-"
@@ -425,7 +425,7 @@ class Generator:
             plan.answers.append((index, status, value, note, na_reason, who, when))
         if late_index is not None:
             incision = next(
-                (a for a in plan.answers if "incision" in steps[a[0]]["title"].lower()), None
+                (a for a in plan.answers if steps[a[0]]["milestone"] == Milestone.INCISION), None
             )
             if incision is not None:
                 entry = plan.answers[late_index]
@@ -821,6 +821,7 @@ class Generator:
                 step["expected_answer"],
                 step["details_required_for"],
                 step["default_value"],
+                step["milestone"],
             )
         return self._snapshots[key]
 
@@ -878,7 +879,7 @@ def _compliance(layout: Layout, states: list[dict[str, Any]]) -> Compliance:
     return compliance_of(
         StepFacts(
             phase=step["phase"],
-            title=step["title"],
+            milestone=step["milestone"],
             status=state["status"],
             required=step["required"],
             recorded_at=(
@@ -978,8 +979,8 @@ CASE_COLUMNS = (
 STEP_COLUMNS = (
     "id", "case_id", "template_step_id", "position", "phase", "title", "guidance", "required",
     "hard_stop", "role", "side", "kind", "unit", "min_value", "max_value", "options",
-    "expected_answer", "details_required_for", "default_value", "status", "value", "note",
-    "na_reason", "recorded_by_id", "recorded_at", "revision",
+    "expected_answer", "details_required_for", "default_value", "milestone", "status", "value",
+    "note", "na_reason", "recorded_by_id", "recorded_at", "revision",
 )  # fmt: skip
 IMPLANT_COLUMNS = (
     "id", "case_id", "side", "position", "manufacturer", "product", "size", "lot", "expiry",

@@ -138,6 +138,7 @@ REFERENCE_DATA = (
     ("checklists.migrations.0002_roles", "create_roles"),
     ("checklists.migrations.0004_administrators_manage_pins", "grant"),
     ("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),
+    ("procedures.migrations.0003_step_milestone", "mark_incisions"),
 )
 
 

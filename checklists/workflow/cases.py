@@ -132,6 +132,7 @@ SNAPSHOT_FIELDS = (
     "expected_answer",
     "details_required_for",
     "default_value",
+    "milestone",
 )
 
 
