@@ -3,7 +3,8 @@
 The workflow stores them on the case when it closes (sign-out, amendment, cancellation), and
 ``review.synthetic`` on the history it generates, so that the review list, its filters and the
 dashboard read the case table alone instead of every case's steps. The backfill migration
-(0008) holds a frozen copy of these rules in SQL; its tests compare the two.
+(0008) holds a frozen copy of these rules in SQL, from before the incision was a milestone of
+its own (it went by the step's title then); its tests compare the two.
 """
 
 import datetime
@@ -13,11 +14,7 @@ from typing import NamedTuple
 
 from checklists.choices import StepStatus
 from checklists.models import CaseStep
-from procedures.choices import Phase
-
-# The procedure step that opens the skin is the one whose title says so, in both seeded
-# procedures ("Lateral buttock incision made", "Lower back incision made; SI joint exposed").
-INCISION = "incision"
+from procedures.choices import Milestone, Phase
 
 # The Case fields these facts are stored in (``amended`` is set by the amendment itself).
 CASE_FIELDS = ("time_out_at", "incision_at", "required_complete")
@@ -27,7 +24,7 @@ class StepFacts(NamedTuple):
     """The columns of a case step that compliance reads, in ``STEP_FIELDS`` order."""
 
     phase: str
-    title: str
+    milestone: str
     status: str
     required: bool
     recorded_at: datetime.datetime | None
@@ -47,9 +44,9 @@ class Compliance:
     - ``time_out_at``: when the Time Out was complete, the latest ``recorded_at`` of its
       recorded steps (done or not applicable);
     - ``incision_at``: when the skin was first opened, the earliest ``recorded_at`` of the
-      done procedure steps titled "…incision…". The earliest rather than the first by
-      position: on a bilateral case the Time Out must come before whichever side was opened
-      first;
+      done procedure steps marked as the incision (``Milestone.INCISION``). The earliest
+      rather than the first by position: on a bilateral case the Time Out must come before
+      whichever side was opened first;
     - ``required_complete``: no required step is pending.
     """
 
@@ -84,7 +81,7 @@ def compliance_of(steps: Iterable[StepFacts]) -> Compliance:
         elif (
             step.phase == Phase.PROCEDURE
             and step.status == StepStatus.DONE
-            and INCISION in step.title.lower()
+            and step.milestone == Milestone.INCISION
         ):
             incision.append(step.recorded_at)
     return Compliance(

@@ -15,7 +15,7 @@ from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
-from checklists.models import Case
+from checklists.models import Case, CaseStep, Implant, max_length, validate_birth_date
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
 
@@ -29,13 +29,13 @@ def next_quarter_hour() -> datetime.datetime:
 class NewCaseForm(forms.Form):
     patient_mrn = forms.CharField(
         label="MRN",
-        max_length=32,
+        max_length=max_length(Case, "patient_mrn"),
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's MRN."},
     )
     patient_name = forms.CharField(
         label="Patient name",
-        max_length=200,
+        max_length=max_length(Case, "patient_name"),
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's name."},
     )
@@ -43,6 +43,7 @@ class NewCaseForm(forms.Form):
         label="Date of birth",
         input_formats=["%Y-%m-%d"],  # what a date input sends; no guessing at 14/03/61
         widget=forms.DateInput(attrs={"type": "date", **PATIENT_FIELD}, format="%Y-%m-%d"),
+        validators=[validate_birth_date],
         error_messages={
             "required": "Enter the patient's date of birth.",
             "invalid": "Enter the date of birth as a date, e.g. 1961-03-14.",
@@ -76,7 +77,7 @@ class NewCaseForm(forms.Form):
         },
     )
     room = forms.CharField(
-        max_length=32,
+        max_length=max_length(Case, "room"),
         help_text="As on the theatre door, e.g. OR 3.",
         error_messages={"required": "Enter the operating room, e.g. OR 3."},
     )
@@ -121,10 +122,8 @@ class NewCaseForm(forms.Form):
         )
 
     def clean_patient_birth_date(self) -> datetime.date:
-        born = self.cleaned_data["patient_birth_date"]
+        born = self.cleaned_data["patient_birth_date"]  # not in the future: see its validators
         today = timezone.localdate()
-        if born > today:
-            raise forms.ValidationError("The date of birth cannot be in the future.")
         if born.year < today.year - OLDEST_PATIENT_YEARS:
             raise forms.ValidationError(
                 f"Check the year: that is more than {OLDEST_PATIENT_YEARS} years ago."
@@ -184,7 +183,7 @@ class SignOutForm(forms.Form):
 class CancelCaseForm(forms.Form):
     reason = forms.CharField(
         label="Reason for cancelling",
-        max_length=2000,
+        max_length=max_length(Case, "cancel_reason"),
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Give a reason for cancelling the case."},
     )
@@ -230,9 +229,9 @@ class StepUpdateForm(forms.Form):
             "max_value": "The step's version could not be read. Reload the page and try again.",
         },
     )
-    value = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
-    note = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
-    na_reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    value = forms.CharField(required=False, max_length=max_length(CaseStep, "value"))
+    note = forms.CharField(required=False, max_length=max_length(CaseStep, "note"))
+    na_reason = forms.CharField(required=False, max_length=max_length(CaseStep, "na_reason"))
 
     def answer(self) -> workflow.Answer:
         fields = ("status", "value", "note", "na_reason")
@@ -264,11 +263,18 @@ class ImplantForm(forms.Form):
             "invalid_choice": "Choose one of this case's sides.",
         },
     )
-    manufacturer = forms.CharField(required=False, max_length=200)
-    product = forms.CharField(label="Product name", required=False, max_length=200)
-    size = forms.CharField(required=False, max_length=50, help_text="Diameter x length, mm.")
+    manufacturer = forms.CharField(required=False, max_length=max_length(Implant, "manufacturer"))
+    product = forms.CharField(
+        label="Product name", required=False, max_length=max_length(Implant, "product")
+    )
+    size = forms.CharField(
+        required=False, max_length=max_length(Implant, "size"), help_text="Diameter x length, mm."
+    )
     lot = forms.CharField(
-        label="Lot", required=False, max_length=20, widget=forms.TextInput(attrs=CODE_FIELD)
+        label="Lot",
+        required=False,
+        max_length=max_length(Implant, "lot"),
+        widget=forms.TextInput(attrs=CODE_FIELD),
     )
     expiry = forms.DateField(
         required=False,
@@ -278,13 +284,13 @@ class ImplantForm(forms.Form):
     serial = forms.CharField(
         label="Serial number",
         required=False,
-        max_length=20,
+        max_length=max_length(Implant, "serial"),
         widget=forms.TextInput(attrs=CODE_FIELD),
     )
     expiry_override_reason = forms.CharField(
         label="Reason to use an expired implant",
         required=False,
-        max_length=workflow.MAX_TEXT,
+        max_length=max_length(Implant, "expiry_override_reason"),
         help_text="Surgeons only, and only when the expiry date has passed.",
     )
 
@@ -328,7 +334,7 @@ class ImplantForm(forms.Form):
 
 class ImplantRemovalForm(forms.Form):
     # Not required here: the workflow's own message asks for the reason.
-    reason = forms.CharField(required=False, max_length=workflow.MAX_TEXT)
+    reason = forms.CharField(required=False, max_length=workflow.REMOVAL_REASON_LENGTH)
 
 
 class LiveSyncForm(forms.Form):

@@ -1,5 +1,6 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow."""
 
+import datetime
 import hashlib
 import hmac
 import json
@@ -7,8 +8,10 @@ from datetime import UTC
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from checklists.choices import (
     AuditAction,
@@ -18,8 +21,22 @@ from checklists.choices import (
     SignatureMeaning,
     StepStatus,
 )
-from procedures.choices import Phase, StepKind, StepRole
+from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import AnswerRules, Procedure, Step
+
+
+def max_length(model: type[models.Model], field: str) -> int:
+    """The most characters ``model.field`` holds. A text's limit lives on its model field
+    alone (a TextField's ``max_length`` too, which Django itself checks only in forms): the
+    forms and the workflow read it here rather than repeat the number."""
+    return model._meta.get_field(field).max_length
+
+
+def validate_birth_date(born: datetime.date) -> None:
+    """A date of birth is today or earlier (the hospital's today): the new-case form and
+    ``workflow.create_case`` both check it with this one validator."""
+    if born > timezone.localdate():
+        raise ValidationError("The date of birth cannot be in the future.", code="future")
 
 
 class Case(models.Model):
@@ -31,7 +48,7 @@ class Case(models.Model):
 
     patient_mrn = models.CharField("MRN", max_length=32)
     patient_name = models.CharField("patient name", max_length=200)
-    patient_birth_date = models.DateField("date of birth")
+    patient_birth_date = models.DateField("date of birth", validators=[validate_birth_date])
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
     laterality = models.CharField(max_length=16, choices=Laterality.choices)
     surgeon = models.ForeignKey(
@@ -56,9 +73,9 @@ class Case(models.Model):
         blank=True,
         related_name="+",
     )
-    review_comment = models.TextField(blank=True)
+    review_comment = models.TextField(max_length=2000, blank=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
-    cancel_reason = models.TextField(blank=True)
+    cancel_reason = models.TextField(max_length=2000, blank=True)
     # Bumped by every change: tablets poll it to learn that something moved.
     version = models.PositiveIntegerField(default=0)
     # The newest audit event's sequence number and hash. Kept on the case so that deleting the
@@ -70,7 +87,7 @@ class Case(models.Model):
     # amendment. Kept here so the review list, its filters and the dashboard read cases, not
     # millions of step rows. Unknown (null) while the case is open.
     # - time_out_at: the latest recorded_at of the Time Out's done or not-applicable steps;
-    # - incision_at: the earliest recorded_at of done procedure steps titled "...incision...";
+    # - incision_at: the earliest recorded_at of done procedure steps marked as the incision;
     # - required_complete: no required step is pending;
     # - amended: the signed case was amended (it has an amendment signature).
     time_out_at = models.DateTimeField(null=True, blank=True)
@@ -141,12 +158,16 @@ class CaseStep(AnswerRules, models.Model):
     expected_answer = models.CharField(max_length=100, blank=True)
     details_required_for = models.CharField(max_length=100, blank=True)
     default_value = models.CharField(max_length=200, blank=True)
+    # db_default too, as on the template step: see procedures.models.Step.milestone.
+    milestone = models.CharField(
+        max_length=16, choices=Milestone.choices, blank=True, default="", db_default=""
+    )
 
     status = models.CharField(max_length=8, choices=StepStatus.choices, default=StepStatus.PENDING)
     # The answer as text: "yes"/"no", a choice option, a decimal number, free text; "" for a check.
-    value = models.TextField(blank=True)
-    note = models.TextField(blank=True)
-    na_reason = models.TextField("reason not applicable", blank=True)
+    value = models.TextField(max_length=2000, blank=True)
+    note = models.TextField(max_length=2000, blank=True)
+    na_reason = models.TextField("reason not applicable", max_length=2000, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
@@ -179,6 +200,16 @@ class CaseStep(AnswerRules, models.Model):
     def is_recorded(self) -> bool:
         return self.status != StepStatus.PENDING
 
+    def is_gated_by(self, stop: "CaseStep") -> bool:
+        """Whether the hard stop ``stop`` holds this step back while ``stop`` is pending.
+
+        A hard stop gates the later steps of its own side and those of no side; a hard stop of
+        no side gates every later step. The one definition of the gate: ``workflow.record_step``
+        refuses by it, and the checklist page locks its rows by it.
+        """
+        same_side = not (stop.side and self.side) or stop.side == self.side
+        return stop.hard_stop and stop.position < self.position and same_side
+
     def state(self) -> dict[str, Any]:
         """What the audit trail keeps of this row before and after a change."""
         return {
@@ -206,7 +237,7 @@ class Implant(models.Model):
     serial = models.CharField(max_length=20, blank=True)
     gtin = models.CharField("GTIN", max_length=14, blank=True)
     udi = models.CharField("UDI", max_length=200, blank=True, help_text="As scanned.")
-    expiry_override_reason = models.TextField(blank=True)
+    expiry_override_reason = models.TextField(max_length=2000, blank=True)
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -250,7 +281,9 @@ class Signature(models.Model):
     signed_at = models.DateTimeField()
     # SHA-256 of the case's content at the moment of signing (see workflow.case_content_hash).
     content_hash = models.CharField(max_length=64)
-    reason = models.TextField(blank=True, help_text="Amendments: why the signed record changed.")
+    reason = models.TextField(
+        max_length=2000, blank=True, help_text="Amendments: why the signed record changed."
+    )
     amended_step = models.ForeignKey(
         CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

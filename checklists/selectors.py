@@ -194,27 +194,21 @@ class Checklist:
         return [
             row
             for row in self.rows
-            if row.step.pk in wanted or any(_gates(stop, row.step) for stop in stops)
+            if row.step.pk in wanted or any(row.step.is_gated_by(stop) for stop in stops)
         ]
-
-
-def _gates(stop: CaseStep, step: CaseStep) -> bool:
-    """Whether the hard stop ``stop`` holds ``step`` back while pending (as workflow does it)."""
-    same_side = not step.side or stop.side in ("", step.side)
-    return stop.position < step.position and same_side
 
 
 def checklist_for(case: Case) -> Checklist:
     """The case's steps by phase, each row with its lock, in one query whatever their number.
 
-    A row is locked while a hard stop before it is pending. A per-side row waits only for the
-    hard stops of its own side and those of the whole case, as ``workflow.record_step`` checks.
+    A row is locked while a hard stop that gates it (``CaseStep.is_gated_by``, as
+    ``workflow.record_step`` checks) is pending.
     """
     steps = list(case.steps.select_related("recorded_by").order_by("position"))
     pending_stops = [step for step in steps if step.hard_stop and not step.is_recorded]
     rows: dict[str, list[StepRow]] = {phase: [] for phase in Phase.values}
     for step in steps:
-        waiting_for = next((stop for stop in pending_stops if _gates(stop, step)), None)
+        waiting_for = next((stop for stop in pending_stops if step.is_gated_by(stop)), None)
         rows.setdefault(step.phase, []).append(StepRow(step=step, waiting_for=waiting_for))
     phases = [
         ChecklistPhase(phase=phase, label=label, rows=rows[phase])

@@ -111,6 +111,7 @@ class StepInline(admin.TabularInline):
         "required",
         "hard_stop",
         "per_side",
+        "milestone",
         "unit",
         "min_value",
         "max_value",

@@ -24,6 +24,13 @@ class StepRole(models.TextChoices):
     SURGEON = "surgeon", "Surgeon"
 
 
+class Milestone(models.TextChoices):
+    """A moment of the operation that the record times, marked on the step that attests it
+    (blank on the steps that mark none). The review checks the Time Out against the incision."""
+
+    INCISION = "incision", "Incision (skin opened)"
+
+
 class StepKind(models.TextChoices):
     CHECK = "check", "Check"
     YES_NO = "yes_no", "Yes / no"

@@ -4,7 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from procedures.choices import Approach, Phase, StepKind, StepRole
+from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
 
 YES = "yes"
 NO = "no"
@@ -74,6 +74,19 @@ class Step(AnswerRules, models.Model):
     role = models.CharField(max_length=16, choices=StepRole.choices)
     per_side = models.BooleanField(
         default=False, help_text="Repeated for each side of a bilateral case."
+    )
+    # db_default too: servers still on the code before this field (a rolling deploy) insert
+    # steps without naming the column.
+    milestone = models.CharField(
+        max_length=16,
+        choices=Milestone.choices,
+        blank=True,
+        default="",
+        db_default="",
+        help_text=(
+            "The moment of the operation this step records, if any. Mark the step that records "
+            "the skin incision: reviewers check that the Time Out was complete before it."
+        ),
     )
     kind = models.CharField(max_length=16, choices=StepKind.choices, default=StepKind.CHECK)
     unit = models.CharField(max_length=20, blank=True, help_text="Number steps: e.g. cm.")
@@ -152,6 +165,8 @@ class Step(AnswerRules, models.Model):
             errors["required"] = "A hard stop must be required: nothing may pass it unrecorded."
         if self.default_value and self.kind != StepKind.TEXT:
             errors["default_value"] = "Only text steps have a default answer."
+        if self.milestone and self.phase != Phase.PROCEDURE:
+            errors["milestone"] = "Only a step of the Procedure phase marks a milestone."
         if errors:
             raise ValidationError(errors)
 

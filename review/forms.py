@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from accounts.dates import FIRST_DAY, LAST_DAY
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
-from checklists.workflow import MAX_TEXT
+from checklists.models import Case, max_length
 from review import selectors
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -65,7 +65,7 @@ class MrnSearchForm(forms.Form):
 
     mrn = forms.CharField(
         label="MRN (exact match)",
-        max_length=32,
+        max_length=max_length(Case, "patient_mrn"),
         required=False,
         strip=True,
         widget=forms.TextInput(attrs=PATIENT_FIELD),
@@ -86,13 +86,18 @@ class MrnSearchForm(forms.Form):
         )
 
 
+COMMENT_LENGTH = max_length(Case, "review_comment")
+
+
 class MarkReviewedForm(forms.Form):
     comment = forms.CharField(
         label="Review comment",
         required=False,
-        max_length=MAX_TEXT,
+        max_length=COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
-        error_messages={"max_length": f"The comment is too long (at most {MAX_TEXT} characters)."},
+        error_messages={
+            "max_length": f"The comment is too long (at most {COMMENT_LENGTH} characters)."
+        },
     )
 
     def __init__(self, *args: Any, case_id: int, **kwargs: Any) -> None:

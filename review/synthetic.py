@@ -56,7 +56,7 @@ from checklists.models import (
     sha256_json,
 )
 from checklists.workflow.cases import snapshot_steps
-from procedures.choices import Phase, StepKind, StepRole
+from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import Procedure
 
 MRN_PREFIX = "SYN-"
@@ -435,7 +435,7 @@ class Generator:
             plan.answers.append((index, status, value, note, na_reason, who, when))
         if late_index is not None:
             incision = next(
-                (a for a in plan.answers if "incision" in steps[a[0]]["title"].lower()), None
+                (a for a in plan.answers if steps[a[0]]["milestone"] == Milestone.INCISION), None
             )
             if incision is not None:
                 entry = plan.answers[late_index]
@@ -831,6 +831,7 @@ class Generator:
                 step["expected_answer"],
                 step["details_required_for"],
                 step["default_value"],
+                step["milestone"],
             )
         return self._snapshots[key]
 
@@ -889,7 +890,7 @@ def _compliance(layout: Layout, states: list[dict[str, Any]]) -> Compliance:
     return compliance_of(
         StepFacts(
             phase=step["phase"],
-            title=step["title"],
+            milestone=step["milestone"],
             status=state["status"],
             required=step["required"],
             recorded_at=(
@@ -989,8 +990,8 @@ CASE_COLUMNS = (
 STEP_COLUMNS = (
     "id", "case_id", "template_step_id", "position", "phase", "title", "guidance", "required",
     "hard_stop", "role", "side", "kind", "unit", "min_value", "max_value", "options",
-    "expected_answer", "details_required_for", "default_value", "status", "value", "note",
-    "na_reason", "recorded_by_id", "recorded_at", "revision",
+    "expected_answer", "details_required_for", "default_value", "milestone", "status", "value",
+    "note", "na_reason", "recorded_by_id", "recorded_at", "revision",
 )  # fmt: skip
 IMPLANT_COLUMNS = (
     "id", "case_id", "side", "position", "manufacturer", "product", "size", "lot", "expiry",

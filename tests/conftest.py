@@ -147,7 +147,10 @@ def events(case, **filters) -> list:
 
 # What the data migrations install (roles, the seeded procedures). A transactional test's
 # teardown flushes every table, so the transactional tests that follow put it back first.
-REFERENCE_DATA = (("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),)
+REFERENCE_DATA = (
+    ("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),
+    ("procedures.migrations.0003_step_milestone", "mark_incisions"),
+)
 
 
 @pytest.fixture

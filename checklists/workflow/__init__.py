@@ -25,14 +25,18 @@ The modules, by what they change:
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.workflow.answers import Answer
 from checklists.workflow.cases import cancel, create_case, mark_reviewed
-from checklists.workflow.common import MAX_TEXT
-from checklists.workflow.implants import ImplantEntry, add_implant, remove_implant
+from checklists.workflow.implants import (
+    REMOVAL_REASON_LENGTH,
+    ImplantEntry,
+    add_implant,
+    remove_implant,
+)
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
 from checklists.workflow.steps import record_step
 
 __all__ = [
-    "MAX_TEXT",
     "NO_CONTEXT",
+    "REMOVAL_REASON_LENGTH",
     "Answer",
     "ImplantEntry",
     "RequestContext",

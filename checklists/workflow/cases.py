@@ -4,6 +4,7 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -12,10 +13,10 @@ from accounts.context import NO_CONTEXT, RequestContext
 from checklists import compliance
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    MAX_TEXT,
+    check_length,
     iso,
     lock_case,
     locked_message,
@@ -44,12 +45,16 @@ def create_case(
     patient_mrn, patient_name, room = patient_mrn.strip(), patient_name.strip(), room.strip()
     if not (patient_mrn and patient_name and room):
         raise RuleViolation("MRN, patient name and room are all needed to schedule a case.")
-    limits = {"MRN": (patient_mrn, 32), "Patient name": (patient_name, 200), "Room": (room, 32)}
-    for label, (text, limit) in limits.items():
-        if len(text) > limit:
-            raise RuleViolation(f"{label} is too long (at most {limit} characters).")
-    if patient_birth_date > timezone.localdate():
-        raise RuleViolation("The date of birth cannot be in the future.")
+    for label, text, field in (
+        ("MRN", patient_mrn, "patient_mrn"),
+        ("Patient name", patient_name, "patient_name"),
+        ("Room", room, "room"),
+    ):
+        check_length(text, max_length(Case, field), what=label)
+    try:
+        validate_birth_date(patient_birth_date)
+    except ValidationError as error:
+        raise RuleViolation(error.messages[0]) from None
     if laterality not in Laterality.values:
         raise RuleViolation("Choose the side: left, right or bilateral.")
     if not procedure.active:
@@ -127,6 +132,7 @@ SNAPSHOT_FIELDS = (
     "expected_answer",
     "details_required_for",
     "default_value",
+    "milestone",
 )
 
 
@@ -140,8 +146,7 @@ def mark_reviewed(
     """A reviewer files a completed case. Reviewing it again changes nothing."""
     require_permission(actor, "checklists.review_case", "Only a reviewer can mark a case reviewed.")
     comment = comment.strip()
-    if len(comment) > MAX_TEXT:
-        raise RuleViolation(f"The comment is too long (at most {MAX_TEXT} characters).")
+    check_length(comment, max_length(Case, "review_comment"), what="The comment")
     with transaction.atomic():
         case = lock_case(case_id)
         if case.status == CaseStatus.REVIEWED:
@@ -172,7 +177,11 @@ def cancel(
 ) -> Case:
     """Cancel a scheduled or in-progress case, with a reason. Cancelling again changes nothing."""
     require_permission(actor, "checklists.cancel_case", "Your role cannot cancel cases.")
-    reason = required_reason(reason, missing="Give a reason for cancelling the case.")
+    reason = required_reason(
+        reason,
+        missing="Give a reason for cancelling the case.",
+        limit=max_length(Case, "cancel_reason"),
+    )
     with transaction.atomic():
         case = lock_case(case_id)
         if case.status == CaseStatus.CANCELLED:

@@ -9,17 +9,21 @@ from checklists.choices import CaseStatus
 from checklists.errors import NotFound, NotPermitted, RuleViolation
 from checklists.models import Case, CaseStep
 
-MAX_TEXT = 2000
 
-
-def required_reason(text: str, *, missing: str) -> str:
-    """A reason the record keeps: required, and no longer than any text the record holds."""
+def required_reason(text: str, *, missing: str, limit: int) -> str:
+    """A reason the record keeps: required, and no longer than the field that keeps it."""
     text = text.strip()
     if not text:
         raise RuleViolation(missing)
-    if len(text) > MAX_TEXT:
-        raise RuleViolation(f"The reason is too long (at most {MAX_TEXT} characters).")
+    check_length(text, limit, what="The reason")
     return text
+
+
+def check_length(text: str, limit: int, *, what: str) -> None:
+    """Refuse a text longer than ``limit``, its model field's ``max_length`` (read with
+    ``checklists.models.max_length``)."""
+    if len(text) > limit:
+        raise RuleViolation(f"{what} is too long (at most {limit} characters).")
 
 
 def require_permission(actor: AbstractBaseUser, permission: str, message: str) -> None:

@@ -12,16 +12,21 @@ from django.utils import timezone
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
 from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
-from checklists.models import Implant
+from checklists.models import Implant, Signature, max_length
 from checklists.udi import UdiError, parse_udi
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
+    check_length,
     lock_case,
     locked_message,
     require_permission,
     required_reason,
 )
 from procedures.choices import StepKind
+
+# A removal's reason is kept in its audit event alone, held to the limit of the other reason a
+# change to the record keeps: an amendment's.
+REMOVAL_REASON_LENGTH = max_length(Signature, "reason")
 
 
 @dataclass(frozen=True)
@@ -51,12 +56,10 @@ def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
         "udi": entry.udi.strip(),
         "expiry_override_reason": entry.expiry_override_reason.strip(),
     }
-    for name, limit in (("manufacturer", 200), ("product", 200), ("size", 50)):
-        if len(fields[name]) > limit:
-            raise RuleViolation(f"The implant's {name} is too long (at most {limit} characters).")
-    for name in ("lot", "serial"):
-        if len(fields[name]) > 20:
-            raise RuleViolation(f"The implant's {name} is too long (at most 20 characters).")
+    for name in ("manufacturer", "product", "size", "lot", "serial"):
+        check_length(fields[name], max_length(Implant, name), what=f"The implant's {name}")
+    reason = fields["expiry_override_reason"]
+    check_length(reason, max_length(Implant, "expiry_override_reason"), what="The reason")
     if fields["udi"]:
         try:
             parts = parse_udi(fields["udi"])
@@ -149,7 +152,11 @@ def remove_implant(
 ) -> None:
     """Take an implant off the log (a mis-scan, say); the audit trail keeps what it was."""
     require_permission(actor, "checklists.record_step", "Your role cannot change the implant log.")
-    reason = required_reason(reason, missing="Give a reason for removing the implant from the log.")
+    reason = required_reason(
+        reason,
+        missing="Give a reason for removing the implant from the log.",
+        limit=REMOVAL_REASON_LENGTH,
+    )
     with transaction.atomic():
         case = lock_case(case_id)
         if case.is_locked:

@@ -12,7 +12,7 @@ from accounts.people import display_name
 from checklists import compliance
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
-from checklists.models import Case, CaseStep, Signature, sha256_json
+from checklists.models import Case, CaseStep, Signature, max_length, sha256_json
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
@@ -110,7 +110,9 @@ def amend(
     The password is checked, and wrong ones counted, as for ``sign_out``.
     """
     require_permission(actor, "checklists.sign_case", "Only a surgeon can amend a signed case.")
-    reason = required_reason(reason, missing="An amendment needs a reason.")
+    reason = required_reason(
+        reason, missing="An amendment needs a reason.", limit=max_length(Signature, "reason")
+    )
     with transaction.atomic():
         case = lock_case(case_id)
         if case.status not in (CaseStatus.COMPLETED, CaseStatus.REVIEWED):

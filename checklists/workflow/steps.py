@@ -4,7 +4,6 @@ import datetime
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
@@ -81,12 +80,9 @@ def check_revision(step: CaseStep, revision: int) -> None:
 
 
 def _check_hard_stops(case: Case, step: CaseStep) -> None:
-    same_side = Q(side="") | Q(side=step.side) if step.side else Q()
-    blocking = (
-        case.steps.filter(same_side, hard_stop=True, status=StepStatus.PENDING)
-        .filter(position__lt=step.position)
-        .order_by("position")
-        .first()
+    pending_stops = case.steps.filter(hard_stop=True, status=StepStatus.PENDING)
+    blocking = next(
+        (stop for stop in pending_stops.order_by("position") if step.is_gated_by(stop)), None
     )
     if blocking:
         raise HardStopPending(
@@ -99,12 +95,9 @@ def _check_no_recorded_dependents(case: Case, step: CaseStep) -> None:
     """Undoing a hard stop would leave later answers recorded before their gate."""
     if not step.hard_stop:
         return
-    same_side = Q(side="") | Q(side=step.side) if step.side else Q()
-    dependent = (
-        case.steps.filter(same_side, position__gt=step.position)
-        .exclude(status=StepStatus.PENDING)
-        .order_by("position")
-        .first()
+    recorded = case.steps.exclude(status=StepStatus.PENDING)
+    dependent = next(
+        (other for other in recorded.order_by("position") if other.is_gated_by(step)), None
     )
     if dependent:
         raise RuleViolation(

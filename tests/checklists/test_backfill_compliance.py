@@ -21,7 +21,7 @@ FACTS = ("time_out_at", "incision_at", "required_complete", "amended")
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
     {"title": "Team introduced", "phase": "time_out"},
-    {"title": "Skin incision made", "per_side": True},
+    {"title": "Skin incision made", "milestone": "incision", "per_side": True},
     {"title": "Wound closed"},
 )
 

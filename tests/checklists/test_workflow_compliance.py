@@ -14,7 +14,7 @@ STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
     {"title": "Team introduced", "phase": "time_out"},
     {"title": "Imaging displayed", "phase": "time_out", "required": False},
-    {"title": "Skin incision made", "per_side": True},
+    {"title": "Skin incision made", "milestone": "incision", "per_side": True},
     {"title": "Wound closed"},
 )
 
@@ -122,6 +122,42 @@ def test_amending_the_first_incision_moves_it_to_the_other_side(ready, surgeon):
 
     assert stored(ready)[1:] == (recorded_at(ready, "Skin incision made", "left"), True, True)
     assert events(ready)[-1].action == AuditAction.STEP_AMENDED
+
+
+def test_the_step_marked_as_the_incision_counts_whatever_its_title(nurse, surgeon):
+    """The mark on the template step decides, copied to the case: not the word "incision"."""
+    procedure = make_procedure(
+        {"title": "Team introduced", "phase": "time_out"},
+        {"title": "Incision site shaved"},
+        {"title": "Lateral buttock access opened", "milestone": "incision"},
+    )
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    for title in ("Team introduced", "Incision site shaved", "Lateral buttock access opened"):
+        record(case, title, nurse)
+
+    sign(case, surgeon)
+
+    opened = case.steps.get(title="Lateral buttock access opened")
+    assert opened.milestone == "incision"
+    assert case.steps.get(title="Incision site shaved").milestone == ""
+    assert stored(case)[1] == opened.recorded_at > recorded_at(case, "Incision site shaved")
+    assert events(case)[-1].action == AuditAction.SIGNED_OUT
+
+
+def test_a_step_titled_incision_but_not_marked_is_no_incision(nurse, surgeon):
+    procedure = make_procedure(
+        {"title": "Team introduced", "phase": "time_out"}, {"title": "Skin incision made"}
+    )
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    record(case, "Team introduced", nurse)
+    record(case, "Skin incision made", surgeon)
+
+    sign(case, surgeon)
+
+    time_out_at, incision_at, _, _ = stored(case)
+    assert (time_out_at, incision_at) == (recorded_at(case, "Team introduced"), None)
+    assert not as_its_steps_say(case).time_out_before_incision
+    assert events(case)[-1].action == AuditAction.SIGNED_OUT
 
 
 def test_reviewing_keeps_the_stored_facts(ready, surgeon, reviewer):

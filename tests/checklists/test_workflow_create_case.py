@@ -5,6 +5,8 @@ from django.utils import timezone
 
 from checklists.choices import AuditAction, CaseStatus
 from checklists.errors import NotPermitted, RuleViolation
+from checklists.forms import NewCaseForm
+from checklists.models import Case, validate_birth_date
 from procedures.models import Procedure
 from tests.conftest import events, make_case, make_procedure
 
@@ -68,8 +70,22 @@ def test_the_surgeon_must_be_in_the_surgeon_role(nurse, scrub):
 def test_a_birth_date_in_the_future_is_refused(nurse, surgeon):
     procedure = make_procedure({"title": "Only step"})
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
-    with pytest.raises(RuleViolation, match="future"):
+    with pytest.raises(RuleViolation, match=r"^The date of birth cannot be in the future\.$"):
         make_case(procedure, actor=nurse, surgeon=surgeon, patient_birth_date=tomorrow)
+    assert not Case.objects.exists()
+
+
+def test_a_baby_born_today_can_be_scheduled(nurse, surgeon):
+    procedure = make_procedure({"title": "Only step"})
+    case = make_case(
+        procedure, actor=nurse, surgeon=surgeon, patient_birth_date=timezone.localdate()
+    )
+    assert [event.action for event in events(case)] == [AuditAction.CASE_CREATED]
+
+
+def test_the_form_and_the_workflow_check_the_birth_date_with_the_case_fields_validator():
+    assert validate_birth_date in Case._meta.get_field("patient_birth_date").validators
+    assert validate_birth_date in NewCaseForm.base_fields["patient_birth_date"].validators
 
 
 def test_an_inactive_procedure_cannot_be_scheduled(nurse, surgeon):

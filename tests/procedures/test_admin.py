@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from procedures.choices import Approach, Phase, StepKind, StepRole
+from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
 from procedures.models import Procedure, Step
 
 CHANGELIST = "/admin/procedures/procedure/"
@@ -222,6 +222,19 @@ def test_it_edits_a_step(administrator_client, knee_check):
     step = knee_check.steps.get(title="Incision made")
     assert step.kind_summary() == "Number, 3–5 cm"
     assert step.hard_stop
+
+
+def test_it_marks_the_step_that_records_the_incision(administrator_client, knee_check):
+    response = administrator_client.get(change_url(knee_check))
+    assert "Mark the step that records the skin incision" in response.text
+    data = form_data(response)
+    data[f"{step_row(data, 'Incision made')}-milestone"] = Milestone.INCISION
+
+    response = administrator_client.post(change_url(knee_check), data)
+
+    assert response.status_code == 302
+    marked = knee_check.steps.filter(milestone=Milestone.INCISION)
+    assert [step.title for step in marked] == ["Incision made"]
 
 
 def test_it_swaps_two_step_positions_in_one_save(administrator_client, knee_check):

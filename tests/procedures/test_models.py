@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from procedures.choices import Approach, Phase, StepKind, StepRole
+from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
 from procedures.models import Procedure, Step
 
 
@@ -129,6 +129,18 @@ def test_it_refuses_a_default_answer_on_a_step_that_is_not_text(procedure):
 
 def test_a_text_step_may_offer_a_default_answer(procedure):
     make_step(procedure, kind=StepKind.TEXT, default_value="SI joint fusion — open").clean()
+
+
+def test_a_procedure_step_may_mark_the_incision(procedure):
+    make_step(procedure, phase=Phase.PROCEDURE, milestone=Milestone.INCISION).clean()
+
+
+@pytest.mark.parametrize("phase", [Phase.SIGN_IN, Phase.TIME_OUT, Phase.SIGN_OUT])
+def test_it_refuses_a_milestone_outside_the_procedure_phase(procedure, phase):
+    step = make_step(procedure, phase=phase, milestone=Milestone.INCISION)
+    assert clean_errors(step) == {
+        "milestone": ["Only a step of the Procedure phase marks a milestone."]
+    }
 
 
 def test_it_reports_every_broken_rule_at_once(procedure):

@@ -159,6 +159,14 @@ def test_some_steps_carry_guidance_for_the_nurse(db):
     assert 0 < guided.count() < Step.objects.count()
 
 
+def test_each_seeded_procedure_marks_its_incision_step(db):
+    marked = Step.objects.filter(milestone="incision").order_by("procedure__title")
+    assert [(step.procedure.title, step.title) for step in marked] == [
+        (MINIMALLY_INVASIVE, "Lateral buttock incision made"),
+        (OPEN, "Lower back incision made; SI joint exposed"),
+    ]
+
+
 def test_running_the_seed_again_duplicates_nothing(db):
     migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
     before = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))

@@ -12,7 +12,14 @@ from tests.conftest import PASSWORD, make_case, make_procedure, record
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
     {"title": "Team introduced", "phase": "time_out"},
-    {"title": "Skin incision made", "kind": "number", "unit": "cm", "min_value": 3, "max_value": 5},
+    {
+        "title": "Skin incision made",
+        "milestone": "incision",
+        "kind": "number",
+        "unit": "cm",
+        "min_value": 3,
+        "max_value": 5,
+    },
     {"title": "Wound closed"},
     {"title": "Specimens labelled", "phase": "sign_out", "required": False},
 )
