@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.utils import timezone
 
-from checklists import compliance, roles
+from checklists import compliance, payloads, roles
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
 from checklists.models import Case, CaseStep
@@ -16,7 +16,6 @@ from checklists.workflow.common import (
     MAX_TEXT,
     NO_CONTEXT,
     RequestContext,
-    iso,
     lock_case,
     locked_message,
     require_permission,
@@ -72,14 +71,14 @@ def create_case(
             created_at=now,
         )
         steps = CaseStep.objects.bulk_create(snapshot_steps(case, procedure))
-        after = {
-            "procedure": procedure.pk,
-            "laterality": laterality,
-            "surgeon": surgeon.pk,
-            "room": room,
-            "scheduled_start": iso(scheduled_start),
-            "steps": len(steps),
-        }
+        after = payloads.case_created(
+            procedure_id=procedure.pk,
+            laterality=laterality,
+            surgeon_id=surgeon.pk,
+            room=room,
+            scheduled_start=scheduled_start,
+            steps=len(steps),
+        )
         append_event(
             case, actor=actor, action=AuditAction.CASE_CREATED, after=after, context=context
         )
@@ -155,7 +154,7 @@ def mark_reviewed(
             case,
             actor=actor,
             action=AuditAction.REVIEWED,
-            after={"comment": comment},
+            after=payloads.reviewed(comment=comment),
             context=context,
             case_fields=["status", "reviewed_at", "reviewed_by", "review_comment"],
             now=now,
@@ -180,7 +179,7 @@ def cancel(
         if not case.is_open:
             raise CaseLocked(locked_message(case))
         now = timezone.now()
-        before = {"status": case.status}
+        before = payloads.case_status(status=case.status)
         case.status, case.cancelled_at, case.cancel_reason = CaseStatus.CANCELLED, now, reason
         set_compliance(case)
         append_event(
@@ -188,7 +187,7 @@ def cancel(
             actor=actor,
             action=AuditAction.CANCELLED,
             before=before,
-            after={"status": case.status, "reason": reason},
+            after=payloads.cancelled(status=case.status, reason=reason),
             context=context,
             case_fields=["status", "cancelled_at", "cancel_reason", *compliance.CASE_FIELDS],
             now=now,

@@ -1,6 +1,5 @@
 """What every change to a case shares: who may act, the locked case, the reasons a record keeps."""
 
-import datetime
 from dataclasses import dataclass
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -71,7 +70,3 @@ def set_compliance(case: Case) -> None:
 
 def person_name(user: AbstractBaseUser) -> str:
     return user.get_full_name() or user.get_username()
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds")

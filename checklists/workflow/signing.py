@@ -1,13 +1,11 @@
 """Signatures: the surgeon's sign-out, amendments of a signed case, what a signature covers."""
 
-from typing import Any
-
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from checklists import compliance
+from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
 from checklists.models import Case, CaseStep, Signature, sha256_json
@@ -84,7 +82,7 @@ def sign_out(
                 case,
                 actor=actor,
                 action=AuditAction.SIGNED_OUT,
-                after=signature_state(signature),
+                after=payloads.signature_state(signature),
                 context=context,
                 case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
                 now=now,
@@ -126,7 +124,7 @@ def amend(
         signature = None
         if password_matches(case, actor, password, context, SignatureMeaning.AMENDMENT):
             now = timezone.now()
-            before = step.state()
+            before = payloads.step_state(step)
             apply_answer(step, answer, actor=actor, now=now)
             signature = Signature.objects.create(
                 case=case,
@@ -138,7 +136,7 @@ def amend(
                 reason=reason,
                 amended_step=step,
             )
-            after = {**step.state(), "reason": reason, "signature": signature_state(signature)}
+            after = payloads.step_amended(step, reason=reason, signature=signature)
             case.amended = True
             set_compliance(case)
             append_event(
@@ -186,12 +184,3 @@ def case_content_hash(case: Case) -> str:
             "implants": implants,
         }
     )
-
-
-def signature_state(signature: Signature) -> dict[str, Any]:
-    return {
-        "signature": signature.pk,
-        "printed_name": signature.printed_name,
-        "meaning": signature.get_meaning_display(),
-        "content_hash": signature.content_hash,
-    }

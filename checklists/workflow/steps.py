@@ -7,6 +7,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, StepStatus
 from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
 from checklists.models import Case, CaseStep
@@ -54,7 +55,7 @@ def record_step(
         else:
             _check_hard_stops(case, step)
             check_implants_logged(case, step, answer)
-        before = step.state()
+        before = payloads.step_state(step)
         apply_answer(step, answer, actor=actor, now=timezone.now())
         case_fields = []
         if case.status == CaseStatus.SCHEDULED and answer.status != StepStatus.PENDING:
@@ -66,7 +67,7 @@ def record_step(
             action=AuditAction.STEP_RECORDED,
             step=step,
             before=before,
-            after=step.state(),
+            after=payloads.step_state(step),
             context=context,
             case_fields=case_fields,
         )
