@@ -22,7 +22,7 @@ from checklists.workflow.common import (
     required_reason,
     set_compliance,
 )
-from procedures.models import Procedure
+from procedures.models import Procedure, Step
 
 
 def create_case(
@@ -86,9 +86,15 @@ def create_case(
 
 
 def snapshot_steps(case: Case, procedure: Procedure) -> list[CaseStep]:
-    """Copy the template; a run of per-side steps is repeated once per side, left side first."""
+    """The procedure's steps as this case's, unsaved (see ``snapshot_of``): one query."""
+    return snapshot_of(case, list(procedure.steps.order_by("position")))
+
+
+def snapshot_of(case: Case, template: list[Step]) -> list[CaseStep]:
+    """Copy the template steps (in position order) for the case's sides, unsaved: a run of
+    per-side steps is repeated once per side, left side first. Pure: reads only
+    ``case.laterality`` and the steps given, so the bulk generator snapshots with it too."""
     sides = case.sides()
-    template = list(procedure.steps.order_by("position"))
     ordered: list[tuple[Any, str]] = []
     run: list[Any] = []
     for step in [*template, None]:

@@ -1,5 +1,9 @@
 """Signatures: the surgeon's sign-out, amendments of a signed case, what a signature covers."""
 
+from collections.abc import Iterable
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
+
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
 from django.db.models import F, Q
@@ -167,11 +171,36 @@ def _check_stays_complete(step: CaseStep, answer: Answer) -> None:
 
 
 def case_content_hash(case: Case) -> str:
-    """SHA-256 of what a signature vouches for: identity, procedure, every answer, every implant."""
-    steps = case.steps.order_by("position").values_list(
-        "position", "title", "side", "status", "value", "note", "na_reason", "recorded_by_id"
-    )
-    implants = [implant.state() for implant in case.implants.order_by("side", "position")]
+    """SHA-256 of what a signature vouches for, as the case stands in the database (see
+    ``content_hash``): two queries."""
+    steps = case.steps.values_list(*CONTENT_STEP_FIELDS)
+    implants = [payloads.implant_state(implant) for implant in case.implants.all()]
+    return content_hash(case, steps=[ContentStep(*row) for row in steps], implants=implants)
+
+
+class ContentStep(NamedTuple):
+    """The columns of a case step that a signature covers, in ``CONTENT_STEP_FIELDS`` order."""
+
+    position: int
+    title: str
+    side: str
+    status: str
+    value: str
+    note: str
+    na_reason: str
+    recorded_by_id: int | None
+
+
+CONTENT_STEP_FIELDS = ContentStep._fields
+
+
+def content_hash(
+    case: Case, *, steps: Iterable[ContentStep], implants: Iterable[payloads.ImplantState]
+) -> str:
+    """SHA-256 of what a signature vouches for: identity, procedure, every answer, every implant.
+
+    Pure: it reads the case's own columns (not its relations) and the rows given, in any
+    order, so the bulk generator hashes the cases it builds in memory with it too."""
     return sha256_json(
         {
             "case": case.pk,
@@ -180,7 +209,7 @@ def case_content_hash(case: Case) -> str:
             "laterality": case.laterality,
             "surgeon": case.surgeon_id,
             "room": case.room,
-            "steps": [list(step) for step in steps],
-            "implants": implants,
+            "steps": [list(step) for step in sorted(steps, key=attrgetter("position"))],
+            "implants": sorted(implants, key=itemgetter("side", "position")),
         }
     )
