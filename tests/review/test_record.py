@@ -5,11 +5,10 @@ import pytest
 from django.conf import settings
 from django.urls import reverse
 
-from checklists import workflow
+from checklists import bulk, workflow
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case
 from procedures.models import Procedure
-from review import synthetic
 from tests.conftest import events, make_case, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
 
@@ -278,6 +277,6 @@ def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(
 
 
 def test_generated_cases_show_a_verified_record(logged_in, db):
-    synthetic.generate(count=5, seed=21)
+    bulk.generate(count=5, seed=21)
     for case in Case.objects.all():
         assert "Audit chain verified" in page_of(logged_in, case)
