@@ -717,7 +717,7 @@ def prepare(run: Run, engine: Engine) -> dict[str, Any]:
     run.manage(engine, "migrate", "--no-input")
     run.manage(engine, "seed_demo", "--force", "--password", run.password)
     generated = {"cases": None}
-    if not reuse and (ROOT / "review/management/commands/generate_cases.py").exists():
+    if not reuse and any(ROOT.glob("*/management/commands/generate_cases.py")):
         out = run.manage(engine, "generate", "--count", str(run.args.count), module="bench.prepare")
         generated = json.loads(out.splitlines()[-1])
     out = run.manage(

@@ -143,8 +143,8 @@ def prepare(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
+    from checklists.bulk.plan import MRN_PREFIX
     from checklists.models import AuditEvent, Case, CaseStep, Implant
-    from review.synthetic import MRN_PREFIX
 
     call_command("migrate", verbosity=0, interactive=False)
     existing = Case.objects.filter(patient_mrn__startswith=MRN_PREFIX).count()

@@ -1,7 +1,7 @@
 """A case's compliance facts: their one definition, computed from the case's step rows.
 
 The workflow stores them on the case when it closes (sign-out, amendment, cancellation), and
-``review.synthetic`` on the history it generates, so that the review list, its filters and the
+``checklists.bulk`` on the history it generates, so that the review list, its filters and the
 dashboard read the case table alone instead of every case's steps. The backfill migration
 (0008) holds a frozen copy of these rules in SQL, from before the incision was a milestone of
 its own (it went by the step's title then); its tests compare the two.

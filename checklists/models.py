@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from checklists import payloads
 from checklists.choices import (
     AuditAction,
     CaseStatus,
@@ -210,17 +211,9 @@ class CaseStep(AnswerRules, models.Model):
         same_side = not (stop.side and self.side) or stop.side == self.side
         return stop.hard_stop and stop.position < self.position and same_side
 
-    def state(self) -> dict[str, Any]:
+    def state(self) -> payloads.StepState:
         """What the audit trail keeps of this row before and after a change."""
-        return {
-            "status": self.status,
-            "value": self.value,
-            "note": self.note,
-            "na_reason": self.na_reason,
-            "recorded_by": self.recorded_by_id,
-            "recorded_at": self.recorded_at.isoformat() if self.recorded_at else None,
-            "revision": self.revision,
-        }
+        return payloads.step_state(self)
 
 
 class Implant(models.Model):
@@ -255,20 +248,9 @@ class Implant(models.Model):
     def __str__(self) -> str:
         return " ".join(filter(None, [self.manufacturer, self.product, self.size])) or self.gtin
 
-    def state(self) -> dict[str, Any]:
-        return {
-            "side": self.side,
-            "position": self.position,
-            "manufacturer": self.manufacturer,
-            "product": self.product,
-            "size": self.size,
-            "lot": self.lot,
-            "expiry": self.expiry.isoformat() if self.expiry else None,
-            "serial": self.serial,
-            "gtin": self.gtin,
-            "udi": self.udi,
-            "expiry_override_reason": self.expiry_override_reason,
-        }
+    def state(self) -> payloads.ImplantState:
+        """What the audit trail keeps of this implant."""
+        return payloads.implant_state(self)
 
 
 class Signature(models.Model):

@@ -10,21 +10,20 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
-from checklists import compliance
+from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
 from checklists.models import Case, CaseStep, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     check_length,
-    iso,
     lock_case,
     locked_message,
     require_permission,
     required_reason,
     set_compliance,
 )
-from procedures.models import Procedure
+from procedures.models import Procedure, Step
 
 
 def create_case(
@@ -77,14 +76,14 @@ def create_case(
             created_at=now,
         )
         steps = CaseStep.objects.bulk_create(snapshot_steps(case, procedure))
-        after = {
-            "procedure": procedure.pk,
-            "laterality": laterality,
-            "surgeon": surgeon.pk,
-            "room": room,
-            "scheduled_start": iso(scheduled_start),
-            "steps": len(steps),
-        }
+        after = payloads.case_created(
+            procedure_id=procedure.pk,
+            laterality=laterality,
+            surgeon_id=surgeon.pk,
+            room=room,
+            scheduled_start=scheduled_start,
+            steps=len(steps),
+        )
         append_event(
             case, actor=actor, action=AuditAction.CASE_CREATED, after=after, context=context
         )
@@ -92,9 +91,15 @@ def create_case(
 
 
 def snapshot_steps(case: Case, procedure: Procedure) -> list[CaseStep]:
-    """Copy the template; a run of per-side steps is repeated once per side, left side first."""
+    """The procedure's steps as this case's, unsaved (see ``snapshot_of``): one query."""
+    return snapshot_of(case, list(procedure.steps.order_by("position")))
+
+
+def snapshot_of(case: Case, template: list[Step]) -> list[CaseStep]:
+    """Copy the template steps (in position order) for the case's sides, unsaved: a run of
+    per-side steps is repeated once per side, left side first. Pure: reads only
+    ``case.laterality`` and the steps given, so the bulk generator snapshots with it too."""
     sides = case.sides()
-    template = list(procedure.steps.order_by("position"))
     ordered: list[tuple[Any, str]] = []
     run: list[Any] = []
     for step in [*template, None]:
@@ -160,7 +165,7 @@ def mark_reviewed(
             case,
             actor=actor,
             action=AuditAction.REVIEWED,
-            after={"comment": comment},
+            after=payloads.reviewed(comment=comment),
             context=context,
             case_fields=["status", "reviewed_at", "reviewed_by", "review_comment"],
             now=now,
@@ -189,7 +194,7 @@ def cancel(
         if not case.is_open:
             raise CaseLocked(locked_message(case))
         now = timezone.now()
-        before = {"status": case.status}
+        before = payloads.case_status(status=case.status)
         case.status, case.cancelled_at, case.cancel_reason = CaseStatus.CANCELLED, now, reason
         set_compliance(case)
         append_event(
@@ -197,7 +202,7 @@ def cancel(
             actor=actor,
             action=AuditAction.CANCELLED,
             before=before,
-            after={"status": case.status, "reason": reason},
+            after=payloads.cancelled(status=case.status, reason=reason),
             context=context,
             case_fields=["status", "cancelled_at", "cancel_reason", *compliance.CASE_FIELDS],
             now=now,

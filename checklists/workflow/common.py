@@ -1,7 +1,5 @@
 """What every change to a case shares: who may act, the locked case, the reasons a record keeps."""
 
-import datetime
-
 from django.contrib.auth.models import AbstractBaseUser
 
 from checklists import compliance
@@ -59,7 +57,3 @@ def set_compliance(case: Case) -> None:
     facts = compliance.case_compliance(case_id=case.pk)
     case.time_out_at, case.incision_at = facts.time_out_at, facts.incision_at
     case.required_complete = facts.required_complete
-
-
-def iso(moment: datetime.datetime) -> str:
-    return moment.astimezone(datetime.UTC).isoformat(timespec="seconds")

@@ -10,6 +10,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
+from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
 from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
 from checklists.models import Implant, Signature, max_length
@@ -122,7 +123,7 @@ def add_implant(
             case,
             actor=actor,
             action=AuditAction.IMPLANT_ADDED,
-            after={"implant": implant.pk, **implant.state()},
+            after=payloads.logged_implant(implant),
             context=context,
             case_fields=case_fields,
         )
@@ -173,13 +174,13 @@ def remove_implant(
                 f"“{done.label}” is ticked and this is its only implant. "
                 "Put the step back to pending first."
             )
-        before = {"implant": implant.pk, **implant.state()}
+        before = payloads.logged_implant(implant)
         implant.delete()
         append_event(
             case,
             actor=actor,
             action=AuditAction.IMPLANT_REMOVED,
             before=before,
-            after={"reason": reason},
+            after=payloads.implant_removed(reason=reason),
             context=context,
         )

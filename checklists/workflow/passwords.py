@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.utils import timezone
 
 from accounts.context import RequestContext
+from checklists import payloads
 from checklists.choices import AuditAction
 from checklists.errors import SignatureLocked
 from checklists.models import AuditEvent, Case
@@ -28,7 +29,7 @@ def password_matches(
         case,
         actor=actor,
         action=AuditAction.SIGNATURE_REFUSED,
-        after={"meaning": meaning},
+        after=payloads.signature_refused(meaning=meaning),
         context=context,
         bump_version=False,
     )

@@ -1,6 +1,8 @@
 """Signatures: the surgeon's sign-out, amendments of a signed case, what a signature covers."""
 
-from typing import Any
+from collections.abc import Iterable
+from operator import attrgetter, itemgetter
+from typing import NamedTuple
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import transaction
@@ -9,7 +11,7 @@ from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.people import display_name
-from checklists import compliance
+from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
 from checklists.models import Case, CaseStep, Signature, max_length, sha256_json
@@ -83,7 +85,7 @@ def sign_out(
                 case,
                 actor=actor,
                 action=AuditAction.SIGNED_OUT,
-                after=signature_state(signature),
+                after=payloads.signature_state(signature),
                 context=context,
                 case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
                 now=now,
@@ -127,7 +129,7 @@ def amend(
         signature = None
         if password_matches(case, actor, password, context, SignatureMeaning.AMENDMENT):
             now = timezone.now()
-            before = step.state()
+            before = payloads.step_state(step)
             apply_answer(step, answer, actor=actor, now=now)
             signature = Signature.objects.create(
                 case=case,
@@ -139,7 +141,7 @@ def amend(
                 reason=reason,
                 amended_step=step,
             )
-            after = {**step.state(), "reason": reason, "signature": signature_state(signature)}
+            after = payloads.step_amended(step, reason=reason, signature=signature)
             case.amended = True
             set_compliance(case)
             append_event(
@@ -170,11 +172,36 @@ def _check_stays_complete(step: CaseStep, answer: Answer) -> None:
 
 
 def case_content_hash(case: Case) -> str:
-    """SHA-256 of what a signature vouches for: identity, procedure, every answer, every implant."""
-    steps = case.steps.order_by("position").values_list(
-        "position", "title", "side", "status", "value", "note", "na_reason", "recorded_by_id"
-    )
-    implants = [implant.state() for implant in case.implants.order_by("side", "position")]
+    """SHA-256 of what a signature vouches for, as the case stands in the database (see
+    ``content_hash``): two queries."""
+    steps = case.steps.values_list(*CONTENT_STEP_FIELDS)
+    implants = [payloads.implant_state(implant) for implant in case.implants.all()]
+    return content_hash(case, steps=[ContentStep(*row) for row in steps], implants=implants)
+
+
+class ContentStep(NamedTuple):
+    """The columns of a case step that a signature covers, in ``CONTENT_STEP_FIELDS`` order."""
+
+    position: int
+    title: str
+    side: str
+    status: str
+    value: str
+    note: str
+    na_reason: str
+    recorded_by_id: int | None
+
+
+CONTENT_STEP_FIELDS = ContentStep._fields
+
+
+def content_hash(
+    case: Case, *, steps: Iterable[ContentStep], implants: Iterable[payloads.ImplantState]
+) -> str:
+    """SHA-256 of what a signature vouches for: identity, procedure, every answer, every implant.
+
+    Pure: it reads the case's own columns (not its relations) and the rows given, in any
+    order, so the bulk generator hashes the cases it builds in memory with it too."""
     return sha256_json(
         {
             "case": case.pk,
@@ -183,16 +210,7 @@ def case_content_hash(case: Case) -> str:
             "laterality": case.laterality,
             "surgeon": case.surgeon_id,
             "room": case.room,
-            "steps": [list(step) for step in steps],
-            "implants": implants,
+            "steps": [list(step) for step in sorted(steps, key=attrgetter("position"))],
+            "implants": sorted(implants, key=itemgetter("side", "position")),
         }
     )
-
-
-def signature_state(signature: Signature) -> dict[str, Any]:
-    return {
-        "signature": signature.pk,
-        "printed_name": signature.printed_name,
-        "meaning": signature.get_meaning_display(),
-        "content_hash": signature.content_hash,
-    }

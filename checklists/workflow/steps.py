@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.people import display_name
+from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, StepStatus
 from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
 from checklists.models import Case, CaseStep
@@ -47,7 +48,7 @@ def record_step(
         else:
             _check_hard_stops(case, step)
             check_implants_logged(case, step, answer)
-        before = step.state()
+        before = payloads.step_state(step)
         apply_answer(step, answer, actor=actor, now=timezone.now())
         case_fields = []
         if case.status == CaseStatus.SCHEDULED and answer.status != StepStatus.PENDING:
@@ -59,7 +60,7 @@ def record_step(
             action=AuditAction.STEP_RECORDED,
             step=step,
             before=before,
-            after=step.state(),
+            after=payloads.step_state(step),
             context=context,
             case_fields=case_fields,
         )

@@ -2,12 +2,13 @@
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import cast
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.shortcuts import get_object_or_404
 
 from accounts.people import display_name
+from checklists import payloads
 from checklists.audit import Verdict, verify_chains
 from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
 from checklists.compliance import StepFacts, compliance_of
@@ -23,8 +24,8 @@ class Amendment:
     seq: int
     step: CaseStep | None
     step_label: str
-    before: dict[str, Any]
-    after: dict[str, Any]
+    before: payloads.StepState
+    after: payloads.StepAmended
     reason: str
     by: str
     at: datetime.datetime
@@ -215,12 +216,12 @@ def _team(
 
 
 def _amendment(event: AuditEvent, step: CaseStep | None) -> Amendment:
-    after = event.after or {}
+    after = cast(payloads.StepAmended, event.after or {})
     return Amendment(
         seq=event.seq,
         step=step,
         step_label=step.label if step else "(step removed)",
-        before=event.before or {},
+        before=cast(payloads.StepState, event.before or {}),
         after=after,
         reason=after.get("reason", ""),
         by=display_name(event.actor),
@@ -241,37 +242,44 @@ def _timeline_entry(event: AuditEvent, step: CaseStep | None) -> TimelineEntry:
 
 
 def _event_detail(event: AuditEvent) -> str:
-    """What changed, in words. Audit payloads hold no patient identity (see workflow)."""
+    """What changed, in words. Reads the payloads as ``checklists.payloads`` defines them, but
+    leniently (``get``): an event altered behind the application's back must still show, the
+    chain's verdict saying it was altered. Audit payloads hold no patient identity."""
     before, after = event.before or {}, event.after or {}
     action = event.action
     if action in (AuditAction.STEP_RECORDED, AuditAction.STEP_AMENDED):
-        change = f"{describe_state(before)} → {describe_state(after)}"
-        return f"{change}. Reason: {after['reason']}" if after.get("reason") else change
+        old, new = cast(payloads.StepState, before), cast(payloads.StepAmended, after)
+        change = f"{describe_state(old)} → {describe_state(new)}"
+        return f"{change}. Reason: {new['reason']}" if new.get("reason") else change
     if action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
-        implant = after if action == AuditAction.IMPLANT_ADDED else before
+        logged = after if action == AuditAction.IMPLANT_ADDED else before
+        implant = cast(payloads.LoggedImplant, logged)
         side = Side(implant["side"]).label if implant.get("side") in Side.values else ""
         words = [implant.get("manufacturer"), implant.get("product"), implant.get("size")]
         text = " ".join(filter(None, words)) or implant.get("gtin", "")
         detail = f"{text}, {side.lower()} side" if side else text
-        if action == AuditAction.IMPLANT_REMOVED and after.get("reason"):
-            detail += f". Reason: {after['reason']}"
+        removed = cast(payloads.ImplantRemoved, after)
+        if action == AuditAction.IMPLANT_REMOVED and removed.get("reason"):
+            detail += f". Reason: {removed['reason']}"
         return detail
     if action == AuditAction.SIGNED_OUT:
-        return f"{after.get('printed_name', '')}: {after.get('meaning', '')}"
+        signature = cast(payloads.SignatureState, after)
+        return f"{signature.get('printed_name', '')}: {signature.get('meaning', '')}"
     if action == AuditAction.SIGNATURE_REFUSED:
-        meaning = after.get("meaning", "")
+        meaning = cast(payloads.SignatureRefused, after).get("meaning", "")
         label = SignatureMeaning(meaning).label if meaning in SignatureMeaning.values else meaning
         return f"Wrong password; not signed ({label.lower()})"
     if action == AuditAction.REVIEWED:
-        return after.get("comment") or "No comment"
+        return cast(payloads.Reviewed, after).get("comment") or "No comment"
     if action == AuditAction.CANCELLED:
-        return after.get("reason", "")
+        return cast(payloads.Cancelled, after).get("reason", "")
     if action == AuditAction.CASE_CREATED:
-        return f"{after.get('steps', 0)} steps, {after.get('room', '')}"
+        created = cast(payloads.CaseCreated, after)
+        return f"{created.get('steps', 0)} steps, {created.get('room', '')}"
     return ""
 
 
-def describe_state(state: dict[str, Any]) -> str:
+def describe_state(state: payloads.StepState) -> str:
     """A step's state from the audit trail, as a reviewer reads it."""
     status = state.get("status", "")
     if status == StepStatus.NOT_APPLICABLE:

@@ -9,9 +9,9 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from checklists import bulk
 from checklists.choices import CaseStatus
 from checklists.models import Case
-from review import synthetic
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
 from tests.conftest import make_procedure
 from tests.review.conftest import STEPS, signed_out
@@ -82,7 +82,7 @@ def test_a_reviewer_finds_a_surgeons_month_opens_a_record_and_marks_it_reviewed(
 def test_the_dashboard_draws_its_charts_and_its_tables_match_the_database(
     page, live_server, reviewer
 ):
-    synthetic.generate(count=120, seed=51)
+    bulk.generate(count=120, seed=51)
     problems: list[str] = []
     page.on("console", lambda message: message.type == "error" and problems.append(message.text))
     page.set_viewport_size(DESKTOP)

@@ -2,16 +2,15 @@
 
 Its SQL is a frozen copy of ``checklists.compliance``; these tests run it through Django's
 migration executor on cases whose facts were stored by the workflow and by
-``review.synthetic`` (both through the Python definition), cleared first, and compare.
+``checklists.bulk`` (both through the Python definition), cleared first, and compare.
 """
 
 import pytest
 from django.db import connection
 
-from checklists import workflow
+from checklists import bulk, workflow
 from checklists.choices import StepStatus
 from checklists.models import Case
-from review import synthetic
 from tests.checklists.conftest import migrate, migrate_to_latest
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
@@ -87,7 +86,7 @@ def test_it_stores_what_the_workflow_stores(cases):
 
 
 def test_it_stores_what_generated_history_carries(cases):
-    synthetic.generate(count=60, seed=8)
+    bulk.generate(count=60, seed=8)
     stored = facts()
 
     backfill_again()

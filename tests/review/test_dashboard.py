@@ -9,9 +9,11 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
+from checklists import bulk
+from checklists.bulk.cast import OPEN
 from checklists.models import Case, CaseStep, Implant
 from procedures.models import Procedure
-from review import selectors, synthetic
+from review import selectors
 from tests.review.conftest import day, signed_out
 
 DASHBOARD = reverse("review:dashboard")
@@ -20,7 +22,7 @@ DASHBOARD = reverse("review:dashboard")
 @pytest.fixture
 def history(db):
     """Generated cases over the past year: real times, both procedures, six surgeons."""
-    synthetic.generate(count=150, seed=31)
+    bulk.generate(count=150, seed=31)
     return Case.objects.filter(status__in=["completed", "reviewed"])
 
 
@@ -69,7 +71,7 @@ def test_months_without_cases_are_shown_as_zero(procedure, nurse, surgeon):
 
 
 def test_the_period_procedure_and_surgeon_narrow_the_figures(history):
-    procedure = Procedure.objects.get(slug=synthetic.OPEN)
+    procedure = Procedure.objects.get(slug=OPEN)
     surgeon_id = history.values_list("surgeon_id", flat=True).first()
     today = timezone.localdate()
     recent = {"date_from": today - datetime.timedelta(days=90), "date_to": today}
@@ -274,7 +276,7 @@ def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert logged_in.get(DASHBOARD).status_code == 200
 
-    synthetic.generate(count=150, seed=32)
+    bulk.generate(count=150, seed=32)
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert logged_in.get(DASHBOARD).status_code == 200
 

@@ -9,9 +9,8 @@ from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
-from checklists import workflow
+from checklists import bulk, workflow
 from checklists.models import Case, CaseStep
-from review import synthetic
 from review.exports import CASE_HEADER, FORMULA_STARTS, STEP_HEADER, neutralise
 from review.models import RecordAccess
 from tests.conftest import make_case, record
@@ -126,7 +125,7 @@ def test_a_formula_in_a_room_name_is_neutralised_in_the_case_rows(
 
 
 def test_the_export_is_exactly_the_filtered_list_in_its_order(logged_in, surgeon, db):
-    synthetic.generate(count=80, seed=11)
+    bulk.generate(count=80, seed=11)
     surgeon_id = Case.objects.values_list("surgeon_id", flat=True).first()
     filters = {"surgeon": surgeon_id, "date_from": "2000-01-01", "sort": "room", "cancelled": "on"}
 
@@ -141,7 +140,7 @@ def test_the_export_is_exactly_the_filtered_list_in_its_order(logged_in, surgeon
 
 
 def test_the_step_export_covers_the_filtered_cases_only(logged_in, db):
-    synthetic.generate(count=30, seed=12)
+    bulk.generate(count=30, seed=12)
     reviewed = set(Case.objects.filter(status="reviewed").values_list("pk", flat=True))
 
     rows = rows_of(logged_in.get(EXPORT, {"rows": "steps", "status": "reviewed"}))
@@ -156,7 +155,7 @@ def test_the_step_export_reads_steps_in_chunks_of_cases(
     from review.selectors import cases
 
     monkeypatch.setattr(cases, "STEP_EXPORT_CHUNK", 10)
-    synthetic.generate(count=45, seed=13)
+    bulk.generate(count=45, seed=13)
     logged_in.get(LIST)  # the session's first request writes its start time: not counted
     signed = Case.objects.filter(status__in=["completed", "reviewed"])
     expected = CaseStep.objects.filter(case__in=signed).count()

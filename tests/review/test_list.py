@@ -4,9 +4,8 @@ import pytest
 from django.urls import reverse
 
 from accounts import roles
-from checklists import workflow
+from checklists import bulk, workflow
 from checklists.choices import StepStatus
-from review import synthetic
 from review.views import HELD_MRN
 from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record
 from tests.review.conftest import amend_incision, day, signed_out
@@ -270,7 +269,7 @@ def test_pages_split_the_list_and_their_links_keep_the_filters(
     first = logged_in.get(LIST, {"per_page": 25, "surgeon": surgeon.pk})
     assert listed(first) == [pk for pk in ids if pk in {c.pk for c in two_surgeons_cases[:2]}]
 
-    synthetic.generate(count=30, seed=3)
+    bulk.generate(count=30, seed=3)
     page_one = logged_in.get(LIST, {"per_page": 25})
     page_two = logged_in.get(LIST, {"per_page": 25, "page": 2})
     assert len(listed(page_one)) == 25
@@ -368,7 +367,7 @@ def test_the_list_costs_the_same_queries_for_few_or_many_cases(
     with django_assert_max_num_queries(LIST_QUERIES):
         assert len(listed(logged_in.get(LIST, {"sort": sort}))) == 1
 
-    synthetic.generate(count=120, seed=4)
+    bulk.generate(count=120, seed=4)
     make_user("surgeon3", roles.SURGEON)
     with django_assert_max_num_queries(LIST_QUERIES):
         response = logged_in.get(LIST, {"sort": sort, "per_page": 100, "cancelled": "on"})

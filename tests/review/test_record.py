@@ -7,11 +7,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists import workflow
+from checklists import bulk, workflow
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case
 from procedures.models import Procedure
-from review import synthetic
 from tests.conftest import events, make_case, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
 
@@ -311,6 +310,6 @@ def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(
 
 
 def test_generated_cases_show_a_verified_record(logged_in, db):
-    synthetic.generate(count=5, seed=21)
+    bulk.generate(count=5, seed=21)
     for case in Case.objects.all():
         assert "Audit chain verified" in page_of(logged_in, case)

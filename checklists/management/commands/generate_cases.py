@@ -1,11 +1,12 @@
 """python manage.py generate_cases --count N [--seed S]: synthetic history for benchmarks."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from review import synthetic
+from checklists import bulk
 
 
 class Command(BaseCommand):
@@ -13,7 +14,7 @@ class Command(BaseCommand):
         "Insert N synthetic cases spread over the past year (several surgeons and rooms, both "
         "SI joint fusion procedures, some bilateral, amended, not applicable, cancelled), with "
         "valid audit chains. For benchmarks and demos only: it writes rows in bulk, bypassing "
-        "the workflow (see review.synthetic). Refuses to run with DEBUG off unless --force."
+        "the workflow (see checklists.bulk). Refuses to run with DEBUG off unless --force."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: object, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 "generate_cases writes synthetic patients and bypasses the workflow: it is for "
@@ -42,7 +43,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"{made} cases in {elapsed:.1f} s")
 
         try:
-            made = synthetic.generate(
+            made = bulk.generate(
                 count=count,
                 seed=options["seed"],
                 days=days,

@@ -11,10 +11,10 @@ from django.utils import timezone
 from accounts import roles
 from checklists import workflow
 from checklists.audit import verify_chains
+from checklists.bulk import cast, plan
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
-from review import synthetic
 
 
 @pytest.fixture
@@ -36,11 +36,11 @@ def test_it_spreads_cases_over_the_past_year_rooms_surgeons_and_both_procedures(
     now = timezone.now()
     starts = generated.values_list("scheduled_start", flat=True)
     assert all(now - timezone.timedelta(days=367) < start < now for start in starts)
-    assert generated.values("room").distinct().count() == len(synthetic.ROOMS)
+    assert generated.values("room").distinct().count() == len(plan.ROOMS)
     assert generated.values("procedure").distinct().count() == 2
-    assert generated.values("surgeon").distinct().count() == len(synthetic.SURGEONS)
+    assert generated.values("surgeon").distinct().count() == len(cast.SURGEONS)
     surgeons = User.objects.filter(groups__name=roles.SURGEON, username__startswith="syn.")
-    assert surgeons.count() == len(synthetic.SURGEONS)
+    assert surgeons.count() == len(cast.SURGEONS)
     assert not any(user.has_usable_password() for user in surgeons)
 
 
@@ -118,14 +118,14 @@ def test_new_rows_after_generating_take_fresh_ids(generated, nurse, surgeon):
 
 
 def test_the_same_seed_plans_the_same_cases(db):
-    cast = synthetic.prepare_cast()
+    staff = cast.prepare_cast()
     now = timezone.now()
 
     def plans(seed):
-        generator = synthetic.Generator(cast, rng=random.Random(seed), now=now, days=365)
+        planner = plan.Planner(staff, rng=random.Random(seed), now=now, days=365)
         return [
             (p.patient, p.room, p.start, p.outcome, len(p.answers), len(p.implants))
-            for p in (generator.plan() for _ in range(50))
+            for p in (planner.plan() for _ in range(50))
         ]
 
     assert plans(5) == plans(5)

@@ -1,0 +1,404 @@
+"""What happens in a generated case, decided before any row exists: a ``Plan``.
+
+A ``Planner`` draws each case from a seeded ``random.Random``: the same seed, the same plans.
+A plan names the people, the answers with their moments, the implants, and how the case ends
+(signed out, perhaps after a refused password, perhaps amended, mostly reviewed; or cancelled
+early or midway). ``checklists.bulk.rows`` turns plans into rows.
+
+Synthetic patients have MRNs starting ``SYN-`` and are not anyone real.
+"""
+
+import datetime
+import random
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import NamedTuple
+
+from django.utils import timezone
+
+from checklists.bulk.cast import MI, OPEN, Cast, Layout, Person
+from checklists.choices import Laterality, StepStatus
+from checklists.models import CaseStep
+from procedures.choices import Milestone, Phase, StepKind, StepRole
+
+MRN_PREFIX = "SYN-"
+ROOMS = ("OR 1", "OR 2", "OR 3", "OR 4", "OR 5", "OR 7")
+UTC = datetime.UTC
+
+FIRST_NAMES = [
+    "Alice",
+    "Amir",
+    "Beatriz",
+    "Chen",
+    "Dmitri",
+    "Eva",
+    "Farah",
+    "Gustav",
+    "Hana",
+    "Idris",
+    "Joan",
+    "Kofi",
+    "Lena",
+    "Mateo",
+    "Nadia",
+    "Olu",
+    "Priya",
+    "Quentin",
+    "Rosa",
+    "Sven",
+    "Tariq",
+    "Uma",
+    "Viktor",
+    "Wen",
+    "Ximena",
+    "Yusuf",
+    "Zara",
+]
+LAST_NAMES = [
+    "Abbott",
+    "Bauer",
+    "Carvalho",
+    "Dimitriou",
+    "Eriksen",
+    "Fischer",
+    "Gallagher",
+    "Haddad",
+    "Ito",
+    "Jovanovic",
+    "Kaur",
+    "Lindqvist",
+    "Mensah",
+    "Novak",
+    "Okafor",
+    "Pereira",
+    "Quist",
+    "Russo",
+    "Schmidt",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Walsh",
+    "Xu",
+    "Yilmaz",
+    "Zielinski",
+]
+
+IMPLANTS = {
+    MI: ("SI-BONE", "iFuse-3D", ("7.0 x 40", "7.0 x 45", "7.0 x 50", "7.0 x 55"), (2, 3, 3, 3, 4)),
+    OPEN: ("DePuy Synthes", "SI fusion plate", ("3.5 x 60", "3.5 x 70"), (1, 2, 2)),
+}
+GTIN_BASE = {MI: "0081234567890", OPEN: "0081234567891"}
+
+# Not-applicable answers with their reasons (probability, reason), by step title.
+NOT_APPLICABLE = {
+    "Specimens labelled": (0.35, "No specimen taken"),
+    "Bone block replaced": (0.04, "Allograft dowel used instead of the bone block"),
+    "Pathway drilled (and broached, where the implant system needs it) through the ilium "
+    "toward the sacrum": (0.03, "Self-harvesting implant system: no separate drilling"),
+    "Essential imaging displayed; fluoroscope positioned": (
+        0.01,
+        "Navigation used; no fluoroscopy",
+    ),
+}
+YES_ANSWERS = {  # yes/no steps answered "yes" now and then, with the note "yes" calls for
+    "Known allergy": (0.12, "Penicillin: rash"),
+    "Difficult airway or aspiration risk": (0.05, ""),
+    "Risk of blood loss over 500 ml": (0.08, ""),
+    "Equipment problems to report": (0.04, "Fluoroscope monitor flickered; reported to biomed"),
+}
+RECOVERY_NOTES = (
+    "Routine recovery; analgesia as charted.",
+    "Mobilise with physiotherapy day 1; touch-weight bearing 3 weeks.",
+    "Watch the wound; diabetic patient.",
+    "Standard post-operative care.",
+)
+REVIEW_COMMENTS = ("", "", "", "Complete and consistent.", "Checked against the theatre log.")
+CANCEL_REASONS = ("Patient unwell on the day", "Consent withdrawn", "No ICU bed", "Equipment fault")
+
+
+class PlannedAnswer(NamedTuple):
+    """A step recorded: the step's index in ``Layout.steps``, the answer, who and when."""
+
+    step_index: int
+    status: str
+    value: str
+    note: str
+    na_reason: str
+    by: Person
+    at: datetime.datetime
+
+
+@dataclass(frozen=True)
+class PlannedImplant:
+    """An implant logged, with the fields the workflow would store from its scanned UDI."""
+
+    side: str
+    manufacturer: str
+    product: str
+    size: str
+    lot: str
+    expiry: datetime.date
+    serial: str
+    gtin: str
+    udi: str
+    expiry_override_reason: str
+    added_by: Person
+    added_at: datetime.datetime
+
+
+class PlannedAmendment(NamedTuple):
+    """A signed answer changed by the surgeon: ``answer`` indexes ``Plan.answers``."""
+
+    answer: int
+    value: str
+    reason: str
+    at: datetime.datetime
+
+
+class PlannedReview(NamedTuple):
+    by: Person
+    at: datetime.datetime
+    comment: str
+
+
+class PlannedCancellation(NamedTuple):
+    at: datetime.datetime
+    reason: str
+
+
+@dataclass
+class Plan:
+    """A case decided but not yet numbered: what happened, and when."""
+
+    layout: Layout
+    surgeon: Person
+    speed: float
+    room: str
+    start: datetime.datetime
+    created_at: datetime.datetime
+    creator: Person
+    patient: tuple[str, str, datetime.date]  # MRN, name, date of birth
+    outcome: str  # done, cancelled_early, cancelled_late
+    answers: list[PlannedAnswer] = field(default_factory=list)
+    implants: list[PlannedImplant] = field(default_factory=list)
+    refused_at: datetime.datetime | None = None  # a wrong password before the sign-out
+    completed_at: datetime.datetime | None = None  # signed out
+    amendment: PlannedAmendment | None = None
+    reviewed: PlannedReview | None = None
+    cancelled: PlannedCancellation | None = None
+
+
+class Planner:
+    """Plans synthetic cases. ``random`` is seeded: the same seed, the same plans."""
+
+    def __init__(self, cast: Cast, *, rng: random.Random, now: datetime.datetime, days: int):
+        self.cast = cast
+        self.rng = rng
+        self.now = now
+        self.days = days
+        self.today = timezone.localdate(now)
+        self.tz = timezone.get_current_timezone()
+        self.surgeon_weights = [1.4, 1.2, 1.0, 1.0, 0.7, 0.7][: len(cast.surgeons)]
+
+    def plan(self) -> Plan:
+        rng = self.rng
+        slug = MI if rng.random() < 0.65 else OPEN
+        laterality = rng.choices(Laterality.values, weights=(42, 42, 16))[0]
+        surgeon, speed = rng.choices(self.cast.surgeons, weights=self.surgeon_weights)[0]
+        start = self._start()
+        creator = rng.choice(self.cast.by_role[StepRole.NURSE])
+        plan = Plan(
+            layout=self.cast.layouts[slug, laterality],
+            surgeon=surgeon,
+            speed=speed,
+            room=rng.choice(ROOMS),
+            start=start,
+            created_at=start - datetime.timedelta(days=rng.randint(1, 21), hours=rng.random()),
+            creator=creator,
+            patient=self._patient(),
+            outcome=rng.choices(
+                ("done", "cancelled_early", "cancelled_late"), weights=(96.5, 2, 1.5)
+            )[0],
+        )
+        if plan.outcome == "cancelled_early":
+            moment = min(start - datetime.timedelta(hours=rng.randint(1, 30)), self.now)
+            plan.cancelled = PlannedCancellation(
+                max(moment, plan.created_at), rng.choice(CANCEL_REASONS)
+            )
+            return plan
+        self._work_through(plan)
+        return plan
+
+    def _start(self) -> datetime.datetime:
+        rng = self.rng
+        day = self.today - datetime.timedelta(days=rng.randint(1, self.days))
+        if day.weekday() >= 5 and rng.random() < 0.9:  # few weekend lists
+            day -= datetime.timedelta(days=day.weekday() - 4)
+        minutes = 7 * 60 + 30 + 30 * rng.randint(0, 16)
+        local = datetime.datetime.combine(day, datetime.time(minutes // 60, minutes % 60))
+        return timezone.make_aware(local, self.tz).astimezone(UTC)
+
+    def _patient(self) -> tuple[str, str, datetime.date]:
+        rng = self.rng
+        mrn = f"{MRN_PREFIX}{rng.randrange(10**7):07d}"
+        name = f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}"
+        born = datetime.date(1935, 1, 1) + datetime.timedelta(days=rng.randint(0, 55 * 365))
+        return mrn, name, born
+
+    def _work_through(self, plan: Plan) -> None:
+        """Answer the steps in order, at plausible times, then sign, amend, review."""
+        rng, steps = self.rng, plan.layout.steps
+        cancel_after = rng.randint(3, len(steps) // 2) if plan.outcome == "cancelled_late" else None
+        # Minutes for the operative phase: lognormal around the procedure's usual length.
+        usual = 45.0 if plan.layout.slug == MI else 110.0
+        if plan.layout.laterality == Laterality.BILATERAL:
+            usual *= 1.7
+        operative = usual * plan.speed * rng.lognormvariate(0, 0.2)
+        procedure_steps = sum(1 for step in steps if step.phase == Phase.PROCEDURE)
+        moment = plan.start + datetime.timedelta(minutes=rng.uniform(-5, 15), seconds=rng.random())
+        late_time_out = rng.random() < 0.04
+        late_index = None
+        previous_phase = ""
+        for index, step in enumerate(steps):
+            if cancel_after is not None and index >= cancel_after:
+                break
+            phase = step.phase
+            if phase == Phase.TIME_OUT and previous_phase == Phase.SIGN_IN:
+                moment += datetime.timedelta(minutes=rng.uniform(8, 25))  # induction
+            gap = operative / procedure_steps if phase == Phase.PROCEDURE else rng.uniform(0.3, 1.5)
+            moment += datetime.timedelta(minutes=gap * rng.uniform(0.6, 1.4))
+            previous_phase = phase
+            if step.kind == StepKind.IMPLANTS:
+                self._implants(plan, step, moment)
+            who = self._who(plan, step)
+            status, value, note, na_reason = self._answer(plan, step)
+            if status == StepStatus.PENDING:
+                continue
+            when = moment + datetime.timedelta(microseconds=rng.randrange(10**6))
+            if (
+                late_time_out
+                and late_index is None
+                and phase == Phase.TIME_OUT
+                and not step.hard_stop
+                and step.title.startswith("Essential imaging")
+            ):
+                late_index = len(plan.answers)  # recorded after the incision, below
+            plan.answers.append(PlannedAnswer(index, status, value, note, na_reason, who, when))
+        if late_index is not None:
+            incision = next(
+                (a for a in plan.answers if steps[a.step_index].milestone == Milestone.INCISION),
+                None,
+            )
+            if incision is not None:
+                late = incision.at + datetime.timedelta(minutes=rng.uniform(1, 8))
+                plan.answers[late_index] = plan.answers[late_index]._replace(at=late)
+        plan.answers.sort(key=lambda answer: answer.at)
+        last = plan.answers[-1].at if plan.answers else moment
+        if cancel_after is not None:
+            plan.cancelled = PlannedCancellation(
+                last + datetime.timedelta(minutes=rng.uniform(2, 20)),
+                rng.choice(CANCEL_REASONS),
+            )
+            return
+        if rng.random() < 0.02:
+            plan.refused_at = last + datetime.timedelta(seconds=rng.uniform(20, 60))
+        plan.completed_at = signed = last + datetime.timedelta(minutes=rng.uniform(1, 6))
+        if rng.random() < 0.02:
+            self._amend(plan, signed)
+        self._review(plan, plan.amendment.at if plan.amendment else signed)
+
+    def _who(self, plan: Plan, step: CaseStep) -> Person:
+        if step.role == StepRole.SURGEON:
+            return plan.surgeon
+        return self.rng.choice(self.cast.by_role[step.role])
+
+    def _answer(self, plan: Plan, step: CaseStep) -> tuple[str, str, str, str]:
+        rng, title, kind = self.rng, step.title, step.kind
+        chance, reason = NOT_APPLICABLE.get(title, (0, ""))
+        if not step.hard_stop and rng.random() < chance:
+            return StepStatus.NOT_APPLICABLE, "", "", reason
+        if not step.required and rng.random() < 0.05:
+            return StepStatus.PENDING, "", "", ""
+        if kind == StepKind.YES_NO:
+            if step.expected_answer:
+                return StepStatus.DONE, step.expected_answer, "", ""
+            chance, note = YES_ANSWERS.get(title, (0, ""))
+            if rng.random() < chance:
+                return StepStatus.DONE, "yes", note or "Discussed and prepared for.", ""
+            return StepStatus.DONE, "no", "", ""
+        if kind == StepKind.CHOICE:
+            options = step.options
+            weights = [90 if i == 0 else 10 / max(1, len(options) - 1) for i in range(len(options))]
+            return StepStatus.DONE, rng.choices(options, weights=weights)[0], "", ""
+        if kind == StepKind.NUMBER:
+            low = float(step.min_value or 3)
+            high = float(step.max_value or 8)
+            value = Decimal(str(round(rng.uniform(low, high), 1))).normalize()
+            return StepStatus.DONE, f"{value:f}", "", ""
+        if kind == StepKind.TEXT:
+            return StepStatus.DONE, step.default_value or rng.choice(RECOVERY_NOTES), "", ""
+        return StepStatus.DONE, "", "", ""
+
+    def _implants(self, plan: Plan, step: CaseStep, moment: datetime.datetime) -> None:
+        rng, slug = self.rng, plan.layout.slug
+        manufacturer, product, sizes, counts = IMPLANTS[slug]
+        count = rng.choice(counts)
+        lot = f"L{rng.randrange(10**6):06d}"
+        expiry = (plan.start + datetime.timedelta(days=rng.randint(200, 1100))).date()
+        gtin = _gtin(GTIN_BASE[slug])
+        for n in range(count):
+            serial = f"S{rng.randrange(10**9):09d}"
+            udi = f"(01){gtin}(17){expiry:%y%m%d}(10){lot}(21){serial}"
+            added = moment - datetime.timedelta(minutes=(count - n) * rng.uniform(1, 3))
+            plan.implants.append(
+                PlannedImplant(
+                    side=step.side,
+                    manufacturer=manufacturer,
+                    product=product,
+                    size=rng.choice(sizes),
+                    lot=lot,
+                    expiry=expiry,
+                    serial=serial,
+                    gtin=gtin,
+                    udi=udi,
+                    expiry_override_reason="",
+                    added_by=plan.surgeon,
+                    added_at=added + datetime.timedelta(microseconds=rng.randrange(10**6)),
+                )
+            )
+
+    def _amend(self, plan: Plan, signed: datetime.datetime) -> None:
+        steps = plan.layout.steps
+        numbers = [
+            i
+            for i, answer in enumerate(plan.answers)
+            if steps[answer.step_index].kind == StepKind.NUMBER and answer.status == StepStatus.DONE
+        ]
+        if not numbers:
+            return
+        answer_index = self.rng.choice(numbers)
+        old = Decimal(plan.answers[answer_index].value)
+        step = steps[plan.answers[answer_index].step_index]
+        high = step.max_value if step.max_value is not None else Decimal(8)
+        new = min(old + Decimal("0.5"), high)
+        if new == old:
+            new = old - Decimal("0.5")
+        at = signed + datetime.timedelta(hours=self.rng.uniform(2, 72))
+        value = f"{new.normalize():f}"
+        plan.amendment = PlannedAmendment(
+            answer_index, value, "Length re-measured on the operative note", at
+        )
+
+    def _review(self, plan: Plan, last: datetime.datetime) -> None:
+        rng = self.rng
+        at = last + datetime.timedelta(days=rng.uniform(1, 20))
+        if at < self.now and rng.random() < 0.85:
+            plan.reviewed = PlannedReview(
+                rng.choice(self.cast.reviewers), at, rng.choice(REVIEW_COMMENTS)
+            )
+
+
+def _gtin(first13: str) -> str:
+    """A GTIN-14 with its GS1 check digit."""
+    total = sum(int(d) * (3 if i % 2 == 0 else 1) for i, d in enumerate(reversed(first13)))
+    return first13 + str((10 - total % 10) % 10)

@@ -1,0 +1,501 @@
+"""The rows of planned cases, as the workflow would have written them, built with its code.
+
+What the workflow computes, this module takes from the workflow's own pure functions: the
+step snapshot (``snapshot_of``, via ``checklists.bulk.cast``); every audit payload
+(``checklists.payloads``); the signed content hash (``signing.content_hash``); each event's
+chained hash (``AuditEvent.compute_hash``, the verifier's own code, so ``verify_audit`` proves
+these chains); the compliance facts (``checklists.compliance``). What is left here is the
+bookkeeping of a case's history: ids, revisions, positions, the version, the status at the end.
+``tests/checklists/test_bulk_equality.py`` makes one case both ways and compares every row.
+
+Rows are plain tuples in the column order below, values as the database driver takes them
+(steps and events are too many for model instances: 100k cases make some 7 million). The few
+rows per case that payload builders read (the case, its implants, signatures) are unsaved
+model instances.
+"""
+
+import datetime
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import models
+
+from checklists import payloads
+from checklists.bulk.cast import Person
+from checklists.bulk.plan import Plan, PlannedAnswer, PlannedImplant
+from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
+from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance_of
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, audit_key_id
+from checklists.workflow.cases import SNAPSHOT_FIELDS
+from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
+
+UTC = datetime.UTC
+
+# Fresh primary keys, by table: "case", "step", "implant", "signature", "event".
+Ids = dict[str, Iterator[int]]
+
+# Column order of each table's rows (checked against the models by checklists.bulk.database).
+CASE_COLUMNS = (
+    "id", "patient_mrn", "patient_name", "patient_birth_date", "procedure_id", "laterality",
+    "surgeon_id", "room", "scheduled_start", "status", "created_by_id", "created_at",
+    "started_at", "completed_at", "reviewed_at", "reviewed_by_id", "review_comment",
+    "cancelled_at", "cancel_reason", "version", "audit_seq", "audit_head", "time_out_at",
+    "incision_at", "required_complete", "amended",
+)  # fmt: skip
+# A step row: its snapshot of the template (the same in every case of a layout), then its answer.
+SNAPSHOT_COLUMNS = ("template_step_id", "position", "side", *SNAPSHOT_FIELDS)
+ANSWER_COLUMNS = (
+    "status", "value", "note", "na_reason", "recorded_by_id", "recorded_at", "revision",
+)  # fmt: skip
+STEP_COLUMNS = ("id", "case_id", *SNAPSHOT_COLUMNS, *ANSWER_COLUMNS)
+IMPLANT_COLUMNS = (
+    "id", "case_id", "side", "position", "manufacturer", "product", "size", "lot", "expiry",
+    "serial", "gtin", "udi", "expiry_override_reason", "added_by_id", "added_at",
+)  # fmt: skip
+SIGNATURE_COLUMNS = (
+    "id", "case_id", "signer_id", "printed_name", "meaning", "signed_at", "content_hash",
+    "reason", "amended_step_id",
+)  # fmt: skip
+EVENT_COLUMNS = (
+    "id", "case_id", "seq", "step_id", "actor_id", "action", "before", "after", "created_at",
+    "remote_addr", "user_agent", "prev_hash", "hash", "key_id",
+)  # fmt: skip
+
+
+@dataclass
+class Rows:
+    cases: list[tuple] = field(default_factory=list)
+    steps: list[tuple] = field(default_factory=list)
+    implants: list[tuple] = field(default_factory=list)
+    signatures: list[tuple] = field(default_factory=list)
+    events: list[tuple] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class StepAnswer:
+    """A step row's answer columns (``ANSWER_COLUMNS``) as the case's history moves them: what
+    ``payloads.step_state`` reads of a ``CaseStep``, without a model instance per step."""
+
+    status: str = StepStatus.PENDING.value
+    value: str = ""
+    note: str = ""
+    na_reason: str = ""
+    recorded_by_id: int | None = None
+    recorded_at: datetime.datetime | None = None
+    revision: int = 0
+
+    def record(
+        self, status: str, value: str, note: str, na_reason: str, by: int, at: datetime.datetime
+    ) -> None:
+        """As ``workflow.record_step`` (or ``amend``) leaves the row."""
+        self.status, self.value, self.note, self.na_reason = status, value, note, na_reason
+        self.recorded_by_id, self.recorded_at = by, at
+        self.revision += 1
+
+
+@dataclass
+class Event:
+    """What ``AuditEvent.compute_hash`` reads, without a model instance per event (millions)."""
+
+    case_id: int
+    seq: int
+    step_id: int | None
+    actor_id: int
+    action: str
+    before: Any
+    after: Any
+    created_at: datetime.datetime
+    remote_addr: None = None
+    user_agent: str = ""
+    prev_hash: str = ""
+    hash: str = ""
+    key_id: str = field(default_factory=audit_key_id)
+
+
+@dataclass
+class Chain:
+    """A case's audit events, appended as ``append_event`` appends them, and its version."""
+
+    case_id: int
+    events: list[Event] = field(default_factory=list)
+    version: int = 0
+
+    def append(
+        self,
+        action: str,
+        actor: Person,
+        at: datetime.datetime,
+        *,
+        step_id: int | None = None,
+        before: Any = None,
+        after: Any = None,
+        bump_version: bool = True,
+    ) -> None:
+        event = Event(
+            self.case_id, len(self.events) + 1, step_id, actor.pk, action, before, after, at
+        )
+        event.prev_hash = self.events[-1].hash if self.events else ""
+        # The verifier's own hash; it reads these attributes as it reads a model's.
+        event.hash = AuditEvent.compute_hash(event)  # type: ignore[arg-type]
+        self.events.append(event)
+        self.version += bump_version
+
+
+def needed_ids(plans: list[Plan]) -> dict[str, int]:
+    """How many primary keys of each table the rows of ``plans`` take."""
+    return {
+        "case": len(plans),
+        "step": sum(len(plan.layout.steps) for plan in plans),
+        "implant": sum(len(plan.implants) for plan in plans),
+        "signature": sum((p.completed_at is not None) + (p.amendment is not None) for p in plans),
+        "event": sum(_event_count(plan) for plan in plans),
+    }
+
+
+class RowBuilder:
+    """Builds the rows of planned cases. ``sqlite``: values as Django's SQLite backend stores
+    them (times and decimals as text); otherwise as PostgreSQL's driver takes them."""
+
+    def __init__(self, *, sqlite: bool) -> None:
+        self.sqlite = sqlite
+        # Layout steps live as long as the cast, so their ids are stable keys.
+        self._snapshots: dict[int, tuple] = {}
+
+    def rows(self, plans: list[Plan], ids: Ids) -> Rows:
+        rows = Rows()
+        for plan in plans:
+            self.case_rows(plan, ids, rows)
+        return rows
+
+    def case_rows(self, plan: Plan, ids: Ids, rows: Rows) -> None:
+        """Append every row of one planned case to ``rows``. Its ids are drawn from ``ids`` in
+        the order the workflow would have made its rows: the case; its steps by position; its
+        implants as added; its signatures as signed; its events by sequence number."""
+        case_id = next(ids["case"])
+        layout = plan.layout
+        mrn, name, born = plan.patient
+        case = Case(
+            pk=case_id,
+            patient_mrn=mrn,
+            patient_name=name,
+            patient_birth_date=born,
+            procedure_id=layout.procedure_id,
+            laterality=layout.laterality,
+            surgeon_id=plan.surgeon.pk,
+            room=plan.room,
+        )
+        chain = Chain(case_id)
+        created = payloads.case_created(
+            procedure_id=layout.procedure_id,
+            laterality=layout.laterality,
+            surgeon_id=plan.surgeon.pk,
+            room=plan.room,
+            scheduled_start=plan.start,
+            steps=len(layout.steps),
+        )
+        chain.append(AuditAction.CASE_CREATED, plan.creator, plan.created_at, after=created)
+        step_ids = [next(ids["step"]) for _ in layout.steps]
+        answers = [StepAnswer() for _ in layout.steps]
+        # Each step's state as the trail last kept it: the next change's ``before``.
+        states = [payloads.step_state(StepAnswer())] * len(answers)
+
+        # Steps and implants, in the order they happened.
+        implants: list[Implant] = []
+        timeline = _timeline(plan)
+        for at, item in timeline:
+            if isinstance(item, PlannedImplant):
+                position = 1 + sum(implant.side == item.side for implant in implants)
+                implant = _implant(item, next(ids["implant"]), case_id, position)
+                implants.append(implant)
+                rows.implants.append(self._implant_row(implant))
+                logged = payloads.logged_implant(implant)
+                chain.append(AuditAction.IMPLANT_ADDED, item.added_by, at, after=logged)
+                continue
+            answer, before = answers[item.step_index], states[item.step_index]
+            answer.record(item.status, item.value, item.note, item.na_reason, item.by.pk, at)
+            states[item.step_index] = payloads.step_state(answer)
+            chain.append(
+                AuditAction.STEP_RECORDED,
+                item.by,
+                at,
+                step_id=step_ids[item.step_index],
+                before=before,
+                after=states[item.step_index],
+            )
+        started_at = timeline[0][0] if timeline else None
+
+        signatures: list[Signature] = []
+
+        def sign(meaning: str, at: datetime.datetime, **fields: Any) -> Signature:
+            signature = Signature(
+                pk=next(ids["signature"]),
+                case_id=case_id,
+                signer_id=plan.surgeon.pk,
+                printed_name=plan.surgeon.name,
+                meaning=meaning,
+                signed_at=at,
+                content_hash=_content_hash(case, layout.steps, answers, implants),
+                **fields,
+            )
+            signatures.append(signature)
+            return signature
+
+        if plan.refused_at:
+            chain.append(
+                AuditAction.SIGNATURE_REFUSED,
+                plan.surgeon,
+                plan.refused_at,
+                after=payloads.signature_refused(meaning=SignatureMeaning.SIGN_OUT),
+                bump_version=False,
+            )
+        if plan.completed_at:
+            signed = payloads.signature_state(sign(SignatureMeaning.SIGN_OUT, plan.completed_at))
+            chain.append(AuditAction.SIGNED_OUT, plan.surgeon, plan.completed_at, after=signed)
+        if plan.amendment:
+            amendment = plan.amendment
+            index = plan.answers[amendment.answer].step_index
+            answer = answers[index]
+            before = states[index]
+            answer.record(StepStatus.DONE, amendment.value, "", "", plan.surgeon.pk, amendment.at)
+            signature = sign(
+                SignatureMeaning.AMENDMENT,
+                amendment.at,
+                reason=amendment.reason,
+                amended_step_id=step_ids[index],
+            )
+            chain.append(
+                AuditAction.STEP_AMENDED,
+                plan.surgeon,
+                amendment.at,
+                step_id=step_ids[index],
+                before=before,
+                after=payloads.step_amended(answer, reason=amendment.reason, signature=signature),
+            )
+        if plan.reviewed:
+            review = plan.reviewed
+            after = payloads.reviewed(comment=review.comment)
+            chain.append(AuditAction.REVIEWED, review.by, review.at, after=after)
+        status = CaseStatus.REVIEWED if plan.reviewed else CaseStatus.COMPLETED
+        if plan.cancelled:
+            cancellation = plan.cancelled
+            previous = CaseStatus.IN_PROGRESS if timeline else CaseStatus.SCHEDULED
+            chain.append(
+                AuditAction.CANCELLED,
+                plan.creator,
+                cancellation.at,
+                before=payloads.case_status(status=previous),
+                after=payloads.cancelled(status=CaseStatus.CANCELLED, reason=cancellation.reason),
+            )
+            status = CaseStatus.CANCELLED
+
+        for index, step in enumerate(layout.steps):
+            rows.steps.append(self._step_row(step_ids[index], case_id, step, answers[index]))
+        rows.signatures.extend(self._signature_row(signature) for signature in signatures)
+        rows.events.extend(self._event_row(next(ids["event"]), event) for event in chain.events)
+        facts = _compliance(layout.steps, answers)
+        reviewer, reviewed_at, comment = plan.reviewed or (None, None, "")
+        cancelled_at, cancel_reason = plan.cancelled or (None, "")
+        dt = self._dt
+        rows.cases.append(
+            (
+                case_id,
+                mrn,
+                name,
+                self._date(born),
+                layout.procedure_id,
+                layout.laterality,
+                plan.surgeon.pk,
+                plan.room,
+                dt(plan.start),
+                status,
+                plan.creator.pk,
+                dt(plan.created_at),
+                dt(started_at),
+                dt(plan.completed_at),
+                dt(reviewed_at),
+                reviewer.pk if reviewer else None,
+                comment,
+                dt(cancelled_at),
+                cancel_reason,
+                chain.version,
+                len(chain.events),
+                chain.events[-1].hash,
+                dt(facts.time_out_at),
+                dt(facts.incision_at),
+                facts.required_complete,
+                plan.amendment is not None,
+            )
+        )
+
+    def _step_row(self, pk: int, case_id: int, step: CaseStep, answer: StepAnswer) -> tuple:
+        return (
+            pk,
+            case_id,
+            *self._snapshot_columns(step),
+            answer.status,
+            answer.value,
+            answer.note,
+            answer.na_reason,
+            answer.recorded_by_id,
+            self._dt(answer.recorded_at),
+            answer.revision,
+        )
+
+    def _snapshot_columns(self, step: CaseStep) -> tuple:
+        """A step row's ``SNAPSHOT_COLUMNS``: the same for every case of its layout, so made
+        once."""
+        key = id(step)
+        if key not in self._snapshots:
+            self._snapshots[key] = tuple(
+                self._value(CaseStep._meta.get_field(name), getattr(step, name))
+                for name in SNAPSHOT_COLUMNS
+            )
+        return self._snapshots[key]
+
+    def _implant_row(self, implant: Implant) -> tuple:
+        return (
+            implant.pk,
+            implant.case_id,
+            implant.side,
+            implant.position,
+            implant.manufacturer,
+            implant.product,
+            implant.size,
+            implant.lot,
+            self._date(implant.expiry),
+            implant.serial,
+            implant.gtin,
+            implant.udi,
+            implant.expiry_override_reason,
+            implant.added_by_id,
+            self._dt(implant.added_at),
+        )
+
+    def _signature_row(self, signature: Signature) -> tuple:
+        return (
+            signature.pk,
+            signature.case_id,
+            signature.signer_id,
+            signature.printed_name,
+            signature.meaning,
+            self._dt(signature.signed_at),
+            signature.content_hash,
+            signature.reason,
+            signature.amended_step_id,
+        )
+
+    def _event_row(self, pk: int, event: Event) -> tuple:
+        return (
+            pk,
+            event.case_id,
+            event.seq,
+            event.step_id,
+            event.actor_id,
+            event.action,
+            _json(event.before),
+            _json(event.after),
+            self._dt(event.created_at),
+            event.remote_addr,
+            event.user_agent,
+            event.prev_hash,
+            event.hash,
+            event.key_id,
+        )
+
+    def _value(self, model_field: Any, value: Any) -> Any:
+        if value is None:
+            return None
+        if isinstance(model_field, models.DecimalField):
+            return str(value) if self.sqlite else value
+        if isinstance(model_field, models.JSONField):
+            return json.dumps(value)
+        return value
+
+    def _dt(self, moment: datetime.datetime | None) -> Any:
+        if moment is None:
+            return None
+        # SQLite stores UTC as text, as Django's adapter does; PostgreSQL takes the datetime.
+        return str(moment.astimezone(UTC).replace(tzinfo=None)) if self.sqlite else moment
+
+    def _date(self, day: datetime.date | None) -> Any:
+        if day is None:
+            return None
+        return day.isoformat() if self.sqlite else day
+
+
+def _timeline(plan: Plan) -> list[tuple[datetime.datetime, PlannedImplant | PlannedAnswer]]:
+    """The plan's implants and answers in the order they happened (an implant first on a tie)."""
+    implants = sorted(plan.implants, key=lambda implant: implant.added_at)
+    moments: list[tuple[datetime.datetime, int, PlannedImplant | PlannedAnswer]]
+    moments = [(implant.added_at, 0, implant) for implant in implants]
+    moments += [(answer.at, 1, answer) for answer in plan.answers]
+    moments.sort(key=lambda moment: (moment[0], moment[1]))
+    return [(at, item) for at, _, item in moments]
+
+
+def _implant(item: PlannedImplant, pk: int, case_id: int, position: int) -> Implant:
+    return Implant(
+        pk=pk,
+        case_id=case_id,
+        side=item.side,
+        position=position,
+        manufacturer=item.manufacturer,
+        product=item.product,
+        size=item.size,
+        lot=item.lot,
+        expiry=item.expiry,
+        serial=item.serial,
+        gtin=item.gtin,
+        udi=item.udi,
+        expiry_override_reason=item.expiry_override_reason,
+        added_by_id=item.added_by.pk,
+        added_at=item.added_at,
+    )
+
+
+def _columns(step: CaseStep, answer: StepAnswer, names: Iterable[str]) -> list[Any]:
+    """A step's columns by name: the answer's from ``answer``, the snapshot's from ``step``."""
+    return [getattr(answer if name in _ANSWERED else step, name) for name in names]
+
+
+_ANSWERED = frozenset(ANSWER_COLUMNS)
+
+
+def _content_hash(
+    case: Case, steps: tuple[CaseStep, ...], answers: list[StepAnswer], implants: list[Implant]
+) -> str:
+    return content_hash(
+        case,
+        steps=[
+            ContentStep(*_columns(step, answer, CONTENT_STEP_FIELDS))
+            for step, answer in zip(steps, answers, strict=True)
+        ],
+        implants=[payloads.implant_state(implant) for implant in implants],
+    )
+
+
+def _compliance(steps: tuple[CaseStep, ...], answers: list[StepAnswer]) -> Compliance:
+    return compliance_of(
+        StepFacts(*_columns(step, answer, STEP_FIELDS))
+        for step, answer in zip(steps, answers, strict=True)
+    )
+
+
+def _event_count(plan: Plan) -> int:
+    return (
+        1
+        + len(plan.answers)
+        + len(plan.implants)
+        + (plan.refused_at is not None)
+        + (plan.completed_at is not None)
+        + (plan.amendment is not None)
+        + (plan.reviewed is not None)
+        + (plan.cancelled is not None)
+    )
+
+
+def _json(value: Any) -> str | None:
+    # As Django's JSONField stores it on SQLite (PostgreSQL parses it into jsonb).
+    return None if value is None else json.dumps(value)

@@ -1,0 +1,290 @@
+"""What an audit event's ``before`` and ``after`` hold: one typed definition per action.
+
+This module is the reference for the audit trail's JSON. The workflow writes every payload
+through the builders below, the review record reads payloads as these types, and the bulk
+generator (``checklists.bulk``) builds them with the same builders. An API or an export
+reads them from here too.
+
+Each action's payloads (``before`` → ``after``; None is JSON ``null``):
+
+- ``case_created``: None → ``CaseCreated``
+- ``step_recorded``: ``StepState`` → ``StepState``
+- ``step_amended``: ``StepState`` (as signed) → ``StepAmended``
+- ``implant_added``: None → ``LoggedImplant``
+- ``implant_removed``: ``LoggedImplant`` (what it was) → ``ImplantRemoved``
+- ``signed_out``: None → ``SignatureState``
+- ``signature_refused``: None → ``SignatureRefused``
+- ``reviewed``: None → ``Reviewed``
+- ``cancelled``: ``CaseStatusState`` → ``Cancelled``
+
+``PAYLOADS`` says the same in code.
+
+Rules every payload keeps:
+
+- No patient identity (MRN, name, date of birth): the trail is shown to reviewers, exported
+  and kept for years; the case row alone holds who the patient is.
+- JSON types only: people and rows as their integer ids, choices as their stored values (but a
+  signature's ``meaning`` is its label, the words signed), times as ISO 8601 text with the
+  UTC offset.
+- Fixed once written. ``AuditEvent.hash`` covers the payload (``AuditEvent.compute_hash``:
+  canonical JSON, keys sorted), so a stored payload never changes and the builders here must
+  keep producing exactly these keys and values: a changed builder would make new events that
+  differ from the ones the record and its readers know. A new key is added, never renamed,
+  and readers accept events written before it existed. Builders write keys in the order
+  stored since the first release (the JSON text of old rows is that order).
+
+The builders read the models' attributes and nothing else (no query, no database), so they
+take anything shaped like the model: ``StepRow``, ``ImplantRow`` and ``SignatureRow`` say
+what they read.
+"""
+
+import datetime
+from typing import Protocol, TypedDict
+
+from checklists.choices import AuditAction, SignatureMeaning
+
+# --- the states of rows, shared by several actions ------------------------------------------
+
+
+class StepState(TypedDict):
+    """A case step's answer, before or after a change (``CaseStep.state()``)."""
+
+    status: str  # StepStatus value: "pending", "done" or "na"
+    value: str  # the answer as text ("yes", an option, "7.5", free text); "" for a check
+    note: str  # the recorder's note, "" if none
+    na_reason: str  # why the step does not apply; "" unless status is "na"
+    recorded_by: int | None  # the user who recorded it; None while pending
+    recorded_at: str | None  # when, ISO 8601 (microseconds, UTC offset); None while pending
+    revision: int  # the row's revision after this state was written (0: never changed)
+
+
+class ImplantState(TypedDict):
+    """An implant on the log (``Implant.state()``), as typed or read from its GS1 UDI."""
+
+    side: str  # Side value: "left" or "right"
+    position: int  # order of placement on its side, from 1
+    manufacturer: str
+    product: str
+    size: str  # diameter x length, mm
+    lot: str
+    expiry: str | None  # ISO date, None if unknown
+    serial: str
+    gtin: str  # GTIN-14 from the barcode, "" if typed in
+    udi: str  # the UDI as scanned (human-readable form), "" if typed in
+    expiry_override_reason: str  # a surgeon's reason to use it expired, "" otherwise
+
+
+class LoggedImplant(ImplantState):
+    """An implant with its row: ``implant_added`` after, ``implant_removed`` before.
+
+    Stored with ``implant`` first, then the ``ImplantState`` keys."""
+
+    implant: int  # the Implant row's id (gone from the table once removed)
+
+
+class SignatureState(TypedDict):
+    """An e-signature as the trail keeps it: ``signed_out`` after, inside ``step_amended``."""
+
+    signature: int  # the Signature row's id
+    printed_name: str  # the signer's name as printed on the signature
+    meaning: str  # SignatureMeaning *label*, the words signed ("Case signed out by surgeon")
+    content_hash: str  # SHA-256 of the case content signed (workflow.case_content_hash)
+
+
+# --- per action ---------------------------------------------------------------------------------
+
+
+class CaseCreated(TypedDict):
+    """``case_created`` after: the case as scheduled (no patient identity)."""
+
+    procedure: int  # Procedure id
+    laterality: str  # Laterality value: "left", "right" or "bilateral"
+    surgeon: int  # the surgeon's user id
+    room: str
+    scheduled_start: str  # ISO 8601 in UTC, to the second ("2025-03-04T08:30:00+00:00")
+    steps: int  # how many steps were snapshotted from the procedure
+
+
+class StepAmended(StepState):
+    """``step_amended`` after: the step's new state, the amendment's reason, its signature.
+
+    Stored as the ``StepState`` keys, then ``reason``, then ``signature``."""
+
+    reason: str  # why the signed record changed
+    signature: SignatureState  # the amendment's own signature
+
+
+class ImplantRemoved(TypedDict):
+    """``implant_removed`` after."""
+
+    reason: str  # why the implant came off the log (a mis-scan, say)
+
+
+class SignatureRefused(TypedDict):
+    """``signature_refused`` after: a wrong password; nothing was signed."""
+
+    meaning: str  # SignatureMeaning *value* ("sign_out", "amendment") of the refused signature
+
+
+class Reviewed(TypedDict):
+    """``reviewed`` after."""
+
+    comment: str  # the reviewer's comment, "" if none
+
+
+class CaseStatusState(TypedDict):
+    """``cancelled`` before: the status the case left."""
+
+    status: str  # CaseStatus value
+
+
+class Cancelled(CaseStatusState):
+    """``cancelled`` after: status "cancelled", and why."""
+
+    reason: str
+
+
+# Each action's (before, after) types; None where the event stores JSON null.
+PAYLOADS: dict[str, tuple[type | None, type | None]] = {
+    AuditAction.CASE_CREATED: (None, CaseCreated),
+    AuditAction.STEP_RECORDED: (StepState, StepState),
+    AuditAction.STEP_AMENDED: (StepState, StepAmended),
+    AuditAction.IMPLANT_ADDED: (None, LoggedImplant),
+    AuditAction.IMPLANT_REMOVED: (LoggedImplant, ImplantRemoved),
+    AuditAction.SIGNED_OUT: (None, SignatureState),
+    AuditAction.SIGNATURE_REFUSED: (None, SignatureRefused),
+    AuditAction.REVIEWED: (None, Reviewed),
+    AuditAction.CANCELLED: (CaseStatusState, Cancelled),
+}
+
+
+# --- what the builders read -------------------------------------------------------------------
+
+
+class StepRow(Protocol):
+    """What ``step_state`` reads: a ``CaseStep``, or a row being built in bulk."""
+
+    status: str
+    value: str
+    note: str
+    na_reason: str
+    recorded_by_id: int | None
+    recorded_at: datetime.datetime | None
+    revision: int
+
+
+class ImplantRow(Protocol):
+    """What ``implant_state`` reads: an ``Implant``, or a row being built in bulk."""
+
+    pk: int
+    side: str
+    position: int
+    manufacturer: str
+    product: str
+    size: str
+    lot: str
+    expiry: datetime.date | None
+    serial: str
+    gtin: str
+    udi: str
+    expiry_override_reason: str
+
+
+class SignatureRow(Protocol):
+    """What ``signature_state`` reads: a ``Signature``, or a row being built in bulk."""
+
+    pk: int
+    printed_name: str
+    meaning: str
+    content_hash: str
+
+
+# --- builders -----------------------------------------------------------------------------------
+
+
+def step_state(step: StepRow) -> StepState:
+    return {
+        "status": step.status,
+        "value": step.value,
+        "note": step.note,
+        "na_reason": step.na_reason,
+        "recorded_by": step.recorded_by_id,
+        "recorded_at": step.recorded_at.isoformat() if step.recorded_at else None,
+        "revision": step.revision,
+    }
+
+
+def implant_state(implant: ImplantRow) -> ImplantState:
+    return {
+        "side": implant.side,
+        "position": implant.position,
+        "manufacturer": implant.manufacturer,
+        "product": implant.product,
+        "size": implant.size,
+        "lot": implant.lot,
+        "expiry": implant.expiry.isoformat() if implant.expiry else None,
+        "serial": implant.serial,
+        "gtin": implant.gtin,
+        "udi": implant.udi,
+        "expiry_override_reason": implant.expiry_override_reason,
+    }
+
+
+def logged_implant(implant: ImplantRow) -> LoggedImplant:
+    return {"implant": implant.pk, **implant_state(implant)}
+
+
+def signature_state(signature: SignatureRow) -> SignatureState:
+    return {
+        "signature": signature.pk,
+        "printed_name": signature.printed_name,
+        "meaning": str(SignatureMeaning(signature.meaning).label),
+        "content_hash": signature.content_hash,
+    }
+
+
+def case_created(
+    *,
+    procedure_id: int,
+    laterality: str,
+    surgeon_id: int,
+    room: str,
+    scheduled_start: datetime.datetime,
+    steps: int,
+) -> CaseCreated:
+    return {
+        "procedure": procedure_id,
+        "laterality": laterality,
+        "surgeon": surgeon_id,
+        "room": room,
+        "scheduled_start": scheduled_start.astimezone(datetime.UTC).isoformat(timespec="seconds"),
+        "steps": steps,
+    }
+
+
+def step_amended(step: StepRow, *, reason: str, signature: SignatureRow) -> StepAmended:
+    return {
+        **step_state(step),
+        "reason": reason,
+        "signature": signature_state(signature),
+    }
+
+
+def implant_removed(*, reason: str) -> ImplantRemoved:
+    return {"reason": reason}
+
+
+def signature_refused(*, meaning: str) -> SignatureRefused:
+    return {"meaning": meaning}
+
+
+def reviewed(*, comment: str) -> Reviewed:
+    return {"comment": comment}
+
+
+def case_status(*, status: str) -> CaseStatusState:
+    return {"status": status}
+
+
+def cancelled(*, status: str, reason: str) -> Cancelled:
+    return {"status": status, "reason": reason}

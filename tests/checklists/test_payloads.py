@@ -1,0 +1,115 @@
+import datetime
+import json
+
+import pytest
+
+from checklists import payloads, workflow
+from checklists.choices import AuditAction
+from checklists.errors import SignatureRefused
+from checklists.models import CaseStep, Implant, Signature
+from tests.conftest import PASSWORD, events, make_case, make_procedure, record
+
+AT = datetime.datetime(2025, 3, 4, 9, 15, 30, 123456, tzinfo=datetime.UTC)
+UDI = "(01)00812345678901(17)291231(10)LOT123(21)SN456"
+STEPS = (
+    {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
+    {"title": "Implants placed", "kind": "implants"},
+    {"title": "Length", "kind": "number", "min_value": 3, "max_value": 9},
+)
+
+
+def stored(payload) -> str:
+    """The JSON text a JSONField stores (``json.dumps``, keys in the order built)."""
+    return json.dumps(payload)
+
+
+def test_every_audit_action_has_its_payloads_defined():
+    assert set(payloads.PAYLOADS) == set(AuditAction.values)
+
+
+def test_a_step_state_is_stored_as_it_always_was():
+    step = CaseStep(
+        status="done", value="7.5", note="n", na_reason="", recorded_by_id=4, recorded_at=AT
+    )
+    step.revision = 2
+
+    assert stored(payloads.step_state(step)) == (
+        '{"status": "done", "value": "7.5", "note": "n", "na_reason": "", "recorded_by": 4, '
+        '"recorded_at": "2025-03-04T09:15:30.123456+00:00", "revision": 2}'
+    )
+    assert payloads.step_state(CaseStep())["recorded_at"] is None
+    assert step.state() == payloads.step_state(step)
+
+
+def test_an_implant_and_a_signature_are_stored_as_they_always_were():
+    implant = Implant(
+        pk=9, side="left", position=2, manufacturer="SI-BONE", product="iFuse-3D", size="7 x 40",
+        lot="L1", expiry=datetime.date(2029, 12, 31), serial="S1", gtin="00812345678901",
+        udi=UDI, expiry_override_reason="",
+    )  # fmt: skip
+    signature = Signature(pk=3, printed_name="Sue Surgeon", meaning="amendment", content_hash="ab")
+    step = CaseStep(status="na", na_reason="No specimen", recorded_by_id=4, recorded_at=AT)
+
+    assert stored(payloads.logged_implant(implant)) == (
+        '{"implant": 9, "side": "left", "position": 2, "manufacturer": "SI-BONE", '
+        '"product": "iFuse-3D", "size": "7 x 40", "lot": "L1", "expiry": "2029-12-31", '
+        f'"serial": "S1", "gtin": "00812345678901", "udi": "{UDI}", '
+        '"expiry_override_reason": ""}'
+    )
+    signed = (
+        '{"signature": 3, "printed_name": "Sue Surgeon", '
+        '"meaning": "Amendment to a signed case, approved by surgeon", "content_hash": "ab"}'
+    )
+    assert stored(payloads.signature_state(signature)) == signed
+    assert stored(payloads.step_amended(step, reason="Re-measured", signature=signature)) == (
+        '{"status": "na", "value": "", "note": "", "na_reason": "No specimen", '
+        '"recorded_by": 4, "recorded_at": "2025-03-04T09:15:30.123456+00:00", "revision": 0, '
+        f'"reason": "Re-measured", "signature": {signed}}}'
+    )
+
+
+def test_a_scheduled_start_is_kept_in_utc_to_the_second():
+    local = AT.astimezone(datetime.timezone(datetime.timedelta(hours=2)))
+    after = payloads.case_created(
+        procedure_id=1, laterality="left", surgeon_id=2, room="OR 1", scheduled_start=local, steps=5
+    )
+    assert stored(after) == (
+        '{"procedure": 1, "laterality": "left", "surgeon": 2, "room": "OR 1", '
+        '"scheduled_start": "2025-03-04T09:15:30+00:00", "steps": 5}'
+    )
+
+
+def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
+    case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon)
+    record(case, "Identity confirmed", nurse)
+    entry = workflow.ImplantEntry(side="left", udi=UDI, product="iFuse-3D")
+    mistaken = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=mistaken.pk, reason="Twice")
+    record(case, "Implants placed", nurse)
+    length = record(case, "Length", surgeon, value="7")
+    with pytest.raises(SignatureRefused):
+        workflow.sign_out(actor=surgeon, case_id=case.pk, password="wrong")
+    workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)
+    workflow.amend(
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=length.pk,
+        answer=workflow.Answer(status="done", value="8"),
+        revision=1,
+        reason="Re-measured",
+        password=PASSWORD,
+    )
+    workflow.mark_reviewed(actor=reviewer, case_id=case.pk, comment="Fine")
+    other = make_case(case.procedure, actor=nurse, surgeon=surgeon)
+    workflow.cancel(actor=nurse, case_id=other.pk, reason="Patient unwell")
+
+    written = events(case) + events(other)
+    assert {event.action for event in written} == set(AuditAction.values)
+    for event in written:
+        before, after = payloads.PAYLOADS[event.action]
+        for payload, kind in ((event.before, before), (event.after, after)):
+            if kind is None:
+                assert payload is None, event
+            else:
+                assert set(payload) == kind.__required_keys__, event
