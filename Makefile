@@ -21,15 +21,18 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST)
 
+# mypy checks the apps listed in pyproject.toml ([tool.mypy] files).
 # pytest-xdist: one worker per core (CI has two); each worker has its own test database.
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 	$(PY) -m pytest -n auto
 
 lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .
