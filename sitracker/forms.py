@@ -1,3 +1,5 @@
+from typing import Any, cast
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
@@ -5,9 +7,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from checklists import roles
+from sitracker.http import AuthenticatedHttpRequest
 
 
 def switchable_people() -> QuerySet[User]:
@@ -48,7 +50,7 @@ class SwitchUserForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = switchable_people()
+        cast(PersonChoiceField, self.fields["person"]).queryset = switchable_people()
 
 
 class PinForm(forms.Form):
@@ -67,7 +69,7 @@ class PinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+    def __init__(self, *args, request: AuthenticatedHttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
@@ -81,8 +83,9 @@ class PinForm(forms.Form):
             raise forms.ValidationError("That is not your password.")
         return password
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("pin") and data.get("pin") != data.get("pin_again"):
             self.add_error("pin_again", "The two PINs differ.")
         return data
@@ -96,9 +99,11 @@ class BoundedUsernameMixin:
     column, which PostgreSQL refuses with an error (a 500) instead of a message.
     """
 
+    fields: dict[str, forms.Field]  # set by the form class this mixin is combined with
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["username"]
+        field = cast(forms.CharField, self.fields["username"])
         field.validators.append(MaxLengthValidator(field.max_length))
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from checklists import pins
 from checklists.errors import PinRefused, RuleViolation
 from sitracker.forms import PinForm, SwitchUserForm
+from sitracker.http import AuthenticatedHttpRequest
 from sitracker.middleware import passive
 from sitracker.network import client_ip
 from sitracker.permissions import signed_in
@@ -125,7 +126,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
 @signed_in  # one's own PIN
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def my_pin(request: HttpRequest) -> HttpResponse:
+def my_pin(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set one's own PIN for the quick user switch (the password proves it is really you)."""
     form = PinForm(request.POST if request.method == "POST" else None, request=request)
     if form.is_valid():
