@@ -21,7 +21,8 @@ from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, St
 class ReadOnlyAdminMixin:
     """View permission only: no add, change or delete, and no bulk actions (delete_selected)."""
 
-    actions = None
+    # Typed as the admin class it is mixed into declares it (ModelAdmin's is generic in the model).
+    actions: Any = None
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

@@ -1,4 +1,5 @@
 import datetime
+from typing import TypedDict, Unpack, cast
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
@@ -27,6 +28,7 @@ from checklists.forms import (
     StepUpdateForm,
 )
 from checklists.models import Case, CaseStep
+from sitracker.http import AuthenticatedHttpRequest
 from sitracker.middleware import passive
 from sitracker.network import client_ip
 from sitracker.permissions import requires
@@ -40,7 +42,7 @@ def request_context(request: HttpRequest) -> workflow.RequestContext:
 
 @requires("checklists.view_case")
 @require_safe
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     day_form = BoardDayForm(request.GET if "day" in request.GET else None)
     day = day_form.cleaned_data["day"] if day_form.is_valid() else today
@@ -62,7 +64,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @never_cache  # the form may come back holding a patient's identity
 @requires("checklists.add_case")
 @require_http_methods(["GET", "HEAD", "POST"])
-def new_case(request: HttpRequest) -> HttpResponse:
+def new_case(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NewCaseForm(request.POST if request.method == "POST" else None)
     if not form.is_bound:
         return render(request, "checklists/new_case.html", {"form": form})
@@ -87,7 +89,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
 @requires("checklists.view_case")
 @require_http_methods(["GET", "HEAD", "POST"])
-def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     form = SignOutForm(request.POST if request.method == "POST" else None)
     error, status = None, 200
     if form.is_bound and not form.is_valid():
@@ -118,7 +120,7 @@ def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _sign_out_context(
-    request: HttpRequest, case: Case, form: SignOutForm, error: str | None
+    request: AuthenticatedHttpRequest, case: Case, form: SignOutForm, error: str | None
 ) -> dict[str, object]:
     missing = workflow.missing_for_sign_out(case)
     can_sign = request.user.has_perm("checklists.sign_case")
@@ -136,11 +138,11 @@ def _sign_out_context(
 
 @requires("checklists.cancel_case")
 @require_POST
-def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_cancel(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     form = CancelCaseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["reason"]))
+        messages.error(request, " ".join(map(str, form.errors["reason"])))
         return redirect("case-detail", case_id=case.pk)
     try:
         workflow.cancel(
@@ -164,7 +166,7 @@ CHECKLIST = "checklists/case_detail.html"
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
 @requires("checklists.view_case")
 @require_safe
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     return render(request, CHECKLIST, _checklist_context(request, case))
 
@@ -172,7 +174,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
+def step_update(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -> HttpResponse:
     form = StepUpdateForm(request.POST)
     if not form.is_valid():
         return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
@@ -205,7 +207,7 @@ def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpRespons
 @requires("checklists.view_case")
 @require_safe
 @condition(etag_func=lambda request, case_id: _case_etag(case_id))
-def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_version(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     """The live-sync poll: 304 while the page's ETag is current, else what changed since."""
     case = selectors.get_case(case_id=case_id)
     if not request.htmx:
@@ -218,7 +220,7 @@ def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
+def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     form = ImplantForm(request.POST, sides=case.sides())
     error, status = "The implant was not logged: check the fields marked below.", 422
@@ -237,7 +239,7 @@ def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return _implants_answer(request, case_id, implant_form=form, implant_error=error, status=status)
 
 
-def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpResponse:
+def _implant_added(request: AuthenticatedHttpRequest, case: Case, *, side: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, "Implant logged.")
         return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
@@ -249,10 +251,12 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:
+def implant_remove(
+    request: AuthenticatedHttpRequest, case_id: int, implant_id: int
+) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)
     if not form.is_valid():
-        error = " ".join(form.errors["reason"])
+        error = " ".join(map(str, form.errors["reason"]))
         return _implants_answer(request, case_id, list_error=error, status=422, part="list")
     try:
         workflow.remove_implant(
@@ -272,7 +276,7 @@ def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpR
 
 
 def _checklist_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case: Case,
     *,
     implants: bool = True,
@@ -303,7 +307,7 @@ def _checklist_context(
 
 
 def _step_answer(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case_id: int,
     step_id: int,
     *,
@@ -318,30 +322,52 @@ def _step_answer(
     case is read afresh: a refusal may come from a change by someone else.
     """
     read = case is None
-    if read:
+    if case is None:
         case = selectors.get_case(case_id=case_id)
-    extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
     changes = _changes_since_page(request, case)
     if not read and changes is not None and changes.everything:
         # Signed out or cancelled by someone else since this change: draw the case as it is.
         case = selectors.get_case(case_id=case_id)
     return _answer(
-        request, case, "step_answer", changes=changes, step_id=step_id, status=status, **extra
+        request,
+        case,
+        "step_answer",
+        changes=changes,
+        step_id=step_id,
+        status=status,
+        error=error,
+        error_step_id=step_id if error else None,
+        submitted=submitted,
     )
 
 
+class ImplantsExtra(TypedDict, total=False):
+    """What an implants answer adds to the page's context."""
+
+    implant_form: ImplantForm
+    implant_error: str
+    list_error: str
+
+
 def _implants_answer(
-    request: HttpRequest, case_id: int, *, part: str = "form", **extra: object
+    request: AuthenticatedHttpRequest,
+    case_id: int,
+    *,
+    part: str = "form",
+    status: int = 200,
+    **extra: Unpack[ImplantsExtra],
 ) -> HttpResponse:
     """The implants panel after a change or a refusal: its form or its list (``part``)."""
     case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
     changes = _changes_since_page(request, case)
     answer, implant_part = ("implants_answer", "list") if part == "form" else ("list_answer", "")
-    return _answer(request, case, answer, changes=changes, implant_part=implant_part, **extra)
+    return _answer(
+        request, case, answer, changes=changes, implant_part=implant_part, status=status, **extra
+    )
 
 
 def _answer(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case: Case,
     part: str,
     *,
@@ -361,7 +387,7 @@ def _answer(
     implants = not request.htmx or bool(implant_part) or part in ("implants_answer", "list_answer")
     forms = not request.htmx or everything  # the case notice and the whole implants panel
     context = _checklist_context(request, case, implants=implants, forms=forms, **extra)
-    checklist = context["checklist"]
+    checklist = cast(selectors.Checklist, context["checklist"])
     row = checklist.row(step_id) if step_id is not None else None
     if step_id is not None and row is None:
         context["page_error"] = "That step is not part of this case. Reload the page."
@@ -386,7 +412,9 @@ def _since(data: QueryDict) -> int | None:
     return form.cleaned_data["since"] if form.is_valid() else None
 
 
-def _changes_since_page(request: HttpRequest, case: Case) -> selectors.CaseChanges | None:
+def _changes_since_page(
+    request: AuthenticatedHttpRequest, case: Case
+) -> selectors.CaseChanges | None:
     since = _since(request.POST) if request.htmx else None
     return None if since is None else selectors.changes_since(case, seq=since)
 

@@ -3,7 +3,7 @@
 import datetime
 from dataclasses import dataclass
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from checklists import compliance
 from checklists.choices import CaseStatus
@@ -34,7 +34,7 @@ def required_reason(text: str, *, missing: str) -> str:
     return text
 
 
-def require_permission(actor: AbstractBaseUser, permission: str, message: str) -> None:
+def require_permission(actor: User, permission: str, message: str) -> None:
     if not (actor.is_active and actor.has_perm(permission)):
         raise NotPermitted(message)
 
@@ -69,7 +69,7 @@ def set_compliance(case: Case) -> None:
     case.required_complete = facts.required_complete
 
 
-def person_name(user: AbstractBaseUser) -> str:
+def person_name(user: User) -> str:
     return user.get_full_name() or user.get_username()
 
 

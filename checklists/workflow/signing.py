@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -39,7 +39,7 @@ def missing_for_sign_out(case: Case) -> list[CaseStep]:
 
 def sign_out(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     password: str,
     context: RequestContext = NO_CONTEXT,
@@ -97,7 +97,7 @@ def sign_out(
 
 def amend(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     step_id: int,
     answer: Answer,
