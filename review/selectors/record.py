@@ -2,9 +2,9 @@
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 
 from checklists.audit import Verdict, verify_chains
@@ -13,6 +13,9 @@ from checklists.compliance import StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
+
+if TYPE_CHECKING:
+    from review.selectors.cases import CaseWithCompliance
 
 
 @dataclass(frozen=True)
@@ -153,7 +156,7 @@ def case_record(*, case_id: int) -> CaseRecord:
     )
 
 
-def _show_compliance_so_far(case: Case, steps: list[CaseStep]) -> None:
+def _show_compliance_so_far(case: "CaseWithCompliance", steps: list[CaseStep]) -> None:
     """An open case has no stored compliance yet (the workflow stores it when the case
     closes): its record shows the facts as its steps stand, by the same definition, from the
     rows already read. Set on this instance only, for the page; nothing is saved."""
@@ -185,7 +188,7 @@ def _team(
     """Everyone who took part, with the roles they attested steps for (surgeon of record
     first), from the rows already read: no query of its own."""
     roles_of: dict[int, list[str]] = {case.surgeon_id: ["Surgeon of record"]}
-    people: dict[int, AbstractBaseUser] = {case.surgeon_id: case.surgeon}
+    people: dict[int, User | None] = {case.surgeon_id: case.surgeon}
     counts: dict[int, int] = {}
     for step in steps:
         if step.recorded_by_id is None:
@@ -284,7 +287,7 @@ def describe_state(state: dict[str, Any]) -> str:
     return f"{text}; note: {state['note']}" if state.get("note") else text
 
 
-def person_name(user: AbstractBaseUser | None) -> str:
+def person_name(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_full_name() or user.get_username()

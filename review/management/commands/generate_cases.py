@@ -1,6 +1,7 @@
 """python manage.py generate_cases --count N [--seed S]: synthetic history for benchmarks."""
 
 import time
+from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
@@ -25,7 +26,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 "generate_cases writes synthetic patients and bypasses the workflow: it is for "
