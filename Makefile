@@ -21,11 +21,13 @@ run: $(VENV)/.installed-runtime
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver $(HOST)
 
+# mypy checks the apps listed in pyproject.toml ([tool.mypy] files).
 # pytest-xdist: one worker per core (CI has two); each worker has its own test database.
 test: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 	$(PY) -m pytest -n auto
 
 # lint-imports checks the contracts in pyproject.toml: imports run one way between the apps.
@@ -33,6 +35,7 @@ lint: $(VENV)/.installed-dev
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy
 
 format: $(VENV)/.installed-dev
 	$(PY) -m ruff check --fix .

@@ -20,7 +20,8 @@ from accounts.models import StaffProfile
 class ReadOnlyAdminMixin:
     """View permission only: no add, change or delete, and no bulk actions (delete_selected)."""
 
-    actions = None
+    # Typed as the admin class it is mixed into declares it (ModelAdmin's is generic in the model).
+    actions: Any = None
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False

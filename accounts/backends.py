@@ -13,26 +13,25 @@ path (every permission).
 """
 
 from django.contrib.auth.backends import ModelBackend
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AnonymousUser, User
 from django.db import connection
 
 
 class RoleBackend(ModelBackend):
     """ModelBackend with ``get_all_permissions`` in one query (see above)."""
 
-    def get_all_permissions(
-        self, user_obj: AbstractBaseUser | AnonymousUser, obj: object = None
-    ) -> set[str]:
+    def get_all_permissions(self, user_obj: User | AnonymousUser, obj: object = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
         if user_obj.is_superuser:
             return super().get_all_permissions(user_obj)
-        # The attribute ModelBackend keeps its answer in, for the rest of the request.
+        # The attribute ModelBackend keeps its answer in, for the rest of the request (private to
+        # ModelBackend, so the stubs do not declare it).
         if not hasattr(user_obj, "_perm_cache"):
             with connection.cursor() as cursor:
                 cursor.execute(PERMISSIONS_SQL, [user_obj.pk, user_obj.pk])
-                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in cursor}
-        return user_obj._perm_cache
+                user_obj._perm_cache = {f"{app}.{codename}" for app, codename in cursor}  # type: ignore[attr-defined]
+        return user_obj._perm_cache  # type: ignore[attr-defined]
 
 
 # Django's own auth tables (AUTH_USER_MODEL is auth.User). tests/site/test_backends.py checks

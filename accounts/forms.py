@@ -2,6 +2,8 @@
 attributes of the fields that hold patient identity, which the feature apps share.
 """
 
+from typing import Any, cast
+
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
@@ -9,9 +11,9 @@ from django.contrib.auth.forms import AuthenticationForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
-from django.http import HttpRequest
 
 from accounts import roles
+from accounts.http import AuthenticatedHttpRequest
 from accounts.people import display_name
 
 # Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
@@ -61,7 +63,7 @@ class SwitchUserForm(forms.Form):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["person"].queryset = switchable_people()
+        cast(PersonChoiceField, self.fields["person"]).queryset = switchable_people()
 
 
 class PinForm(forms.Form):
@@ -80,7 +82,7 @@ class PinForm(forms.Form):
         widget=forms.PasswordInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args, request: HttpRequest, **kwargs) -> None:
+    def __init__(self, *args, request: AuthenticatedHttpRequest, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.request = request
         self.user = request.user
@@ -94,8 +96,9 @@ class PinForm(forms.Form):
             raise forms.ValidationError("That is not your password.")
         return password
 
-    def clean(self) -> dict:
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        data = self.cleaned_data
         if data.get("pin") and data.get("pin") != data.get("pin_again"):
             self.add_error("pin_again", "The two PINs differ.")
         return data
@@ -109,9 +112,11 @@ class BoundedUsernameMixin:
     column, which PostgreSQL refuses with an error (a 500) instead of a message.
     """
 
+    fields: dict[str, forms.Field]  # set by the form class this mixin is combined with
+
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        field = self.fields["username"]
+        field = cast(forms.CharField, self.fields["username"])
         field.validators.append(MaxLengthValidator(field.max_length))
 
 

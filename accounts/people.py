@@ -1,11 +1,12 @@
 """How SI Tracker names a person: on its pages, in the record, on a signature."""
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractBaseUser
 
 
-def display_name(user: AbstractUser) -> str:
+def display_name(user: AbstractBaseUser) -> str:
     """The person's full name, else their username."""
-    return display_name_from(user.first_name, user.last_name, user.get_username())
+    first, last = getattr(user, "first_name", ""), getattr(user, "last_name", "")
+    return display_name_from(first, last, user.get_username())
 
 
 def display_name_from(first_name: str | None, last_name: str | None, username: str | None) -> str:

@@ -18,7 +18,7 @@ def requires(*permissions: str) -> Callable[[Callable], Callable]:
     def decorator(view: Callable) -> Callable:
         checked = permission_required(permissions, raise_exception=True)(view)
         # functools.wraps copies __dict__, so outer decorators carry this attribute up too.
-        checked.required_permissions = permissions
+        checked.required_permissions = permissions  # type: ignore[attr-defined]  # see above
         return checked
 
     return decorator
@@ -26,5 +26,5 @@ def requires(*permissions: str) -> Callable[[Callable], Callable]:
 
 def signed_in(view: Callable) -> Callable:
     """A view any signed-in person may use, for their own account (their PIN, logging out)."""
-    view.required_permissions = ()
+    view.required_permissions = ()  # type: ignore[attr-defined]  # a marker on the function
     return view

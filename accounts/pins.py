@@ -12,7 +12,7 @@ import re
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -36,7 +36,7 @@ def hash_pin_into(profile: StaffProfile, pin: str) -> None:
     profile.pin_failures, profile.pin_locked_until = 0, None
 
 
-def set_pin(*, user: AbstractBaseUser, pin: str) -> None:
+def set_pin(*, user: User, pin: str) -> None:
     """Give ``user`` a new PIN (and lift any lock on the old one)."""
     validate_pin(pin)
     profile, _ = StaffProfile.objects.get_or_create(user=user)
@@ -44,7 +44,7 @@ def set_pin(*, user: AbstractBaseUser, pin: str) -> None:
     profile.save()
 
 
-def check_pin(*, user: AbstractBaseUser, pin: str, remote_addr: str | None = None) -> None:
+def check_pin(*, user: User, pin: str, remote_addr: str | None = None) -> None:
     """Accept ``pin`` for ``user`` or raise PinRefused; the fifth miss in a row locks the PIN.
 
     ``remote_addr`` is the device's address: too many misses from it refuse every PIN for a while.

@@ -80,7 +80,7 @@ def apply_permissions(apps: Apps, *, using: str = DEFAULT_DB_ALIAS) -> None:
     for app_config in apps.get_app_configs():
         # (create_permissions skips an app without models_module: historical apps have none.)
         models_module = getattr(app_config, "models_module", None)
-        app_config.models_module = True
+        app_config.models_module = True  # type: ignore[assignment]  # only its truth is read
         create_permissions(app_config, apps=apps, verbosity=0, using=using)
         app_config.models_module = models_module
 

@@ -13,6 +13,7 @@ from accounts import pins
 from accounts.context import client_ip
 from accounts.errors import InvalidPin, PinRefused
 from accounts.forms import PinForm, SwitchUserForm
+from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import signed_in
 
@@ -52,7 +53,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
 @signed_in  # one's own PIN
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
-def my_pin(request: HttpRequest) -> HttpResponse:
+def my_pin(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Set one's own PIN for the quick user switch (the password proves it is really you)."""
     form = PinForm(request.POST if request.method == "POST" else None, request=request)
     if form.is_valid():

@@ -4,7 +4,7 @@ import datetime
 from decimal import Decimal
 from typing import NamedTuple
 
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from checklists import workflow
@@ -46,14 +46,14 @@ DEMO_DAY = (
 IMPLANT_UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN{serial}"
 
 
-def seed_demo_day(*, users: dict[str, AbstractUser], password: str, day: datetime.date) -> int:
+def seed_demo_day(*, users: dict[str, User], password: str, day: datetime.date) -> int:
     """Create the demo cases for ``day`` unless they exist already; return how many exist."""
     existing = Case.objects.filter(
         patient_mrn__startswith=DEMO_MRN_PREFIX, scheduled_start__date=day
     )
     if existing.exists():
         return existing.count()
-    by_role = {
+    by_role: dict[str, User] = {
         StepRole.NURSE: users["nurse"],
         StepRole.SCRUB: users["scrub"],
         StepRole.ANAESTHETIST: users["anaesthetist"],
@@ -80,7 +80,7 @@ def seed_demo_day(*, users: dict[str, AbstractUser], password: str, day: datetim
     return len(DEMO_DAY)
 
 
-def _answer(case: Case, step: CaseStep, actor: AbstractUser) -> None:
+def _answer(case: Case, step: CaseStep, actor: User) -> None:
     if step.kind == StepKind.IMPLANTS:
         for n in range(3 if case.procedure.slug == MI else 2):
             entry = workflow.ImplantEntry(

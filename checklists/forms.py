@@ -1,6 +1,7 @@
 """Forms check what a person typed and nothing more; checklists.workflow applies the rules."""
 
 import datetime
+from typing import cast
 
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
@@ -297,7 +298,7 @@ class ImplantForm(forms.Form):
     def __init__(self, *args, sides: list[str], focus_barcode: bool = False, **kwargs) -> None:
         kwargs.setdefault("auto_id", "implant-%s")  # unique beside the page's other forms
         super().__init__(*args, **kwargs)
-        side = self.fields["side"]
+        side = cast(forms.ChoiceField, self.fields["side"])
         side.choices = [(value, Side(value).label) for value in sides]
         if len(sides) == 1:
             side.initial, side.widget = sides[0], forms.HiddenInput()

@@ -5,7 +5,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -30,7 +30,9 @@ def max_length(model: type[models.Model], field: str) -> int:
     """The most characters ``model.field`` holds. A text's limit lives on its model field
     alone (a TextField's ``max_length`` too, which Django itself checks only in forms): the
     forms and the workflow read it here rather than repeat the number."""
-    return model._meta.get_field(field).max_length
+    limit = cast(models.Field, model._meta.get_field(field)).max_length
+    assert limit is not None, f"{model.__name__}.{field} has no max_length"
+    return limit
 
 
 def validate_birth_date(born: datetime.date) -> None:

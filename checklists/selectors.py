@@ -4,6 +4,7 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -15,8 +16,18 @@ from checklists.choices import AuditAction, Side, StepStatus
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from procedures.choices import Approach, Phase, StepKind
 
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
-def cases_for_day(*, day: datetime.date) -> QuerySet[Case]:
+
+class StepCounts(TypedDict):
+    """What ``cases_for_day`` counts on each case (and per phase, read by name)."""
+
+    steps_total: int
+    steps_recorded: int
+
+
+def cases_for_day(*, day: datetime.date) -> "QuerySet[WithAnnotations[Case, StepCounts]]":
     """Cases scheduled on ``day`` (local time), by room then time, with their step counts.
 
     One query, whatever the number of cases: ``steps_total`` and ``steps_recorded``, and per
@@ -24,18 +35,19 @@ def cases_for_day(*, day: datetime.date) -> QuerySet[Case]:
     conditional counts over the one join to the case's steps.
     """
     recorded = Q(steps__status__in=[StepStatus.DONE, StepStatus.NOT_APPLICABLE])
-    counts = {"steps_total": Count("steps"), "steps_recorded": Count("steps", filter=recorded)}
+    by_phase = {}
     for phase in Phase.values:
         in_phase = Q(steps__phase=phase)
-        counts[f"{phase}_total"] = Count("steps", filter=in_phase)
-        counts[f"{phase}_recorded"] = Count("steps", filter=in_phase & recorded)
+        by_phase[f"{phase}_total"] = Count("steps", filter=in_phase)
+        by_phase[f"{phase}_recorded"] = Count("steps", filter=in_phase & recorded)
     return (
         Case.objects.filter(
             scheduled_start__gte=local_midnight(day),
             scheduled_start__lt=local_midnight(day + datetime.timedelta(days=1)),
         )
         .select_related("procedure", "surgeon")
-        .annotate(**counts)
+        .annotate(steps_total=Count("steps"), steps_recorded=Count("steps", filter=recorded))
+        .annotate(**by_phase)
         .order_by("room", "scheduled_start", "pk")
     )
 

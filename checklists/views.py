@@ -1,8 +1,10 @@
 import datetime
 import enum
+from collections.abc import Mapping
+from typing import cast
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
+from django.http import HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -15,6 +17,7 @@ from django.views.decorators.http import (
 )
 
 from accounts.context import request_context
+from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import requires
 from checklists import selectors, workflow
@@ -35,7 +38,7 @@ from checklists.models import Case, CaseStep
 
 @requires("checklists.view_case")
 @require_safe
-def board(request: HttpRequest) -> HttpResponse:
+def board(request: AuthenticatedHttpRequest) -> HttpResponse:
     today = timezone.localdate()
     day_form = BoardDayForm(request.GET if "day" in request.GET else None)
     day = day_form.cleaned_data["day"] if day_form.is_valid() else today
@@ -57,7 +60,7 @@ def board(request: HttpRequest) -> HttpResponse:
 @never_cache  # the form may come back holding a patient's identity
 @requires("checklists.add_case")
 @require_http_methods(["GET", "HEAD", "POST"])
-def new_case(request: HttpRequest) -> HttpResponse:
+def new_case(request: AuthenticatedHttpRequest) -> HttpResponse:
     form = NewCaseForm(request.POST if request.method == "POST" else None)
     if not form.is_bound:
         return render(request, "checklists/new_case.html", {"form": form})
@@ -82,7 +85,7 @@ def new_case(request: HttpRequest) -> HttpResponse:
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
 @requires("checklists.view_case")
 @require_http_methods(["GET", "HEAD", "POST"])
-def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     form = SignOutForm(request.POST if request.method == "POST" else None)
     error, status = None, 200
     if form.is_bound and not form.is_valid():
@@ -113,7 +116,7 @@ def case_sign_out(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _sign_out_context(
-    request: HttpRequest, case: Case, form: SignOutForm, error: str | None
+    request: AuthenticatedHttpRequest, case: Case, form: SignOutForm, error: str | None
 ) -> dict[str, object]:
     missing = workflow.missing_for_sign_out(case)
     can_sign = request.user.has_perm("checklists.sign_case")
@@ -131,11 +134,11 @@ def _sign_out_context(
 
 @requires("checklists.cancel_case")
 @require_POST
-def case_cancel(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_cancel(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     form = CancelCaseForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors["reason"]))
+        messages.error(request, " ".join(map(str, form.errors["reason"])))
         return redirect("case-detail", case_id=case.pk)
     try:
         workflow.cancel(
@@ -159,7 +162,7 @@ CHECKLIST = "checklists/case_detail.html"
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff
 @requires("checklists.view_case")
 @require_safe
-def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     return render(request, CHECKLIST, _checklist_context(request, case))
 
@@ -167,7 +170,7 @@ def case_detail(request: HttpRequest, case_id: int) -> HttpResponse:
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpResponse:
+def step_update(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -> HttpResponse:
     form = StepUpdateForm(request.POST)
     if not form.is_valid():
         return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
@@ -200,7 +203,7 @@ def step_update(request: HttpRequest, case_id: int, step_id: int) -> HttpRespons
 @requires("checklists.view_case")
 @require_safe
 @condition(etag_func=lambda request, case_id: _case_etag(case_id))
-def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
+def case_version(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     """The live-sync poll: 304 while the page's ETag is current, else what changed since."""
     case = selectors.get_case(case_id=case_id)
     if not request.htmx:
@@ -213,7 +216,7 @@ def case_version(request: HttpRequest, case_id: int) -> HttpResponse:
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
+def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
     form = ImplantForm(request.POST, sides=case.sides())
     error, status = "The implant was not logged: check the fields marked below.", 422
@@ -233,7 +236,7 @@ def implant_add(request: HttpRequest, case_id: int) -> HttpResponse:
     return _implants_answer(request, case_id, Redraw.IMPLANT_FORM, status=status, extra=extra)
 
 
-def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpResponse:
+def _implant_added(request: AuthenticatedHttpRequest, case: Case, *, side: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, "Implant logged.")
         return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
@@ -245,10 +248,12 @@ def _implant_added(request: HttpRequest, case: Case, *, side: str) -> HttpRespon
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.record_step")
 @require_POST
-def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpResponse:
+def implant_remove(
+    request: AuthenticatedHttpRequest, case_id: int, implant_id: int
+) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)
     if not form.is_valid():
-        extra = {"list_error": " ".join(form.errors["reason"])}
+        extra = {"list_error": " ".join(map(str, form.errors["reason"]))}
         return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
     try:
         workflow.remove_implant(
@@ -270,7 +275,7 @@ def implant_remove(request: HttpRequest, case_id: int, implant_id: int) -> HttpR
 
 
 def _checklist_context(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case: Case,
     *,
     implants: bool = True,
@@ -326,7 +331,7 @@ class Redraw(enum.Enum):
 
 
 def _step_answer(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case_id: int,
     step_id: int,
     *,
@@ -354,12 +359,12 @@ def _step_answer(
 
 
 def _implants_answer(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case_id: int,
     redraw: Redraw,
     *,
     status: int = 200,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
     """The implants panel after a change or a refusal: its form or its list (``redraw``)."""
     case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
@@ -368,14 +373,14 @@ def _implants_answer(
 
 
 def _answer(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case: Case,
     redraw: Redraw,
     *,
     changes: selectors.CaseChanges | None,
     step_id: int | None = None,
     status: int = 200,
-    extra: dict[str, object] | None = None,
+    extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
     """The whole page without htmx; with it, the partial ``redraw`` names and, out of band,
     what else moved: the rows ``changes`` names (and the rows their hard stops gate), the
@@ -387,7 +392,7 @@ def _answer(
     implants = not request.htmx or bool(implant_part) or redraw.about_implants
     forms = not request.htmx or everything  # the case notice and the whole implants panel
     context = _checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
-    checklist = context["checklist"]
+    checklist = cast(selectors.Checklist, context["checklist"])
     row = checklist.row(step_id) if step_id is not None else None
     part = redraw.value
     if step_id is not None and row is None:
@@ -413,7 +418,9 @@ def _since(data: QueryDict) -> int | None:
     return form.cleaned_data["since"] if form.is_valid() else None
 
 
-def _changes_since_page(request: HttpRequest, case: Case) -> selectors.CaseChanges | None:
+def _changes_since_page(
+    request: AuthenticatedHttpRequest, case: Case
+) -> selectors.CaseChanges | None:
     since = _since(request.POST) if request.htmx else None
     return None if since is None else selectors.changes_since(case, seq=since)
 

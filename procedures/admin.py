@@ -2,7 +2,7 @@
 
 from collections import defaultdict
 from itertools import pairwise
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin
@@ -14,6 +14,9 @@ from django.http import HttpRequest
 
 from procedures.choices import PHASE_ORDER, Phase
 from procedures.models import Procedure, Step
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
 
 
 class StepForm(forms.ModelForm):
@@ -42,10 +45,11 @@ class StepFormSet(BaseInlineFormSet):
 
     def _kept_rows(self) -> list[dict[str, Any]]:
         # An untouched blank row has no cleaned data; a row ticked for deletion frees its position.
+        # (_should_delete_form is BaseFormSet's own test for that tick; the stubs leave it out.)
         return [
             form.cleaned_data
             for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)
+            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
         ]
 
     @staticmethod
@@ -81,10 +85,11 @@ class StepFormSet(BaseInlineFormSet):
         return super().save(commit=commit)
 
     def _park_renumbered_steps(self) -> None:
+        # _should_delete_form: see _kept_rows.
         moving = [
             form.instance.pk
             for form in self.initial_forms
-            if self._should_delete_form(form) or "position" in form.changed_data
+            if self._should_delete_form(form) or "position" in form.changed_data  # type: ignore[attr-defined]
         ]
         if not moving:
             return
@@ -132,6 +137,12 @@ class StepInline(admin.TabularInline):
         return step.kind_summary()
 
 
+class StepCount(TypedDict):
+    """What the procedure list's queryset adds to each procedure."""
+
+    step_count: int
+
+
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
     list_display = ["title", "approach", "active", "step_count"]
@@ -141,9 +152,11 @@ class ProcedureAdmin(admin.ModelAdmin):
     fields = ["title", "slug", "approach", "active", "description"]
     inlines = [StepInline]
 
-    def get_queryset(self, request: HttpRequest) -> QuerySet[Procedure]:
+    def get_queryset(
+        self, request: HttpRequest
+    ) -> "QuerySet[WithAnnotations[Procedure, StepCount]]":
         return super().get_queryset(request).annotate(step_count=Count("steps"))
 
     @admin.display(description="Steps", ordering="step_count")
-    def step_count(self, procedure: Procedure) -> int:
+    def step_count(self, procedure: "WithAnnotations[Procedure, StepCount]") -> int:
         return procedure.step_count

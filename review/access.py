@@ -1,6 +1,6 @@
 """Writing the access log. Reading a record is not a change to it, so this is not workflow."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
@@ -9,7 +9,7 @@ from review.models import RecordAccess
 
 def log_access(
     *,
-    user: AbstractBaseUser,
+    user: User,
     action: str,
     case_id: int | None = None,
     filters: str = "",

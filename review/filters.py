@@ -7,7 +7,7 @@ with only ``mrn=held`` in the URL; this filter set then applies the held MRN (se
 
 import datetime
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
@@ -20,6 +20,9 @@ from checklists.models import Case
 from review import selectors
 from review.choices import Compliance, YesNo
 from review.forms import DATE_WIDGET, PAGE_SIZES, ReviewFilterForm
+
+if TYPE_CHECKING:
+    from review.selectors.cases import CaseWithCompliance
 
 MRN_HELD = "held"
 
@@ -176,7 +179,9 @@ class ReviewCaseFilter(django_filters.FilterSet):
         bound = {"date_from" if name == "date_from" else "date_to": value}
         return selectors.scheduled_between(queryset, **bound)
 
-    def filter_compliance(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+    def filter_compliance(
+        self, queryset: "QuerySet[CaseWithCompliance]", name: str, value: str
+    ) -> "QuerySet[CaseWithCompliance]":
         if value == Compliance.COMPLIANT:
             return queryset.filter(required_complete=True, time_out_before_incision=True)
         if value == Compliance.REQUIRED_MISSING:

@@ -1,7 +1,7 @@
 """Forms check what a reviewer typed and nothing more; selectors read, the workflow writes."""
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from crispy_forms.bootstrap import StrictButton
 from crispy_forms.helper import FormHelper
@@ -38,8 +38,9 @@ class ReviewFilterForm(forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         for name in ("date_from", "date_to"):
-            self.fields[name].input_formats = DATE_FORMATS
-            self.fields[name].validators.extend(DATE_BOUNDS)
+            field = cast(forms.DateField, self.fields[name])
+            field.input_formats = DATE_FORMATS
+            field.validators.extend(DATE_BOUNDS)
         self.helper = FormHelper()
         self.helper.form_method = "get"
         self.helper.form_action = reverse("review:case-list")
@@ -146,7 +147,8 @@ class DashboardForm(forms.Form):
         )
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         today = timezone.localdate()
         date_to = data.get("date_to") or today
         date_from = data.get("date_from") or date_to - datetime.timedelta(days=DEFAULT_DAYS)

@@ -2,13 +2,14 @@
 reviewed", goes through checklists.workflow. Every list, record view and export is logged."""
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
 from accounts.context import request_context
+from accounts.http import AuthenticatedHttpRequest
 from accounts.permissions import requires
 from checklists import workflow
 from checklists.errors import WorkflowError
@@ -28,7 +29,7 @@ HELD_MRN = "review_held_mrn"
 @never_cache  # an MRN search's results are one patient's cases
 @requires(REVIEW)
 @require_safe
-def case_list(request: HttpRequest) -> HttpResponse:
+def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     cases = ReviewCaseFilter(request.GET, held_mrn=request.session.get(HELD_MRN, ""))
     page = selectors.review_page(cases.qs, number=request.GET.get("page"), per_page=cases.page_size)
     log_access(
@@ -50,11 +51,12 @@ def case_list(request: HttpRequest) -> HttpResponse:
 @never_cache
 @requires(REVIEW)
 @require_POST
-def mrn_search(request: HttpRequest) -> HttpResponse:
+def mrn_search(request: AuthenticatedHttpRequest) -> HttpResponse:
     """POST-redirect-GET: the MRN stays in the session; the URL only says ``mrn=held``."""
     form = MrnSearchForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("mrn", ["The MRN could not be read."])))
+        problems = form.errors.get("mrn", ["The MRN could not be read."])
+        messages.error(request, " ".join(map(str, problems)))
         return redirect("review:case-list")
     query = ReviewCaseFilter(QueryDict(form.cleaned_data["filters"])).query()
     query.pop("page", None)
@@ -70,7 +72,7 @@ def mrn_search(request: HttpRequest) -> HttpResponse:
 @never_cache
 @requires(REVIEW, EXPORT)
 @require_safe
-def case_export(request: HttpRequest) -> HttpResponse:
+def case_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
     """Exactly the filtered list, streamed; refused (400) if a filter cannot be read, rather
     than exporting a different set than the one asked for."""
     cases = ReviewCaseFilter(request.GET, held_mrn=request.session.get(HELD_MRN, ""))
@@ -91,14 +93,14 @@ def case_export(request: HttpRequest) -> HttpResponse:
 @never_cache  # patient identity
 @requires(REVIEW)
 @require_safe
-def record(request: HttpRequest, case_id: int) -> HttpResponse:
+def record(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     return _record_page(request, case_id, form=MarkReviewedForm(case_id=case_id))
 
 
 @never_cache
 @requires(REVIEW)
 @require_POST
-def mark_reviewed(request: HttpRequest, case_id: int) -> HttpResponse:
+def mark_reviewed(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     form = MarkReviewedForm(request.POST, case_id=case_id)
     if not form.is_valid():
         return _record_page(request, case_id, form=form, status=400)
@@ -118,7 +120,7 @@ def mark_reviewed(request: HttpRequest, case_id: int) -> HttpResponse:
 
 
 def _record_page(
-    request: HttpRequest,
+    request: AuthenticatedHttpRequest,
     case_id: int,
     *,
     form: MarkReviewedForm,
@@ -138,7 +140,7 @@ def _record_page(
 
 @requires(REVIEW)
 @require_safe
-def dashboard(request: HttpRequest) -> HttpResponse:
+def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     """Aggregates only, no patient's record: not an access to log."""
     form = DashboardForm(request.GET or None)
     if not form.is_bound:

@@ -94,6 +94,7 @@ def _decimal_places(number: Decimal) -> int:
     """Digits after the point once trailing zeros go (4.50 -> 1), with no context arithmetic:
     normalize() would round 1e-999999999 to 0 instead of saying it is absurdly fine."""
     _, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # a finite number (the caller checks), not NaN or infinity
     significant = "".join(map(str, digits)).rstrip("0")
     if not significant:
         return 0

@@ -3,7 +3,7 @@
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -28,13 +28,13 @@ from procedures.models import Procedure, Step
 
 def create_case(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     procedure: Procedure,
     patient_mrn: str,
     patient_name: str,
     patient_birth_date: datetime.date,
     laterality: str,
-    surgeon: AbstractBaseUser,
+    surgeon: User,
     room: str,
     scheduled_start: datetime.datetime,
     context: RequestContext = NO_CONTEXT,
@@ -143,7 +143,7 @@ SNAPSHOT_FIELDS = (
 
 def mark_reviewed(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     comment: str = "",
     context: RequestContext = NO_CONTEXT,
@@ -175,7 +175,7 @@ def mark_reviewed(
 
 def cancel(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     reason: str,
     context: RequestContext = NO_CONTEXT,

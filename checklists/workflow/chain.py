@@ -3,7 +3,7 @@
 import datetime
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
@@ -13,7 +13,7 @@ from checklists.models import AuditEvent, Case, CaseStep
 def append_event(
     case: Case,
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     action: str,
     step: CaseStep | None = None,
     before: Any = None,

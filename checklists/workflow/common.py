@@ -1,6 +1,6 @@
 """What every change to a case shares: who may act, the locked case, the reasons a record keeps."""
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 
 from checklists import compliance
 from checklists.choices import CaseStatus
@@ -24,7 +24,7 @@ def check_length(text: str, limit: int, *, what: str) -> None:
         raise RuleViolation(f"{what} is too long (at most {limit} characters).")
 
 
-def require_permission(actor: AbstractBaseUser, permission: str, message: str) -> None:
+def require_permission(actor: User, permission: str, message: str) -> None:
     if not (actor.is_active and actor.has_perm(permission)):
         raise NotPermitted(message)
 

@@ -4,7 +4,7 @@ import datetime
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -46,7 +46,7 @@ class ImplantEntry:
 
 
 def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
-    fields = {
+    fields: dict[str, Any] = {
         "manufacturer": entry.manufacturer.strip(),
         "product": entry.product.strip(),
         "size": entry.size.strip(),
@@ -87,7 +87,7 @@ def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
 
 def add_implant(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     entry: ImplantEntry,
     context: RequestContext = NO_CONTEXT,
@@ -130,7 +130,7 @@ def add_implant(
     return implant
 
 
-def _check_expiry(actor: AbstractBaseUser, fields: dict[str, Any]) -> None:
+def _check_expiry(actor: User, fields: dict[str, Any]) -> None:
     expiry = fields["expiry"]
     if expiry is None or expiry >= timezone.localdate():
         fields["expiry_override_reason"] = ""
@@ -145,7 +145,7 @@ def _check_expiry(actor: AbstractBaseUser, fields: dict[str, Any]) -> None:
 
 def remove_implant(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     implant_id: int,
     reason: str,

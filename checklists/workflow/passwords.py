@@ -4,7 +4,7 @@ import datetime
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from accounts.context import RequestContext
@@ -17,7 +17,7 @@ from checklists.workflow.chain import append_event
 
 def password_matches(
     case: Case,
-    actor: AbstractBaseUser,
+    actor: User,
     password: str,
     context: RequestContext,
     meaning: str,
@@ -36,7 +36,7 @@ def password_matches(
     return False
 
 
-def _check_signing_not_locked(actor: AbstractBaseUser) -> None:
+def _check_signing_not_locked(actor: User) -> None:
     """A signature password is guessable like any other: count this signer's recent refusals
     (on every case) and refuse to check another password while there are too many."""
     # Locking the signer's row serialises their attempts, so two at once cannot both slip in.

@@ -4,7 +4,7 @@ from collections.abc import Iterable
 from operator import attrgetter, itemgetter
 from typing import NamedTuple
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
@@ -40,7 +40,7 @@ def missing_for_sign_out(case: Case) -> list[CaseStep]:
 
 def sign_out(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     password: str,
     context: RequestContext = NO_CONTEXT,
@@ -98,7 +98,7 @@ def sign_out(
 
 def amend(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     step_id: int,
     answer: Answer,

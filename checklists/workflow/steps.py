@@ -2,7 +2,7 @@
 
 import datetime
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,7 +20,7 @@ from procedures.choices import StepKind
 
 def record_step(
     *,
-    actor: AbstractBaseUser,
+    actor: User,
     case_id: int,
     step_id: int,
     answer: Answer,
@@ -116,9 +116,7 @@ def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:
         raise RuleViolation(f"Log at least one implant{where} before ticking “{step.label}”.")
 
 
-def apply_answer(
-    step: CaseStep, answer: Answer, *, actor: AbstractBaseUser, now: datetime.datetime
-):
+def apply_answer(step: CaseStep, answer: Answer, *, actor: User, now: datetime.datetime):
     step.status = answer.status
     step.value, step.note, step.na_reason = answer.value, answer.note, answer.na_reason
     recorded = answer.status != StepStatus.PENDING

@@ -5,7 +5,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db.models import Count, F, Min, Q, QuerySet
 
 from accounts.dates import local_midnight
@@ -127,7 +127,7 @@ def dashboard(
     date_from: datetime.date,
     date_to: datetime.date,
     procedure: Procedure | None = None,
-    surgeon: AbstractBaseUser | None = None,
+    surgeon: User | None = None,
 ) -> Dashboard:
     """Compliance figures over signed-out cases scheduled between two days (both included).
 
@@ -236,8 +236,8 @@ def _step_rates(cases: QuerySet[Case]) -> list[StepRate]:
 def _phase_rates(steps: list[StepRate]) -> list[PhaseRate]:
     """Sums of the per-step rows (a few dozen rows, not cases): no query of its own."""
     phases = []
-    for phase, rows in itertools.groupby(steps, key=lambda step: step.phase):
-        rows = list(rows)
+    for phase, group in itertools.groupby(steps, key=lambda step: step.phase):
+        rows = list(group)
         phases.append(
             PhaseRate(
                 phase=phase,

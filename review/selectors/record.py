@@ -2,9 +2,9 @@
 
 import datetime
 from dataclasses import dataclass
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.shortcuts import get_object_or_404
 
 from accounts.people import display_name
@@ -15,6 +15,9 @@ from checklists.compliance import StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
+
+if TYPE_CHECKING:
+    from review.selectors.cases import CaseWithCompliance
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ def case_record(*, case_id: int) -> CaseRecord:
     )
 
 
-def _show_compliance_so_far(case: Case, steps: list[CaseStep]) -> None:
+def _show_compliance_so_far(case: "CaseWithCompliance", steps: list[CaseStep]) -> None:
     """An open case has no stored compliance yet (the workflow stores it when the case
     closes): its record shows the facts as its steps stand, by the same definition, from the
     rows already read. Set on this instance only, for the page; nothing is saved."""
@@ -187,10 +190,10 @@ def _team(
     """Everyone who took part, with the roles they attested steps for (surgeon of record
     first), from the rows already read: no query of its own."""
     roles_of: dict[int, list[str]] = {case.surgeon_id: ["Surgeon of record"]}
-    people: dict[int, AbstractBaseUser] = {case.surgeon_id: case.surgeon}
+    people: dict[int, User] = {case.surgeon_id: case.surgeon}
     counts: dict[int, int] = {}
     for step in steps:
-        if step.recorded_by_id is None:
+        if step.recorded_by_id is None or step.recorded_by is None:  # read with the steps
             continue
         people[step.recorded_by_id] = step.recorded_by
         counts[step.recorded_by_id] = counts.get(step.recorded_by_id, 0) + 1

@@ -16,6 +16,8 @@ from django.db import connections
 from django.db.models import FloatField, Func, QuerySet
 
 ALL_CASES = "All cases"
+# What an expression's as_sql() answers: the SQL and its parameters, a list or a tuple.
+SqlWithParams = tuple[str, list[Any] | tuple[Any, ...]]
 
 
 class MinutesBetween(Func):
@@ -28,11 +30,11 @@ class MinutesBetween(Func):
     def __init__(self, start: Any, end: Any) -> None:
         super().__init__(end, start)
 
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SqlWithParams:
         template = "((julianday(%(expressions)s)) * 1440.0)"
         return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(")
 
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, list]:
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SqlWithParams:
         template = "(CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 60.0)"
         return self.as_sql(compiler, connection, template=template, arg_joiner=" - ")
 

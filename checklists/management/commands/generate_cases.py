@@ -26,7 +26,7 @@ class Command(BaseCommand):
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
 
-    def handle(self, *args: object, **options: Any) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not settings.DEBUG and not options["force"]:
             raise CommandError(
                 "generate_cases writes synthetic patients and bypasses the workflow: it is for "

@@ -5,7 +5,7 @@ from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.auth.models import Group, User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
@@ -41,7 +41,7 @@ def generate_password() -> str:
     return "-".join(groups)
 
 
-def seed_users(*, password: str) -> dict[str, AbstractUser]:
+def seed_users(*, password: str) -> dict[str, User]:
     """Creates or resets the demo users, each in exactly its role's group, with ``password``."""
     groups = {group.name: group for group in Group.objects.filter(name__in=roles.ROLES)}
     missing = set(roles.ROLES) - set(groups)
