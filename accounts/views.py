@@ -42,7 +42,7 @@ def switch_user(request: HttpRequest) -> HttpResponse:
             status = 403
         else:
             # The path AUTHENTICATION_BACKENDS lists (an alias kept for stored sessions).
-            login(request, person, backend="sitracker.backends.RoleBackend")
+            login(request, person, backend="accounts.backends.RoleBackend")
             return redirect(next_url or "home")
     elif form.is_bound:
         status = 400

@@ -207,7 +207,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # honours only a path listed here, so this keeps sessions made before the class moved.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "sitracker.backends.RoleBackend",
+    "accounts.backends.RoleBackend",
 ]
 
 LOGIN_URL = "login"

@@ -74,11 +74,13 @@ def test_a_role_taken_away_counts_from_the_next_request(client, nurse, surgeon):
 def test_a_password_login_is_served_by_the_role_backend(client, nurse):
     answer = client.post(reverse("login"), {"username": "nurse", "password": PASSWORD})
     assert answer.status_code == 302
-    assert client.session["_auth_user_backend"] == "sitracker.backends.RoleBackend"
+    assert client.session["_auth_user_backend"] == "accounts.backends.RoleBackend"
 
 
-def test_sessions_made_before_the_backend_moved_stay_signed_in(client, nurse):
-    # Such a session names sitracker.backends.RoleBackend, now an alias of accounts.backends'.
-    client.force_login(nurse, backend="sitracker.backends.RoleBackend")
-    assert client.get(reverse("home")).status_code == 200
-    assert client.session["_auth_user_backend"] == "sitracker.backends.RoleBackend"
+def test_a_pin_switch_is_served_by_the_role_backend(client, nurse):
+    from accounts import pins
+
+    pins.set_pin(user=nurse, pin="4821")
+    answer = client.post(reverse("switch-user"), {"person": nurse.pk, "pin": "4821"})
+    assert answer.status_code == 302
+    assert client.session["_auth_user_backend"] == "accounts.backends.RoleBackend"
