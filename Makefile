@@ -16,6 +16,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed-runtime requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
+# The Nu Html Checker for the HTML validity test (npm; it runs on the machine's Java 17).
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
 run: $(VENV)/.installed-runtime
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py seed_demo
@@ -23,7 +28,7 @@ run: $(VENV)/.installed-runtime
 
 # mypy checks the apps listed in pyproject.toml ([tool.mypy] files).
 # pytest-xdist: one worker per core (CI has two); each worker has its own test database.
-test: $(VENV)/.installed-dev
+test: $(VENV)/.installed-dev node_modules/.installed
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(VENV)/bin/lint-imports
@@ -47,7 +52,7 @@ bench: $(VENV)/.installed-runtime
 	$(PY) -m bench.load $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) .test-db* staticfiles
+	rm -rf $(VENV) node_modules .test-db* staticfiles
 
 # The review pages over 100k generated cases against the admin changelist, on SQLite and (when
 # a server answers at 127.0.0.1:5432) PostgreSQL. Takes several minutes the first time.

@@ -76,6 +76,8 @@ class MrnSearchForm(forms.Form):
     filters = forms.CharField(required=False, widget=forms.HiddenInput, max_length=2000)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # Its own ids: the filter form on the same page has an ``mrn`` field too (hidden).
+        kwargs.setdefault("auto_id", "mrn-search-%s")
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_action = reverse("review:mrn-search")
