@@ -1,5 +1,6 @@
-"""The bench's work inside Django, run by ``bench/load.py`` as ``python -m bench.prepare TASK``
-with DJANGO_SETTINGS_MODULE=bench.settings and the engine's DATABASE_URL.
+"""The bench's work inside Django, run by ``bench/load/`` (``bench.load.run``) as
+``python -m bench.prepare TASK`` with DJANGO_SETTINGS_MODULE=bench.settings and the engine's
+DATABASE_URL.
 
 - ``generate --count N --seed S``: synthetic history (``generate_cases``), then ANALYZE on
   PostgreSQL.

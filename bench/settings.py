@@ -1,6 +1,6 @@
 """Settings for ``make bench`` only: production settings, plus the bench URLconf (bare views).
 
-Never used by the application itself. ``bench/load.py`` sets DJANGO_SETTINGS_MODULE to this
+Never used by the application itself. ``bench/load/`` sets DJANGO_SETTINGS_MODULE to this
 module for gunicorn and for the commands that prepare the bench databases.
 """
 
@@ -17,7 +17,7 @@ STATIC_ROOT = os.environ.get("SITRACKER_BENCH_STATIC_ROOT", STATIC_ROOT)  # noqa
 # production settings say about HTTPS (redirects, secure cookies) applies as it would in use.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# Stand-ins for files collectstatic finds referenced but missing (load.py says which, in
-# RESULTS.md): the bench measures requests, and must not stop at a missing source map.
+# Stand-ins for files collectstatic finds referenced but missing (bench/load/run.py says which,
+# in RESULTS.md): the bench measures requests, and must not stop at a missing source map.
 if os.environ.get("SITRACKER_BENCH_EXTRA_STATIC"):
     STATICFILES_DIRS = [*STATICFILES_DIRS, os.environ["SITRACKER_BENCH_EXTRA_STATIC"]]  # noqa: F405
