@@ -14,9 +14,17 @@ from django.utils import timezone
 from accounts import roles
 from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
+from accounts.text import validate_identity_text, validate_plain_text
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
-from checklists.models import Case, CaseStep, Implant, max_length, validate_birth_date
+from checklists.models import (
+    Case,
+    CaseStep,
+    Implant,
+    max_length,
+    validate_birth_date,
+    validate_mrn,
+)
 from checklists.udi import MAX_LENGTH as MAX_UDI_LENGTH
 from procedures.models import Procedure
 
@@ -31,12 +39,14 @@ class NewCaseForm(forms.Form):
     patient_mrn = forms.CharField(
         label="MRN",
         max_length=max_length(Case, "patient_mrn"),
+        validators=[validate_mrn],
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's MRN."},
     )
     patient_name = forms.CharField(
         label="Patient name",
         max_length=max_length(Case, "patient_name"),
+        validators=[validate_identity_text],
         widget=forms.TextInput(attrs=PATIENT_FIELD),
         error_messages={"required": "Enter the patient's name."},
     )
@@ -79,6 +89,7 @@ class NewCaseForm(forms.Form):
     )
     room = forms.CharField(
         max_length=max_length(Case, "room"),
+        validators=[validate_plain_text],
         help_text="As on the theatre door, e.g. OR 3.",
         error_messages={"required": "Enter the operating room, e.g. OR 3."},
     )

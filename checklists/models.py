@@ -4,6 +4,7 @@ import datetime
 import hashlib
 import hmac
 import json
+import re
 from datetime import UTC
 from typing import Any, cast
 
@@ -13,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.text import validate_identity_text, validate_plain_text
 from checklists import payloads
 from checklists.choices import (
     AuditAction,
@@ -35,6 +37,13 @@ def max_length(model: type[models.Model], field: str) -> int:
     return limit
 
 
+def validate_mrn(mrn: str) -> None:
+    """An MRN in the hospital's format (``settings.MRN_PATTERN``; by default ASCII letters,
+    digits and hyphens), so that two MRNs that look the same are the same."""
+    if not re.fullmatch(settings.MRN_PATTERN, mrn):
+        raise ValidationError(settings.MRN_FORMAT_MESSAGE, code="mrn_format")
+
+
 def validate_birth_date(born: datetime.date) -> None:
     """A date of birth is today or earlier (the hospital's today): the new-case form and
     ``workflow.create_case`` both check it with this one validator."""
@@ -49,15 +58,17 @@ class Case(models.Model):
     record; it never goes into URLs, logs or ``__str__``.
     """
 
-    patient_mrn = models.CharField("MRN", max_length=32)
-    patient_name = models.CharField("patient name", max_length=200)
+    patient_mrn = models.CharField("MRN", max_length=32, validators=[validate_mrn])
+    patient_name = models.CharField(
+        "patient name", max_length=200, validators=[validate_identity_text]
+    )
     patient_birth_date = models.DateField("date of birth", validators=[validate_birth_date])
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
     laterality = models.CharField(max_length=16, choices=Laterality.choices)
     surgeon = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_as_surgeon"
     )
-    room = models.CharField(max_length=32)
+    room = models.CharField(max_length=32, validators=[validate_plain_text])
     scheduled_start = models.DateTimeField()
     status = models.CharField(
         max_length=16, choices=CaseStatus.choices, default=CaseStatus.SCHEDULED

@@ -19,11 +19,35 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
+class OptionsField(forms.CharField):
+    """A choice step's answers, typed one per line (no JSON to write); blank lines are dropped.
+    The model's ``validate_options`` checks the list."""
+
+    widget = forms.Textarea(attrs={"rows": 3, "cols": 24})
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return "\n".join(str(option) for option in value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    def validate(self, value: Any) -> None:
+        if self.required and not value:
+            raise ValidationError(self.error_messages["required"], code="required")
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)
+
+
 class StepForm(forms.ModelForm):
-    def clean_options(self) -> Any:
-        # An emptied box means "no options", not a JSON null the column cannot hold.
-        options = self.cleaned_data.get("options")
-        return [] if options is None else options
+    options = OptionsField(
+        required=False,
+        strip=False,
+        help_text="Choice steps: the answers the team chooses from, one per line.",
+    )
 
 
 class StepFormSet(BaseInlineFormSet):

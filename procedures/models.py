@@ -1,23 +1,45 @@
 from decimal import Decimal
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
+from accounts.text import validate_plain_text
 from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
 
 YES = "yes"
 NO = "no"
 YES_NO_ANSWERS = (YES, NO)
+MAX_OPTIONS = 20
+MAX_OPTION_LENGTH = 100
+TEXT = [validate_plain_text]
+
+
+def validate_options(options: Any) -> None:
+    """A choice step's answers: a list of short plain texts, each once. Checked by the admin's
+    form and again before every save, so a row the pages cannot show is never stored."""
+    if not isinstance(options, list) or not all(isinstance(option, str) for option in options):
+        raise ValidationError("Options must be a list of answers, one per line.")
+    if len(options) > MAX_OPTIONS:
+        raise ValidationError(f"A step has at most {MAX_OPTIONS} options.")
+    for option in options:
+        if not option.strip() or option != option.strip():
+            raise ValidationError("Each option needs words, without spaces around them.")
+        if len(option) > MAX_OPTION_LENGTH:
+            raise ValidationError(f"An option has at most {MAX_OPTION_LENGTH} characters.")
+        validate_plain_text(option)
+    if len(set(options)) != len(options):
+        raise ValidationError("Each option must appear once.")
 
 
 class Procedure(models.Model):
     """A checklist template, e.g. SI joint fusion, minimally invasive."""
 
-    title = models.CharField(max_length=200, unique=True)
+    title = models.CharField(max_length=200, unique=True, validators=TEXT)
     slug = models.SlugField(max_length=100, unique=True)
     approach = models.CharField(max_length=32, choices=Approach.choices)
-    description = models.TextField(blank=True)
+    description = models.TextField(blank=True, validators=TEXT)
     active = models.BooleanField(default=True, help_text="Only active procedures can be scheduled.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -65,8 +87,8 @@ class Step(AnswerRules, models.Model):
     procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
     phase = models.CharField(max_length=16, choices=Phase.choices)
     position = models.PositiveIntegerField(help_text="Order within the procedure, across phases.")
-    title = models.CharField(max_length=200)
-    guidance = models.TextField(blank=True)
+    title = models.CharField(max_length=200, validators=TEXT)
+    guidance = models.TextField(blank=True, validators=TEXT)
     required = models.BooleanField(default=True)
     hard_stop = models.BooleanField(
         default=False, help_text="No later step may be recorded until this one is done."
@@ -89,24 +111,34 @@ class Step(AnswerRules, models.Model):
         ),
     )
     kind = models.CharField(max_length=16, choices=StepKind.choices, default=StepKind.CHECK)
-    unit = models.CharField(max_length=20, blank=True, help_text="Number steps: e.g. cm.")
+    unit = models.CharField(
+        max_length=20, blank=True, validators=TEXT, help_text="Number steps: e.g. cm."
+    )
     min_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     max_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
     options = models.JSONField(
-        default=list, blank=True, help_text='Choice steps: the answers, e.g. ["Yes", "No"].'
+        default=list,
+        blank=True,
+        validators=[validate_options],
+        help_text="Choice steps: the answers the team chooses from, one per line.",
     )
     expected_answer = models.CharField(
         max_length=100,
         blank=True,
+        validators=TEXT,
         help_text="Yes/no and choice steps: the answer sign-out needs (e.g. yes for consent).",
     )
     details_required_for = models.CharField(
         max_length=100,
         blank=True,
+        validators=TEXT,
         help_text="Yes/no and choice steps: the answer that needs details written in the note.",
     )
     default_value = models.CharField(
-        max_length=200, blank=True, help_text="Text steps: the answer offered by default."
+        max_length=200,
+        blank=True,
+        validators=TEXT,
+        help_text="Text steps: the answer offered by default.",
     )
 
     class Meta:
@@ -132,6 +164,12 @@ class Step(AnswerRules, models.Model):
     def __str__(self) -> str:
         return f"{self.position}. {self.title}"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The one field whose content no database constraint can check: every case snapshot
+        # copies it, and a page that cannot show it fails for every case of the procedure.
+        validate_options(self.options)
+        super().save(*args, **kwargs)
+
     def clean(self) -> None:
         errors: dict[str, str] = {}
         if (
@@ -145,14 +183,13 @@ class Step(AnswerRules, models.Model):
         ):
             errors["unit"] = "Only number steps have a unit and bounds."
         if self.kind == StepKind.CHOICE:
-            if not isinstance(self.options, list) or not all(
-                isinstance(option, str) and option.strip() for option in self.options
-            ):
-                errors["options"] = 'Options must be a list of answers, e.g. ["Yes", "No"].'
-            elif not self.options:
-                errors["options"] = "A choice step needs at least one option."
-            elif len(set(self.options)) != len(self.options):
-                errors["options"] = "Each option must appear once."
+            try:
+                validate_options(self.options)
+            except ValidationError as refused:
+                errors["options"] = " ".join(refused.messages)
+            else:
+                if not self.options:
+                    errors["options"] = "A choice step needs at least one option."
         elif self.options:
             errors["options"] = "Only choice steps have options."
         answers = self.answers() if "options" not in errors else ()

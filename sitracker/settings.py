@@ -299,6 +299,20 @@ LOGGING = {
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
 
+# Patient identity: the hospital's MRN format, as a regular expression the whole MRN matches, and
+# what the form says when one does not. By default ASCII letters, digits and hyphens, so that
+# two MRNs that look the same are the same (no look-alike letters or non-ASCII digits).
+MRN_PATTERN = os.environ.get("SITRACKER_MRN_PATTERN", r"[A-Za-z0-9-]+")
+MRN_FORMAT_MESSAGE = os.environ.get(
+    "SITRACKER_MRN_FORMAT_MESSAGE", "An MRN has only letters A to Z, digits and hyphens."
+)
+try:
+    re.compile(MRN_PATTERN)
+except re.error as error:
+    raise ImproperlyConfigured(
+        f"SITRACKER_MRN_PATTERN is not a regular expression: {error}"
+    ) from None
+
 # Quick user switch on shared tablets (accounts.pins) and automatic logoff.
 PIN_MAX_FAILURES = 5
 PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")

@@ -9,7 +9,7 @@ from decimal import Decimal, DecimalException
 from checklists.choices import StepStatus
 from checklists.errors import RuleViolation
 from checklists.models import CaseStep, max_length
-from checklists.workflow.common import check_length
+from checklists.workflow.common import check_text
 from procedures.choices import StepKind
 
 # No answer in an operating room is a million of anything (or finer than 1/10,000).
@@ -29,7 +29,7 @@ class Answer:
 def clean_answer(step: CaseStep, answer: Answer) -> Answer:
     """Check an answer against the step's kind and bounds; return it in its stored form."""
     note = answer.note.strip()
-    check_length(note, max_length(CaseStep, "note"), what="The note")
+    check_text(note, max_length(CaseStep, "note"), what="The note")
     if answer.status == StepStatus.PENDING:
         return Answer(status=StepStatus.PENDING)
     if answer.status == StepStatus.NOT_APPLICABLE:
@@ -38,7 +38,7 @@ def clean_answer(step: CaseStep, answer: Answer) -> Answer:
             raise RuleViolation(f"“{step.label}” is a hard stop: it must be done, not skipped.")
         if not reason:
             raise RuleViolation(f"Give a reason why “{step.label}” does not apply.")
-        check_length(reason, max_length(CaseStep, "na_reason"), what="The reason")
+        check_text(reason, max_length(CaseStep, "na_reason"), what="The reason")
         return Answer(status=StepStatus.NOT_APPLICABLE, note=note, na_reason=reason)
     if answer.status != StepStatus.DONE:
         raise RuleViolation("Unknown step state: choose done, pending or not applicable.")
@@ -59,7 +59,7 @@ def _clean_value(step: CaseStep, value: str) -> str:
         return value
     if step.kind == StepKind.NUMBER:
         return _clean_number(step, value)
-    check_length(value, max_length(CaseStep, "value"), what="The answer")
+    check_text(value, max_length(CaseStep, "value"), what="The answer")
     return value
 
 

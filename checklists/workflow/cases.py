@@ -1,22 +1,25 @@
 """A case's life outside its steps: scheduled, reviewed, cancelled."""
 
 import datetime
-from typing import Any
+from typing import Any, cast
 
 from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Field
 from django.utils import timezone
 
 from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
+from accounts.text import normalise_identity
 from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
 from checklists.models import Case, CaseStep, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    check_length,
+    check_text,
+    field_error,
     lock_case,
     locked_message,
     require_permission,
@@ -41,7 +44,8 @@ def create_case(
 ) -> Case:
     """Schedule a case and snapshot its procedure's steps (per side for a bilateral case)."""
     require_permission(actor, "checklists.add_case", "Your role cannot schedule cases.")
-    patient_mrn, patient_name, room = patient_mrn.strip(), patient_name.strip(), room.strip()
+    patient_mrn, room = patient_mrn.strip(), room.strip()
+    patient_name = normalise_identity(patient_name)
     if not (patient_mrn and patient_name and room):
         raise RuleViolation("MRN, patient name and room are all needed to schedule a case.")
     for label, text, field in (
@@ -49,7 +53,12 @@ def create_case(
         ("Patient name", patient_name, "patient_name"),
         ("Room", room, "room"),
     ):
-        check_length(text, max_length(Case, field), what=label)
+        check_text(text, max_length(Case, field), what=label)
+        for validate in cast(Field, Case._meta.get_field(field)).validators:  # the form's too
+            try:
+                validate(text)
+            except ValidationError as error:
+                raise field_error(error, label) from None
     try:
         validate_birth_date(patient_birth_date)
     except ValidationError as error:
@@ -151,7 +160,7 @@ def mark_reviewed(
     """A reviewer files a completed case. Reviewing it again changes nothing."""
     require_permission(actor, "checklists.review_case", "Only a reviewer can mark a case reviewed.")
     comment = comment.strip()
-    check_length(comment, max_length(Case, "review_comment"), what="The comment")
+    check_text(comment, max_length(Case, "review_comment"), what="The comment")
     with transaction.atomic():
         case = lock_case(case_id)
         if case.status == CaseStatus.REVIEWED:

@@ -1,7 +1,9 @@
 """What every change to a case shares: who may act, the locked case, the reasons a record keeps."""
 
 from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
 
+from accounts.text import validate_plain_text
 from checklists import compliance
 from checklists.choices import CaseStatus
 from checklists.errors import NotFound, NotPermitted, RuleViolation
@@ -13,15 +15,25 @@ def required_reason(text: str, *, missing: str, limit: int) -> str:
     text = text.strip()
     if not text:
         raise RuleViolation(missing)
-    check_length(text, limit, what="The reason")
+    check_text(text, limit, what="The reason")
     return text
 
 
-def check_length(text: str, limit: int, *, what: str) -> None:
+def check_text(text: str, limit: int, *, what: str) -> None:
     """Refuse a text longer than ``limit``, its model field's ``max_length`` (read with
-    ``checklists.models.max_length``)."""
+    ``checklists.models.max_length``), or holding a character no page may store or show
+    (``accounts.text.validate_plain_text``, the forms' validator too)."""
     if len(text) > limit:
         raise RuleViolation(f"{what} is too long (at most {limit} characters).")
+    try:
+        validate_plain_text(text)
+    except ValidationError as refused:
+        raise RuleViolation(f"{what}: {refused.messages[0]}") from None
+
+
+def field_error(error: ValidationError, label: str) -> RuleViolation:
+    """A model field validator's refusal, in the workflow's words."""
+    return RuleViolation(f"{label}: {error.messages[0]}")
 
 
 def require_permission(actor: User, permission: str, message: str) -> None:

@@ -17,7 +17,7 @@ from checklists.models import Implant, Signature, max_length
 from checklists.udi import UdiError, parse_udi
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    check_length,
+    check_text,
     lock_case,
     locked_message,
     require_permission,
@@ -58,9 +58,9 @@ def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
         "expiry_override_reason": entry.expiry_override_reason.strip(),
     }
     for name in ("manufacturer", "product", "size", "lot", "serial"):
-        check_length(fields[name], max_length(Implant, name), what=f"The implant's {name}")
+        check_text(fields[name], max_length(Implant, name), what=f"The implant's {name}")
     reason = fields["expiry_override_reason"]
-    check_length(reason, max_length(Implant, "expiry_override_reason"), what="The reason")
+    check_text(reason, max_length(Implant, "expiry_override_reason"), what="The reason")
     if fields["udi"]:
         try:
             parts = parse_udi(fields["udi"])

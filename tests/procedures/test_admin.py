@@ -193,7 +193,7 @@ def test_it_adds_a_step(administrator_client, knee_check):
         "steps-5-title": "Specimens labelled",
         "steps-5-role": StepRole.NURSE,
         "steps-5-kind": StepKind.CHOICE,
-        "steps-5-options": '["Yes", "No", "Not applicable"]',
+        "steps-5-options": "Yes\nNo\r\n\nNot applicable\n",  # one per line, blank lines dropped
         "steps-5-required": False,
     }
     response = administrator_client.post(change_url(knee_check), data)
@@ -350,7 +350,7 @@ def test_it_refuses_a_choice_step_without_options(administrator_client, knee_che
         "steps-5-title": "Specimens labelled",
         "steps-5-role": StepRole.NURSE,
         "steps-5-kind": StepKind.CHOICE,
-        "steps-5-options": "[]",
+        "steps-5-options": "",
     }
     response = administrator_client.post(change_url(knee_check), data)
     assert response.status_code == 200

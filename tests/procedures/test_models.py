@@ -63,12 +63,18 @@ def test_it_refuses_a_choice_step_without_options(procedure):
     assert clean_errors(step) == {"options": ["A choice step needs at least one option."]}
 
 
-@pytest.mark.parametrize("options", ["Yes", ["Yes", ""], ["Yes", 2], {"a": "Yes"}])
-def test_it_refuses_choice_options_that_are_not_a_list_of_answers(procedure, options):
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ("Yes", "Options must be a list of answers, one per line."),
+        (["Yes", 2], "Options must be a list of answers, one per line."),
+        ({"a": "Yes"}, "Options must be a list of answers, one per line."),
+        (["Yes", ""], "Each option needs words, without spaces around them."),
+    ],
+)
+def test_it_refuses_choice_options_that_are_not_a_list_of_answers(procedure, options, message):
     step = make_step(procedure, kind=StepKind.CHOICE, options=options)
-    assert clean_errors(step) == {
-        "options": ['Options must be a list of answers, e.g. ["Yes", "No"].']
-    }
+    assert clean_errors(step) == {"options": [message]}
 
 
 def test_it_refuses_an_option_given_twice(procedure):
