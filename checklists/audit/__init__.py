@@ -5,9 +5,11 @@
 - ``replay``: each case's events folded into what its rows must be and compared with them;
 - ``verify``: both, over every case in batches (``verify_audit``), or over one case's rows
   already read (``verify_case``, for the review record);
+- ``digest``: every chain's head printed for keeping outside the system, and a kept digest
+  checked against the chains;
 - ``verdict``: what they report.
 
-``manage.py verify_audit`` runs them.
+``manage.py verify_audit`` and ``manage.py audit_digest`` run them.
 """
 
 from checklists.audit.chain import chain_break, verify_chains
