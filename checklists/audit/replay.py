@@ -445,6 +445,8 @@ def _first_change(
     free_text: set[str] | frozenset = frozenset(),
 ) -> str | None:
     """The first key (in ``FIELDS`` order) whose row value is not the kept one, in words."""
+    if kept == row:  # nearly always: spare the ordering
+        return None
     for key in sorted(kept.keys() | row.keys(), key=_field_order):
         said, found = kept.get(key), row.get(key)
         if _comparable(key, said) == _comparable(key, found):
