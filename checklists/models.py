@@ -148,6 +148,16 @@ class Case(models.Model):
             return [Side.LEFT, Side.RIGHT]
         return [self.laterality]
 
+    def identity_seal(self, *, key_id: str) -> str:
+        """HMAC-SHA-256, under the audit key ``key_id``, of the patient's MRN, name and date of
+        birth: what the ``case_created`` event keeps of the patient (``payloads.CaseCreated``),
+        so that the audit trail proves the identity without holding it. Keyed, so nobody
+        without the key can test every plausible MRN and birth date against it."""
+        identity = [self.patient_mrn, self.patient_name, self.patient_birth_date.isoformat()]
+        return hmac.new(
+            audit_key(key_id), canonical_json({"identity": identity}), hashlib.sha256
+        ).hexdigest()
+
 
 class CaseStep(AnswerRules, models.Model):
     """A snapshot of a template step taken when the case was created, plus its answer."""
@@ -307,6 +317,14 @@ class UnknownAuditKey(LookupError):
     """An event names an audit key this server does not hold."""
 
 
+def audit_key(key_id: str) -> bytes:
+    """The secret of the audit key ``key_id``; ``UnknownAuditKey`` if this server lacks it."""
+    key = settings.AUDIT_KEYS.get(key_id)
+    if key is None:
+        raise UnknownAuditKey(key_id)
+    return key
+
+
 class AuditEvent(models.Model):
     """One change to a case. Append-only, and chained: each event's hash is an HMAC, under a
     key held outside the database, over the event and the hash of the one before it."""
@@ -353,9 +371,6 @@ class AuditEvent(models.Model):
     def compute_hash(self) -> str:
         """HMAC-SHA-256, under the audit key ``key_id`` names, of a canonical JSON of the event
         and the previous event's hash. Raises ``UnknownAuditKey`` for a key this server lacks."""
-        key = settings.AUDIT_KEYS.get(self.key_id)
-        if key is None:
-            raise UnknownAuditKey(self.key_id)
         payload = {
             "case": self.case_id,
             "seq": self.seq,
@@ -370,7 +385,7 @@ class AuditEvent(models.Model):
             "prev_hash": self.prev_hash,
             "key_id": self.key_id,
         }
-        return hmac.new(key, canonical_json(payload), hashlib.sha256).hexdigest()
+        return hmac.new(audit_key(self.key_id), canonical_json(payload), hashlib.sha256).hexdigest()
 
 
 def canonical_json(payload: Any) -> bytes:

@@ -22,7 +22,9 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 Rules every payload keeps:
 
 - No patient identity (MRN, name, date of birth): the trail is shown to reviewers, exported
-  and kept for years; the case row alone holds who the patient is.
+  and kept for years; the case row alone holds who the patient is. ``case_created`` keeps a
+  keyed seal of it instead (``CaseCreated.identity``), which proves the identity unchanged
+  without revealing it.
 - JSON types only: people and rows as their integer ids, choices as their stored values (but a
   signature's ``meaning`` is its label, the words signed), times as ISO 8601 text with the
   UTC offset.
@@ -39,7 +41,7 @@ what they read.
 """
 
 import datetime
-from typing import Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict
 
 from checklists.choices import AuditAction, SignatureMeaning
 
@@ -95,7 +97,11 @@ class SignatureState(TypedDict):
 
 
 class CaseCreated(TypedDict):
-    """``case_created`` after: the case as scheduled (no patient identity)."""
+    """``case_created`` after: the case as scheduled (no patient identity, only its seal).
+
+    Stored with ``identity`` last. Events written before ``identity`` existed lack it: the
+    replay (``checklists.audit.replay``) counts those cases as not covered, and a signed one
+    is still covered by its signature's content hash."""
 
     procedure: int  # Procedure id
     laterality: str  # Laterality value: "left", "right" or "bilateral"
@@ -103,6 +109,9 @@ class CaseCreated(TypedDict):
     room: str
     scheduled_start: str  # ISO 8601 in UTC, to the second ("2025-03-04T08:30:00+00:00")
     steps: int  # how many steps were snapshotted from the procedure
+    # HMAC-SHA-256 (hex) of the patient's MRN, name and date of birth under the audit key
+    # that sealed this event (its ``key_id``): ``Case.identity_seal``.
+    identity: NotRequired[str]
 
 
 class StepAmended(StepState):
@@ -251,6 +260,7 @@ def case_created(
     room: str,
     scheduled_start: datetime.datetime,
     steps: int,
+    identity: str,
 ) -> CaseCreated:
     return {
         "procedure": procedure_id,
@@ -259,6 +269,7 @@ def case_created(
         "room": room,
         "scheduled_start": scheduled_start.astimezone(datetime.UTC).isoformat(timespec="seconds"),
         "steps": steps,
+        "identity": identity,
     }
 
 

@@ -194,6 +194,7 @@ class RowBuilder:
             room=plan.room,
             scheduled_start=plan.start,
             steps=len(layout.steps),
+            identity=case.identity_seal(key_id=audit_key_id()),
         )
         chain.append(AuditAction.CASE_CREATED, plan.creator, plan.created_at, after=created)
         step_ids = [next(ids["step"]) for _ in layout.steps]

@@ -15,7 +15,7 @@ from accounts.text import normalise_identity
 from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
-from checklists.models import Case, CaseStep, max_length, validate_birth_date
+from checklists.models import Case, CaseStep, audit_key_id, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     check_text,
@@ -92,6 +92,7 @@ def create_case(
             room=room,
             scheduled_start=scheduled_start,
             steps=len(steps),
+            identity=case.identity_seal(key_id=audit_key_id()),
         )
         append_event(
             case, actor=actor, action=AuditAction.CASE_CREATED, after=after, context=context

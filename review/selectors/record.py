@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.people import display_name
 from checklists import payloads
-from checklists.audit import Verdict, verify_chains
+from checklists.audit import Verdict, verify_case
 from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
 from checklists.compliance import StepFacts, compliance_of
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
@@ -125,9 +125,10 @@ class CaseRecord:
 
 
 def case_record(*, case_id: int) -> CaseRecord:
-    """The whole record of one case, or a 404. Seven queries, whatever the case's size:
-    the case, its steps, implants, signatures and audit events, and the chain's verification
-    (which reads the events again, through ``checklists.audit``, the one verifier)."""
+    """The whole record of one case, or a 404. Five queries, whatever the case's size: the
+    case, its steps, implants, signatures and audit events. The audit verdict is
+    ``checklists.audit.verify_case`` on those rows, the check ``verify_audit`` makes of every
+    case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related("procedure", "surgeon", "reviewed_by", "created_by")
     case = get_object_or_404(with_compliance(cases), pk=case_id)
     steps = list(case.steps.select_related("recorded_by").order_by("position"))
@@ -136,7 +137,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
     )
     events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
-    chain = verify_chains(case_ids=[case.pk])
+    chain = verify_case(case, events=events, steps=steps, implants=implants, signatures=signatures)
     if case.is_open:
         _show_compliance_so_far(case, steps)
 

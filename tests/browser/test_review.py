@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 
 from checklists import bulk
 from checklists.choices import CaseStatus
-from checklists.models import Case
+from checklists.models import Case, CaseStep
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
-from tests.conftest import make_procedure
+from tests.conftest import make_procedure, tamper
 from tests.review.conftest import STEPS, signed_out
 
 pytestmark = [pytest.mark.browser, browser_test]
@@ -153,3 +153,23 @@ def test_the_record_prints_without_navigation(page, live_server, reviewer, nurse
         ".map((section) => getComputedStyle(section).breakBefore)"
     )
     assert set(breaks) == {"page"}
+
+
+def test_a_record_whose_rows_left_their_chain_says_where(
+    page, live_server, reviewer, nurse, surgeon
+):
+    procedure = make_procedure(*STEPS, title="Small fusion", slug="small-fusion")
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon, incision="4")
+    incision = case.steps.get(title="Skin incision made")
+    tamper(CaseStep, "UPDATE {table} SET value = '5' WHERE id = %s", incision.pk)
+    page.set_viewport_size(DESKTOP)
+    log_in(page, live_server, "reviewer")
+
+    page.goto(f"{live_server.url}/review/{case.pk}/")
+
+    expect(page.locator("#audit-chain")).to_have_text("Audit chain BROKEN")
+    expect(page.get_by_role("alert")).to_contain_text(
+        f"Case {case.pk}, step 'Skin incision made': the chain says value '4', the row says '5'"
+    )
+    assert serious_violations(page) == []
+    screenshot(page, "review-record-rows-differ", full_page=False)

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts import roles
 from checklists import workflow
-from checklists.audit import verify_chains
+from checklists.audit import verify_audit, verify_chains
 from checklists.bulk import cast, plan
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, StepFacts, compliance_of
@@ -30,6 +30,12 @@ def test_it_makes_the_cases_asked_for_with_audit_chains_that_verify(generated):
     assert verdict.ok, verdict.breaks[:3]
     assert verdict.cases == 300
     assert verdict.events == AuditEvent.objects.count() > 300 * 30
+
+
+def test_its_chains_replay_into_the_rows_it_wrote(generated):
+    verdict = verify_audit()
+    assert verdict.ok, [str(problem) for problem in verdict.problems[:3]]
+    assert (verdict.cases, verdict.identity_unsealed) == (300, 0)
 
 
 def test_it_spreads_cases_over_the_past_year_rooms_surgeons_and_both_procedures(generated):

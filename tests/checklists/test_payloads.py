@@ -6,7 +6,7 @@ import pytest
 from checklists import payloads, workflow
 from checklists.choices import AuditAction
 from checklists.errors import SignatureRefused
-from checklists.models import CaseStep, Implant, Signature
+from checklists.models import Case, CaseStep, Implant, Signature
 from tests.conftest import PASSWORD, events, make_case, make_procedure, record
 
 AT = datetime.datetime(2025, 3, 4, 9, 15, 30, 123456, tzinfo=datetime.UTC)
@@ -68,15 +68,36 @@ def test_an_implant_and_a_signature_are_stored_as_they_always_were():
     )
 
 
-def test_a_scheduled_start_is_kept_in_utc_to_the_second():
+def test_a_case_created_keeps_its_first_keys_and_adds_the_identity_seal_last():
     local = AT.astimezone(datetime.timezone(datetime.timedelta(hours=2)))
     after = payloads.case_created(
-        procedure_id=1, laterality="left", surgeon_id=2, room="OR 1", scheduled_start=local, steps=5
+        procedure_id=1,
+        laterality="left",
+        surgeon_id=2,
+        room="OR 1",
+        scheduled_start=local,
+        steps=5,
+        identity="5eal",
     )
+    # The text stored since the first release, then the key added later: old events' JSON
+    # is unchanged, and the scheduled start is kept in UTC to the second.
     assert stored(after) == (
         '{"procedure": 1, "laterality": "left", "surgeon": 2, "room": "OR 1", '
-        '"scheduled_start": "2025-03-04T09:15:30+00:00", "steps": 5}'
+        '"scheduled_start": "2025-03-04T09:15:30+00:00", "steps": 5, "identity": "5eal"}'
     )
+
+
+def test_the_identity_seal_is_keyed_and_holds_no_identity(settings):
+    case = Case(patient_mrn="MRN0042", patient_name="Pat Example")
+    case.patient_birth_date = datetime.date(1961, 3, 14)
+    seal = case.identity_seal(key_id=settings.AUDIT_KEY_ID)
+
+    assert len(seal) == 64 and "MRN0042" not in seal
+    assert seal == case.identity_seal(key_id=settings.AUDIT_KEY_ID)
+    settings.AUDIT_KEYS = {**settings.AUDIT_KEYS, "other": b"another key, 32 characters long!"}
+    assert case.identity_seal(key_id="other") != seal
+    case.patient_name = "Pat Exampel"
+    assert case.identity_seal(key_id=settings.AUDIT_KEY_ID) != seal
 
 
 def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
@@ -112,4 +133,10 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
             if kind is None:
                 assert payload is None, event
             else:
-                assert set(payload) == kind.__required_keys__, event
+                assert kind.__required_keys__ <= set(payload), event
+                assert set(payload) <= kind.__required_keys__ | kind.__optional_keys__, event
+    # The one optional key is written on every new event; only older events lack it.
+    [created] = events(case, action=AuditAction.CASE_CREATED)
+    assert created.after["identity"] == Case.objects.get(pk=case.pk).identity_seal(
+        key_id=created.key_id
+    )

@@ -1,3 +1,4 @@
+import html
 import re
 from pathlib import Path
 
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from checklists import bulk, workflow
 from checklists.choices import AuditAction, CaseStatus
-from checklists.models import AuditEvent, Case
+from checklists.models import AuditEvent, Case, CaseStep
 from procedures.models import Procedure
 from tests.conftest import events, make_case, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
@@ -175,6 +176,22 @@ def test_an_event_altered_in_the_database_is_shown_broken(logged_in, procedure, 
     assert "altered" in page
 
 
+def test_a_row_changed_in_the_database_is_shown_broken_with_its_difference(
+    logged_in, procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon, incision="4")
+    incision = case.steps.get(title="Skin incision made")
+    tamper(CaseStep, "UPDATE {table} SET value = '5' WHERE id = %s", incision.pk)
+
+    page = html.unescape(page_of(logged_in, case))
+
+    assert 'id="audit-chain">Audit chain BROKEN</p>' in page
+    assert (
+        f"<li>Case {case.pk}, step 'Skin incision made': the chain says value '4', "
+        "the row says '5'</li>"
+    ) in page
+
+
 def test_an_open_cases_record_shows_its_compliance_as_its_steps_stand(
     logged_in, procedure, nurse, surgeon
 ):
@@ -293,8 +310,8 @@ def test_marking_reviewed_is_a_post_only(logged_in, procedure, nurse, surgeon):
 # --- queries ---------------------------------------------------------------------------------
 
 # Session, user, permissions (2), roles for the header; the case, its steps, implants,
-# signatures, events; the chain check (2); the access log entry.
-RECORD_QUERIES = 13
+# signatures, events (the audit verdict reads these rows); the access log entry.
+RECORD_QUERIES = 11
 
 
 def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(

@@ -9,12 +9,13 @@ tests never see each other's writes. Hypothesis examples add one more savepoint 
 """
 
 import contextlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
 from django.contrib.auth.models import User
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import override_settings
 
 from accounts import pins, roles
@@ -23,7 +24,7 @@ from checklists.choices import Side
 from checklists.models import AuditEvent, Case, CaseStep, Implant
 from review.choices import AccessAction
 from review.models import RecordAccess
-from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record
+from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record, tamper
 
 HARD_STOP = "Identity confirmed"
 INCISION = "Incision length"  # number, 3–5 cm
@@ -180,3 +181,24 @@ def module_world(django_db_setup, django_db_blocker) -> Iterator[World]:
 def world(db) -> World:
     """The world, built for one test (for tests whose examples each roll back)."""
     return build_world()
+
+
+def set_payload(event: AuditEvent, field: str, payload: object) -> None:
+    """Overwrite an event's ``before`` or ``after`` JSON behind the application's back."""
+    placeholder = "%s::jsonb" if connection.vendor == "postgresql" else "%s"
+    assert field in ("before", "after")
+    sql = f"UPDATE {{table}} SET {field} = {placeholder} WHERE id = %s"  # noqa: S608
+    tamper(AuditEvent, sql, json.dumps(payload), event.pk)
+
+
+def reseal_chain(case: Case) -> None:
+    """Recompute every hash of ``case``'s chain under the server's own audit key and record
+    the new head, as only someone who holds the key could: the chain verifies afterwards,
+    whatever its events now say."""
+    head = ""
+    for event in AuditEvent.objects.filter(case=case).order_by("seq"):
+        event.prev_hash = head
+        event.hash = head = event.compute_hash()
+        sql = "UPDATE {table} SET prev_hash = %s, hash = %s WHERE id = %s"
+        tamper(AuditEvent, sql, event.prev_hash, event.hash, event.pk)
+    tamper(Case, "UPDATE {table} SET audit_head = %s WHERE id = %s", head, case.pk)

@@ -6,38 +6,18 @@ changing it: the changed event no longer matches its hash, whatever they recompu
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 
+from checklists.audit.verdict import ChainBreak, Verdict
 from checklists.models import AuditEvent, Case, UnknownAuditKey
-
-
-@dataclass(frozen=True)
-class ChainBreak:
-    case_id: int
-    seq: int
-    event_id: int | None
-    problem: str
-
-    def __str__(self) -> str:
-        where = f"event #{self.seq} (id {self.event_id})" if self.event_id else f"after #{self.seq}"
-        return f"Case {self.case_id}, {where}: {self.problem}"
-
-
-@dataclass(frozen=True)
-class Verdict:
-    cases: int
-    events: int
-    breaks: list[ChainBreak]
-
-    @property
-    def ok(self) -> bool:
-        return not self.breaks
 
 
 def verify_chains(*, case_ids: Iterable[int] | None = None) -> Verdict:
     """Recompute every case's hash chain; report the first break in each broken case.
 
-    Streams events in chain order, so memory stays flat however many cases there are.
+    Streams events in chain order, one case's at a time, so memory stays flat however many
+    cases there are. The chains alone: ``verify_audit`` also replays them against the rows.
     """
     cases = Case.objects.all()
     events = AuditEvent.objects.all()
@@ -49,14 +29,27 @@ def verify_chains(*, case_ids: Iterable[int] | None = None) -> Verdict:
     }
 
     breaks: list[ChainBreak] = []
-    broken: set[int] = set()
-    chain: dict[int, tuple[int, str]] = {}  # case id -> (last seq, last hash) seen so far
     count = 0
-    for event in events.order_by("case_id", "seq").iterator(chunk_size=2000):
-        count += 1
-        if event.case_id in broken:
-            continue
-        seq, prev = chain.get(event.case_id, (0, ""))
+    unseen = set(heads)  # cases whose chain has not a single event left
+    stream = events.order_by("case_id", "seq").iterator(chunk_size=2000)
+    for case_id, case_events in groupby(stream, key=attrgetter("case_id")):
+        chain = list(case_events)
+        count += len(chain)
+        unseen.discard(case_id)
+        breaks.extend(_found(chain_break(case_id, heads.get(case_id, (0, "")), chain)))
+    for case_id in unseen:
+        breaks.extend(_found(chain_break(case_id, heads[case_id], [])))
+    breaks.sort(key=attrgetter("case_id"))
+    return Verdict(cases=len(heads), events=count, breaks=breaks)
+
+
+def chain_break(
+    case_id: int, head: tuple[int, str], events: Iterable[AuditEvent]
+) -> ChainBreak | None:
+    """The first break in one case's chain: ``events`` in ``seq`` order, ``head`` the sequence
+    number and hash the case row records for its newest event. Reads nothing else."""
+    seq, prev = 0, ""
+    for event in events:
         problem = None
         if event.seq != seq + 1:
             problem = f"expected event #{seq + 1} here: events are missing or reordered"
@@ -65,18 +58,16 @@ def verify_chains(*, case_ids: Iterable[int] | None = None) -> Verdict:
         else:
             problem = _seal_problem(event)
         if problem:
-            breaks.append(ChainBreak(event.case_id, event.seq, event.pk, problem))
-            broken.add(event.case_id)
-        chain[event.case_id] = (event.seq, event.hash)
+            return ChainBreak(case_id, event.seq, event.pk, problem)
+        seq, prev = event.seq, event.hash
+    if (seq, prev) != head:
+        problem = f"the chain ends at #{seq} but the case records #{head[0]}: events were removed"
+        return ChainBreak(case_id, seq, None, problem)
+    return None
 
-    for case_id, (head_seq, head_hash) in heads.items():
-        if case_id in broken:
-            continue
-        if chain.get(case_id, (0, "")) != (head_seq, head_hash):
-            last_seq = chain.get(case_id, (0, ""))[0]
-            problem = f"the chain ends at #{last_seq} but the case records #{head_seq}"
-            breaks.append(ChainBreak(case_id, last_seq, None, problem + ": events were removed"))
-    return Verdict(cases=len(heads), events=count, breaks=breaks)
+
+def _found(chain_break: ChainBreak | None) -> list[ChainBreak]:
+    return [chain_break] if chain_break else []
 
 
 def _seal_problem(event: AuditEvent) -> str | None:

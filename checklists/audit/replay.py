@@ -1,0 +1,488 @@
+"""What a case's chain says its live rows must be, and the first place where they are not.
+
+The chain proves its events are the ones the application wrote (``checklists.audit.chain``);
+the replay proves the rows are what those events say. A case's events, folded in order (one
+small function per action, ``FOLD``), give what the workflow must have left: the case's
+scheduling, the seal of its patient's identity and its status; every step's answer and
+revision (a step no event touched is pending at revision 0); the implants on the log; every
+signature. ``replay_case`` compares that with the rows, in the order of ``FIELDS``, and names
+the first difference in words.
+
+The rows are rebuilt as the trail keeps them by ``checklists.payloads``' builders, the code
+the workflow wrote the events with, so a row and its replayed state have the same keys.
+
+Pure: it reads the events and rows it is given and the audit keys (for the identity seal),
+never the database, so ``verify_audit`` replays whole batches of cases in a constant number
+of queries and the review record replays the rows it has already read.
+"""
+
+import datetime
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from checklists import payloads
+from checklists.audit.verdict import RowDifference
+from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, UnknownAuditKey
+from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
+from procedures.choices import StepKind
+
+# Cases scheduled before this release have no identity seal in their ``case_created`` event.
+IDENTITY_SEALED_SINCE = "the release that seals patient identity in the chain"
+
+STEP_KEYS = tuple(payloads.StepState.__annotations__)
+UNTOUCHED: dict[str, Any] = {
+    "status": StepStatus.PENDING,
+    "value": "",
+    "note": "",
+    "na_reason": "",
+    "recorded_by": None,
+    "recorded_at": None,
+    "revision": 0,
+}
+# The case's columns that events set after its creation, as they stand before any event.
+CASE_START: dict[str, Any] = {
+    "status": None,
+    "created_by": None,
+    "completed_at": None,
+    "reviewed_at": None,
+    "reviewed_by": None,
+    "review_comment": "",
+    "cancelled_at": None,
+    "cancel_reason": "",
+    "amended": False,
+}
+
+# Every compared field, in the order compared: how a difference names it, and whether its
+# values may be quoted. Free text is not (a note or a reason may name anyone, and messages go
+# to logs and tickets); the rest are codes, numbers, ids and times. Never patient identity:
+# the case's is compared through its seal and never shown.
+FIELDS: dict[str, tuple[str, bool]] = {
+    # the case as scheduled (``case_created``)
+    "procedure": ("procedure (id)", True),
+    "laterality": ("side", True),
+    "surgeon": ("surgeon (user id)", True),
+    "room": ("room", True),
+    "scheduled_start": ("scheduled start", True),
+    "steps": ("number of steps", True),
+    # the case since
+    "status": ("status", True),
+    "created_by": ("scheduled by (user id)", True),
+    "completed_at": ("signed-out time", True),
+    "reviewed_at": ("reviewed time", True),
+    "reviewed_by": ("reviewer (user id)", True),
+    "review_comment": ("review comment", False),
+    "cancelled_at": ("cancelled time", True),
+    "cancel_reason": ("reason for cancelling", False),
+    "amended": ("amended mark", True),
+    # a step (its status as above; a text answer's value is free text)
+    "value": ("value", True),
+    "note": ("note", False),
+    "na_reason": ("reason not applicable", False),
+    "recorded_by": ("recorded by (user id)", True),
+    "recorded_at": ("recorded time", True),
+    "revision": ("revision", True),
+    # an implant
+    "implant": ("implant id", True),
+    "side": ("side", True),
+    "position": ("position", True),
+    "manufacturer": ("manufacturer", True),
+    "product": ("product", True),
+    "size": ("size", True),
+    "lot": ("lot", True),
+    "expiry": ("expiry", True),
+    "serial": ("serial", True),
+    "gtin": ("GTIN", True),
+    "udi": ("UDI", True),
+    "expiry_override_reason": ("reason for using it expired", False),
+    "added_by": ("added by (user id)", True),
+    # a signature
+    "signature": ("signature id", True),
+    "printed_name": ("printed name", True),
+    "meaning": ("meaning", True),
+    "content_hash": ("content hash", True),
+    "signer": ("signer (user id)", True),
+    "signed_at": ("signing time", True),
+    "reason": ("reason", False),
+    "amended_step": ("amended step (id)", True),
+}
+
+
+@dataclass
+class Replayed:
+    """A case's rows as its chain tells them, keyed as ``payloads`` keeps rows."""
+
+    created: dict[str, Any] | None = None  # the case_created payload, its identity seal aside
+    identity: str | None = None  # that seal; None on cases created before it existed
+    identity_key: str = ""  # the audit key that sealed it (the event's)
+    case: dict[str, Any] = field(default_factory=lambda: dict(CASE_START))
+    steps: dict[int, dict[str, Any]] = field(default_factory=dict)  # step id -> StepState
+    implants: dict[int, dict[str, Any]] = field(default_factory=dict)  # implant id -> ...
+    signatures: dict[int, dict[str, Any]] = field(default_factory=dict)  # signature id -> ...
+    signed_content: str | None = None  # the newest signature's content hash
+
+
+@dataclass(frozen=True)
+class Replay:
+    """One case replayed: its first difference, and whether its identity seal was checked."""
+
+    difference: RowDifference | None
+    identity_sealed: bool
+
+
+class Unreplayable(ValueError):
+    """The chain holds an event this release cannot fold (its problem, in words)."""
+
+
+# --- the fold: one function per action ------------------------------------------------------
+
+
+def _case_created(state: Replayed, event: AuditEvent) -> None:
+    created: dict[str, Any] = dict(cast(payloads.CaseCreated, event.after))
+    state.identity = created.pop("identity", None)
+    state.identity_key = event.key_id
+    state.created = created
+    state.case.update(status=CaseStatus.SCHEDULED, created_by=event.actor_id)
+
+
+def _step_recorded(state: Replayed, event: AuditEvent) -> None:
+    after = _answer(state, event)
+    if after["status"] != StepStatus.PENDING:
+        _start(state)
+
+
+def _step_amended(state: Replayed, event: AuditEvent) -> None:
+    _answer(state, event)
+    after = cast(payloads.StepAmended, event.after)
+    _sign(state, event, after["signature"], reason=after["reason"], step_id=event.step_id)
+    state.case["amended"] = True
+
+
+def _implant_added(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.LoggedImplant, event.after)
+    state.implants[after["implant"]] = {**after, "added_by": event.actor_id}
+    _start(state)
+
+
+def _implant_removed(state: Replayed, event: AuditEvent) -> None:
+    state.implants.pop(cast(payloads.LoggedImplant, event.before)["implant"], None)
+
+
+def _signed_out(state: Replayed, event: AuditEvent) -> None:
+    _sign(state, event, cast(payloads.SignatureState, event.after), reason="", step_id=None)
+    state.case.update(status=CaseStatus.COMPLETED, completed_at=event.created_at)
+
+
+def _signature_refused(state: Replayed, event: AuditEvent) -> None:
+    """A wrong password changes no row."""
+
+
+def _reviewed(state: Replayed, event: AuditEvent) -> None:
+    state.case.update(
+        status=CaseStatus.REVIEWED,
+        reviewed_at=event.created_at,
+        reviewed_by=event.actor_id,
+        review_comment=cast(payloads.Reviewed, event.after)["comment"],
+    )
+
+
+def _cancelled(state: Replayed, event: AuditEvent) -> None:
+    state.case.update(
+        status=CaseStatus.CANCELLED,
+        cancelled_at=event.created_at,
+        cancel_reason=cast(payloads.Cancelled, event.after)["reason"],
+    )
+
+
+def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
+    if event.step_id is None:
+        raise Unreplayable(f"event #{event.seq} changes a step but names none")
+    after: dict[str, Any] = dict(cast(payloads.StepState, event.after))
+    state.steps[event.step_id] = {key: after[key] for key in STEP_KEYS}
+    return after
+
+
+def _start(state: Replayed) -> None:
+    """The first answer or implant takes a scheduled case into the room."""
+    if state.case["status"] == CaseStatus.SCHEDULED:
+        state.case["status"] = CaseStatus.IN_PROGRESS
+
+
+def _sign(
+    state: Replayed,
+    event: AuditEvent,
+    signature: payloads.SignatureState,
+    *,
+    reason: str,
+    step_id: int | None,
+) -> None:
+    state.signatures[signature["signature"]] = {
+        **signature,
+        "signer": event.actor_id,
+        "signed_at": event.created_at,
+        "reason": reason,
+        "amended_step": step_id,
+    }
+    state.signed_content = signature["content_hash"]
+
+
+FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
+    AuditAction.CASE_CREATED: _case_created,
+    AuditAction.STEP_RECORDED: _step_recorded,
+    AuditAction.STEP_AMENDED: _step_amended,
+    AuditAction.IMPLANT_ADDED: _implant_added,
+    AuditAction.IMPLANT_REMOVED: _implant_removed,
+    AuditAction.SIGNED_OUT: _signed_out,
+    AuditAction.SIGNATURE_REFUSED: _signature_refused,
+    AuditAction.REVIEWED: _reviewed,
+    AuditAction.CANCELLED: _cancelled,
+}
+
+
+def replay(events: Iterable[AuditEvent]) -> Replayed:
+    """Fold a case's events (in ``seq`` order) into what its rows must be."""
+    state = Replayed()
+    for event in events:
+        fold = FOLD.get(event.action)
+        if fold is None:
+            raise Unreplayable(f"event #{event.seq} is a {event.action!r}, unknown to this release")
+        try:
+            fold(state, event)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise Unreplayable(
+                f"event #{event.seq} ({event.action}) lacks what it must hold ({error})"
+            ) from None
+    if state.created is None:
+        raise Unreplayable("the chain does not begin with the case's scheduling")
+    return state
+
+
+# --- the rows, as the trail keeps them ------------------------------------------------------
+
+
+def case_as_kept(case: Case, *, steps: int) -> dict[str, Any]:
+    """The case row as ``case_created`` keeps it (its identity seal aside)."""
+    created = payloads.case_created(
+        procedure_id=case.procedure_id,
+        laterality=case.laterality,
+        surgeon_id=case.surgeon_id,
+        room=case.room,
+        scheduled_start=case.scheduled_start,
+        steps=steps,
+        identity="",
+    )
+    return {key: value for key, value in created.items() if key != "identity"}
+
+
+def case_columns(case: Case) -> dict[str, Any]:
+    return {
+        "status": case.status,
+        "created_by": case.created_by_id,
+        "completed_at": case.completed_at,
+        "reviewed_at": case.reviewed_at,
+        "reviewed_by": case.reviewed_by_id,
+        "review_comment": case.review_comment,
+        "cancelled_at": case.cancelled_at,
+        "cancel_reason": case.cancel_reason,
+        "amended": case.amended,
+    }
+
+
+def implant_as_kept(implant: Implant) -> dict[str, Any]:
+    return {**payloads.logged_implant(implant), "added_by": implant.added_by_id}
+
+
+def signature_as_kept(signature: Signature) -> dict[str, Any]:
+    if signature.meaning in SignatureMeaning.values:
+        kept = dict(payloads.signature_state(signature))
+    else:  # a meaning the application never writes: shown as stored
+        kept = {"signature": signature.pk, "printed_name": signature.printed_name}
+        kept |= {"meaning": signature.meaning, "content_hash": signature.content_hash}
+    return {
+        **kept,
+        "signer": signature.signer_id,
+        "signed_at": signature.signed_at,
+        "reason": signature.reason,
+        "amended_step": signature.amended_step_id,
+    }
+
+
+# --- the comparison -------------------------------------------------------------------------
+
+
+def replay_case(
+    case: Case,
+    events: Sequence[AuditEvent],
+    *,
+    steps: Sequence[CaseStep],
+    implants: Sequence[Implant],
+    signatures: Sequence[Signature],
+) -> Replay:
+    """Replay ``case``'s chain (``events``, in ``seq`` order, already proven by the chain
+    check) and compare it with the case's live rows; name the first difference."""
+    try:
+        state = replay(events)
+    except Unreplayable as error:
+        return Replay(RowDifference(case.pk, "", f"its chain cannot be replayed: {error}"), False)
+    sealed = state.identity is not None
+    problem = (
+        _identity_problem(case, state)
+        or _first_change(state.created or {}, case_as_kept(case, steps=len(steps)))
+        or _first_change(state.case, case_columns(case))
+    )
+    if problem:
+        return Replay(RowDifference(case.pk, "", problem), sealed)
+    difference = (
+        _steps_difference(case.pk, state, steps)
+        or _implants_difference(case.pk, state, implants)
+        or _signatures_difference(case.pk, state, signatures)
+        or _content_difference(case, state, steps, implants)
+    )
+    return Replay(difference, sealed)
+
+
+def _identity_problem(case: Case, state: Replayed) -> str | None:
+    if state.identity is None:
+        return None
+    try:
+        if case.identity_seal(key_id=state.identity_key) == state.identity:
+            return None
+    except UnknownAuditKey:
+        return f"the identity seal's audit key {state.identity_key!r} is not held by this server"
+    return (
+        "the patient's identity (MRN, name or date of birth) is not the one the chain sealed "
+        "when the case was scheduled"
+    )
+
+
+def _steps_difference(
+    case_id: int, state: Replayed, steps: Sequence[CaseStep]
+) -> RowDifference | None:
+    answered = dict(state.steps)
+    for step in sorted(steps, key=lambda step: step.position):
+        kept = answered.pop(step.pk, UNTOUCHED)
+        free_text = {"value"} if step.kind == StepKind.TEXT else set()
+        problem = _first_change(kept, payloads.step_state(step), free_text=free_text)
+        if problem:
+            where = f"step '{step.title}'" + (f" ({step.side})" if step.side else "")
+            return RowDifference(case_id, where, problem)
+    for step_id in sorted(answered):
+        problem = "the chain records its answers, but it is not one of the case's steps"
+        return RowDifference(case_id, f"step {step_id}", problem)
+    return None
+
+
+def _implants_difference(
+    case_id: int, state: Replayed, implants: Sequence[Implant]
+) -> RowDifference | None:
+    rows = {implant.pk: implant_as_kept(implant) for implant in implants}
+    for pk in sorted(state.implants.keys() | rows.keys()):
+        kept, row = state.implants.get(pk), rows.get(pk)
+        where = _implant_where(pk, kept or row or {})
+        if row is None:
+            return RowDifference(case_id, where, "the chain has it on the log, but its row is gone")
+        if kept is None:
+            unlogged = (
+                "its row is on the log, but the chain never logged it (or logged its removal)"
+            )
+            return RowDifference(case_id, where, unlogged)
+        problem = _first_change(kept, row)
+        if problem:
+            return RowDifference(case_id, where, problem)
+    return None
+
+
+def _implant_where(pk: int, implant: Mapping[str, Any]) -> str:
+    return f"implant {pk} ({implant.get('side')} side, position {implant.get('position')})"
+
+
+def _signatures_difference(
+    case_id: int, state: Replayed, signatures: Sequence[Signature]
+) -> RowDifference | None:
+    rows = {signature.pk: signature_as_kept(signature) for signature in signatures}
+    for pk in sorted(state.signatures.keys() | rows.keys()):
+        kept, row = state.signatures.get(pk), rows.get(pk)
+        where = f"signature {pk} ({(kept or row or {}).get('meaning')})"
+        if row is None:
+            return RowDifference(case_id, where, "the chain records it, but its row is gone")
+        if kept is None:
+            return RowDifference(case_id, where, "its row is there, but the chain never signed it")
+        problem = _first_change(kept, row)
+        if problem:
+            return RowDifference(case_id, where, problem)
+    return None
+
+
+def _content_difference(
+    case: Case, state: Replayed, steps: Sequence[CaseStep], implants: Sequence[Implant]
+) -> RowDifference | None:
+    """A signed case's rows must still hash to what its newest signature vouches for: this
+    covers what the events do not hold (a step's title, position or side) and, on cases
+    created before the identity seal, the patient's identity."""
+    if state.signed_content is None:
+        return None
+    now = content_hash(
+        case,
+        steps=[
+            ContentStep(*(getattr(step, name) for name in CONTENT_STEP_FIELDS)) for step in steps
+        ],
+        implants=[payloads.implant_state(implant) for implant in implants],
+    )
+    if now == state.signed_content:
+        return None
+    problem = (
+        "the rows no longer hash to the content its newest signature vouches for (a step's "
+        "title, position or side, or the patient's identity, changed)"
+    )
+    return RowDifference(case.pk, "", problem)
+
+
+def _first_change(
+    kept: Mapping[str, Any],
+    row: Mapping[str, Any],
+    *,
+    free_text: set[str] | frozenset = frozenset(),
+) -> str | None:
+    """The first key (in ``FIELDS`` order) whose row value is not the kept one, in words."""
+    if kept == row:  # nearly always: spare the ordering
+        return None
+    for key in sorted(kept.keys() | row.keys(), key=_field_order):
+        said, found = kept.get(key), row.get(key)
+        if _comparable(key, said) == _comparable(key, found):
+            continue
+        label, quotable = FIELDS.get(key, (key, False))
+        if quotable and key not in free_text:
+            return f"the chain says {label} {_shown(said)}, the row says {_shown(found)}"
+        return f"its {label} is not what the chain says (free text, not shown here)"
+    return None
+
+
+_ORDER = {key: index for index, key in enumerate(FIELDS)}
+
+
+def _field_order(key: str) -> tuple[int, str]:
+    return _ORDER.get(key, len(_ORDER)), key
+
+
+def _comparable(key: str, value: Any) -> Any:
+    """A step's time, kept as ISO 8601 text, compares as a moment: one instant, whatever the
+    offset it was written with."""
+    if key == "recorded_at" and isinstance(value, str):
+        try:
+            return datetime.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    return value
+
+
+def _shown(value: Any) -> str:
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, datetime.datetime):
+        return value.astimezone(datetime.UTC).isoformat()
+    if isinstance(value, str):
+        return f"'{value[:80]}…'" if len(value) > 80 else f"'{value}'"
+    return str(value)
