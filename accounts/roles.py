@@ -65,6 +65,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "accounts.add_staffprofile",
         "accounts.change_staffprofile",
         "accounts.view_staffprofile",
+        # Sign-in attempts kept by django-axes: read only, like the audit trail.
+        "axes.view_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
     },
 }
 

@@ -364,5 +364,12 @@ AXES_RESET_ON_SUCCESS = True
 # A try during the lock does not restart the 15 minutes: the lock ends when the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Masked in axes' log lines and in the form an attempt keeps (AccessAttempt.post_data, which
+# Administrators read): axes' own defaults (the password always), and what the other forms that
+# check a password through authenticate() carry beside it, a new PIN or a new password.
+AXES_SENSITIVE_PARAMETERS = [
+    *("username", "ip_address"),
+    *("pin", "pin_again", "old_password", "new_password1", "new_password2"),
+]
 AXES_CLIENT_IP_CALLABLE = "accounts.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"

@@ -40,6 +40,10 @@ ADMINISTRATOR = REVIEWER | {
     "accounts.add_staffprofile",
     "accounts.change_staffprofile",
     "accounts.view_staffprofile",
+    # Sign-in attempts (django-axes), read in the admin.
+    "axes.view_accessattempt",
+    "axes.view_accessfailurelog",
+    "axes.view_accesslog",
 }
 
 
