@@ -7,10 +7,11 @@ from typing import Any, cast
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
 from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
 
 from accounts import roles
 from accounts.http import AuthenticatedHttpRequest
@@ -102,6 +103,27 @@ class PinForm(forms.Form):
         if data.get("pin") and data.get("pin") != data.get("pin_again"):
             self.add_error("pin_again", "The two PINs differ.")
         return data
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's password change (the password validators, the new password twice), with the
+    old password checked through authenticate(), as PinForm does: django-axes then counts a
+    wrong one as at the login page, so whoever finds a signed-in tablet cannot guess it here."""
+
+    def __init__(self, *args, request: AuthenticatedHttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.fields["old_password"].label = "Current password"
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        username = self.user.get_username()
+        if authenticate(self.request, username=username, password=old_password) != self.user:
+            raise forms.ValidationError(
+                "That is not your current password.", code="password_incorrect"
+            )
+        return old_password
 
 
 class BoundedUsernameMixin:

@@ -1,10 +1,14 @@
-"""Signing in on a shared tablet: the quick user switch by PIN, and setting one's own PIN."""
+"""Signing in on a shared tablet: the quick user switch by PIN; one's own PIN and password."""
+
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -12,7 +16,7 @@ from django.views.decorators.http import require_http_methods
 from accounts import pins
 from accounts.context import client_ip
 from accounts.errors import InvalidPin, PinRefused
-from accounts.forms import PinForm, SwitchUserForm
+from accounts.forms import OwnPasswordChangeForm, PinForm, SwitchUserForm
 from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import signed_in
@@ -66,3 +70,23 @@ def my_pin(request: AuthenticatedHttpRequest) -> HttpResponse:
             return redirect("home")
     status = 400 if form.is_bound else 200
     return render(request, "registration/pin.html", {"form": form}, status=status)
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    """Change one's own password: Django's view (the validators; this session kept, the
+    person's other sessions ended), the old password counted by django-axes if wrong."""
+
+    form_class = OwnPasswordChangeForm
+    template_name = "registration/password_change.html"
+    success_url = reverse_lazy("home")
+
+    def get_form_kwargs(self) -> dict[str, Any]:
+        return {**super().get_form_kwargs(), "request": self.request}
+
+    def form_valid(self, form: OwnPasswordChangeForm) -> HttpResponse:
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is changed.")
+        return response
+
+    def form_invalid(self, form: OwnPasswordChangeForm) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)

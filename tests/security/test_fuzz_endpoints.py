@@ -27,6 +27,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import pytest
+from django.contrib.auth.models import User
 from django.db.models import Count
 from django.test import Client
 from django.urls import reverse
@@ -536,6 +537,30 @@ def test_my_pin_survives_anything(world, who, body):
         else:
             changed = {u for u, h in set(pins_after) - set(pins_before)}
             assert changed == {user.pk}, "someone else's PIN changed"
+
+
+@FUZZ
+@given(
+    who=st.sampled_from(PERSONAS),
+    body=bodies(
+        old_password=field(PASSWORD, "nope", PASSWORD + " "),
+        new_password1=field("Sacrum-Iliac-2031", "short", "password123", "٢٤٦٨" * 4),
+        new_password2=field("Sacrum-Iliac-2031", "other-Iliac-2031"),
+    ),
+)
+def test_password_change_survives_anything(world, who, body):
+    user = world.people[who]
+    new = "Sacrum-Iliac-2031"
+    valid = {"old_password": PASSWORD, "new_password1": new, "new_password2": new}
+    with rolled_back():
+        client = client_for(world, who)
+        hashes_before = dict(User.objects.values_list("pk", "password"))
+        before = snapshot()
+        response = send(client, reverse("password-change"), body.on(valid), {})
+        check(response, before)
+        hashes_after = dict(User.objects.values_list("pk", "password"))
+        changed = {pk for pk in hashes_after if hashes_after[pk] != hashes_before[pk]}
+        assert changed == ({user.pk} if response.status_code == 302 else set())
 
 
 @FUZZ

@@ -69,6 +69,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("logout",                        "POST",   LOGIN, 302,   302,   302,   302,    302,   302,   None),
     ("my-pin",                        GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
     ("my-pin",                        "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
+    ("password-change",               GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
+    ("password-change",               "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
     ("switch-user",                   GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
     ("switch-user",                   "POST",   400,   400,   400,   400,   400,    400,   400,   None),
     ("healthz",                       "GET",    200,   200,   200,   200,   200,    200,   200,   None),

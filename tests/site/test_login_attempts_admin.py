@@ -22,13 +22,14 @@ def test_the_admin_index_offers_the_attempts(attempts, administrator_client):
     index = administrator_client.get("/admin/")
 
     assert index.status_code == 200
-    for page in PAGES:
-        assert f'href="/admin/axes/{page}/"' in index.text
+    for model in PAGES:
+        assert f'href="/admin/axes/{model}/"' in index.text
 
 
-@pytest.mark.parametrize(("page", "who"), PAGES.items())
-def test_an_administrator_reads_each_list(attempts, administrator_client, page, who):
-    listing = administrator_client.get(f"/admin/axes/{page}/")
+# (Not "page": pytest-playwright would take the test for a browser test.)
+@pytest.mark.parametrize(("model", "who"), PAGES.items())
+def test_an_administrator_reads_each_list(attempts, administrator_client, model, who):
+    listing = administrator_client.get(f"/admin/axes/{model}/")
 
     assert listing.status_code == 200
     assert f">{who}<" in listing.text and WARD_TABLET in listing.text
@@ -64,4 +65,15 @@ def test_an_attempt_keeps_no_new_pin_or_password_typed_beside_a_wrong_one(client
 
     [attempt] = AccessAttempt.objects.all()
     assert "4827" not in attempt.post_data
+    assert WRONG not in attempt.post_data
+
+
+def test_an_attempt_keeps_no_new_password_typed_beside_a_wrong_current_one(client, nurse):
+    client.force_login(nurse)
+    new = "Sacrum-Iliac-2031"
+    data = {"old_password": WRONG, "new_password1": new, "new_password2": new}
+    client.post("/accounts/password/", data)
+
+    [attempt] = AccessAttempt.objects.all()
+    assert new not in attempt.post_data
     assert WRONG not in attempt.post_data
