@@ -53,3 +53,18 @@ class PinFailure(models.Model):
 
     def __str__(self) -> str:
         return f"Wrong PIN from {self.remote_addr}"
+
+
+class PinAddress(models.Model):
+    """An address that has typed a PIN on a switch screen: its row is the lock that makes the
+    per-address limit hold (accounts.pins).
+
+    Every PIN check from the address locks this row first, so counting the address's recent
+    wrong PINs, checking the PIN and recording a miss are one step, however many web servers
+    share the database. Without it, parallel requests each counted nine misses and went on.
+    """
+
+    remote_addr = models.GenericIPAddressField(unique=True)
+
+    def __str__(self) -> str:
+        return f"PIN checks from {self.remote_addr}"

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.errors import InvalidPin, PinRefused
-from accounts.models import PinFailure, StaffProfile
+from accounts.models import PinAddress, PinFailure, StaffProfile
 
 PIN_PATTERN = re.compile(r"\d{4,6}")
 
@@ -52,10 +52,12 @@ def check_pin(*, user: User, pin: str, remote_addr: str | None = None) -> None:
     now = timezone.now()
     refusal = None
     with transaction.atomic():
+        # The address first, the person second, always in this order (no deadlock).
+        _hold_address(remote_addr)
+        _check_address(remote_addr, now)
         profile = StaffProfile.objects.select_for_update().filter(user=user).first()
         if profile is None or not profile.has_pin or not user.is_active:
             raise PinRefused("This person has no PIN on this system. Log in with a password.")
-        _check_address(remote_addr, now)
         if profile.pin_locked_until and profile.pin_locked_until > now:
             raise PinRefused(_locked_message(profile.pin_locked_until))
         if check_password(pin, profile.pin_hash):
@@ -77,6 +79,18 @@ def check_pin(*, user: User, pin: str, remote_addr: str | None = None) -> None:
         profile.save(update_fields=["pin_failures", "pin_locked_until"])
     # Raised after the commit: the miss must be counted even though the request fails.
     raise PinRefused(refusal)
+
+
+def _hold_address(remote_addr: str | None) -> None:
+    """Lock the address's row until the transaction ends: one PIN check at a time from it."""
+    if not remote_addr:
+        return
+    held = PinAddress.objects.select_for_update().filter(remote_addr=remote_addr)
+    if held.first() is not None:
+        return
+    # The first check from this address: whoever inserts first, every one then locks that row.
+    PinAddress.objects.bulk_create([PinAddress(remote_addr=remote_addr)], ignore_conflicts=True)
+    held.get()
 
 
 def _check_address(remote_addr: str | None, now: datetime.datetime) -> None:
