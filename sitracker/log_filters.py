@@ -1,6 +1,7 @@
 """Logging filters (LOGGING in settings)."""
 
 import logging
+from http import HTTPStatus
 
 
 class OneLineClientErrors(logging.Filter):
@@ -21,7 +22,11 @@ class OneLineClientErrors(logging.Filter):
         who = user.pk if user is not None and user.is_authenticated else "anonymous"
         # Escaped as Django escapes what it logs: a path cannot start a forged log line.
         path = request.path.encode("unicode_escape").decode("ascii")
-        record.msg = "%s %s %s (user %s)"
-        record.args = (status, request.method, path, who)
+        try:
+            reason = HTTPStatus(status).phrase
+        except ValueError:
+            reason = "Client error"
+        record.msg = "%s %s: %s %s (user %s)"
+        record.args = (status, reason, request.method, path, who)
         record.exc_info = record.exc_text = None
         return True

@@ -28,7 +28,7 @@ def test_a_403_is_one_line_with_method_path_and_user_id(client, nurse, caplog):
     assert record.exc_info is None
     line = formatted(record)
     assert "\n" not in line
-    assert line.endswith(f"django.request 403 GET /review/ (user {nurse.pk})")
+    assert line.endswith(f"django.request 403 Forbidden: GET /review/ (user {nurse.pk})")
     assert "MRN0042" not in line and "mrn=" not in line
 
 
@@ -37,7 +37,9 @@ def test_any_refused_request_is_one_line_and_an_anonymous_caller_is_named(client
         client.post("/no-such-page/")
 
     [record] = request_records(caplog)
-    assert formatted(record).endswith("django.request 404 POST /no-such-page/ (user anonymous)")
+    assert formatted(record).endswith(
+        "django.request 404 Not Found: POST /no-such-page/ (user anonymous)"
+    )
 
 
 def test_a_path_cannot_forge_a_second_log_line(client, nurse, caplog):
@@ -81,4 +83,4 @@ def test_the_admin_refusing_a_signed_in_non_staff_person_is_one_line(client, cap
 
     [record] = request_records(caplog)
     assert record.exc_info is None
-    assert formatted(record).endswith(f"403 GET /admin/login/ (user {person.pk})")
+    assert formatted(record).endswith(f"403 Forbidden: GET /admin/login/ (user {person.pk})")
