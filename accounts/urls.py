@@ -22,4 +22,5 @@ urlpatterns = [
         name="password-change",
     ),
     path("switch/", views.switch_user, name="switch-user"),
+    path("devices/enrol/", views.enrol_device, name="device-enrol"),
 ]

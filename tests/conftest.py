@@ -83,6 +83,23 @@ def administrator_client(client, administrator):
     return client
 
 
+def enrol_tablet(client, *, by: User, name: str = "OR 3 cart"):
+    """Make ``client`` a tablet enrolled for the quick user switch, as the enrolment page does."""
+    from accounts import devices
+    from accounts.choices import DeviceKind
+
+    device, token = devices.enrol(name=name, kind=DeviceKind.SWITCH_TABLET, by=by)
+    client.cookies[devices.COOKIE] = token
+    return device
+
+
+@pytest.fixture
+def tablet_client(client, administrator):
+    """The test client as a tablet an administrator enrolled: its switch screen lists names."""
+    enrol_tablet(client, by=administrator)
+    return client
+
+
 # --- builders ----------------------------------------------------------------------------------
 
 

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from accounts.models import StaffProfile
 from checklists.choices import AuditAction
 from checklists.models import AuditEvent, Case, CaseStep, Implant
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, enrol_tablet
 from tests.security.conftest import PERSONAS, PIN, World, rolled_back
 
 FUZZ = settings(
@@ -490,19 +490,26 @@ def test_new_case_survives_anything(world, who, body, htmx):
 @FUZZ
 @given(
     who=WHO,
+    tablet=st.booleans(),
     person=st.sampled_from(["nurse", "surgeon", "reviewer", "unknown"]),
     body=bodies(
         person=field(0, -1, 10**12),
+        username=field("nurse", "surgeon", "reviewer", "NURSE", "nurse\x00", "u" * 151),
         pin=field(PIN, "0000", "1234", "99999", "٢٥٨٠", "2580\x00", " 2580"),
         next=field("/cases/1/", "//evil.example/", "https://evil.example/", "javascript:alert(1)"),
     ),
     query_next=st.sampled_from(["", "?next=//evil.example/", "?next=/review/"]),
 )
-def test_switch_user_survives_anything(world, who, person, body, query_next):
+def test_switch_user_survives_anything(world, who, tablet, person, body, query_next):
+    """On an enrolled tablet a person is chosen by id; anywhere else by username."""
     people = {"unknown": 10**9, **{p: world.people[p].pk for p in PERSONAS}}
     with rolled_back():
         client = client_for(world, who)
-        body = body.on({"person": str(people[person]), "pin": PIN})
+        if tablet:
+            enrol_tablet(client, by=world.administrator)
+            body = body.on({"person": str(people[person]), "pin": PIN})
+        else:
+            body = body.on({"username": person, "pin": PIN})
         before = snapshot()
         response = send(client, reverse("switch-user") + query_next, body, {})
         check(response, before)

@@ -73,6 +73,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("password-change",               "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
     ("switch-user",                   GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
     ("switch-user",                   "POST",   400,   400,   400,   400,   400,    400,   400,   None),
+    ("device-enrol",                  GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   None),
+    ("device-enrol",                  "POST",   LOGIN, 403,   403,   403,   403,    403,   400,   None),
     ("healthz",                       "GET",    200,   200,   200,   200,   200,    200,   200,   None),
     ("healthz",                       "HEAD",   200,   200,   200,   200,   200,    200,   200,   None),
     ("healthz",                       "POST",   405,   405,   405,   405,   405,    405,   405,   None),
