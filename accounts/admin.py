@@ -1,4 +1,5 @@
-"""People in the admin: their quick-switch PIN, and what an Administrator may change about them.
+"""People in the admin: their quick-switch PIN, and what an Administrator may change about them;
+the tablets enrolled for the quick user switch.
 
 ``ReadOnlyAdminMixin`` is here for every app whose records the admin shows but never changes.
 """
@@ -6,15 +7,18 @@
 from typing import Any
 
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin
 from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 
-from accounts import pins
+from accounts import devices, pins
 from accounts.errors import InvalidPin
-from accounts.models import StaffProfile
+from accounts.http import AuthenticatedHttpRequest
+from accounts.models import EnrolledDevice, StaffProfile
+from accounts.people import display_name
 
 
 class ReadOnlyAdminMixin:
@@ -100,3 +104,46 @@ class StaffUserAdmin(UserAdmin):
         users = super().get_queryset(request)
         # A superuser's account is changed by a superuser only.
         return users if request.user.is_superuser else users.filter(is_superuser=False)
+
+
+@admin.register(EnrolledDevice)
+class EnrolledDeviceAdmin(admin.ModelAdmin):
+    """Enrolled tablets: read, and revoked with the action; never edited or deleted, so the
+    record of who enrolled and revoked what stays. A tablet is enrolled on the tablet itself:
+    "Add" leads to that page (accounts.views.enrol_device), which sets the browser's token."""
+
+    list_display = ("name", "kind", "enrolled_at", "enrolled", "status")
+    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
+    fields = ("name", "kind", "enrolled_at", "enrolled", "revoked_at", "revoked")
+    readonly_fields = fields
+    actions = ["revoke"]
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        return HttpResponseRedirect(reverse("device-enrol"))
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    @admin.display(description="enrolled by")
+    def enrolled(self, device: EnrolledDevice) -> str:
+        return display_name(device.enrolled_by)
+
+    @admin.display(description="revoked by")
+    def revoked(self, device: EnrolledDevice) -> str:
+        return display_name(device.revoked_by) if device.revoked_by else "–"
+
+    @admin.display(description="status")
+    def status(self, device: EnrolledDevice) -> str:
+        return "active" if device.is_active else "revoked"
+
+    @admin.action(description="Revoke the selected devices", permissions=["change"])
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[EnrolledDevice]) -> None:
+        active = list(queryset.filter(revoked_at__isnull=True))
+        for device in active:
+            devices.revoke(device=device, by=request.user)
+        self.message_user(request, f"{len(active)} revoked.", messages.SUCCESS)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EnrolledDevice]:
+        return super().get_queryset(request).select_related("enrolled_by", "revoked_by")

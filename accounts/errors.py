@@ -13,3 +13,8 @@ class InvalidPin(PinError):
 
 class PinRefused(PinError):
     """A wrong PIN, or a PIN locked after too many wrong ones."""
+
+
+class PinLocked(PinRefused):
+    """Refused whatever the PIN: the person's PIN is locked, or PINs from this device are
+    paused. Said as it is even where a wrong PIN is not (a person must know to wait)."""

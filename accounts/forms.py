@@ -7,13 +7,14 @@ from typing import Any, cast
 from django import forms
 from django.contrib.admin.forms import AdminAuthenticationForm
 from django.contrib.auth import authenticate
-from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import AuthenticationForm, PasswordChangeForm
 from django.contrib.auth.models import User
 from django.core.validators import MaxLengthValidator
-from django.db.models import QuerySet
+from django.views.decorators.debug import sensitive_variables
 
-from accounts import roles
+from accounts import pins
 from accounts.http import AuthenticatedHttpRequest
+from accounts.models import EnrolledDevice
 from accounts.people import display_name
 
 # Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
@@ -25,19 +26,6 @@ PATIENT_FIELD = {
 }
 
 
-def switchable_people() -> QuerySet[User]:
-    """People who may take over a shared tablet by PIN: active OR staff and surgeons with a PIN."""
-    return (
-        User.objects.filter(
-            is_active=True,
-            groups__name__in=[roles.OR_STAFF, roles.SURGEON],
-            staff_profile__pin_hash__gt="",
-        )
-        .distinct()
-        .order_by("first_name", "last_name", "username")
-    )
-
-
 class PersonChoiceField(forms.ModelChoiceField):
     """A choice of people, shown by their full name (the surgeon, the person at the tablet)."""
 
@@ -46,11 +34,26 @@ class PersonChoiceField(forms.ModelChoiceField):
 
 
 class SwitchUserForm(forms.Form):
+    """Who takes over a shared tablet, and their PIN.
+
+    On an enrolled tablet (``listing``) the people who may switch in are listed by name; any
+    other browser asks for a username instead, so the names are not shown to whoever opens
+    the page on the hospital network.
+    """
+
     person = PersonChoiceField(
         queryset=User.objects.none(),
         widget=forms.RadioSelect,
         label="Who is taking over the tablet?",
         error_messages={"invalid_choice": "Choose a name from the list."},
+    )
+    username = forms.CharField(
+        label="Your username",
+        max_length=User._meta.get_field("username").max_length,
+        widget=forms.TextInput(
+            # Not remembered by the browser either: its suggestions would list the names again.
+            attrs={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"}
+        ),
     )
     pin = forms.CharField(
         label="PIN",
@@ -61,9 +64,22 @@ class SwitchUserForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, listing: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        cast(PersonChoiceField, self.fields["person"]).queryset = switchable_people()
+        self.listing = listing
+        if listing:
+            del self.fields["username"]
+            cast(PersonChoiceField, self.fields["person"]).queryset = pins.switchable_people()
+        else:
+            del self.fields["person"]
+
+
+class DeviceEnrolForm(forms.Form):
+    name = forms.CharField(
+        label="Name of this tablet",
+        max_length=EnrolledDevice._meta.get_field("name").max_length,
+        help_text="Where it is, so that it can be found in the admin: e.g. “OR 3 cart”.",
+    )
 
 
 class PinForm(forms.Form):
@@ -102,6 +118,27 @@ class PinForm(forms.Form):
         if data.get("pin") and data.get("pin") != data.get("pin_again"):
             self.add_error("pin_again", "The two PINs differ.")
         return data
+
+
+class OwnPasswordChangeForm(PasswordChangeForm):
+    """Django's password change (the password validators, the new password twice), with the
+    old password checked through authenticate(), as PinForm does: django-axes then counts a
+    wrong one as at the login page, so whoever finds a signed-in tablet cannot guess it here."""
+
+    def __init__(self, *args, request: AuthenticatedHttpRequest, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+        self.fields["old_password"].label = "Current password"
+
+    @sensitive_variables("old_password")
+    def clean_old_password(self) -> str:
+        old_password = self.cleaned_data["old_password"]
+        username = self.user.get_username()
+        if authenticate(self.request, username=username, password=old_password) != self.user:
+            raise forms.ValidationError(
+                "That is not your current password.", code="password_incorrect"
+            )
+        return old_password
 
 
 class BoundedUsernameMixin:

@@ -5,21 +5,42 @@ Two limits, both in the database so that every web process sees them. A person's
 times within ``PIN_LOCK_MINUTES``, whoever it tries: without that, someone could try four PINs
 on each of fifty people every quarter of an hour and, with 4-digit PINs, expect to get in
 within a day or two. A right PIN does not clear the address's count, or one's own PIN would.
+
+The switch screen of an enrolled tablet lists the people who may switch in (``check_pin``);
+elsewhere a person types their username (``check_pin_by_username``), and the screen tells no
+one who exists: a wrong username and a wrong PIN read the same, and both count.
 """
 
 import datetime
 import re
+from typing import NoReturn
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
-from accounts.errors import InvalidPin, PinRefused
-from accounts.models import PinFailure, StaffProfile
+from accounts import roles
+from accounts.errors import InvalidPin, PinLocked, PinRefused
+from accounts.models import PinAddress, PinFailure, StaffProfile
 
 PIN_PATTERN = re.compile(r"\d{4,6}")
+WRONG_USERNAME_OR_PIN = "Wrong username or PIN."
+
+
+def switchable_people() -> QuerySet[User]:
+    """People who may take over a shared tablet by PIN: active OR staff and surgeons with a PIN."""
+    return (
+        User.objects.filter(
+            is_active=True,
+            groups__name__in=[roles.OR_STAFF, roles.SURGEON],
+            staff_profile__pin_hash__gt="",
+        )
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
 
 
 def validate_pin(pin: str) -> None:
@@ -50,33 +71,80 @@ def check_pin(*, user: User, pin: str, remote_addr: str | None = None) -> None:
     ``remote_addr`` is the device's address: too many misses from it refuse every PIN for a while.
     """
     now = timezone.now()
-    refusal = None
     with transaction.atomic():
+        # The address first, the person second, always in this order (no deadlock).
+        _hold_address(remote_addr)
+        _check_address(remote_addr, now)
         profile = StaffProfile.objects.select_for_update().filter(user=user).first()
         if profile is None or not profile.has_pin or not user.is_active:
             raise PinRefused("This person has no PIN on this system. Log in with a password.")
-        _check_address(remote_addr, now)
         if profile.pin_locked_until and profile.pin_locked_until > now:
-            raise PinRefused(_locked_message(profile.pin_locked_until))
+            raise PinLocked(_locked_message(profile.pin_locked_until))
         if check_password(pin, profile.pin_hash):
             if profile.pin_failures or profile.pin_locked_until:
                 profile.pin_failures, profile.pin_locked_until = 0, None
                 profile.save(update_fields=["pin_failures", "pin_locked_until"])
             return
-        if remote_addr:
-            PinFailure.objects.filter(at__lt=now - _address_window()).delete()  # no longer counts
-            PinFailure.objects.create(remote_addr=remote_addr, at=now)
+        _record_failure(remote_addr, now)
         profile.pin_failures += 1
         left = settings.PIN_MAX_FAILURES - profile.pin_failures
         if left <= 0:
             profile.pin_failures = 0
             profile.pin_locked_until = now + datetime.timedelta(minutes=settings.PIN_LOCK_MINUTES)
-            refusal = _locked_message(profile.pin_locked_until)
+            refusal: PinRefused = PinLocked(_locked_message(profile.pin_locked_until))
         else:
-            refusal = f"Wrong PIN. {left} more {'try' if left == 1 else 'tries'} before it locks."
+            tries = f"{left} more {'try' if left == 1 else 'tries'}"
+            refusal = PinRefused(f"Wrong PIN. {tries} before it locks.")
         profile.save(update_fields=["pin_failures", "pin_locked_until"])
     # Raised after the commit: the miss must be counted even though the request fails.
-    raise PinRefused(refusal)
+    raise refusal
+
+
+def check_pin_by_username(*, username: str, pin: str, remote_addr: str | None = None) -> User:
+    """The person who typed ``username`` and ``pin``, or PinRefused.
+
+    For a switch screen that lists nobody. Short of a lock, every refusal reads the same
+    (``WRONG_USERNAME_OR_PIN``), so the screen does not tell who exists or has a PIN; a name
+    nobody has counts against the address like a wrong PIN, and takes as long to refuse.
+    """
+    person = switchable_people().filter(username=username).first()
+    try:
+        if person is None:
+            _refuse_unknown_person(pin, remote_addr)
+        check_pin(user=person, pin=pin, remote_addr=remote_addr)
+    except PinLocked:
+        raise
+    except PinRefused:
+        raise PinRefused(WRONG_USERNAME_OR_PIN) from None
+    return person
+
+
+def _refuse_unknown_person(pin: str, remote_addr: str | None) -> NoReturn:
+    now = timezone.now()
+    with transaction.atomic():
+        _hold_address(remote_addr)
+        _check_address(remote_addr, now)
+        make_password(pin)  # the work a real PIN check does: the time tells nothing either
+        _record_failure(remote_addr, now)
+    raise PinRefused(WRONG_USERNAME_OR_PIN)
+
+
+def _record_failure(remote_addr: str | None, now: datetime.datetime) -> None:
+    if remote_addr:
+        PinFailure.objects.filter(at__lt=now - _address_window()).delete()  # no longer counts
+        PinFailure.objects.create(remote_addr=remote_addr, at=now)
+
+
+def _hold_address(remote_addr: str | None) -> None:
+    """Lock the address's row until the transaction ends: one PIN check at a time from it."""
+    if not remote_addr:
+        return
+    held = PinAddress.objects.select_for_update().filter(remote_addr=remote_addr)
+    if held.first() is not None:
+        return
+    # The first check from this address: whoever inserts first, every one then locks that row.
+    PinAddress.objects.bulk_create([PinAddress(remote_addr=remote_addr)], ignore_conflicts=True)
+    held.get()
 
 
 def _check_address(remote_addr: str | None, now: datetime.datetime) -> None:
@@ -89,7 +157,7 @@ def _check_address(remote_addr: str | None, now: datetime.datetime) -> None:
         return
     oldest_counted = recent.order_by("-at").values_list("at", flat=True)[limit - 1]
     until = timezone.localtime(oldest_counted + window)
-    raise PinRefused(
+    raise PinLocked(
         f"Too many wrong PINs on this device: switching by PIN is paused until {until:%H:%M}. "
         "Log in with a password meanwhile."
     )

@@ -65,6 +65,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "accounts.add_staffprofile",
         "accounts.change_staffprofile",
         "accounts.view_staffprofile",
+        # Tablets enrolled for the quick user switch: enrol (on the tablet), read, revoke.
+        "accounts.add_enrolleddevice",
+        "accounts.change_enrolleddevice",
+        "accounts.view_enrolleddevice",
+        # Sign-in attempts kept by django-axes: read only, like the audit trail.
+        "axes.view_accessattempt",
+        "axes.view_accessfailurelog",
+        "axes.view_accesslog",
     },
 }
 

@@ -16,5 +16,11 @@ urlpatterns = [
     ),
     path("accounts/logout/", signed_in(auth_views.LogoutView.as_view()), name="logout"),
     path("accounts/pin/", views.my_pin, name="my-pin"),
+    path(
+        "accounts/password/",
+        signed_in(views.PasswordChangeView.as_view(http_method_names=FORM_METHODS)),
+        name="password-change",
+    ),
     path("switch/", views.switch_user, name="switch-user"),
+    path("devices/enrol/", views.enrol_device, name="device-enrol"),
 ]

@@ -112,11 +112,15 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Before WhiteNoise, so that static files carry the policy and refuse odd methods too.
+    "sitracker.http_policy.PermissionsPolicyMiddleware",
+    "sitracker.http_policy.AllowedMethodsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "sitracker.http_policy.NoStoreWhenSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -287,14 +291,48 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Permissions-Policy (sitracker.http_policy): every powerful browser feature denied to every
+# page, for no page uses one. The camera is among them: scanning implant barcodes with the
+# tablet's camera would need `"camera": ["self"]` here, a deliberate change when that comes.
+PERMISSIONS_POLICY: dict[str, list[str]] = {
+    feature: []
+    for feature in (
+        "accelerometer",
+        "autoplay",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "usb",
+        "xr-spatial-tracking",
+    )
+}
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"one_line_client_errors": {"()": "sitracker.log_filters.OneLineClientErrors"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
-    # SQL with its parameters holds patient identity: never logged, whatever DJANGO_LOG_LEVEL says.
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        # SQL with its parameters holds patient identity: never logged, whatever the level says.
+        "django.db.backends": {"level": "INFO"},
+        # A 403 (or any 4xx) is one line: status, method, path, user id; no traceback.
+        "django.request": {"filters": ["one_line_client_errors"]},
+    },
 }
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
@@ -340,5 +378,12 @@ AXES_RESET_ON_SUCCESS = True
 # A try during the lock does not restart the 15 minutes: the lock ends when the page says.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
+# Masked in axes' log lines and in the form an attempt keeps (AccessAttempt.post_data, which
+# Administrators read): axes' own defaults (the password always), and what the other forms that
+# check a password through authenticate() carry beside it, a new PIN or a new password.
+AXES_SENSITIVE_PARAMETERS = [
+    *("username", "ip_address"),
+    *("pin", "pin_again", "old_password", "new_password1", "new_password2"),
+]
 AXES_CLIENT_IP_CALLABLE = "accounts.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"

@@ -86,6 +86,17 @@ def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
+def enrol(page, live_server, *, by) -> None:
+    """Make the page's browser a tablet enrolled for the quick user switch (as an administrator
+    does on /devices/enrol/, see test_switch_tablet.py): its switch screen lists names."""
+    from accounts import devices
+    from accounts.choices import DeviceKind
+
+    _, token = devices.enrol(name="OR 3 cart", kind=DeviceKind.SWITCH_TABLET, by=by)
+    cookie = {"name": devices.COOKIE, "value": token, "url": live_server.url, "httpOnly": True}
+    page.context.add_cookies([cookie])
+
+
 def serious_violations(page) -> list[dict]:
     """axe-core's serious and critical findings on the page as it stands."""
     results = Axe().run(page)

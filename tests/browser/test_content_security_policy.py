@@ -62,3 +62,26 @@ def test_the_dashboard_draws_its_charts_under_the_policy(
         "() => [...document.querySelectorAll('canvas')].map(c => Boolean(Chart.getChart(c)))"
     )
     assert drawn and all(drawn)
+
+
+CAMERA_QUERY = """() => {
+    return {
+        policy: document.featurePolicy ? document.featurePolicy.allowsFeature("camera") : null,
+        geolocation: document.featurePolicy
+            ? document.featurePolicy.allowsFeature("geolocation") : null,
+    };
+}"""
+
+
+def test_the_permissions_policy_is_understood_and_denies_the_camera(page, live_server, nurse):
+    """Chromium warns on the console about a feature it does not know: the policy names none
+    such, and the features it names are off for the page."""
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
+    log_in(page, live_server, "nurse")
+
+    allowed = page.evaluate(CAMERA_QUERY)
+
+    page.wait_for_timeout(200)  # console reports arrive asynchronously
+    assert [text for text in console if "Permissions-Policy" in text or "feature" in text] == []
+    assert allowed == {"policy": False, "geolocation": False}

@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import pins
-from tests.browser.conftest import browser_test, log_in
+from tests.browser.conftest import browser_test, enrol, log_in
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -19,8 +19,9 @@ def short_idle(settings):
 
 
 def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patients(
-    page, live_server, nurse, scrub, short_idle
+    page, live_server, nurse, scrub, administrator, short_idle
 ):
+    enrol(page, live_server, by=administrator)
     pins.set_pin(user=nurse, pin="2468")
     pins.set_pin(user=scrub, pin="1357")
     log_in(page, live_server, "nurse")
@@ -42,8 +43,9 @@ def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patient
 
 
 def test_the_same_person_coming_back_finds_the_draft_without_the_patient(
-    page, live_server, nurse, short_idle
+    page, live_server, nurse, administrator, short_idle
 ):
+    enrol(page, live_server, by=administrator)
     pins.set_pin(user=nurse, pin="2468")
     log_in(page, live_server, "nurse")
     page.goto(f"{live_server.url}/cases/new/")

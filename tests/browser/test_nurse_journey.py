@@ -5,12 +5,12 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from accounts import pins
+from accounts import pins, roles
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case, CaseStep
 from procedures.choices import Phase, StepKind
-from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
-from tests.conftest import PASSWORD
+from tests.browser.conftest import browser_test, enrol, log_in, screenshot, serious_violations
+from tests.conftest import PASSWORD, make_user
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -113,6 +113,7 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     screenshot(page, "checklist-complete-1024x768")
 
     # The surgeon takes over the tablet with a PIN, and signs with the password.
+    enrol(page, live_server, by=make_user("it", roles.ADMINISTRATOR))
     page.get_by_role("link", name="Switch user").click()
     page.get_by_text("Sue Surgeon").click()
     page.get_by_label("PIN").fill("7364")

@@ -161,7 +161,7 @@ def the_day(journey: Journey, nurse, surgeon, reviewer) -> Case:
     assert post_step(expired, case, "Counts correct", htmx=False).status_code == 403
 
     # The surgeon takes the tablet by PIN and signs (mistyping the password once).
-    switch = {"person": surgeon.pk, "pin": "7364", "next": f"/cases/{case.pk}/sign-out/"}
+    switch = {"username": "surgeon", "pin": "7364", "next": f"/cases/{case.pk}/sign-out/"}
     assert tablet.post("/switch/", switch, follow=True).status_code == 200
     sign_out = f"/cases/{case.pk}/sign-out/"
     assert tablet.post(sign_out, {"password": "not-it"}).status_code == 403

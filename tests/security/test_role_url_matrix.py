@@ -32,8 +32,10 @@ Django's, so its hundred URLs are not worth a row each; what matters is that nob
 staff gets past its gate and that the audit trail cannot be edited there.
 
 A URL outside the admin without rows here fails ``test_every_url_has_rows_for_every_method``.
-PUT, PATCH and DELETE, which no page sends, must be refused everywhere outside the admin
-(``test_methods_no_page_uses_are_refused``). And since an empty POST must never change a
+PUT, PATCH, DELETE, TRACE and the like, which no page sends, get 405 everywhere, the admin
+included (``test_methods_no_page_uses_are_refused_everywhere``). Every answer to a signed-in
+persona, whatever its status, carries ``Cache-Control: no-store`` (a shared tablet's cache
+must not keep it). And since an empty POST must never change a
 case, ``test_nothing_a_table_request_sends_changes_a_case`` replays the table's POSTs and
 counts the audit trail and the cases' versions before and after.
 """
@@ -67,8 +69,12 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("logout",                        "POST",   LOGIN, 302,   302,   302,   302,    302,   302,   None),
     ("my-pin",                        GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
     ("my-pin",                        "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
+    ("password-change",               GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
+    ("password-change",               "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
     ("switch-user",                   GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
     ("switch-user",                   "POST",   400,   400,   400,   400,   400,    400,   400,   None),
+    ("device-enrol",                  GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   None),
+    ("device-enrol",                  "POST",   LOGIN, 403,   403,   403,   403,    403,   400,   None),
     ("healthz",                       "GET",    200,   200,   200,   200,   200,    200,   200,   None),
     ("healthz",                       "HEAD",   200,   200,   200,   200,   200,    200,   200,   None),
     ("healthz",                       "POST",   405,   405,   405,   405,   405,    405,   405,   None),
@@ -317,6 +323,12 @@ def answer_matches(response: Any, expected: Any, *, url: str, htmx: bool = False
     return response.status_code == expected
 
 
+def kept_from_caches(response: Any, column: str) -> bool:
+    """Whatever a signed-in person is answered must not stay in a browser's or proxy's cache."""
+    directives = {d.strip() for d in response.get("Cache-Control", "").split(",")}
+    return column == "anonymous" or "no-store" in directives
+
+
 def describe(response: Any) -> str:
     where = response.get("Location") or response.get("HX-Redirect") or ""
     return f"{response.status_code} {where}".strip()
@@ -354,6 +366,8 @@ def test_each_role_gets_what_the_table_says(module_world, db, row):
                 response = ask(client, method, url)
                 if not answer_matches(response, expected, url=url):
                     mismatches.append(f"{column} {method} {url}: {describe(response)}")
+                if not kept_from_caches(response, column):
+                    mismatches.append(f"{column} {method} {url}: may be cached")
                 if expected == LOGIN and not is_admin_url(url):  # htmx: to the switch screen
                     response = ask(client, method, url, **{"HX-Request": "true"})
                     if not answer_matches(response, LOGIN, url=url, htmx=True):
@@ -415,6 +429,8 @@ def test_every_other_admin_url_is_for_staff_only(module_world, db, endpoint_key)
                 ok = answer_matches(response, expected, url=url)
             if not ok:
                 mismatches.append(f"{column} {method} {url}: {describe(response)} ≠ {expected}")
+            if not kept_from_caches(response, column):
+                mismatches.append(f"{column} {method} {url}: may be cached")
     assert not mismatches, "\n".join(mismatches)
 
 
@@ -426,21 +442,25 @@ def test_the_admin_login_refuses_a_signed_in_non_staff_user(module_world, db):
         assert client.get(first["Location"]).status_code == 403
 
 
-def test_methods_no_page_uses_are_refused(module_world, db):
-    """PUT, PATCH and DELETE: no page of ours sends them, so none may answer them."""
+UNUSED_METHODS = ("PUT", "PATCH", "DELETE", "TRACE", "PROPFIND")
+
+
+@pytest.mark.parametrize("column", ["anonymous", "nurse", "administrator"])
+def test_methods_no_page_uses_are_refused_everywhere(module_world, db, column):
+    """PUT, PATCH, DELETE, TRACE and the rest: no page sends them, so every URL, the admin's
+    included, answers 405 and names the methods the site takes."""
+    client = client_for(module_world, column)
+    urls = [
+        url for name in sorted({key(e) for e in ENDPOINTS}) for url in url_for(name, module_world)
+    ]
     offenders = []
-    for row in ROWS:
-        if is_admin(row.name) or row.method != "POST":
-            continue
-        column = next(
-            (c for c in COLUMNS if row.expected[c] not in (LOGIN, STAFF, 403)), "anonymous"
-        )
-        client = client_for(module_world, column)
-        for method in ("PUT", "PATCH", "DELETE"):
-            for url in url_for(row.name, module_world):
-                response = ask(client, method, url)
-                if response.status_code not in (405, 403):
-                    offenders.append(f"{column} {method} {url}: {describe(response)}")
+    for url in urls:
+        for method in UNUSED_METHODS:
+            response = ask(client, method, url)
+            allowed = {m.strip() for m in response.get("Allow", "").split(",")}
+            if response.status_code != 405 or allowed != {"GET", "HEAD", "POST", "OPTIONS"}:
+                offenders.append(f"{method} {url}: {describe(response)} Allow: {allowed}")
+    assert len(urls) > 50, "the walk found too few URLs"
     assert not offenders, "These answered a method no page uses:\n" + "\n".join(offenders)
 
 

@@ -81,6 +81,6 @@ def test_a_pin_switch_is_served_by_the_role_backend(client, nurse):
     from accounts import pins
 
     pins.set_pin(user=nurse, pin="4821")
-    answer = client.post(reverse("switch-user"), {"person": nurse.pk, "pin": "4821"})
+    answer = client.post(reverse("switch-user"), {"username": "nurse", "pin": "4821"})
     assert answer.status_code == 302
     assert client.session["_auth_user_backend"] == "accounts.backends.RoleBackend"

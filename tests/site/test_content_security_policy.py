@@ -67,6 +67,7 @@ def pages(case, signed, people) -> list[tuple[object, str]]:
         (nurse, f"/cases/{case.pk}/"),
         (surgeon, f"/cases/{case.pk}/sign-out/"),
         (nurse, "/accounts/pin/"),
+        (nurse, "/accounts/password/"),
         (nurse, "/no-such-page/"),
         (nurse, "/review/"),  # 403 page
         (reviewer, "/review/"),

@@ -40,6 +40,14 @@ ADMINISTRATOR = REVIEWER | {
     "accounts.add_staffprofile",
     "accounts.change_staffprofile",
     "accounts.view_staffprofile",
+    # Tablets enrolled for the quick user switch.
+    "accounts.add_enrolleddevice",
+    "accounts.change_enrolleddevice",
+    "accounts.view_enrolleddevice",
+    # Sign-in attempts (django-axes), read in the admin.
+    "axes.view_accessattempt",
+    "axes.view_accessfailurelog",
+    "axes.view_accesslog",
 }
 
 

@@ -99,7 +99,7 @@ def test_an_idle_session_does_not_swallow_the_next_persons_switch(signed_in, set
     pins.set_pin(user=scrub, pin="1357")
     age_session(signed_in, last_activity=settings.SESSION_IDLE_TIMEOUT + 1)
 
-    response = signed_in.post("/switch/", {"person": scrub.pk, "pin": "1357", "next": "/"})
+    response = signed_in.post("/switch/", {"username": "scrub", "pin": "1357", "next": "/"})
 
     assert response.status_code == 302
     assert response["Location"] == "/"
