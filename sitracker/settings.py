@@ -123,6 +123,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TabletLoginRequiredMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # A database that is locked, read-only or out of reach answers 503 "Not saved, try again".
+    "sitracker.database.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login's answer into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -152,7 +154,7 @@ TEMPLATES = [
 # busy timeout makes the second writer wait rather than answer "database is locked".
 # The wait is bounded well below gunicorn's request timeout (gunicorn.conf.py, 30 s): a change
 # takes milliseconds, so a lock held for seconds means something is wrong, and the tablet must
-# hear "Not saved, try again" (a 503) long before gunicorn kills the worker.
+# hear "Not saved, try again" (a 503, sitracker.database) long before gunicorn kills the worker.
 # A request may wait more than once (its change, then its session), hence the margin; a test
 # (tests/site/test_database_settings.py) keeps the two in step.
 SQLITE_BUSY_TIMEOUT = 5  # seconds

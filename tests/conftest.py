@@ -162,3 +162,16 @@ def reference_data(transactional_db) -> None:
     roles.apply_permissions(apps)
     for module, function in REFERENCE_DATA:
         getattr(importlib.import_module(module), function)(apps, None)
+
+
+def pytest_collection_modifyitems(config, items) -> None:
+    """``@pytest.mark.postgres_only`` tests run when the suite runs on PostgreSQL
+    (DATABASE_URL=postgres://...); on SQLite they are reported as skipped, saying why."""
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        return
+    skip = pytest.mark.skip(reason="PostgreSQL only: run the suite with DATABASE_URL=postgres://")
+    for item in items:
+        if "postgres_only" in item.keywords:
+            item.add_marker(skip)
