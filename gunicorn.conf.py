@@ -1,4 +1,5 @@
-"""gunicorn's configuration for SI Tracker (README: "In production").
+"""gunicorn's configuration for SI Tracker (README: "In production"). Flags on the command line
+override its settings (bench/load sets its own).
 
 gunicorn reads ``./gunicorn.conf.py`` from the directory it starts in; the README's command
 names it anyway (``--config gunicorn.conf.py``), so it is used wherever gunicorn starts.
@@ -12,6 +13,17 @@ release that changes this method fails the test instead of sending the header ag
 """
 
 from gunicorn.http import wsgi
+
+# A worker that has not answered within this many seconds is killed and restarted, its request
+# lost. Every wait inside a request is bounded well below it: SQLite's busy timeout
+# (sitracker/settings.py, SQLITE_BUSY_TIMEOUT, 5 s) turns a held lock into "Not saved, try again"
+# (a 503) first. tests/site/test_database_settings.py keeps the two in step.
+timeout = 30
+
+# Threads, so that one request waiting for the database does not stall every page the worker
+# serves: the board stays quick while a write waits. The configuration bench/RESULTS.md measured
+# (2 workers of 4 threads); set the workers with WEB_CONCURRENCY or --workers.
+threads = 4
 
 _default_headers = wsgi.Response.default_headers
 

@@ -127,6 +127,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TabletLoginRequiredMiddleware",
     "accounts.middleware.SessionTimeoutMiddleware",
+    # A database that is locked, read-only or out of reach answers 503 "Not saved, try again".
+    "sitracker.database.DatabaseUnavailableMiddleware",
     # Last, as django-axes asks: it turns a locked-out login's answer into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -154,15 +156,16 @@ TEMPLATES = [
 # SQLite is the embedded default: WAL lets readers run beside the writer, IMMEDIATE takes the
 # write lock at BEGIN (so two writers queue instead of failing to upgrade a read lock), and the
 # busy timeout makes the second writer wait rather than answer "database is locked".
+# The wait is bounded well below gunicorn's request timeout (gunicorn.conf.py, 30 s): a change
+# takes milliseconds, so a lock held for seconds means something is wrong, and the tablet must
+# hear "Not saved, try again" (a 503, sitracker.database) long before gunicorn kills the worker.
+# A request may wait more than once (its change, then its session), hence the margin; a test
+# (tests/site/test_database_settings.py) keeps the two in step.
+SQLITE_BUSY_TIMEOUT = 5  # seconds
 SQLITE_OPTIONS = {
     "transaction_mode": "IMMEDIATE",
-    "timeout": 20,
-    "init_command": (
-        "PRAGMA journal_mode=WAL;"
-        "PRAGMA synchronous=NORMAL;"
-        "PRAGMA foreign_keys=ON;"
-        "PRAGMA busy_timeout=20000;"
-    ),
+    "timeout": SQLITE_BUSY_TIMEOUT,  # sqlite3's busy timeout, set on every connection
+    "init_command": "PRAGMA journal_mode=WAL;PRAGMA synchronous=NORMAL;PRAGMA foreign_keys=ON;",
 }
 
 if os.environ.get("DATABASE_URL"):

@@ -1,29 +1,25 @@
 """Site-wide views: health check, error pages without internals."""
 
-import logging
+import sys
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-logger = logging.getLogger(__name__)
+from sitracker import database
 
 
 @login_not_required
 @never_cache
 @require_safe  # monitors often ask with HEAD
 def healthz(request: HttpRequest) -> JsonResponse:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except DatabaseError:
-        logger.exception("Health check: the database does not answer")
-        return JsonResponse({"status": "unavailable"}, status=503)
+    """200 while the database answers a read and takes a write; else 503 naming what failed."""
+    failed = database.failed_check()
+    if failed:
+        return JsonResponse({"status": "unavailable", "failed": failed}, status=503)
     return JsonResponse({"status": "ok"})
 
 
@@ -52,8 +48,18 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 @login_not_required
 def server_error(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside the `except` that caught the error: a database outage met outside
+    # a view (loading the session or the person, saving the session) gets the same 503 as one
+    # met inside a view (sitracker.database.DatabaseUnavailableMiddleware).
+    error = sys.exc_info()[1]
+    if error is not None and (answer := database.unavailable(request, error)) is not None:
+        return answer
     # Rendered without a request context: the failure may lie in what a context would need.
-    message = "Something went wrong on our side. Nothing you entered was lost; please try again."
+    # Whether the last change was saved is unknown here: say so, never that nothing was lost.
+    message = (
+        "Something went wrong on our side. Your last change may not have been saved: "
+        "check the checklist before going on."
+    )
     return _error_page(None, 500, "Server error", message)
 
 

@@ -50,7 +50,11 @@
       syncStatus("Live updates stopped: " + messageOf(event.detail.xhr));
       return;
     }
-    show(elt, "Not saved. " + messageOf(event.detail.xhr));
+    var xhr = event.detail.xhr;
+    // A 4xx is a refusal: nothing was saved. A 5xx says itself what is known: a 503 (a busy or
+    // read-only database) "Not saved", a 500 that the change may or may not have been saved.
+    var refused = xhr.status >= 400 && xhr.status < 500;
+    show(elt, (refused ? "Not saved. " : "") + messageOf(xhr));
   });
 
   document.addEventListener("htmx:sendError", function (event) {

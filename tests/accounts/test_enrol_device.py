@@ -103,7 +103,7 @@ def test_a_name_is_required_and_bounded(administrator_client, name):
 
 
 @pytest.mark.parametrize("who", ["nurse", "surgeon", "reviewer"])
-def test_only_administrators_enrol(client, request, who):
+def test_only_administrators_enrol(db, client, request, who):
     client.force_login(request.getfixturevalue(who))
 
     assert client.get(URL).status_code == 403

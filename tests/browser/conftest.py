@@ -111,5 +111,7 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save what the page shows under artifacts/ (git-ignored), for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    page.screenshot(path=str(path), full_page=full_page)
+    # caret="initial": hiding the caret leaves style="" on the page's fields, which htmx's next
+    # swap copies onto the new fields: a CSP violation the page itself never made.
+    page.screenshot(path=str(path), full_page=full_page, caret="initial")
     return path

@@ -1,14 +1,18 @@
-"""DATABASE_PREPARED_STATEMENTS: PostgreSQL only, off unless asked for, and queries still run.
+"""Database settings: DATABASE_PREPARED_STATEMENTS (PostgreSQL only, off unless asked for, and
+queries still run), and SQLite's busy timeout against gunicorn's request timeout.
 
-Each case starts Django in a fresh process with that environment (settings are read once).
+Most cases start Django in a fresh process with their environment (settings are read once).
 """
 
 import json
+import runpy
 
 import psycopg
 import pytest
+from django.conf import settings
+from gunicorn.config import Config
 
-from tests.site.test_deploy_check import run
+from tests.site.test_deploy_check import ROOT, run
 
 POSTGRESQL = "postgres://postgres@127.0.0.1:5432/test"
 
@@ -81,3 +85,34 @@ def test_sqlite_ignores_it(tmp_path):
     )
     assert found["server_side_binding"] is None
     assert found["answer"] == 42
+
+
+SHOW_BUSY_TIMEOUT = """
+import django
+django.setup()
+from django.db import connection
+with connection.cursor() as cursor:
+    cursor.execute("PRAGMA busy_timeout")
+    print(cursor.fetchone()[0])
+"""
+
+
+def test_sqlite_gives_up_on_a_held_lock_well_before_gunicorn_gives_up_on_the_request():
+    """A write stuck behind SQLite's lock must be told "Not saved, try again" (a 503) while the
+    worker is still alive, not be killed by gunicorn's timeout with the tablet left waiting."""
+    gunicorn = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    busy_timeout = settings.SQLITE_OPTIONS["timeout"]
+
+    assert busy_timeout == settings.SQLITE_BUSY_TIMEOUT == 5
+    # A request may wait for the lock more than once (its change, then its session): four
+    # waits still end before gunicorn's timeout.
+    assert 4 * busy_timeout <= gunicorn["timeout"] == 30
+    # `gunicorn sitracker.wsgi`, started in the project's folder as the README says, reads it.
+    assert Config().settings["config"].get() == "./gunicorn.conf.py"
+
+
+def test_every_sqlite_connection_waits_the_busy_timeout_the_settings_name(tmp_path):
+    result = run(["-c", SHOW_BUSY_TIMEOUT], DATABASE_URL=f"sqlite:///{tmp_path / 'db.sqlite3'}")
+
+    assert result.returncode == 0, result.stderr
+    assert int(result.stdout.strip().splitlines()[-1]) == settings.SQLITE_BUSY_TIMEOUT * 1000

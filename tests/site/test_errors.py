@@ -79,6 +79,9 @@ def test_an_unexpected_error_gives_the_styled_500(db):
 
     assert_friendly_page(response, 500, "Server error")
     assert b"secret-internal-detail" not in response.content
+    # Whether the change was saved is unknown here: the page must not promise that it was not.
+    assert b"Your last change may not have been saved: check the checklist" in response.content
+    assert b"lost" not in response.content
 
 
 def test_the_500_page_renders_without_a_request_context(nurse):

@@ -21,7 +21,7 @@ def signed_in(client, nurse):
 
 
 @pytest.mark.parametrize("who", ["nurse", "surgeon", "reviewer", "administrator"])
-def test_every_role_has_the_page_in_the_menu(client, request, who):
+def test_every_role_has_the_page_in_the_menu(db, client, request, who):
     client.force_login(request.getfixturevalue(who))
 
     board = client.get("/")

@@ -74,7 +74,9 @@ def test_a_server_error_keeps_its_traceback(nurse, surgeon, caplog, monkeypatch)
 
 
 @pytest.mark.parametrize("user", ["nurse", "reviewer"])
-def test_the_admin_refusing_a_signed_in_non_staff_person_is_one_line(client, caplog, user, request):
+def test_the_admin_refusing_a_signed_in_non_staff_person_is_one_line(
+    db, client, caplog, user, request
+):
     person = request.getfixturevalue(user)
     client.force_login(person)
 
