@@ -210,8 +210,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # django-axes first: it refuses a locked-out username before any password is checked. Then
 # Django's ModelBackend, reading a person's permissions in one query (accounts/backends.py).
-# Named by its old path, an alias: sessions store the path that signed them in and Django
-# honours only a path listed here, so this keeps sessions made before the class moved.
+# Sessions store the backend's path: changing it signs everyone out once (README, upgrading).
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "accounts.backends.RoleBackend",
