@@ -218,7 +218,8 @@ MAX_REVISION = 2**31 - 1
 
 
 class StepUpdateForm(forms.Form):
-    """A row's form as posted: its target state and the revision it was drawn at.
+    """A row's form as posted: its target state, the revision it was drawn at and, to put a
+    recorded answer back to pending, a reason.
 
     Only types and lengths are checked here; ``workflow.record_step`` checks the answer against
     the step. The page never sends anything else, so a failure here means a forged request.
@@ -244,6 +245,8 @@ class StepUpdateForm(forms.Form):
     value = forms.CharField(required=False, max_length=max_length(CaseStep, "value"))
     note = forms.CharField(required=False, max_length=max_length(CaseStep, "note"))
     na_reason = forms.CharField(required=False, max_length=max_length(CaseStep, "na_reason"))
+    # Why a recorded answer goes back to pending; the workflow says when it is needed.
+    reason = forms.CharField(required=False, max_length=workflow.REVERT_REASON_LENGTH)
 
     def answer(self) -> workflow.Answer:
         fields = ("status", "value", "note", "na_reason")

@@ -234,6 +234,15 @@ class CaseStep(AnswerRules, models.Model):
         same_side = not (stop.side and self.side) or stop.side == self.side
         return stop.hard_stop and stop.position < self.position and same_side
 
+    @property
+    def gates_others(self) -> bool:
+        """Whether recording this step can unlock others (``is_gated_by``): today, a hard stop.
+
+        Putting such a step back to pending locks them again, so ``workflow.record_step``
+        asks for a reason, and the checklist page asks for one before it sends the change.
+        """
+        return self.hard_stop
+
     def state(self) -> payloads.StepState:
         """What the audit trail keeps of this row before and after a change."""
         return payloads.step_state(self)

@@ -8,7 +8,8 @@ reads them from here too.
 Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 
 - ``case_created``: None → ``CaseCreated``
-- ``step_recorded``: ``StepState`` → ``StepState``
+- ``step_recorded``: ``StepState`` → ``StepRecorded`` (a ``StepState``, plus ``reason`` when
+  an answer was put back to pending with one)
 - ``step_amended``: ``StepState`` (as signed) → ``StepAmended``
 - ``implant_added``: None → ``LoggedImplant``
 - ``implant_removed``: ``LoggedImplant`` (what it was) → ``ImplantRemoved``
@@ -41,7 +42,7 @@ what they read.
 """
 
 import datetime
-from typing import NotRequired, Protocol, TypedDict
+from typing import NotRequired, Protocol, TypedDict, cast
 
 from checklists.choices import AuditAction, SignatureMeaning
 
@@ -114,6 +115,18 @@ class CaseCreated(TypedDict):
     identity: NotRequired[str]
 
 
+class StepRecorded(StepState):
+    """``step_recorded`` after: the step's new state, and why a recorded answer was put back
+    to pending (``reason``), when a reason was given.
+
+    ``reason`` is optional: it is present only on a revert that gave one (a revert of a step
+    that gates others always does: ``CaseStep.gates_others``), and absent from every other
+    event, including all written before it existed, whose JSON is unchanged. Stored after the
+    ``StepState`` keys."""
+
+    reason: NotRequired[str]  # why the answer went back to pending; never ""
+
+
 class StepAmended(StepState):
     """``step_amended`` after: the step's new state, the amendment's reason, its signature.
 
@@ -156,7 +169,7 @@ class Cancelled(CaseStatusState):
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CASE_CREATED: (None, CaseCreated),
-    AuditAction.STEP_RECORDED: (StepState, StepState),
+    AuditAction.STEP_RECORDED: (StepState, StepRecorded),
     AuditAction.STEP_AMENDED: (StepState, StepAmended),
     AuditAction.IMPLANT_ADDED: (None, LoggedImplant),
     AuditAction.IMPLANT_REMOVED: (LoggedImplant, ImplantRemoved),
@@ -271,6 +284,14 @@ def case_created(
         "steps": steps,
         "identity": identity,
     }
+
+
+def step_recorded(step: StepRow, *, reason: str = "") -> StepRecorded:
+    """A step's state after ``step_recorded``; ``reason`` is stored only when given."""
+    state = step_state(step)
+    if not reason:
+        return cast(StepRecorded, state)  # the StepState keys alone: ``reason`` is optional
+    return {**state, "reason": reason}
 
 
 def step_amended(step: StepRow, *, reason: str, signature: SignatureRow) -> StepAmended:

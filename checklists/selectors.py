@@ -144,6 +144,20 @@ class StepRow:
     def locked(self) -> bool:
         return self.waiting_for is not None
 
+    @property
+    def answer_buttons(self) -> tuple[str, ...]:
+        """The answers the row offers, one button each. A choice option meaning "not
+        applicable" is left out where the step may be marked not applicable: that state has one
+        control, the one that asks for the reason."""
+        answers = self.step.answers()
+        if self.step.hard_stop:  # a hard stop is never "not applicable" (workflow.answers)
+            return answers
+        return tuple(answer for answer in answers if answer.lower() not in NOT_APPLICABLE_WORDS)
+
+
+# How a template's choice options spell "not applicable" (the seeded ones: "Not applicable").
+NOT_APPLICABLE_WORDS = frozenset({"not applicable", "n/a", "n.a."})
+
 
 @dataclass(frozen=True)
 class ChecklistPhase:

@@ -202,6 +202,7 @@ def record_step_from(
         step_id=step_id,
         answer=form.answer(),
         revision=form.cleaned_data["revision"],
+        reason=form.cleaned_data["reason"],
         context=request_context(request),
     )
 
@@ -360,7 +361,12 @@ def _step_answer(
     if not fresh and changes is not None and changes.everything:
         # Signed out or cancelled by someone else since this change: draw the case as it is.
         case = selectors.get_case(case_id=case_id)
-    extra = {"error": error, "error_step_id": step_id if error else None, "submitted": submitted}
+    extra = {
+        "error": error,
+        "error_step_id": step_id if error else None,
+        "error_is_conflict": status == 409,  # the row shows someone else's answer: see step_change
+        "submitted": submitted,
+    }
     return _answer(
         request, case, Redraw.STEP, changes=changes, step_id=step_id, status=status, extra=extra
     )

@@ -137,8 +137,11 @@ def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
     )
 
 
-def record(case, title: str, actor, *, side: str = "", status: str = "done", **answer):
-    """Record one step of ``case``, found by its title (and side), at its current revision."""
+def record(
+    case, title: str, actor, *, side: str = "", status: str = "done", reason: str = "", **answer
+):
+    """Record one step of ``case``, found by its title (and side), at its current revision;
+    ``reason`` is the one a revert gives."""
     from checklists import workflow
 
     step = case.steps.get(title=title, side=side)
@@ -148,6 +151,7 @@ def record(case, title: str, actor, *, side: str = "", status: str = "done", **a
         step_id=step.pk,
         answer=workflow.Answer(status=status, **answer),
         revision=step.revision,
+        reason=reason,
     )
 
 

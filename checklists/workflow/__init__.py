@@ -14,7 +14,8 @@ argument and never read a request.
 
 The modules, by what they change:
 - ``cases``: scheduling a case (its steps snapshotted from the procedure), review, cancellation;
-- ``steps``: recording a step, and the gates it must pass (revision, hard stops, implants);
+- ``steps``: recording a step, and the gates it must pass (revision, hard stops, implants,
+  a reason to put a gating step back to pending);
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
@@ -33,11 +34,12 @@ from checklists.workflow.implants import (
     remove_implant,
 )
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
-from checklists.workflow.steps import record_step
+from checklists.workflow.steps import REVERT_REASON_LENGTH, record_step
 
 __all__ = [
     "NO_CONTEXT",
     "REMOVAL_REASON_LENGTH",
+    "REVERT_REASON_LENGTH",
     "Answer",
     "ImplantEntry",
     "RequestContext",

@@ -11,11 +11,21 @@ from accounts.people import display_name
 from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, StepStatus
 from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, Signature, max_length
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
-from checklists.workflow.common import get_step, lock_case, locked_message, require_permission
+from checklists.workflow.common import (
+    check_length,
+    get_step,
+    lock_case,
+    locked_message,
+    require_permission,
+    required_reason,
+)
 from procedures.choices import StepKind
+
+# As long as an amendment's reason: the other reason the trail keeps for changing an answer.
+REVERT_REASON_LENGTH = max_length(Signature, "reason")
 
 
 def record_step(
@@ -25,15 +35,22 @@ def record_step(
     step_id: int,
     answer: Answer,
     revision: int,
+    reason: str = "",
     context: RequestContext = NO_CONTEXT,
 ) -> CaseStep:
     """Put a step into the state ``answer`` names (done, pending or not applicable).
 
     A request for the state the step is already in changes nothing and writes no event, so a
-    double tap is harmless. Otherwise ``revision`` must be the row's current revision. The step
-    comes back with ``step.case``, the case as this change left it (status, version, audit).
+    double tap is harmless. Otherwise ``revision`` must be the row's current revision, so a
+    late tap based on an older drawing of the row is refused, never applied. Putting a
+    recorded answer back to pending takes a ``reason`` (kept in the audit event), which a step
+    that gates others (``CaseStep.gates_others``) must give; no other change takes one. The
+    step comes back with ``step.case``, the case as this change left it (status, version,
+    audit).
     """
     require_permission(actor, "checklists.record_step", "Your role cannot record checklist steps.")
+    if reason.strip() and answer.status != StepStatus.PENDING:
+        raise RuleViolation("A reason is kept only when an answer is put back to pending.")
     with transaction.atomic():
         case = lock_case(case_id)
         if case.is_locked:
@@ -45,6 +62,7 @@ def record_step(
         check_revision(step, revision)
         if answer.status == StepStatus.PENDING:
             _check_no_recorded_dependents(case, step)
+            reason = _revert_reason(step, reason)
         else:
             _check_hard_stops(case, step)
             check_implants_logged(case, step, answer)
@@ -60,7 +78,7 @@ def record_step(
             action=AuditAction.STEP_RECORDED,
             step=step,
             before=before,
-            after=payloads.step_state(step),
+            after=payloads.step_recorded(step, reason=reason),
             context=context,
             case_fields=case_fields,
         )
@@ -105,6 +123,22 @@ def _check_no_recorded_dependents(case: Case, step: CaseStep) -> None:
             f"“{step.label}” is a hard stop and “{dependent.label}” was recorded after it. "
             "Put the later steps back to pending first."
         )
+
+
+def _revert_reason(step: CaseStep, reason: str) -> str:
+    """Why a recorded answer goes back to pending: required where the revert locks others."""
+    if step.gates_others:
+        return required_reason(
+            reason,
+            missing=(
+                f"“{step.label}” gates the steps after it: putting it back to pending locks "
+                "them again. Give the reason; the audit trail keeps it."
+            ),
+            limit=REVERT_REASON_LENGTH,
+        )
+    reason = reason.strip()
+    check_length(reason, REVERT_REASON_LENGTH, what="The reason")
+    return reason
 
 
 def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:

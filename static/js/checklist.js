@@ -72,9 +72,11 @@
     }
   });
 
-  // Someone else's change brings a row back even when only its lock moved. A row being typed in
-  // keeps what was typed unless the row itself changed (its revision): the save that follows is
-  // checked by the server against the current state anyway.
+  // Someone else's change brings a row back even when only its lock moved. A row being typed in,
+  // or with "Change…" or "Not applicable…" open, stays as it is unless the row itself changed
+  // (its revision): the save that follows is checked by the server against the current state
+  // anyway. When the row did change, the open panel closes on the new answer: its forms carried
+  // the old revision, which the server would refuse.
   document.addEventListener("htmx:oobBeforeSwap", function (event) {
     var target = event.detail.target;
     var incoming = event.detail.fragment && event.detail.fragment.firstElementChild;
@@ -88,6 +90,9 @@
   });
 
   function isBeingFilledIn(row) {
+    if (row.querySelector("details[open]")) {
+      return true;
+    }
     var fields = row.querySelectorAll("input:not([type=hidden]), textarea");
     for (var i = 0; i < fields.length; i++) {
       var field = fields[i];
@@ -100,6 +105,18 @@
     }
     return false;
   }
+
+  // A draft put back after an automatic logoff (sitracker.js, which runs first) may sit in a
+  // closed "Change…" or "Not applicable…" panel: open it, so that the person sees it.
+  document.querySelectorAll(".step details").forEach(function (panel) {
+    var fields = panel.querySelectorAll("input[type=text], textarea");
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].value !== fields[i].defaultValue) {
+        panel.open = true;
+        return;
+      }
+    }
+  });
 
   // A new attempt clears the last failure's message in that place.
   document.addEventListener("htmx:beforeRequest", function (event) {

@@ -111,7 +111,15 @@ def screenshot(page, name: str, *, full_page: bool = True) -> Path:
     """Save what the page shows under artifacts/ (git-ignored), for a person to look at."""
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
-    # caret="initial": hiding the caret leaves style="" on the page's fields, which htmx's next
-    # swap copies onto the new fields: a CSP violation the page itself never made.
+    # caret="initial": hiding the caret leaves style="" on every input, which htmx then copies
+    # onto the next swap of those elements, and the Content Security Policy refuses that.
     page.screenshot(path=str(path), full_page=full_page, caret="initial")
+    return path
+
+
+def element_screenshot(locator, name: str) -> Path:
+    """Save what one element shows (a row, a panel) under artifacts/, for a person to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    path = ARTIFACTS / f"{name}.png"
+    locator.screenshot(path=str(path), caret="initial")  # see screenshot()
     return path

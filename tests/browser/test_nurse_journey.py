@@ -32,8 +32,7 @@ def answer(page: Page, step: CaseStep) -> None:
         choice = step.expected_answer or "no"
         page.get_by_role("button", name=f"{choice.title()}: {label}", exact=True).click()
     elif step.kind == StepKind.CHOICE:
-        row(page, step).get_by_label(step.options[0], exact=True).check()
-        page.get_by_role("button", name=f"Save: {label}", exact=True).click()
+        page.get_by_role("button", name=f"{step.options[0]}: {label}", exact=True).click()
     elif step.kind == StepKind.TEXT:
         field = row(page, step).get_by_label(re.compile("^Answer"))
         if not field.input_value():
@@ -125,7 +124,9 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     page.get_by_role("button", name="Sign out the case").click()
 
     expect(page.get_by_text("Signed out and locked.")).to_be_visible()
-    expect(page.get_by_role("button", name=re.compile("^(Mark done|Undo|Save):"))).to_have_count(0)
+    changing = re.compile("^(Mark done|Back to pending|Save):")
+    expect(page.get_by_role("button", name=changing)).to_have_count(0)
+    expect(page.locator("summary", has_text="Change…")).to_have_count(0)
     case.refresh_from_db()
     assert case.status == CaseStatus.COMPLETED
 

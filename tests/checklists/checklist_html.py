@@ -48,6 +48,28 @@ def buttons(fragment: str) -> list[str]:
     return names
 
 
+def summaries(fragment: str) -> list[str]:
+    """The accessible names of the disclosures (``<summary>``): their aria-label."""
+    return [
+        html.unescape(name)
+        for name in re.findall(r'<summary\b[^>]*\saria-label="([^"]*)"', fragment)
+    ]
+
+
+CHANGE_PANEL = '<details class="step-change"'
+
+
+def outside_change(row_html: str) -> str:
+    """A row without its "Change…" panel (which comes last in a recorded row)."""
+    return row_html.split(CHANGE_PANEL)[0]
+
+
+def change_panel(row_html: str) -> str:
+    """A recorded row's "Change…" panel: its summary and the controls it opens."""
+    assert CHANGE_PANEL in row_html, "no Change… panel in this row"
+    return CHANGE_PANEL + row_html.split(CHANGE_PANEL, 1)[1]
+
+
 def ids(fragment: str) -> list[str]:
     return re.findall(r'\sid="([^"]+)"', fragment)
 

@@ -14,15 +14,19 @@ from tests.checklists.checklist_html import (
     PERFORMED,
     TIME_OUT_STOP,
     buttons,
+    change_panel,
     content,
     ids,
+    outside_change,
     row,
     step_of,
+    summaries,
     text,
 )
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 PAGE_QUERIES = 7
+SITE_MARKED = "Operative site marked"
 
 
 def url(case) -> str:
@@ -139,12 +143,17 @@ def test_controls_follow_the_kind_of_step(client, nurse, case):
     assert 'min="3.00"' in incision
     assert 'max="5.00"' in incision
     assert "Between 3 and 5 cm" in text(incision)
-    site = row(html, step_of(case, "Operative site marked"))
-    assert re.findall(r'type="radio" name="value" id="[^"]+" value="([^"]+)"', site) == [
-        "Yes",
-        "No",
-        "Not applicable",
+    site = row(html, step_of(case, SITE_MARKED))
+    # One tap per answer; "not applicable" once, the control that asks for the reason.
+    assert buttons(site) == [
+        f"Yes: {SITE_MARKED}",
+        f"No: {SITE_MARKED}",
+        f"Mark not applicable: {SITE_MARKED}",
     ]
+    assert re.findall(r'<summary[^>]*aria-label="([^"]+)"', site) == [
+        f"Not applicable…: {SITE_MARKED}"
+    ]
+    assert 'type="radio"' not in site
     performed = row(html, step_of(case, PERFORMED))
     assert "SI joint fusion — minimally invasive (lateral transiliac)</textarea>" in performed
     allergy = row(html, step_of(case, ALLERGY))
@@ -167,7 +176,7 @@ def test_a_hard_stop_offers_no_not_applicable(client, nurse, case):
     assert "Not applicable" not in text(row(html, step_of(case, IDENTITY)))
 
 
-def test_recorded_rows_show_the_answer_who_and_when_and_an_undo(client, nurse, scrub, case):
+def test_recorded_rows_show_the_answer_who_and_when_and_only_change(client, nurse, scrub, case):
     record(case, IDENTITY, nurse)
     record(case, ALLERGY, scrub, value="yes", note="Penicillin: rash")
     record(case, "Pulse oximeter on and working", nurse, status="na", na_reason="Awake case")
@@ -179,7 +188,15 @@ def test_recorded_rows_show_the_answer_who_and_when_and_an_undo(client, nurse, s
     assert "Answer: Yes" in allergy
     assert "Recorded by Sam Scrub at" in allergy
     assert "Note: Penicillin: rash" in allergy
-    assert buttons(row(html, step_of(case, ALLERGY))) == [f"Undo: {ALLERGY}"]
+    allergy_row = row(html, step_of(case, ALLERGY))
+    assert buttons(outside_change(allergy_row)) == []  # nothing to tap where the answer was
+    assert summaries(allergy_row) == [f"Change…: {ALLERGY}", f"Not applicable…: {ALLERGY}"]
+    assert buttons(change_panel(allergy_row)) == [
+        f"Yes: {ALLERGY}",
+        f"No: {ALLERGY}",
+        f"Mark not applicable: {ALLERGY}",
+        f"Back to pending: {ALLERGY}",
+    ]
     oximeter = text(row(html, step_of(case, "Pulse oximeter on and working")))
     assert "Not applicable: Awake case" in oximeter
     assert "Recorded by Nora Nurse" in oximeter

@@ -78,7 +78,7 @@ def test_a_sided_hard_stop_is_undone_while_only_the_other_sides_steps_are_record
     record(case, "Site marked", nurse, side="right")
     record(case, "Implant placed", nurse, side="right")
 
-    undone = record(case, "Site marked", nurse, side="left", status="pending")
+    undone = record(case, "Site marked", nurse, side="left", status="pending", reason="Re-marked")
 
     assert undone.status == "pending"
     assert events(case)[-1].step == undone

@@ -41,6 +41,17 @@ def test_a_step_state_is_stored_as_it_always_was():
     assert step.state() == payloads.step_state(step)
 
 
+def test_a_recorded_step_is_stored_as_its_state_and_a_revert_adds_its_reason_last():
+    step = CaseStep(status="pending", recorded_by_id=None, recorded_at=None)
+    step.revision = 3
+    state = stored(payloads.step_state(step))
+
+    assert stored(payloads.step_recorded(step)) == state
+    assert stored(payloads.step_recorded(step, reason="Band re-read")) == (
+        f'{state[:-1]}, "reason": "Band re-read"}}'
+    )
+
+
 def test_an_implant_and_a_signature_are_stored_as_they_always_were():
     implant = Implant(
         pk=9, side="left", position=2, manufacturer="SI-BONE", product="iFuse-3D", size="7 x 40",
@@ -103,6 +114,8 @@ def test_the_identity_seal_is_keyed_and_holds_no_identity(settings):
 def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
     case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon)
     record(case, "Identity confirmed", nurse)
+    record(case, "Identity confirmed", nurse, status="pending", reason="Band re-read")
+    record(case, "Identity confirmed", nurse)
     entry = workflow.ImplantEntry(side="left", udi=UDI, product="iFuse-3D")
     mistaken = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
@@ -133,9 +146,11 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
             if kind is None:
                 assert payload is None, event
             else:
-                assert kind.__required_keys__ <= set(payload), event
-                assert set(payload) <= kind.__required_keys__ | kind.__optional_keys__, event
-    # The one optional key is written on every new event; only older events lack it.
+                keys = kind.__required_keys__ | kind.__optional_keys__
+                assert kind.__required_keys__ <= set(payload) <= keys, event
+    recorded = [event.after for event in written if event.action == AuditAction.STEP_RECORDED]
+    assert [after.get("reason") for after in recorded][:3] == [None, "Band re-read", None]
+    # identity is written on every new case_created event; only older events lack it.
     [created] = events(case, action=AuditAction.CASE_CREATED)
     assert created.after["identity"] == Case.objects.get(pk=case.pk).identity_seal(
         key_id=created.key_id

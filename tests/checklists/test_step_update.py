@@ -13,9 +13,11 @@ from tests.checklists.checklist_html import (
     INCISION,
     TIME_OUT_STOP,
     buttons,
+    change_panel,
     content,
     mi_procedure,
     out_of_band_ids,
+    outside_change,
     row,
     step_of,
     text,
@@ -244,8 +246,12 @@ def test_a_stale_revision_says_who_changed_it_and_shows_the_current_state(
     refused = text(row(content(response), identity))
     assert "was changed by Sam Scrub at" in refused
     assert "Recorded by Sam Scrub" in refused  # the current answer
-    assert buttons(row(content(response), identity)) == [f"Undo: {IDENTITY}"]
-    assert 'name="revision" value="1"' in row(content(response), identity)
+    shown = row(content(response), identity)
+    assert buttons(outside_change(shown)) == []
+    assert buttons(change_panel(shown)) == [f"Back to pending: {IDENTITY}"]
+    assert 'name="revision" value="1"' in change_panel(shown)
+    # Closed: the row now shows someone else's answer, which a reflex tap must not undo.
+    assert '<details class="step-change">' in shown
     assert len(step_events(case)) == 1
 
 

@@ -157,6 +157,18 @@ def test_the_audit_trail_lists_every_event_in_order(logged_in, procedure, nurse,
     assert "Sue Surgeon Case signed out Sue Surgeon: Case signed out by surgeon" in words
 
 
+def test_the_audit_trail_says_why_a_hard_stop_went_back_to_pending(
+    logged_in, procedure, nurse, surgeon
+):
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    record(case, "Identity confirmed", nurse)
+    record(case, "Identity confirmed", nurse, status="pending", reason="Band read from bed 4")
+
+    words = text(page_of(logged_in, case))
+
+    assert "Identity confirmed Done → Pending. Reason: Band read from bed 4" in words
+
+
 def test_an_intact_audit_chain_is_shown_verified(logged_in, procedure, nurse, surgeon):
     case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
     page = page_of(logged_in, case)

@@ -5,9 +5,10 @@ Each example schedules one case of a small procedure that has every kind of rule
 stop, a number with bounds, a choice, implants per side, a yes/no that must be yes, optional
 steps, one of them in the Time Out), then Hypothesis applies up to ``STEPS`` rules: record
 (valid or invalid values, fresh or stale revisions), mark not applicable (with or without a
-reason), undo, add and remove implants, sign out (right or wrong password), amend, review and
-cancel, each by a random persona, plus "work through", a diligent nurse ticking the next
-pending steps correctly, so that many examples reach sign-out, amendment and review.
+reason), undo (with or without a reason: a hard stop needs one), add and remove implants,
+sign out (right or wrong password), amend, review and cancel, each by a random persona, plus
+"work through", a diligent nurse ticking the next pending steps correctly, so that many
+examples reach sign-out, amendment and review.
 
 Every rule goes through ``attempt``, which holds each call to account: an accepted change
 wrote exactly one audit event and moved the case's version by one (or, for a repeated
@@ -250,7 +251,14 @@ class WorkflowMachine(RuleBasedStateMachine):
 
     # --- recording ---------------------------------------------------------------------------
 
-    def record_step(self, persona: str, step: CaseStep, answer: workflow.Answer, offset: int):
+    def record_step(
+        self,
+        persona: str,
+        step: CaseStep,
+        answer: workflow.Answer,
+        offset: int,
+        reason: str = "",
+    ):
         result, refusal, before = self.attempt(
             persona,
             RECORDERS,
@@ -259,6 +267,7 @@ class WorkflowMachine(RuleBasedStateMachine):
             step_id=step.pk,
             answer=answer,
             revision=step.revision + offset,
+            reason=reason,
         )
         if persona in RECORDERS and before.status not in OPEN:
             assert isinstance(refusal, CaseLocked), "a locked case took a change"
@@ -279,11 +288,18 @@ class WorkflowMachine(RuleBasedStateMachine):
         answer = workflow.Answer(status=StepStatus.NOT_APPLICABLE, na_reason=reason)
         self.record_step(persona, self.step(index), answer, offset)
 
-    @rule(persona=mostly(RECORDERS), index=step_index, offset=revision_offset)
-    def undo(self, persona: str, index: int, offset: int) -> None:
-        self.record_step(
-            persona, self.step(index), workflow.Answer(status=StepStatus.PENDING), offset
-        )
+    @rule(persona=mostly(RECORDERS), index=step_index, offset=revision_offset, reason=reasons)
+    def undo(self, persona: str, index: int, offset: int, reason: str) -> None:
+        step = self.step(index)
+        answer = workflow.Answer(status=StepStatus.PENDING)
+        _, refusal = self.record_step(persona, step, answer, offset, reason)
+        undone = self.step(index)
+        if step.gates_others and not reason.strip():
+            # Only a repeated request (already pending) goes through without a reason.
+            assert refusal is not None or undone.status == StepStatus.PENDING == step.status
+        if refusal is None and undone.revision != step.revision:
+            last = AuditEvent.objects.filter(step=step).order_by("-seq").first()
+            assert last.after.get("reason", "") == reason.strip()
 
     @precondition(lambda self: self.is_open())
     @rule(persona=st.sampled_from(sorted(RECORDERS)), count=st.sampled_from([1, 2, 9, 9, 9]))
