@@ -36,8 +36,10 @@ class CaseStepInline(ReadOnlyInline):
         "na_reason",
         "recorded_by",
         "recorded_at",
+        "stop_overridden_by",
+        "stop_override_reason",
     ]
-    related = ("recorded_by",)
+    related = ("recorded_by", "stop_overridden_by")
 
 
 class ImplantInline(ReadOnlyInline):

@@ -28,6 +28,14 @@ class StepStatus(models.TextChoices):
     NOT_APPLICABLE = "na", "Not applicable"
 
 
+class Gate(models.TextChoices):
+    """Why a step, as it stands, holds later steps back (``CaseStep.gate``)."""
+
+    HARD_STOP = "hard_stop", "Hard stop"  # pending: every later step of its side waits
+    PHASE = "phase", "Gating phase"  # required and pending: the later phases wait
+    STOP = "stop", "Stop"  # an expected answer not given: the later phases wait
+
+
 class SignatureMeaning(models.TextChoices):
     SIGN_OUT = "sign_out", "Case signed out by surgeon"
     AMENDMENT = "amendment", "Amendment to a signed case, approved by surgeon"
@@ -43,6 +51,7 @@ class AuditAction(models.TextChoices):
     SIGNATURE_REFUSED = "signature_refused", "Signature refused (wrong password)"
     REVIEWED = "reviewed", "Case reviewed"
     CANCELLED = "cancelled", "Case cancelled"
+    STOP_OVERRIDDEN = "stop_overridden", "Stop overridden by surgeon"
 
 
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).

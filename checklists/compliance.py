@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from checklists.choices import StepStatus
-from checklists.models import CaseStep
+from checklists.models import CaseStep, is_stop
 from procedures.choices import Milestone, Phase
 
 # The Case fields these facts are stored in (``amended`` is set by the amendment itself).
@@ -28,6 +28,10 @@ class StepFacts(NamedTuple):
     status: str
     required: bool
     recorded_at: datetime.datetime | None
+    # What makes a Stop (``CaseStep.is_stop``); defaults for a step that expects no answer.
+    expected_answer: str = ""
+    value: str = ""
+    stop_overridden_by_id: int | None = None
 
     @classmethod
     def of(cls, step: CaseStep) -> "StepFacts":
@@ -47,7 +51,8 @@ class Compliance:
       done procedure steps marked as the incision (``Milestone.INCISION``). The earliest
       rather than the first by position: on a bilateral case the Time Out must come before
       whichever side was opened first;
-    - ``required_complete``: no required step is pending.
+    - ``required_complete``: no required step is pending, and no step is a Stop (an expected
+      answer not given, not overridden): nothing ``workflow.missing_for_sign_out`` names.
     """
 
     time_out_at: datetime.datetime | None
@@ -72,7 +77,10 @@ def compliance_of(steps: Iterable[StepFacts]) -> Compliance:
     """The facts of one case, from all of its steps."""
     time_out, incision, required_complete = [], [], True
     for step in steps:
-        if step.required and step.status == StepStatus.PENDING:
+        overridden = step.stop_overridden_by_id is not None
+        if (step.required and step.status == StepStatus.PENDING) or is_stop(
+            step.expected_answer, step.status, step.value, overridden=overridden
+        ):
             required_complete = False
         if step.recorded_at is None:
             continue

@@ -38,10 +38,17 @@ class CaseLocked(RuleViolation):
     status_code = 409
 
 
-class HardStopPending(RuleViolation):
+class StepGated(RuleViolation):
+    """Another step holds this one back (``CaseStep.is_gated_by``): a gating phase still
+    pending, or a Stop. ``blocking`` is that step."""
+
     def __init__(self, message: str, *, blocking: CaseStep) -> None:
         super().__init__(message)
         self.blocking = blocking
+
+
+class HardStopPending(StepGated):
+    """A pending hard stop holds this step back."""
 
 
 class SignOutBlocked(RuleViolation):

@@ -257,6 +257,21 @@ class StepUpdateForm(forms.Form):
         return " ".join(str(errors[0]) for errors in self.errors.values())
 
 
+class StopOverrideForm(forms.Form):
+    """A surgeon's override of a row's Stop, as posted: the reason, and the revision the row
+    was drawn at. The reason is not required here: the workflow's own message asks for it."""
+
+    # The same field as a step change's (a Form copies its fields for each form made).
+    revision = StepUpdateForm.declared_fields["revision"]
+    reason = forms.CharField(
+        required=False, max_length=max_length(CaseStep, "stop_override_reason")
+    )
+
+    def problem(self) -> str:
+        """The errors in one sentence or two, for the row's message."""
+        return " ".join(str(errors[0]) for errors in self.errors.values())
+
+
 class ImplantForm(forms.Form):
     """An implant as scanned or typed; the workflow parses the barcode and applies the rules."""
 

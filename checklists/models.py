@@ -19,12 +19,13 @@ from checklists import payloads
 from checklists.choices import (
     AuditAction,
     CaseStatus,
+    Gate,
     Laterality,
     Side,
     SignatureMeaning,
     StepStatus,
 )
-from procedures.choices import Milestone, Phase, StepKind, StepRole
+from procedures.choices import PHASE_ORDER, Milestone, Phase, StepKind, StepRole
 from procedures.models import AnswerRules, Procedure, Step
 
 
@@ -102,7 +103,7 @@ class Case(models.Model):
     # millions of step rows. Unknown (null) while the case is open.
     # - time_out_at: the latest recorded_at of the Time Out's done or not-applicable steps;
     # - incision_at: the earliest recorded_at of done procedure steps marked as the incision;
-    # - required_complete: no required step is pending;
+    # - required_complete: no required step is pending, and no step is a Stop;
     # - amended: the signed case was amended (it has an amendment signature).
     time_out_at = models.DateTimeField(null=True, blank=True)
     incision_at = models.DateTimeField(null=True, blank=True)
@@ -172,6 +173,8 @@ class CaseStep(AnswerRules, models.Model):
     guidance = models.TextField(blank=True)
     required = models.BooleanField()
     hard_stop = models.BooleanField()
+    # The template's rule when the case was made, kept with the case (db_default: see milestone).
+    gates_later_phases = models.BooleanField(default=False, db_default=False)
     role = models.CharField(max_length=16, choices=StepRole.choices)
     side = models.CharField(max_length=8, choices=Side.choices, blank=True)
     kind = models.CharField(max_length=16, choices=StepKind.choices)
@@ -198,6 +201,13 @@ class CaseStep(AnswerRules, models.Model):
     recorded_at = models.DateTimeField(null=True, blank=True)
     # Bumped by every change of this row: a change based on an older revision is refused.
     revision = models.PositiveIntegerField(default=0)
+    # A surgeon's override of this step's Stop (``is_stop``), with why. It holds for the answer
+    # it was given for: the workflow clears it when the answer changes.
+    stop_override_reason = models.TextField(max_length=2000, blank=True, db_default="")
+    stop_overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    stop_overridden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["case", "position"]
@@ -210,6 +220,10 @@ class CaseStep(AnswerRules, models.Model):
             models.CheckConstraint(
                 condition=Q(status=StepStatus.PENDING) | Q(recorded_by__isnull=False),
                 name="casestep_recorded_has_actor",
+            ),
+            models.CheckConstraint(
+                condition=Q(stop_overridden_by__isnull=True) | ~Q(stop_override_reason=""),
+                name="casestep_override_has_reason",
             ),
         ]
 
@@ -224,28 +238,129 @@ class CaseStep(AnswerRules, models.Model):
     def is_recorded(self) -> bool:
         return self.status != StepStatus.PENDING
 
-    def is_gated_by(self, stop: "CaseStep") -> bool:
-        """Whether the hard stop ``stop`` holds this step back while ``stop`` is pending.
+    @property
+    def departs_from_expected(self) -> bool:
+        """Answered, but not with the expected answer (see ``departs_from_expected``)."""
+        return departs_from_expected(self.expected_answer, self.status, self.value)
 
-        A hard stop gates the later steps of its own side and those of no side; a hard stop of
-        no side gates every later step. The one definition of the gate: ``workflow.record_step``
-        refuses by it, and the checklist page locks its rows by it.
+    @property
+    def stop_overridden(self) -> bool:
+        return self.stop_overridden_by_id is not None
+
+    @property
+    def is_stop(self) -> bool:
+        """An expected answer not given (consent not signed, counts not correct) and not
+        overridden: the row shows a Stop, the step counts as not done, the later phases wait
+        and sign-out refuses, until the answer changes or a surgeon overrides it."""
+        return is_stop(
+            self.expected_answer, self.status, self.value, overridden=self.stop_overridden
+        )
+
+    @property
+    def stop_summary(self) -> str:
+        """What departs from the expected answer, in words: "answered No — expected Yes"."""
+        given = (
+            "marked not applicable"
+            if self.status == StepStatus.NOT_APPLICABLE
+            else f"answered {self.answer_display(self.value)}"
+        )
+        return f"{given} — expected {self.answer_display(self.expected_answer)}"
+
+    def answer_display(self, value: str) -> str:
+        """An answer as the page writes it: "Yes" for a yes/no step's "yes"."""
+        return value.capitalize() if self.kind == StepKind.YES_NO else value
+
+    @property
+    def is_complete(self) -> bool:
+        """Recorded, and not a Stop: what progress, phase completion and compliance count."""
+        return self.is_recorded and not self.is_stop
+
+    @property
+    def gate(self) -> str:
+        """Why this step, as it stands, holds later steps back: a ``Gate``, or "" if it does
+        not. A pending hard stop; a pending required step of a phase that gates the later
+        ones (the Time Out); a Stop."""
+        if self.status == StepStatus.PENDING:
+            if self.hard_stop:
+                return Gate.HARD_STOP
+            return Gate.PHASE if self.gates_later_phases and self.required else ""
+        return Gate.STOP if self.is_stop else ""
+
+    def is_gated_by(self, other: "CaseStep") -> bool:
+        """Whether ``other``, as it stands now, holds this step back (``other.gate`` says why).
+
+        The one definition of the gate: ``workflow.record_step`` refuses by it, and the
+        checklist page locks its rows by it, showing what each row waits for.
         """
-        same_side = not (stop.side and self.side) or stop.side == self.side
-        return stop.hard_stop and stop.position < self.position and same_side
+        return other.reaches(self, gate=other.gate)
+
+    def reaches(self, later: "CaseStep", *, gate: str) -> bool:
+        """Whether this step, while it holds steps back as ``gate`` says, holds ``later`` back.
+
+        A hard stop holds the steps after it; a gating phase and a Stop hold the steps of the
+        later phases. Each holds only the steps of its own side and those of no side; a step
+        of no side holds every side's.
+        """
+        same_side = not (self.side and later.side) or self.side == later.side
+        if not gate or not same_side:
+            return False
+        if gate == Gate.HARD_STOP:
+            return self.position < later.position
+        return PHASE_ORDER[self.phase] < PHASE_ORDER[later.phase]
+
+    def may_gate(self, later: "CaseStep") -> bool:
+        """Whether this step holds ``later`` back in some state it can take: when it changes,
+        ``later``'s lock may have moved."""
+        gates = (
+            (Gate.HARD_STOP, self.hard_stop),
+            (Gate.PHASE, self.gates_later_phases and self.required),
+            (Gate.STOP, bool(self.expected_answer)),
+        )
+        return any(can and self.reaches(later, gate=gate) for gate, can in gates)
 
     @property
     def gates_others(self) -> bool:
-        """Whether recording this step can unlock others (``is_gated_by``): today, a hard stop.
+        """Whether recording this step can unlock others (``is_gated_by``): a hard stop, or a
+        required step of a gating phase (the Time Out).
 
         Putting such a step back to pending locks them again, so ``workflow.record_step``
         asks for a reason, and the checklist page asks for one before it sends the change.
         """
-        return self.hard_stop
+        return self.hard_stop or (self.gates_later_phases and self.required)
 
     def state(self) -> payloads.StepState:
         """What the audit trail keeps of this row before and after a change."""
         return payloads.step_state(self)
+
+
+def departs_from_expected(expected_answer: str, status: str, value: str) -> bool:
+    """Whether an answer departs from the step's expected one: the step expects an answer and
+    was answered otherwise, or marked not applicable (which is not the expected answer
+    either). A pending step has not been answered at all: it is missing, not a Stop."""
+    if not expected_answer or status == StepStatus.PENDING:
+        return False
+    return not (status == StepStatus.DONE and value == expected_answer)
+
+
+def is_stop(expected_answer: str, status: str, value: str, *, overridden: bool) -> bool:
+    """``CaseStep.is_stop`` from a step's columns (compliance reads rows, not models)."""
+    return departs_from_expected(expected_answer, status, value) and not overridden
+
+
+def complete_q(prefix: str = "") -> Q:
+    """``CaseStep.is_complete`` in SQL, for counts over many cases' steps at once (the board).
+    ``prefix`` leads to the step from the model queried, e.g. "steps__"."""
+
+    def field(name: str) -> str:
+        return f"{prefix}{name}"
+
+    recorded = Q(**{field("status__in"): [StepStatus.DONE, StepStatus.NOT_APPLICABLE]})
+    expects_nothing = Q(**{field("expected_answer"): ""})
+    expected_given = Q(
+        **{field("status"): StepStatus.DONE, field("value"): models.F(field("expected_answer"))}
+    )
+    overridden = Q(**{field("stop_overridden_by__isnull"): False})
+    return recorded & (expects_nothing | expected_given | overridden)
 
 
 class Implant(models.Model):

@@ -17,6 +17,7 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 - ``signature_refused``: None → ``SignatureRefused``
 - ``reviewed``: None → ``Reviewed``
 - ``cancelled``: ``CaseStatusState`` → ``Cancelled``
+- ``stop_overridden``: ``StepState`` (the answer that is a Stop) → ``StopOverridden``
 
 ``PAYLOADS`` says the same in code.
 
@@ -166,6 +167,15 @@ class Cancelled(CaseStatusState):
     reason: str
 
 
+class StopOverridden(TypedDict):
+    """``stop_overridden`` after: a surgeon let the case go on past a Stop (an expected answer
+    not given), and why. The answer itself is unchanged: it is the event's ``before``."""
+
+    expected_answer: str  # what the step expects ("yes"), the answer it was not given
+    reason: str  # the surgeon's reason
+    revision: int  # the row's revision after the override
+
+
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CASE_CREATED: (None, CaseCreated),
@@ -177,6 +187,7 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.SIGNATURE_REFUSED: (None, SignatureRefused),
     AuditAction.REVIEWED: (None, Reviewed),
     AuditAction.CANCELLED: (CaseStatusState, Cancelled),
+    AuditAction.STOP_OVERRIDDEN: (StepState, StopOverridden),
 }
 
 
@@ -316,6 +327,10 @@ def reviewed(*, comment: str) -> Reviewed:
 
 def case_status(*, status: str) -> CaseStatusState:
     return {"status": status}
+
+
+def stop_overridden(*, expected_answer: str, reason: str, revision: int) -> StopOverridden:
+    return {"expected_answer": expected_answer, "reason": reason, "revision": revision}
 
 
 def cancelled(*, status: str, reason: str) -> Cancelled:

@@ -12,8 +12,8 @@ from django.shortcuts import get_object_or_404
 
 from accounts.dates import local_midnight
 from accounts.text import natural_key
-from checklists.choices import AuditAction, Side, StepStatus
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.choices import AuditAction, Side
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, complete_q
 from procedures.choices import Approach, Phase, StepKind
 
 if TYPE_CHECKING:
@@ -32,9 +32,10 @@ def cases_for_day(*, day: datetime.date) -> "QuerySet[WithAnnotations[Case, Step
 
     One query, whatever the number of cases: ``steps_total`` and ``steps_recorded``, and per
     phase ``<phase>_total`` and ``<phase>_recorded`` (e.g. ``time_out_recorded``), are
-    conditional counts over the one join to the case's steps.
+    conditional counts over the one join to the case's steps. "Recorded" counts the complete
+    steps (``CaseStep.is_complete``): a Stop is not done.
     """
-    recorded = Q(steps__status__in=[StepStatus.DONE, StepStatus.NOT_APPLICABLE])
+    recorded = complete_q("steps__")
     by_phase = {}
     for phase in Phase.values:
         in_phase = Q(steps__phase=phase)
@@ -98,6 +99,7 @@ def board_for_day(*, day: datetime.date) -> list[BoardRoom]:
                 total=getattr(case, f"{phase}_total"),
             )
             for phase, label in Phase.choices
+            if getattr(case, f"{phase}_total")  # a phase the procedure has, as on the checklist
         ]
         entry = BoardCase(
             case=case,
@@ -135,7 +137,8 @@ MIN_IMPLANTS_PER_SIDE = 2
 
 @dataclass(frozen=True)
 class StepRow:
-    """One step as the checklist shows it, with the pending hard stop that locks it, if any."""
+    """One step as the checklist shows it, with the step that holds it back, if any: a pending
+    hard stop, a pending step of a gating phase, a Stop (``waiting_for.gate`` says which)."""
 
     step: CaseStep
     waiting_for: CaseStep | None = None
@@ -167,7 +170,12 @@ class ChecklistPhase:
 
     @property
     def recorded(self) -> int:
-        return sum(row.step.is_recorded for row in self.rows)
+        """The steps recorded and complete: a Stop is not done."""
+        return sum(row.step.is_complete for row in self.rows)
+
+    @property
+    def stops(self) -> int:
+        return sum(row.step.is_stop for row in self.rows)
 
     @property
     def total(self) -> int:
@@ -196,6 +204,10 @@ class Checklist:
         return sum(phase.total for phase in self.phases)
 
     @property
+    def stops(self) -> int:
+        return sum(phase.stops for phase in self.phases)
+
+    @property
     def percent(self) -> int:
         return round(100 * self.recorded / self.total) if self.total else 0
 
@@ -213,28 +225,37 @@ class Checklist:
         return next((row for row in self.rows if row.step.pk == step_id), None)
 
     def rows_to_refresh(self, step_ids: Iterable[int]) -> list[StepRow]:
-        """The rows of these steps, and every row a changed hard stop gates: its lock may have
-        moved (unlocked, or now waiting for a later hard stop)."""
+        """The rows of these steps, and every row whose lock a changed step may have moved
+        (unlocked, or now waiting for another step): a row the step may gate in some state
+        (``CaseStep.may_gate``), unless the row waits for an earlier step, as it did before
+        the change (a row names the first step that holds it back)."""
         wanted = set(step_ids)
-        stops = [row.step for row in self.rows if row.step.pk in wanted and row.step.hard_stop]
+        changed = [row.step for row in self.rows if row.step.pk in wanted]
         return [
             row
             for row in self.rows
-            if row.step.pk in wanted or any(row.step.is_gated_by(stop) for stop in stops)
+            if row.step.pk in wanted or any(_may_have_moved(row, step) for step in changed)
         ]
+
+
+def _may_have_moved(row: StepRow, changed: CaseStep) -> bool:
+    waiting_for = row.waiting_for
+    earlier = waiting_for is not None and waiting_for.position < changed.position
+    return not earlier and changed.may_gate(row.step)
 
 
 def checklist_for(case: Case) -> Checklist:
     """The case's steps by phase, each row with its lock, in one query whatever their number.
 
-    A row is locked while a hard stop that gates it (``CaseStep.is_gated_by``, as
-    ``workflow.record_step`` checks) is pending.
+    A row is locked while another step holds it back (``CaseStep.is_gated_by``, as
+    ``workflow.record_step`` checks): the first by position, which the row names.
     """
-    steps = list(case.steps.select_related("recorded_by").order_by("position"))
-    pending_stops = [step for step in steps if step.hard_stop and not step.is_recorded]
+    related = ("recorded_by", "stop_overridden_by")
+    steps = list(case.steps.select_related(*related).order_by("position"))
+    gates = [step for step in steps if step.gate]
     rows: dict[str, list[StepRow]] = {phase: [] for phase in Phase.values}
     for step in steps:
-        waiting_for = next((stop for stop in pending_stops if step.is_gated_by(stop)), None)
+        waiting_for = next((gate for gate in gates if step.is_gated_by(gate)), None)
         rows.setdefault(step.phase, []).append(StepRow(step=step, waiting_for=waiting_for))
     phases = [
         ChecklistPhase(phase=phase, label=label, rows=rows[phase])
@@ -318,7 +339,7 @@ def changes_since(case: Case, *, seq: int | None) -> CaseChanges:
         .values_list("action", "step_id")
     )
     for action, step_id in events:
-        if action == AuditAction.STEP_RECORDED:
+        if action in (AuditAction.STEP_RECORDED, AuditAction.STOP_OVERRIDDEN):
             step_ids.add(step_id)
         elif action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
             implants = True

@@ -9,6 +9,11 @@ urlpatterns = [
     path("cases/<int:case_id>/cancel/", views.case_cancel, name="case-cancel"),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/steps/<int:step_id>/", views.step_update, name="step-update"),
+    path(
+        "cases/<int:case_id>/steps/<int:step_id>/override/",
+        views.stop_override,
+        name="stop-override",
+    ),
     path("cases/<int:case_id>/version", views.case_version, name="case-version"),
     path("cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
     path(

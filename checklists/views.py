@@ -32,6 +32,7 @@ from checklists.forms import (
     NewCaseForm,
     SignOutForm,
     StepUpdateForm,
+    StopOverrideForm,
 )
 from checklists.models import Case, CaseStep
 
@@ -191,6 +192,37 @@ def step_update(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -
     return _step_answer(request, case_id, step_id, case=step.case)
 
 
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
+@requires("checklists.sign_case")
+@require_POST
+def stop_override(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -> HttpResponse:
+    form = StopOverrideForm(request.POST)
+    if not form.is_valid():
+        return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
+    try:
+        step = workflow.override_stop(
+            actor=request.user,
+            case_id=case_id,
+            step_id=step_id,
+            revision=form.cleaned_data["revision"],
+            reason=form.cleaned_data["reason"],
+            context=request_context(request),
+        )
+    except WorkflowError as refused:
+        return _step_answer(
+            request,
+            case_id,
+            step_id,
+            error=refused.message,
+            status=refused.status_code,
+            submitted=form.cleaned_data,
+        )
+    if not request.htmx:
+        messages.success(request, f"The Stop on “{step.label}” was overridden.")
+        return redirect(f"{reverse('case-detail', args=[case_id])}#step-{step_id}")
+    return _step_answer(request, case_id, step_id, case=step.case)
+
+
 def record_step_from(
     request: AuthenticatedHttpRequest, case_id: int, step_id: int, form: StepUpdateForm
 ) -> CaseStep:
@@ -302,6 +334,7 @@ def _checklist_context(
         "case": case,
         "checklist": checklist,
         "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
+        "can_override": case.is_open and request.user.has_perm("checklists.sign_case"),
         "etag": _etag(case.pk, case.version),
         "implant_sides": implant_sides,
     }

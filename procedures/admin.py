@@ -66,6 +66,7 @@ class StepFormSet(BaseInlineFormSet):
         self._check_positions_are_unique(kept)
         super().clean()
         self._check_phases_run_in_order(kept)
+        self._check_gating_phases_are_whole(kept)
 
     def _kept_rows(self) -> list[dict[str, Any]]:
         # An untouched blank row has no cleaned data; a row ticked for deletion frees its position.
@@ -101,6 +102,22 @@ class StepFormSet(BaseInlineFormSet):
                     f"{later['position']}) comes after “{earlier['title']}” "
                     f"({Phase(earlier['phase']).label}, position {earlier['position']})."
                 )
+
+    @staticmethod
+    def _check_gating_phases_are_whole(rows: list[dict[str, Any]]) -> None:
+        """A phase gates the later ones as a whole (the Time Out before the incision): its
+        steps all say so, or none does, so that a step added to it later is not forgotten."""
+        marks: dict[str, set[bool]] = defaultdict(set)
+        for row in rows:
+            marks[row["phase"]].add(bool(row.get("gates_later_phases")))
+        split = [phase for phase in Phase.values if len(marks[phase]) > 1]
+        if split:
+            labels = ", ".join(Phase(phase).label for phase in split)
+            raise ValidationError(
+                f"“Gates later phases” is ticked on some steps of the {labels} and not on "
+                "others: a phase gates the later ones as a whole. Tick it on all of its steps, "
+                "or on none."
+            )
 
     @transaction.atomic
     def save(self, commit: bool = True) -> list[Step]:
@@ -139,6 +156,7 @@ class StepInline(admin.TabularInline):
         "kind",
         "required",
         "hard_stop",
+        "gates_later_phases",
         "per_side",
         "milestone",
         "unit",

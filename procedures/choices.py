@@ -7,9 +7,12 @@ class Approach(models.TextChoices):
 
 
 class Phase(models.TextChoices):
-    """The WHO Surgical Safety Checklist frame around the operative steps, in order."""
+    """The WHO Surgical Safety Checklist frame around the operative steps, in clinical order:
+    anaesthesia is induced after the Sign In, and the patient positioned and draped before the
+    Time Out, so those steps have a phase of their own between the two."""
 
     SIGN_IN = "sign_in", "Sign In"
+    INDUCTION = "induction", "Induction and positioning"
     TIME_OUT = "time_out", "Time Out"
     PROCEDURE = "procedure", "Procedure"
     SIGN_OUT = "sign_out", "Sign Out"

@@ -8,6 +8,8 @@ from django.db.models import F, Q
 from accounts.text import validate_plain_text
 from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
 
+LAST_PHASE = Phase.values[-1]
+
 YES = "yes"
 NO = "no"
 YES_NO_ANSWERS = (YES, NO)
@@ -92,6 +94,16 @@ class Step(AnswerRules, models.Model):
     required = models.BooleanField(default=True)
     hard_stop = models.BooleanField(
         default=False, help_text="No later step may be recorded until this one is done."
+    )
+    # db_default too: servers still on the code before this field (a rolling deploy) insert
+    # steps without naming the column.
+    gates_later_phases = models.BooleanField(
+        default=False,
+        db_default=False,
+        help_text=(
+            "While this step is pending (and required), no step of a later phase may be "
+            "recorded. Mark every step of a phase to make the whole phase a gate (the Time Out)."
+        ),
     )
     role = models.CharField(max_length=16, choices=StepRole.choices)
     per_side = models.BooleanField(
@@ -200,6 +212,8 @@ class Step(AnswerRules, models.Model):
                 errors[field] = f"Must be one of the step's answers ({allowed})."
         if self.hard_stop and not self.required:
             errors["required"] = "A hard stop must be required: nothing may pass it unrecorded."
+        if self.gates_later_phases and self.phase == LAST_PHASE:
+            errors["gates_later_phases"] = f"No phase comes after the {Phase(self.phase).label}."
         if self.default_value and self.kind != StepKind.TEXT:
             errors["default_value"] = "Only text steps have a default answer."
         if self.milestone and self.phase != Phase.PROCEDURE:

@@ -3,9 +3,9 @@
 The chain proves its events are the ones the application wrote (``checklists.audit.chain``);
 the replay proves the rows are what those events say. A case's events, folded in order (one
 small function per action, ``FOLD``), give what the workflow must have left: the case's
-scheduling, the seal of its patient's identity and its status; every step's answer and
-revision (a step no event touched is pending at revision 0); the implants on the log; every
-signature. ``replay_case`` compares that with the rows, in the order of ``FIELDS``, and names
+scheduling, the seal of its patient's identity and its status; every step's answer, revision
+and Stop override (a step no event touched is pending at revision 0); the implants on the log;
+every signature. ``replay_case`` compares that with the rows, in the order of ``FIELDS``, and names
 the first difference in words.
 
 The rows are rebuilt as the trail keeps them by ``checklists.payloads``' builders, the code
@@ -41,6 +41,14 @@ UNTOUCHED: dict[str, Any] = {
     "recorded_at": None,
     "revision": 0,
 }
+# A Stop's override (``workflow.override_stop``), kept on the step beside its answer; a change
+# of the answer clears it (``workflow.steps.apply_answer``).
+NO_OVERRIDE: dict[str, Any] = {
+    "stop_override_reason": "",
+    "stop_overridden_by": None,
+    "stop_overridden_at": None,
+}
+UNTOUCHED |= NO_OVERRIDE
 # The case's columns that events set after its creation, as they stand before any event.
 CASE_START: dict[str, Any] = {
     "status": None,
@@ -83,6 +91,9 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "recorded_by": ("recorded by (user id)", True),
     "recorded_at": ("recorded time", True),
     "revision": ("revision", True),
+    "stop_override_reason": ("reason for overriding its Stop", False),
+    "stop_overridden_by": ("Stop overridden by (user id)", True),
+    "stop_overridden_at": ("Stop override time", True),
     # an implant
     "implant": ("implant id", True),
     "side": ("side", True),
@@ -159,6 +170,19 @@ def _step_amended(state: Replayed, event: AuditEvent) -> None:
     state.case["amended"] = True
 
 
+def _stop_overridden(state: Replayed, event: AuditEvent) -> None:
+    if event.step_id is None:
+        raise Unreplayable(f"event #{event.seq} overrides a Stop but names no step")
+    after = cast(payloads.StopOverridden, event.after)
+    state.steps[event.step_id] = {
+        **state.steps.get(event.step_id, UNTOUCHED),
+        "revision": after["revision"],
+        "stop_override_reason": after["reason"],
+        "stop_overridden_by": event.actor_id,
+        "stop_overridden_at": event.created_at,
+    }
+
+
 def _implant_added(state: Replayed, event: AuditEvent) -> None:
     after = cast(payloads.LoggedImplant, event.after)
     state.implants[after["implant"]] = {**after, "added_by": event.actor_id}
@@ -199,7 +223,11 @@ def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
     if event.step_id is None:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
     after: dict[str, Any] = dict(cast(payloads.StepState, event.after))
-    state.steps[event.step_id] = {key: after[key] for key in STEP_KEYS}
+    before = state.steps.get(event.step_id, UNTOUCHED)
+    answer = {key: after[key] for key in STEP_KEYS}
+    same_answer = (answer["status"], answer["value"]) == (before["status"], before["value"])
+    override = {key: before[key] for key in NO_OVERRIDE} if same_answer else NO_OVERRIDE
+    state.steps[event.step_id] = {**answer, **override}
     return after
 
 
@@ -237,6 +265,7 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.SIGNATURE_REFUSED: _signature_refused,
     AuditAction.REVIEWED: _reviewed,
     AuditAction.CANCELLED: _cancelled,
+    AuditAction.STOP_OVERRIDDEN: _stop_overridden,
 }
 
 
@@ -286,6 +315,15 @@ def case_columns(case: Case) -> dict[str, Any]:
         "cancelled_at": case.cancelled_at,
         "cancel_reason": case.cancel_reason,
         "amended": case.amended,
+    }
+
+
+def step_as_kept(step: CaseStep) -> dict[str, Any]:
+    return {
+        **payloads.step_state(step),
+        "stop_override_reason": step.stop_override_reason,
+        "stop_overridden_by": step.stop_overridden_by_id,
+        "stop_overridden_at": step.stop_overridden_at,
     }
 
 
@@ -363,7 +401,7 @@ def _steps_difference(
     for step in sorted(steps, key=lambda step: step.position):
         kept = answered.pop(step.pk, UNTOUCHED)
         free_text = {"value"} if step.kind == StepKind.TEXT else set()
-        problem = _first_change(kept, payloads.step_state(step), free_text=free_text)
+        problem = _first_change(kept, step_as_kept(step), free_text=free_text)
         if problem:
             where = f"step '{step.title}'" + (f" ({step.side})" if step.side else "")
             return RowDifference(case_id, where, problem)

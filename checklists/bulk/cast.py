@@ -73,9 +73,14 @@ class Layout:
     steps: tuple[CaseStep, ...]
 
 
-def layout_of(procedure: Procedure, laterality: str) -> Layout:
+def layout_of(procedure: Procedure, laterality: str, *, gated: bool = True) -> Layout:
+    """The procedure's steps as a case made now snapshots them; not ``gated``: as a case made
+    before its phases gated the later ones (before procedures 0005) has them."""
     template = list(procedure.steps.order_by("position"))
     steps = tuple(snapshot_of(Case(laterality=laterality), template))
+    if not gated:
+        for step in steps:
+            step.gates_later_phases = False
     return Layout(procedure.pk, procedure.slug, procedure.title, laterality, steps)
 
 
@@ -85,6 +90,9 @@ class Cast:
     by_role: dict[str, tuple[Person, ...]]
     reviewers: tuple[Person, ...]
     layouts: dict[tuple[str, str], Layout]
+    # The same, as cases made before the Time Out gated the procedure phase have them: only
+    # such a case can have its Time Out recorded after the incision (the history has a few).
+    ungated_layouts: dict[tuple[str, str], Layout]
 
 
 def prepare_cast() -> Cast:
@@ -99,13 +107,20 @@ def prepare_cast() -> Cast:
         StepRole.ANAESTHETIST: tuple(_person(*names, roles.OR_STAFF) for names in ANAESTHETISTS),
     }
     reviewers = tuple(_person(*names, roles.REVIEWER) for names in REVIEWERS)
-    layouts = {}
+    layouts, ungated = {}, {}
     for procedure in Procedure.objects.filter(slug__in=(MI, OPEN)):
         for laterality in Laterality.values:
             layouts[procedure.slug, laterality] = layout_of(procedure, laterality)
+            ungated[procedure.slug, laterality] = layout_of(procedure, laterality, gated=False)
     if len(layouts) != 2 * len(Laterality.values):
         raise LookupError("The seeded SI joint fusion procedures are missing: run migrate.")
-    return Cast(surgeons=surgeons, by_role=staff, reviewers=reviewers, layouts=layouts)
+    return Cast(
+        surgeons=surgeons,
+        by_role=staff,
+        reviewers=reviewers,
+        layouts=layouts,
+        ungated_layouts=ungated,
+    )
 
 
 def _person(username: str, first: str, last: str, role: str) -> Person:

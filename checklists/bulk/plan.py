@@ -179,6 +179,9 @@ class Plan:
     creator: Person
     patient: tuple[str, str, datetime.date]  # MRN, name, date of birth
     outcome: str  # done, cancelled_early, cancelled_late
+    # A Time Out step recorded after the incision: only in a case made before the Time Out
+    # gated the procedure phase (its layout is one of ``Cast.ungated_layouts``).
+    late_time_out: bool = False
     answers: list[PlannedAnswer] = field(default_factory=list)
     implants: list[PlannedImplant] = field(default_factory=list)
     refused_at: datetime.datetime | None = None  # a wrong password before the sign-out
@@ -207,8 +210,10 @@ class Planner:
         surgeon, speed = rng.choices(self.cast.surgeons, weights=self.surgeon_weights)[0]
         start = self._start()
         creator = rng.choice(self.cast.by_role[StepRole.NURSE])
+        late_time_out = rng.random() < 0.04
+        layouts = self.cast.ungated_layouts if late_time_out else self.cast.layouts
         plan = Plan(
-            layout=self.cast.layouts[slug, laterality],
+            layout=layouts[slug, laterality],
             surgeon=surgeon,
             speed=speed,
             room=rng.choice(ROOMS),
@@ -219,6 +224,7 @@ class Planner:
             outcome=rng.choices(
                 ("done", "cancelled_early", "cancelled_late"), weights=(96.5, 2, 1.5)
             )[0],
+            late_time_out=late_time_out,
         )
         if plan.outcome == "cancelled_early":
             moment = min(start - datetime.timedelta(hours=rng.randint(1, 30)), self.now)
@@ -256,15 +262,16 @@ class Planner:
         operative = usual * plan.speed * rng.lognormvariate(0, 0.2)
         procedure_steps = sum(1 for step in steps if step.phase == Phase.PROCEDURE)
         moment = plan.start + datetime.timedelta(minutes=rng.uniform(-5, 15), seconds=rng.random())
-        late_time_out = rng.random() < 0.04
         late_index = None
         previous_phase = ""
         for index, step in enumerate(steps):
             if cancel_after is not None and index >= cancel_after:
                 break
             phase = step.phase
-            if phase == Phase.TIME_OUT and previous_phase == Phase.SIGN_IN:
-                moment += datetime.timedelta(minutes=rng.uniform(8, 25))  # induction
+            if phase != previous_phase and phase == Phase.INDUCTION:
+                moment += datetime.timedelta(minutes=rng.uniform(3, 10))  # anaesthesia
+            elif phase != previous_phase and phase == Phase.TIME_OUT:
+                moment += datetime.timedelta(minutes=rng.uniform(5, 15))  # positioning, draping
             gap = operative / procedure_steps if phase == Phase.PROCEDURE else rng.uniform(0.3, 1.5)
             moment += datetime.timedelta(minutes=gap * rng.uniform(0.6, 1.4))
             previous_phase = phase
@@ -276,7 +283,7 @@ class Planner:
                 continue
             when = moment + datetime.timedelta(microseconds=rng.randrange(10**6))
             if (
-                late_time_out
+                plan.late_time_out
                 and late_index is None
                 and phase == Phase.TIME_OUT
                 and not step.hard_stop

@@ -48,6 +48,7 @@ CASE_COLUMNS = (
 SNAPSHOT_COLUMNS = ("template_step_id", "position", "side", *SNAPSHOT_FIELDS)
 ANSWER_COLUMNS = (
     "status", "value", "note", "na_reason", "recorded_by_id", "recorded_at", "revision",
+    "stop_override_reason", "stop_overridden_by_id", "stop_overridden_at",
 )  # fmt: skip
 STEP_COLUMNS = ("id", "case_id", *SNAPSHOT_COLUMNS, *ANSWER_COLUMNS)
 IMPLANT_COLUMNS = (
@@ -85,6 +86,10 @@ class StepAnswer:
     recorded_by_id: int | None = None
     recorded_at: datetime.datetime | None = None
     revision: int = 0
+    # Generated cases give the expected answers: no Stop, so no override either.
+    stop_override_reason: str = ""
+    stop_overridden_by_id: int | None = None
+    stop_overridden_at: datetime.datetime | None = None
 
     def record(
         self, status: str, value: str, note: str, na_reason: str, by: int, at: datetime.datetime
@@ -342,6 +347,9 @@ class RowBuilder:
             answer.recorded_by_id,
             self._dt(answer.recorded_at),
             answer.revision,
+            answer.stop_override_reason,
+            answer.stop_overridden_by_id,
+            self._dt(answer.stop_overridden_at),
         )
 
     def _snapshot_columns(self, step: CaseStep) -> tuple:

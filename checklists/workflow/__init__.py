@@ -14,8 +14,9 @@ argument and never read a request.
 
 The modules, by what they change:
 - ``cases``: scheduling a case (its steps snapshotted from the procedure), review, cancellation;
-- ``steps``: recording a step, and the gates it must pass (revision, hard stops, implants,
-  a reason to put a gating step back to pending);
+- ``steps``: recording a step, and the gates it must pass (revision, hard stops, gating
+  phases, Stops, implants, a reason to put a gating step back to pending);
+- ``stops``: a surgeon's override of a Stop (an expected answer not given);
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
@@ -35,6 +36,7 @@ from checklists.workflow.implants import (
 )
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
 from checklists.workflow.steps import REVERT_REASON_LENGTH, record_step
+from checklists.workflow.stops import override_stop
 
 __all__ = [
     "NO_CONTEXT",
@@ -50,6 +52,7 @@ __all__ = [
     "create_case",
     "mark_reviewed",
     "missing_for_sign_out",
+    "override_stop",
     "record_step",
     "remove_implant",
     "sign_out",

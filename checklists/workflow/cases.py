@@ -138,6 +138,7 @@ SNAPSHOT_FIELDS = (
     "guidance",
     "required",
     "hard_stop",
+    "gates_later_phases",
     "role",
     "kind",
     "unit",

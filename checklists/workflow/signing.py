@@ -6,7 +6,6 @@ from typing import NamedTuple
 
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
@@ -14,7 +13,14 @@ from accounts.people import display_name
 from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
-from checklists.models import Case, CaseStep, Signature, max_length, sha256_json
+from checklists.models import (
+    Case,
+    CaseStep,
+    Signature,
+    departs_from_expected,
+    max_length,
+    sha256_json,
+)
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
@@ -30,12 +36,14 @@ from checklists.workflow.steps import apply_answer, check_implants_logged, check
 
 
 def missing_for_sign_out(case: Case) -> list[CaseStep]:
-    """Steps that stop sign-out: required and still pending, or answered other than expected."""
-    steps = case.steps.filter(
-        Q(required=True, status=StepStatus.PENDING)
-        | (Q(status=StepStatus.DONE) & ~Q(expected_answer="") & ~Q(value=F("expected_answer")))
-    )
-    return list(steps.order_by("position"))
+    """Steps that stop sign-out: required and still pending, or a Stop (``CaseStep.is_stop``:
+    answered other than expected, and not overridden by a surgeon). One query."""
+    steps = case.steps.order_by("position")
+    return [
+        step
+        for step in steps
+        if (step.required and step.status == StepStatus.PENDING) or step.is_stop
+    ]
 
 
 def sign_out(
@@ -166,8 +174,14 @@ def _check_stays_complete(step: CaseStep, answer: Answer) -> None:
             f"“{step.label}” is required: a signed case cannot have it pending. "
             "Amend it to another answer, or to not applicable with a reason."
         )
-    expected = step.expected_answer
-    if expected and answer.status == StepStatus.DONE and answer.value != expected:
+    # A signed case has no Stop: an answer other than the expected one only if it is the one
+    # a surgeon overrode the Stop for (``apply_answer`` keeps the override then).
+    departs = departs_from_expected(step.expected_answer, answer.status, answer.value)
+    overridden = step.stop_overridden and (answer.status, answer.value) == (
+        step.status,
+        step.value,
+    )
+    if departs and not overridden:
         raise RuleViolation(f"“{step.label}” must be {step.expected_answer} on a signed case.")
 
 

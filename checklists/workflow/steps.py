@@ -1,21 +1,29 @@
 """Recording a step: the gates it must pass and the one row it changes."""
 
+import copy
 import datetime
 
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.people import display_name
 from checklists import payloads
-from checklists.choices import AuditAction, CaseStatus, StepStatus
-from checklists.errors import CaseLocked, HardStopPending, RuleViolation, StaleRevision
+from checklists.choices import AuditAction, CaseStatus, Gate, StepStatus
+from checklists.errors import (
+    CaseLocked,
+    HardStopPending,
+    RuleViolation,
+    StaleRevision,
+    StepGated,
+)
 from checklists.models import Case, CaseStep, Signature, max_length
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    check_length,
+    check_text,
     get_step,
     lock_case,
     locked_message,
@@ -64,7 +72,7 @@ def record_step(
             _check_no_recorded_dependents(case, step)
             reason = _revert_reason(step, reason)
         else:
-            _check_hard_stops(case, step)
+            check_gates(case, step)
             check_implants_logged(case, step, answer)
         before = payloads.step_state(step)
         apply_answer(step, answer, actor=actor, now=timezone.now())
@@ -98,31 +106,61 @@ def check_revision(step: CaseStep, revision: int) -> None:
     )
 
 
-def _check_hard_stops(case: Case, step: CaseStep) -> None:
-    pending_stops = case.steps.filter(hard_stop=True, status=StepStatus.PENDING)
+def check_gates(case: Case, step: CaseStep) -> None:
+    """Refuse to record a step that another holds back (``CaseStep.is_gated_by``): a pending
+    hard stop, a pending step of a gating phase (the Time Out), a Stop of an earlier phase."""
+    # Only these steps can ever hold another back (``CaseStep.may_gate``): one small query.
+    candidates = case.steps.filter(
+        Q(hard_stop=True) | Q(gates_later_phases=True) | ~Q(expected_answer="")
+    ).exclude(pk=step.pk)
     blocking = next(
-        (stop for stop in pending_stops.order_by("position") if step.is_gated_by(stop)), None
+        (other for other in candidates.order_by("position") if step.is_gated_by(other)), None
     )
-    if blocking:
+    if blocking is None:
+        return
+    if blocking.gate == Gate.HARD_STOP:
         raise HardStopPending(
             f"“{step.label}” waits for the hard stop “{blocking.label}”. Record that step first.",
             blocking=blocking,
         )
+    if blocking.gate == Gate.PHASE:
+        phase = blocking.get_phase_display()
+        raise StepGated(
+            f"“{step.label}” waits for the whole {phase}: “{blocking.label}” is not recorded "
+            f"yet. Record every required {phase} step first.",
+            blocking=blocking,
+        )
+    raise StepGated(
+        f"“{step.label}” waits for the Stop on “{blocking.label}” ({blocking.stop_summary}). "
+        "Change that answer, or a surgeon overrides the Stop with a reason.",
+        blocking=blocking,
+    )
 
 
 def _check_no_recorded_dependents(case: Case, step: CaseStep) -> None:
-    """Undoing a hard stop would leave later answers recorded before their gate."""
-    if not step.hard_stop:
+    """Putting a hard stop, or a step of a gating phase, back to pending would leave later
+    answers recorded behind their gate."""
+    if not (step.hard_stop or step.gates_later_phases):
         return
+    as_pending = copy.copy(step)
+    as_pending.status = StepStatus.PENDING
     recorded = case.steps.exclude(status=StepStatus.PENDING)
     dependent = next(
-        (other for other in recorded.order_by("position") if other.is_gated_by(step)), None
+        (other for other in recorded.order_by("position") if other.is_gated_by(as_pending)),
+        None,
     )
-    if dependent:
+    if dependent is None:
+        return
+    if step.hard_stop:
         raise RuleViolation(
             f"“{step.label}” is a hard stop and “{dependent.label}” was recorded after it. "
             "Put the later steps back to pending first."
         )
+    raise RuleViolation(
+        f"The whole {step.get_phase_display()} comes before the "
+        f"{dependent.get_phase_display()}, and “{dependent.label}” is recorded. "
+        "Put the later steps back to pending first."
+    )
 
 
 def _revert_reason(step: CaseStep, reason: str) -> str:
@@ -137,7 +175,7 @@ def _revert_reason(step: CaseStep, reason: str) -> str:
             limit=REVERT_REASON_LENGTH,
         )
     reason = reason.strip()
-    check_length(reason, REVERT_REASON_LENGTH, what="The reason")
+    check_text(reason, REVERT_REASON_LENGTH, what="The reason")
     return reason
 
 
@@ -151,6 +189,9 @@ def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:
 
 
 def apply_answer(step: CaseStep, answer: Answer, *, actor: User, now: datetime.datetime):
+    if (answer.status, answer.value) != (step.status, step.value):
+        # A Stop's override holds for the answer it was given for (a note may still change).
+        step.stop_override_reason, step.stop_overridden_by, step.stop_overridden_at = "", None, None
     step.status = answer.status
     step.value, step.note, step.na_reason = answer.value, answer.note, answer.na_reason
     recorded = answer.status != StepStatus.PENDING
@@ -166,5 +207,8 @@ def apply_answer(step: CaseStep, answer: Answer, *, actor: User, now: datetime.d
             "recorded_by",
             "recorded_at",
             "revision",
+            "stop_override_reason",
+            "stop_overridden_by",
+            "stop_overridden_at",
         ]
     )

@@ -56,7 +56,8 @@ class RecordPhase:
 
     @property
     def recorded(self) -> int:
-        return sum(entry.step.is_recorded for entry in self.steps)
+        """The steps recorded and complete: a Stop is not done (as on the checklist)."""
+        return sum(entry.step.is_complete for entry in self.steps)
 
     @property
     def total(self) -> int:
@@ -131,7 +132,8 @@ def case_record(*, case_id: int) -> CaseRecord:
     case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related("procedure", "surgeon", "reviewed_by", "created_by")
     case = get_object_or_404(with_compliance(cases), pk=case_id)
-    steps = list(case.steps.select_related("recorded_by").order_by("position"))
+    related = ("recorded_by", "stop_overridden_by")
+    steps = list(case.steps.select_related(*related).order_by("position"))
     implants = list(case.implants.select_related("added_by").order_by("side", "position"))
     signatures = list(
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
@@ -266,6 +268,13 @@ def _event_detail(event: AuditEvent) -> str:
         if action == AuditAction.IMPLANT_REMOVED and removed.get("reason"):
             detail += f". Reason: {removed['reason']}"
         return detail
+    if action == AuditAction.STOP_OVERRIDDEN:
+        answer, override = cast(payloads.StepState, before), cast(payloads.StopOverridden, after)
+        expected = override.get("expected_answer", "")
+        return (
+            f"Stop overridden: {describe_state(answer)}, expected {expected}. "
+            f"Reason: {override.get('reason', '')}"
+        )
     if action == AuditAction.SIGNED_OUT:
         signature = cast(payloads.SignatureState, after)
         return f"{signature.get('printed_name', '')}: {signature.get('meaning', '')}"

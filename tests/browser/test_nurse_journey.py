@@ -15,7 +15,7 @@ from tests.conftest import PASSWORD, make_user
 pytestmark = [pytest.mark.browser, browser_test]
 
 MI = "SI joint fusion — minimally invasive (lateral transiliac)"
-TIME_OUT_STOP = "Patient, procedure, side and position confirmed aloud"
+TEAM = "Team members introduced by name and role"
 INCISION = "Lateral buttock incision made"
 IMPLANTS = "Implants passed across the joint and secured (screws/pins)"
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN{}"
@@ -83,14 +83,23 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
 
     for step in by_phase[Phase.SIGN_IN]:
         answer(page, step)
+    # Anaesthesia is induced and the patient positioned before the Time Out.
+    for step in by_phase[Phase.INDUCTION]:
+        answer(page, step)
 
-    # Sign In is done, the Time Out hard stop is not: every procedure row waits for it.
+    # The Time Out is not done: every procedure row waits for the whole of it.
     first_incision = case.steps.get(title=INCISION, side="left")
-    expect(row(page, first_incision)).to_contain_text(f"Waiting for: {TIME_OUT_STOP}")
+    expect(row(page, first_incision)).to_contain_text(f"Waiting for the whole Time Out: {TEAM}")
     expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_disabled()
 
-    for step in by_phase[Phase.TIME_OUT]:
+    *time_out, last = by_phase[Phase.TIME_OUT]
+    for step in time_out:
         answer(page, step)
+    expect(row(page, first_incision)).to_contain_text(
+        f"Waiting for the whole Time Out: {last.title}"
+    )
+    expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_disabled()
+    answer(page, last)
     expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_enabled()
 
     for step in by_phase[Phase.PROCEDURE]:

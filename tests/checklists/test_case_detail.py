@@ -12,6 +12,7 @@ from tests.checklists.checklist_html import (
     IMPLANTS,
     INCISION,
     PERFORMED,
+    TEAM,
     TIME_OUT_STOP,
     buttons,
     change_panel,
@@ -69,7 +70,13 @@ def test_it_shows_one_section_per_phase_with_its_progress(client, nurse, case):
     html = page(client, case)
 
     headings = re.findall(r'<h2 class="phase-title" id="phase-[a-z_]+-title">([^<]+)</h2>', html)
-    assert headings == ["Sign In", "Time Out", "Procedure", "Sign Out"]
+    assert headings == [
+        "Sign In",
+        "Induction and positioning",
+        "Time Out",
+        "Procedure",
+        "Sign Out",
+    ]
     assert text(re.search(r'<p id="phase-progress-sign_in".*?</p>', html).group(0)) == (
         "1 of 10 recorded"
     )
@@ -99,7 +106,7 @@ def test_a_recorded_hard_stop_unlocks_its_rows_and_later_ones_wait_for_the_next(
 
     assert "disabled" not in row(html, step_of(case, CONSENT))
     procedure_row = row(html, step_of(case, INCISION, "left"))
-    assert f"Waiting for: {TIME_OUT_STOP}" in text(procedure_row)
+    assert f"Waiting for the whole Time Out: {TEAM}" in text(procedure_row)
 
 
 def test_each_control_is_named_by_its_step_title(client, nurse, case):
@@ -202,13 +209,22 @@ def test_recorded_rows_show_the_answer_who_and_when_and_only_change(client, nurs
     assert "Recorded by Nora Nurse" in oximeter
 
 
-def test_an_answer_sign_out_will_not_accept_is_flagged(client, nurse, case):
+def test_an_answer_other_than_the_expected_one_is_a_stop(client, nurse, case):
     record(case, IDENTITY, nurse)
     record(case, CONSENT, nurse, value="no")
     client.force_login(nurse)
 
-    consent = text(row(page(client, case), step_of(case, CONSENT)))
-    assert "Sign-out needs the answer “yes”" in consent
+    html = page(client, case)
+
+    consent = row(html, step_of(case, CONSENT))
+    assert "step-stop" in consent and "Done" not in text(consent)
+    assert text(consent).startswith(f"■ Stop {CONSENT}")
+    assert "Stop: “Consent form signed” answered No — expected Yes." in text(consent)
+    assert "a surgeon overrides the Stop with a reason" in text(consent)
+    assert "Override the Stop" not in consent  # the nurse cannot; a surgeon can
+    progress = re.search(r'<p id="phase-progress-sign_in".*?</p>', html).group(0)
+    assert text(progress) == "1 of 10 recorded · 1 Stop"
+    assert "1 of 40 steps recorded · 1 Stop" in text(html)
 
 
 def test_a_signed_case_shows_no_controls(client, nurse, surgeon):

@@ -90,3 +90,20 @@ def test_the_time_out_is_before_the_incision_only_when_both_were_recorded(
         required_complete=True,
     )
     assert facts.time_out_before_incision is before
+
+
+def counts(value: str, *, status: str = "done", overridden_by: int | None = None) -> StepFacts:
+    return StepFacts("sign_out", "", status, True, at(70), "yes", value, overridden_by)
+
+
+@pytest.mark.parametrize(
+    ("answer", "complete"),
+    [
+        pytest.param(counts("yes"), True, id="the-expected-answer"),
+        pytest.param(counts("no"), False, id="a-stop-is-not-complete"),
+        pytest.param(counts("", status="na"), False, id="not-applicable-is-a-stop-too"),
+        pytest.param(counts("no", overridden_by=3), True, id="an-overridden-stop-is-resolved"),
+    ],
+)
+def test_a_stop_leaves_the_required_steps_incomplete_until_overridden(answer, complete):
+    assert compliance_of([TEAM, LEFT, answer]).required_complete is complete

@@ -15,7 +15,7 @@ from tests.checklists.checklist_html import (
     out_of_band_ids,
     text,
 )
-from tests.conftest import events, make_case, record
+from tests.conftest import events, make_case, record, record_phase
 
 HTMX = {"HX-Request": "true"}
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
@@ -148,7 +148,7 @@ def test_it_counts_per_side_and_warns_below_two_on_a_minimally_invasive_case(cli
 def test_the_warning_does_not_block_ticking_the_step(client, nurse, case):
     log(case, nurse, side="left")
     record(case, "Patient identity confirmed (name, date of birth, MRN)", nurse)
-    record(case, "Patient, procedure, side and position confirmed aloud", nurse)
+    record_phase(case, "time_out", nurse)
     for title in (
         "Lateral buttock incision made",
         "Gluteal muscles dissected down to the ilium",

@@ -15,6 +15,7 @@ STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
     {"title": "Implants placed", "kind": "implants"},
     {"title": "Length", "kind": "number", "min_value": 3, "max_value": 9},
+    {"title": "Counts correct", "phase": "sign_out", "kind": "yes_no", "expected_answer": "yes"},
 )
 
 
@@ -79,6 +80,11 @@ def test_an_implant_and_a_signature_are_stored_as_they_always_were():
     )
 
 
+def test_a_stop_override_is_stored_with_the_expected_answer_and_the_reason():
+    after = payloads.stop_overridden(expected_answer="yes", reason="Recounted", revision=3)
+    assert stored(after) == '{"expected_answer": "yes", "reason": "Recounted", "revision": 3}'
+
+
 def test_a_case_created_keeps_its_first_keys_and_adds_the_identity_seal_last():
     local = AT.astimezone(datetime.timezone(datetime.timedelta(hours=2)))
     after = payloads.case_created(
@@ -122,6 +128,10 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=mistaken.pk, reason="Twice")
     record(case, "Implants placed", nurse)
     length = record(case, "Length", surgeon, value="7")
+    counts = record(case, "Counts correct", nurse, value="no")
+    workflow.override_stop(
+        actor=surgeon, case_id=case.pk, step_id=counts.pk, revision=1, reason="Recounted: X-ray"
+    )
     with pytest.raises(SignatureRefused):
         workflow.sign_out(actor=surgeon, case_id=case.pk, password="wrong")
     workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)

@@ -58,17 +58,25 @@ def test_it_lists_what_is_missing_with_a_link_to_each_row(client, nurse, case):
     assert STATEMENT in html
 
 
-def test_a_wrong_answer_is_listed_with_the_answer_sign_out_needs(client, surgeon, case, nurse):
+def test_a_wrong_answer_is_listed_as_a_stop_until_a_surgeon_overrides_it(
+    client, surgeon, case, nurse
+):
     record(case, "Incision", nurse, value="4")
-    record(case, "Counts correct", nurse, value="no")
+    counts = record(case, "Counts correct", nurse, value="no")
     client.force_login(surgeon)
 
     response = client.get(url(case))
 
     html = response.content.decode()
     assert "Still missing: 1 step" in html
-    assert "Answered “no”; sign-out needs “yes”." in html
+    assert "Stop: answered No — expected Yes. Change the answer, or a surgeon overrides" in html
     assert PASSWORD_FIELD not in response.content
+    workflow.override_stop(
+        actor=surgeon, case_id=case.pk, step_id=counts.pk, revision=1, reason="Recounted"
+    )
+    response = client.get(url(case))
+    assert b"Nothing is missing" in response.content
+    assert PASSWORD_FIELD in response.content
 
 
 def test_a_nurse_sees_what_is_missing_but_no_password_field(client, nurse, ready):

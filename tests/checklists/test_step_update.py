@@ -8,9 +8,11 @@ from checklists.choices import AuditAction, StepStatus
 from checklists.models import Case
 from tests.checklists.checklist_html import (
     ALLERGY,
+    ANAESTHESIA,
     CONSENT,
     IDENTITY,
     INCISION,
+    TEAM,
     TIME_OUT_STOP,
     buttons,
     change_panel,
@@ -44,26 +46,27 @@ def step_events(case) -> list:
 def test_htmx_answers_the_row_and_the_progress_out_of_band(client, nurse, case):
     record(case, IDENTITY, nurse)
     client.force_login(nurse)
-    consent = step_of(case, CONSENT)
+    allergy = step_of(case, ALLERGY)
 
-    response = post(client, case, consent, value="yes")
+    response = post(client, case, allergy, value="no")
 
     assert response.status_code == 200
     answer = content(response)
-    assert answer.lstrip().startswith(f'<li id="step-{consent.pk}"')
-    assert "Answer: Yes" in text(row(answer, consent))
-    assert "autofocus" in row(answer, consent)  # focus stays on the row just changed
+    assert answer.lstrip().startswith(f'<li id="step-{allergy.pk}"')
+    assert "Answer: No" in text(row(answer, allergy))
+    assert "autofocus" in row(answer, allergy)  # focus stays on the row just changed
     assert out_of_band_ids(answer) == [
         "case-summary",
         "phase-progress-sign_in",
+        "phase-progress-induction",
         "phase-progress-time_out",
         "phase-progress-procedure",
         "phase-progress-sign_out",
         "live-sync",
     ]
     assert "2 of 40 steps recorded" in text(answer)
-    consent.refresh_from_db()
-    assert (consent.status, consent.value, consent.recorded_by) == ("done", "yes", nurse)
+    allergy.refresh_from_db()
+    assert (allergy.status, allergy.value, allergy.recorded_by) == ("done", "no", nurse)
 
 
 def test_recording_a_hard_stop_refreshes_the_rows_it_gated(client, nurse, case):
@@ -76,16 +79,32 @@ def test_recording_a_hard_stop_refreshes_the_rows_it_gated(client, nurse, case):
     assert f"step-{step_of(case, INCISION, 'right').pk}" in refreshed
     assert "disabled" not in row(answer, step_of(case, CONSENT))
     later = text(row(answer, step_of(case, INCISION, "left")))
-    assert f"Waiting for: {TIME_OUT_STOP}" in later
+    assert f"Waiting for the whole Time Out: {TEAM}" in later
 
 
 def test_an_ordinary_step_refreshes_no_other_row(client, nurse, case):
     record(case, IDENTITY, nurse)
     client.force_login(nurse)
 
-    answer = content(post(client, case, step_of(case, CONSENT), value="yes"))
+    answer = content(post(client, case, step_of(case, ALLERGY), value="no"))
 
     assert not [name for name in out_of_band_ids(answer) if name.startswith("step-")]
+
+
+def test_a_step_with_an_expected_answer_refreshes_the_later_phases_rows(client, nurse, case):
+    """Its answer may make or end a Stop, which locks or frees the later phases' rows."""
+    record(case, IDENTITY, nurse)
+    client.force_login(nurse)
+    consent = step_of(case, CONSENT)
+
+    answer = content(post(client, case, consent, value="no"))
+
+    refreshed = out_of_band_ids(answer)
+    anaesthesia = step_of(case, ANAESTHESIA)
+    assert f"step-{anaesthesia.pk}" in refreshed
+    assert f"step-{step_of(case, ALLERGY).pk}" not in refreshed  # the same phase: not held
+    assert f"Waiting for the Stop on {CONSENT} to be resolved" in text(row(answer, anaesthesia))
+    assert "Stop: “Consent form signed” answered No — expected Yes." in text(row(answer, consent))
 
 
 def test_the_answer_also_brings_what_other_tablets_changed_since_the_page_was_drawn(

@@ -12,7 +12,6 @@ from tests.checklists.checklist_html import (
     CONSENT,
     IDENTITY,
     INCISION,
-    TIME_OUT_STOP,
     buttons,
     change_panel,
     content,
@@ -23,7 +22,7 @@ from tests.checklists.checklist_html import (
     text,
 )
 from tests.checklists.test_step_update import STEP_POST_QUERIES, post
-from tests.conftest import events, record
+from tests.conftest import events, record, record_phase
 
 PROCEDURE_AND_SIDE = "Procedure and side confirmed against consent"
 REASON_NEEDED = "gates the steps after it: putting it back to pending locks them again"
@@ -71,8 +70,8 @@ def test_a_late_second_tap_is_a_no_op_and_a_late_revert_a_conflict(client, nurse
 
 
 def test_the_change_panel_carries_the_revision_the_person_saw(client, nurse, case):
-    record(case, IDENTITY, nurse)
-    record(case, TIME_OUT_STOP, nurse)
+    for phase in ("sign_in", "induction", "time_out"):
+        record_phase(case, phase, nurse)
     record(case, INCISION, nurse, side="left", value="4")
     client.force_login(nurse)
     incision = step_of(case, INCISION, "left")

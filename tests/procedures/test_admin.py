@@ -114,7 +114,7 @@ def test_it_lists_procedures_with_their_approach_and_step_count(administrator_cl
     assert counts == {
         "Knee check": 5,
         "SI joint fusion — minimally invasive (lateral transiliac)": 32,
-        "SI joint fusion — open": 30,
+        "SI joint fusion — open": 31,
     }
     assert "Minimally invasive" in response.text
 
@@ -318,13 +318,56 @@ def test_it_refuses_phases_out_of_order(administrator_client, knee_check):
     response = administrator_client.post(change_url(knee_check), data)
     assert response.status_code == 200
     message = (
-        "Phases must run in order by position (Sign In, Time Out, Procedure, Sign Out): "
+        "Phases must run in order by position "
+        "(Sign In, Induction and positioning, Time Out, Procedure, Sign Out): "
         "“Incision made” (Procedure, position 3) comes after "
         "“Counts correct” (Sign Out, position 2)."
     )
     assert message in errors_of(response)
     assert "Phases must run in order by position" in response.text
     assert knee_check.steps.get(title="Counts correct").position == 5
+
+
+def test_a_phase_is_marked_as_gating_the_later_ones_on_all_of_its_steps(administrator_client):
+    hip = make_procedure(
+        "Hip check",
+        [
+            (Phase.SIGN_IN, "Identity confirmed"),
+            (Phase.TIME_OUT, "Team introduced"),
+            (Phase.TIME_OUT, "Side confirmed aloud"),
+            (Phase.PROCEDURE, "Incision made"),
+        ],
+    )
+    data = form_data(administrator_client.get(change_url(hip)))
+    data[f"{step_row(data, 'Side confirmed aloud')}-gates_later_phases"] = "on"
+
+    response = administrator_client.post(change_url(hip), data)
+
+    assert response.status_code == 200
+    assert (
+        "“Gates later phases” is ticked on some steps of the Time Out and not on others"
+        in errors_of(response)
+    )
+    assert not hip.steps.filter(gates_later_phases=True).exists()
+    data[f"{step_row(data, 'Team introduced')}-gates_later_phases"] = "on"
+    response = administrator_client.post(change_url(hip), data)
+    assert response.status_code == 302
+    gating = hip.steps.filter(gates_later_phases=True)
+    assert sorted(gating.values_list("title", flat=True)) == [
+        "Side confirmed aloud",
+        "Team introduced",
+    ]
+
+
+def test_the_sign_out_cannot_gate_a_later_phase(administrator_client, knee_check):
+    data = form_data(administrator_client.get(change_url(knee_check)))
+    data[f"{step_row(data, 'Counts correct')}-gates_later_phases"] = "on"
+
+    response = administrator_client.post(change_url(knee_check), data)
+
+    assert response.status_code == 200
+    assert "No phase comes after the Sign Out." in response.text
+    assert not knee_check.steps.filter(gates_later_phases=True).exists()
 
 
 def test_it_refuses_a_step_whose_minimum_is_above_its_maximum(administrator_client, knee_check):

@@ -3,11 +3,17 @@
 import importlib
 
 from django.apps import apps
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 
 from procedures.models import Procedure, Step
+from tests.checklists.conftest import migrate, migrate_to_latest
 
 MINIMALLY_INVASIVE = "SI joint fusion — minimally invasive (lateral transiliac)"
 OPEN = "SI joint fusion — open"
+MI_SLUG, OPEN_SLUG = "si-fusion-minimally-invasive", "si-fusion-open"
+CLINICAL_ORDER = "procedures.migrations.0006_induction_phase_and_time_out_gate"
+BEFORE_CLINICAL_ORDER = ("procedures", "0005_step_gates_later_phases")
 
 # The tables of si-joint-fusion.md, in the model's words. "answers" holds what a kind needs
 # beyond its name: unit and bounds, options, the expected answer, the answer that needs details,
@@ -26,6 +32,18 @@ sign_in | Difficult airway or aspiration risk                                   
 sign_in | Risk of blood loss over 500 ml                                               | yes_no | anaesthetist | no        | no       | yes      |
 """  # noqa: E501
 
+INDUCTION_MINIMALLY_INVASIVE = """
+phase     | title                                                                           | kind  | role         | hard_stop | per_side | required | answers
+induction | General anaesthesia induced                                                     | check | anaesthetist | no        | no       | yes      |
+induction | Patient positioned prone; fluoroscopic inlet, outlet and lateral views obtained | check | surgeon      | no        | no       | yes      |
+"""  # noqa: E501
+
+INDUCTION_OPEN = """
+phase     | title                       | kind  | role         | hard_stop | per_side | required | answers
+induction | General anaesthesia induced | check | anaesthetist | no        | no       | yes      |
+induction | Patient positioned prone    | check | surgeon      | no        | no       | yes      |
+"""  # noqa: E501
+
 TIME_OUT = """
 phase    | title                                                                             | kind   | role         | hard_stop | per_side | required | answers
 time_out | Team members introduced by name and role                                          | check  | nurse        | no        | no       | yes      |
@@ -39,8 +57,6 @@ time_out | Essential imaging displayed; fluoroscope positioned                  
 
 PROCEDURE_MINIMALLY_INVASIVE = """
 phase     | title                                                                                                 | kind     | role         | hard_stop | per_side | required | answers
-procedure | General anaesthesia induced                                                                           | check    | anaesthetist | no        | no       | yes      |
-procedure | Patient positioned prone; fluoroscopic inlet, outlet and lateral views obtained                       | check    | surgeon      | no        | no       | yes      |
 procedure | Lateral buttock incision made                                                                         | number   | surgeon      | no        | yes      | yes      | unit=cm min=3 max=5
 procedure | Gluteal muscles dissected down to the ilium                                                           | check    | surgeon      | no        | yes      | yes      |
 procedure | Guide pin placed through the ilium; position confirmed on fluoroscopy                                 | check    | surgeon      | yes       | yes      | yes      |
@@ -53,7 +69,6 @@ procedure | Wound closed with sutures                                           
 
 PROCEDURE_OPEN = """
 phase     | title                                          | kind     | role         | hard_stop | per_side | required | answers
-procedure | General anaesthesia induced                    | check    | anaesthetist | no        | no       | yes      |
 procedure | Lower back incision made; SI joint exposed     | number   | surgeon      | no        | yes      | yes      | unit=cm
 procedure | Bone block removed to reach the sacral surface | check    | surgeon      | no        | yes      | yes      |
 procedure | Cartilage removed from the sacral surface      | check    | surgeon      | no        | yes      | yes      |
@@ -110,6 +125,17 @@ def row_of(step: Step) -> tuple[str, ...]:
     )
 
 
+def apps_at(target: tuple[str, str]):
+    """The models as they were at migration ``target``."""
+    return MigrationExecutor(connection).loader.project_state(target).apps
+
+
+def titles_of(title: str) -> list[str]:
+    """The procedure's step titles by position: a query any version of the table answers."""
+    steps = Step.objects.filter(procedure__title=title).order_by("position")
+    return list(steps.values_list("title", flat=True))
+
+
 def steps_of(title: str) -> list[Step]:
     return list(
         Step.objects.filter(procedure__title=title).select_related("procedure").order_by("position")
@@ -131,15 +157,23 @@ def test_each_procedure_has_a_description(db):
 def test_the_minimally_invasive_procedure_has_every_step_of_the_document_in_order(db):
     steps = steps_of(MINIMALLY_INVASIVE)
     assert [row_of(step) for step in steps] == rows(
-        SIGN_IN, TIME_OUT, PROCEDURE_MINIMALLY_INVASIVE, SIGN_OUT
+        SIGN_IN, INDUCTION_MINIMALLY_INVASIVE, TIME_OUT, PROCEDURE_MINIMALLY_INVASIVE, SIGN_OUT
     )
     assert [step.position for step in steps] == list(range(1, 33))
 
 
 def test_the_open_procedure_has_every_step_of_the_document_in_order(db):
     steps = steps_of(OPEN)
-    assert [row_of(step) for step in steps] == rows(SIGN_IN, TIME_OUT, PROCEDURE_OPEN, SIGN_OUT)
-    assert [step.position for step in steps] == list(range(1, 31))
+    assert [row_of(step) for step in steps] == rows(
+        SIGN_IN, INDUCTION_OPEN, TIME_OUT, PROCEDURE_OPEN, SIGN_OUT
+    )
+    assert [step.position for step in steps] == list(range(1, 32))
+
+
+def test_the_whole_time_out_gates_the_later_phases_in_both_procedures(db):
+    for title in (MINIMALLY_INVASIVE, OPEN):
+        gating = [step.title for step in steps_of(title) if step.gates_later_phases]
+        assert gating == [row[1] for row in rows(TIME_OUT)]
 
 
 def test_the_procedure_performed_defaults_to_the_procedures_own_title(db):
@@ -167,14 +201,74 @@ def test_each_seeded_procedure_marks_its_incision_step(db):
     ]
 
 
-def test_running_the_seed_again_duplicates_nothing(db):
-    migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
-    before = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
+def test_the_seed_run_again_on_the_procedures_as_it_left_them_duplicates_nothing(reference_data):
+    migrate(BEFORE_CLINICAL_ORDER)
+    try:
+        migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
+        before = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
 
-    migration.seed_procedures(apps, None)
+        migration.seed_procedures(apps_at(BEFORE_CLINICAL_ORDER), None)
 
-    assert Procedure.objects.count() == 2
-    assert Step.objects.count() == 62
-    assert list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position")) == (
-        before
-    )
+        assert Procedure.objects.count() == 2
+        assert Step.objects.count() == 62
+        after = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
+        assert after == before
+    finally:
+        migrate_to_latest()
+
+
+def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
+    kept = dict(Step.objects.exclude(title="Patient positioned prone").values_list("pk", "title"))
+
+    migrate(BEFORE_CLINICAL_ORDER)
+    try:
+        assert not Step.objects.filter(phase="induction").exists()
+        assert not Step.objects.filter(gates_later_phases=True).exists()
+        titles = titles_of(OPEN)  # as 0002 seeded them: the Time Out, then the anaesthesia
+        assert titles[10:12] == [
+            "Team members introduced by name and role",
+            "Patient, procedure, side and position confirmed aloud",
+        ]
+        assert (titles[17], len(titles)) == ("General anaesthesia induced", 30)
+    finally:
+        migrate_to_latest()
+
+    test_the_minimally_invasive_procedure_has_every_step_of_the_document_in_order(None)
+    test_the_open_procedure_has_every_step_of_the_document_in_order(None)
+    assert dict(Step.objects.filter(pk__in=kept).values_list("pk", "title")) == kept
+
+
+def test_running_the_new_order_again_changes_nothing(db):
+    migration = importlib.import_module(CLINICAL_ORDER)
+    before = list(Step.objects.order_by("pk").values_list("pk", "phase", "position", "title"))
+
+    migration.into_clinical_order(apps, None)
+
+    after = list(Step.objects.order_by("pk").values_list("pk", "phase", "position", "title"))
+    assert after == before
+
+
+def test_templates_an_administrator_edited_are_put_in_order_as_far_as_they_go(reference_data):
+    """Steps are found by slug and title: a renamed or deleted one is left alone, and the
+    positions still run through the phases in order."""
+    migrate(BEFORE_CLINICAL_ORDER)
+    try:
+        old = apps_at(BEFORE_CLINICAL_ORDER)
+        steps = old.get_model("procedures", "Step").objects.filter(procedure__slug=MI_SLUG)
+        steps.filter(title="General anaesthesia induced").delete()
+        steps.filter(title__startswith="Patient positioned").update(
+            title="Patient prone on the Jackson table"
+        )
+        Procedure.objects.filter(slug=OPEN_SLUG).update(slug="si-fusion-open-local")
+    finally:
+        migrate_to_latest()
+
+    mi = steps_of(MINIMALLY_INVASIVE)
+    assert not [step for step in mi if step.phase == "induction"]
+    assert "Patient prone on the Jackson table" in [s.title for s in mi if s.phase == "procedure"]
+    assert [step.position for step in mi] == list(range(1, 32))
+    assert all(s.gates_later_phases == (s.phase == "time_out") for s in mi)
+    local = steps_of(OPEN)  # its slug is not the seeded one: nothing moved, nothing gates
+    assert [step.title for step in local if step.phase == "induction"] == []
+    assert "Patient positioned prone" not in [step.title for step in local]
+    assert not [step for step in local if step.gates_later_phases]

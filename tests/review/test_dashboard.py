@@ -111,6 +111,7 @@ def test_phase_rates_sum_their_steps_in_checklist_order(history):
     figures = selectors.dashboard(**year())
     assert [phase.phase for phase in figures.phases] == [
         "sign_in",
+        "induction",
         "time_out",
         "procedure",
         "sign_out",

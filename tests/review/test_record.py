@@ -70,7 +70,7 @@ def test_the_record_shows_the_cases_times(logged_in, bilateral):
 def test_the_record_lists_every_step_by_phase_with_answer_who_and_when(logged_in, bilateral):
     page = page_of(logged_in, bilateral)
     headings = re.findall(r'<h2 class="h4" id="phase-(\w+)">', page)
-    assert headings == ["sign_in", "time_out", "procedure", "sign_out"]
+    assert headings == ["sign_in", "induction", "time_out", "procedure", "sign_out"]
     rows = re.findall(r'<tr class="step-(\w+)">', page)
     assert len(rows) == bilateral.steps.count()
     words = text(page)
@@ -317,6 +317,49 @@ def test_marking_a_missing_case_is_a_404(logged_in, db):
 def test_marking_reviewed_is_a_post_only(logged_in, procedure, nurse, surgeon):
     case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
     assert logged_in.get(reverse("review:mark-reviewed", args=[case.pk])).status_code == 405
+
+
+def test_the_record_shows_a_stop_and_the_surgeons_override(
+    logged_in, nurse, surgeon, django_assert_max_num_queries
+):
+    procedure = Procedure.objects.get(slug="si-fusion-open")
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    counts = case.steps.get(title="Instrument, sponge and needle counts correct")
+    record_steps(case, nurse, case.steps.filter(position__lt=counts.position))
+    record(case, counts.title, nurse, value="no")
+    record_steps(case, nurse, case.steps.filter(position__gt=counts.position))  # its own phase
+    page = page_of(logged_in, case)  # open: the Stop shows as it stands
+    assert f"{counts.title} Stop no" in text(page)
+    assert "Answered No — expected Yes." in text(page)
+    assert "Required steps complete No" in text(page)
+
+    reason = "Needle found under the drape; recounted with the scrub lead"
+    workflow.override_stop(
+        actor=surgeon, case_id=case.pk, step_id=counts.pk, revision=1, reason=reason
+    )
+    logged_in.get(reverse("review:case-list"))
+    with django_assert_max_num_queries(RECORD_QUERIES):
+        words = text(page_of(logged_in, case))
+
+    at = timezone.localtime(case.steps.get(pk=counts.pk).stop_overridden_at).strftime("%H:%M")
+    assert f"{counts.title} Stop overridden no" in words
+    assert f"Answered No — expected Yes. Stop overridden by Sue Surgeon , {at}: {reason}" in words
+    overridden = f"Stop overridden: Done: no, expected yes. Reason: {reason}"
+    assert f"Stop overridden by surgeon {counts.title} {overridden}" in words
+    assert "Required steps complete Yes" in words
+    [event] = events(case, action=AuditAction.STOP_OVERRIDDEN)
+    assert event.actor == surgeon
+
+
+def record_steps(case, nurse, steps) -> None:
+    """These steps of ``case`` in position order, with plausible answers."""
+    from tests.review.conftest import _value
+
+    for step in steps.order_by("position"):
+        if step.kind == "implants":
+            record(case, step.title, nurse, side=step.side, status="na", na_reason="Converted")
+        else:
+            record(case, step.title, nurse, side=step.side, value=_value(step))
 
 
 # --- queries ---------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from checklists import workflow
 from checklists.audit import verify_audit, verify_chains
 from checklists.audit.replay import FOLD, IDENTITY_SEALED_SINCE
 from checklists.choices import AuditAction, SignatureMeaning
@@ -94,6 +95,46 @@ def test_a_steps_revision_changed_in_sql_is_named(world):
     tamper(CaseStep, "UPDATE {table} SET revision = 2 WHERE id = %s", incision.pk)
     assert_named(
         f"Case {world.completed.pk}, step '{INCISION}': the chain says revision 1, the row says 2"
+    )
+
+
+def overridden_counts(world: World) -> CaseStep:
+    """The ready case's counts answered "no" (a Stop), then overridden by its surgeon."""
+    stop = record(world.ready, COUNTS, world.nurse, value="no")
+    return workflow.override_stop(
+        actor=world.surgeon,
+        case_id=world.ready.pk,
+        step_id=stop.pk,
+        revision=stop.revision,
+        reason="Recounted by two nurses",
+    )
+
+
+def test_a_stops_override_is_replayed_and_cleared_with_a_changed_answer(world):
+    overridden_counts(world)
+    assert verify_audit().ok
+    record(world.ready, COUNTS, world.nurse, value="yes")  # the answer changes: no override
+    assert not step(world.ready, COUNTS).stop_overridden
+    assert verify_audit().ok
+
+
+def test_a_stops_override_changed_in_sql_is_named(world):
+    overridden = overridden_counts(world)
+    sql = "UPDATE {table} SET stop_override_reason = %s WHERE id = %s"
+    tamper(CaseStep, sql, "Nobody asked", overridden.pk)
+    assert_named(
+        f"Case {world.ready.pk}, step '{COUNTS}': its reason for overriding its Stop is not "
+        "what the chain says (free text, not shown here)"
+    )
+
+
+def test_a_stops_override_removed_in_sql_is_named(world):
+    overridden = overridden_counts(world)
+    sql = "UPDATE {table} SET stop_overridden_by_id = NULL WHERE id = %s"
+    tamper(CaseStep, sql, overridden.pk)
+    assert_named(
+        f"Case {world.ready.pk}, step '{COUNTS}': the chain says Stop overridden by (user id) "
+        f"{world.surgeon.pk}, the row says nothing"
     )
 
 

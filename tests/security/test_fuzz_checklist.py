@@ -1,14 +1,17 @@
 """The tablet's endpoints fuzzed: a step, implants, cancel, sign-out, a new case, and the
 checklist pages' query parameters. What is sent and what must hold: tests/security/fuzzing.py."""
 
+import contextlib
+
 import pytest
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 
+from checklists.errors import WorkflowError
 from checklists.models import AuditEvent, Case, CaseStep
-from tests.conftest import PASSWORD
-from tests.security.conftest import World, rolled_back
+from tests.conftest import PASSWORD, record
+from tests.security.conftest import COUNTS, World, rolled_back
 from tests.security.fuzzing import (
     CASE_NAMES,
     FUZZ,
@@ -82,6 +85,41 @@ def test_step_update_survives_anything(world, who, case, target, body, htmx):
         url = f"/cases/{case_id(world, case)}/steps/{step_pk}/"
         before = snapshot()
         check(send(client, url, body.on(valid_step_form(step, the_case)), htmx), before)
+
+
+STOP_TARGETS = mostly(["stop"], ["stop", "own", "other", "unknown", "huge"])
+
+
+@FUZZ
+@given(
+    who=SIGNERS,
+    case=OPEN_CASES,
+    target=STOP_TARGETS,
+    body=bodies(
+        revision=field(0, 1, 2, 3, -1, 2**31, 2**63),
+        reason=field("Counted again by two nurses: all present", "   "),
+        since=field(0, 4),
+    ),
+    htmx=HTMX,
+)
+def test_stop_override_survives_anything(world, who, case, target, body, htmx):
+    with rolled_back():
+        client = client_for(world, who)
+        the_case = Case.objects.filter(pk=case_id(world, case)).first()
+        stop = None
+        if the_case is not None and the_case.is_open:
+            with contextlib.suppress(WorkflowError):  # a scheduled case: the hard stop waits
+                stop = record(the_case, COUNTS, world.nurse, value="no")  # a Stop to override
+        if target == "stop":
+            step = stop or pick_step(world, the_case, ("own", 0))
+        else:
+            step = pick_step(world, the_case, (target, 1))
+        step_pk = step.pk if isinstance(step, CaseStep) else step
+        revision = str(step.revision) if isinstance(step, CaseStep) else "0"
+        valid = {"revision": revision, "reason": "Counted again by two nurses: all present"}
+        url = f"/cases/{case_id(world, case)}/steps/{step_pk}/override/"
+        before = snapshot()
+        check(send(client, url, body.on(valid), htmx), before)
 
 
 IMPLANT_FIELDS = {

@@ -89,6 +89,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("case-version",                  "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("step-update",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("step-update",                   "POST",   LOGIN, 400,   400,   400,   400,    403,   403,   404),
+    ("stop-override",                 GET_HEAD, LOGIN, 403,   403,   403,   405,    403,   403,   None),
+    ("stop-override",                 "POST",   LOGIN, 403,   403,   403,   400,    403,   403,   404),
     ("implant-add",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("implant-add",                   "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     ("implant-remove",                GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
@@ -205,6 +207,13 @@ OWN_URLS = {
             lambda w: {"case_id": w.unknown_case_id, "step_id": w.step.pk},
         ],
     ),
+    "stop-override": (
+        lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk},
+        [
+            lambda w: {"case_id": w.in_progress.pk, "step_id": w.other_step.pk},
+            lambda w: {"case_id": w.unknown_case_id, "step_id": w.step.pk},
+        ],
+    ),
     "implant-add": (
         lambda w: {"case_id": w.in_progress.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
@@ -229,6 +238,7 @@ OWN_URLS = {
 # What "another case" is asked with: a complete, valid form, so the refusal is about the ids.
 OTHER_CASE_FORMS = {
     "step-update": {"status": "done", "value": "4", "revision": "0"},
+    "stop-override": {"revision": "0", "reason": "Consent confirmed by phone"},
     "implant-add": {"side": "left", "product": "iFuse-3D", "lot": "L2"},
     "implant-remove": {"reason": "Scanned twice"},
     "case-sign-out": {"password": PASSWORD},

@@ -2,13 +2,14 @@
 rules checked after every one of them.
 
 Each example schedules one case of a small procedure that has every kind of rule (a hard
-stop, a number with bounds, a choice, implants per side, a yes/no that must be yes, optional
-steps, one of them in the Time Out), then Hypothesis applies up to ``STEPS`` rules: record
-(valid or invalid values, fresh or stale revisions), mark not applicable (with or without a
-reason), undo (with or without a reason: a hard stop needs one), add and remove implants,
-sign out (right or wrong password), amend, review and cancel, each by a random persona, plus
-"work through", a diligent nurse ticking the next pending steps correctly, so that many
-examples reach sign-out, amendment and review.
+stop, a number with bounds, a choice, implants per side, two yes/no steps that must be yes, one
+of them optional in the Sign In, a Time Out that gates the later phases), then Hypothesis
+applies up to ``STEPS`` rules: record (valid or invalid values, fresh or stale revisions), mark
+not applicable (with or without a reason), answer a step other than it expects (a Stop), undo
+(with or without a reason: a step that gates others needs one), add and remove implants,
+override a Stop (with or without a reason), sign out (right or wrong password), amend, review
+and cancel, each by a random persona, plus "work through", a diligent nurse ticking the next
+pending steps correctly, so that many examples reach sign-out, amendment and review.
 
 Every rule goes through ``attempt``, which holds each call to account: an accepted change
 wrote exactly one audit event and moved the case's version by one (or, for a repeated
@@ -19,8 +20,13 @@ role that may do a thing is predicted, and so is "a locked case refuses". After 
 - a completed or reviewed case misses nothing ``workflow.missing_for_sign_out`` asks for
   (checked at the signature too, and kept by amendments);
 - a locked case is what it was when it locked, plus its amendments' recorded changes;
-- no step is recorded behind a pending hard stop; every done answer is within its bounds
-  and options; a done implant step has an implant on its side;
+- no step is recorded behind a pending hard stop, nor in a phase after a gating phase with a
+  required step pending; every done answer is within its bounds and options; a done implant
+  step has an implant on its side;
+- a step is recorded only when nothing holds it back (a pending hard stop before it, a pending
+  gating step or a Stop in an earlier phase: the rule written out again here, independently of
+  ``CaseStep.is_gated_by``), and a refusal for a gate names one that does;
+- an override stands only on an answer other than the expected one, always with its reason;
 - the audit chain verifies, and replayed it gives the live rows (``verify_audit``); the
   case's version counts its events (refusals aside);
 - a closed case's stored compliance facts are those its steps give now (an open case's are
@@ -58,10 +64,11 @@ from checklists.errors import (
     NotPermitted,
     SignatureLocked,
     SignatureRefused,
+    StepGated,
     WorkflowError,
 )
 from checklists.models import AuditEvent, Case, CaseStep
-from procedures.choices import StepKind
+from procedures.choices import PHASE_ORDER, StepKind
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 from tests.security.conftest import (
     HARD_STOP,
@@ -92,10 +99,17 @@ VALID = {StepKind.NUMBER: "4", StepKind.YES_NO: "yes", StepKind.CHOICE: "Lateral
 
 OPEN = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)
 
-# The shared procedure and a Time Out step, so that compliance has a Time Out to store. It is
-# optional, so that the shared builders that ready a case need not know it.
-MACHINE_STEPS = (STEPS[0], {"title": "Team introduced", "phase": "time_out", "required": False})
-MACHINE_STEPS += STEPS[1:]
+# The shared procedure, with an optional consent that must be yes (a Stop otherwise) and a
+# Time Out step that gates the later phases (``schedule`` records it before the shared builders
+# that ready a case, which do not know it).
+CONSENT, TEAM = "Consent signed", "Team introduced"
+MACHINE_STEPS = (
+    STEPS[0],
+    {"title": CONSENT, "phase": "sign_in", "kind": "yes_no", "expected_answer": "yes",
+     "required": False},
+    {"title": TEAM, "phase": "time_out", "gates_later_phases": True},
+    *STEPS[1:],
+)  # fmt: skip
 
 
 def mostly(common: set[str]) -> st.SearchStrategy[str]:
@@ -103,7 +117,7 @@ def mostly(common: set[str]) -> st.SearchStrategy[str]:
     return st.sampled_from(sorted(common) * (3 * len(PERSONAS) // len(common)) + list(PERSONAS))
 
 
-step_index = st.integers(min_value=0, max_value=7)  # a bilateral case has 8 steps
+step_index = st.integers(min_value=0, max_value=8)  # a bilateral case has 9 steps
 revision_offset = st.sampled_from([0, 0, 0, 0, -1, 1])
 reasons = st.sampled_from(["", "   ", "Not needed here", "Measured again"])
 
@@ -132,7 +146,8 @@ class Observed:
         case = self.case
         steps = tuple(sorted((pk, *fields.values()) for pk, fields in self.step_states().items()))
         revisions = tuple(step.revision for step in self.steps)
-        rest = (case.audit_seq, len(self.events), steps, revisions, self.implants)
+        overrides = tuple((s.stop_overridden_by_id, s.stop_override_reason) for s in self.steps)
+        rest = (case.audit_seq, len(self.events), steps, revisions, self.implants, overrides)
         return (case.status, case.version, *rest)
 
     def step_states(self) -> dict[int, dict[str, Any]]:
@@ -172,9 +187,11 @@ class WorkflowMachine(RuleBasedStateMachine):
         nurse, surgeon = self.people["nurse"], self.people["surgeon"]
         self.case = make_case(self.procedure, actor=nurse, surgeon=surgeon, laterality=laterality)
         self.statuses = [self.case.status]
-        if start == "started":
+        if start != "scheduled":
             record(self.case, HARD_STOP, nurse)
-        elif start == "ready":
+        if start in ("ready", "signed"):  # "started" leaves the Time Out to do: a gate
+            record(self.case, TEAM, nurse)
+        if start == "ready":
             make_ready(self.case, nurse, surgeon)
         elif start == "signed":
             complete(self.case, nurse, surgeon)
@@ -271,6 +288,13 @@ class WorkflowMachine(RuleBasedStateMachine):
         )
         if persona in RECORDERS and before.status not in OPEN:
             assert isinstance(refusal, CaseLocked), "a locked case took a change"
+        held = held_back(step, before.steps)
+        if isinstance(refusal, StepGated):
+            assert held, f"{step.label} refused for a gate that holds nothing: {refusal.message}"
+            event(f"gated: {refusal.blocking.gate}")
+        elif refusal is None and answer.status != StepStatus.PENDING:
+            changed = len(self.observe().events) > len(before.events)
+            assert not (changed and held), f"{step.label} recorded while held back by {held}"
         return result, refusal
 
     @rule(
@@ -282,6 +306,24 @@ class WorkflowMachine(RuleBasedStateMachine):
     def record_done(self, persona: str, index: int, value: str, offset: int) -> None:
         answer = workflow.Answer(status=StepStatus.DONE, value=value)
         self.record_step(persona, self.step(index), answer, offset)
+
+    @rule(
+        persona=mostly(RECORDERS),
+        pick=st.integers(min_value=0, max_value=3),
+        not_applicable=st.booleans(),
+        offset=revision_offset,
+    )
+    def answer_other_than_expected(
+        self, persona: str, pick: int, not_applicable: bool, offset: int
+    ) -> None:
+        """Consent not signed, counts not correct: a Stop, as often as it takes to test it."""
+        expecting = [step for step in self.steps() if step.expected_answer]
+        answer = (
+            workflow.Answer(status=StepStatus.NOT_APPLICABLE, na_reason="Not done")
+            if not_applicable
+            else workflow.Answer(status=StepStatus.DONE, value="no")
+        )
+        self.record_step(persona, expecting[pick % len(expecting)], answer, offset)
 
     @rule(persona=mostly(RECORDERS), index=step_index, reason=reasons, offset=revision_offset)
     def mark_not_applicable(self, persona: str, index: int, reason: str, offset: int) -> None:
@@ -311,6 +353,36 @@ class WorkflowMachine(RuleBasedStateMachine):
             value = VALID.get(step.kind, "")
             answer = workflow.Answer(status=StepStatus.DONE, value=value)
             self.record_step(persona, step, answer, 0)
+
+    @precondition(lambda self: any(departs(step) for step in self.steps()))
+    @rule(
+        persona=mostly(SIGNERS),
+        index=step_index,
+        on_a_stop=st.sampled_from([True, True, True, False]),
+        reason=st.sampled_from(["Consent confirmed by phone", "Recounted: correct", "", "  "]),
+        offset=revision_offset,
+    )
+    def override_stop(
+        self, persona: str, index: int, on_a_stop: bool, reason: str, offset: int
+    ) -> None:
+        """Mostly on a row that shows a Stop (where the control is), else on any row."""
+        stops = [step for step in self.steps() if departs(step)]
+        step = stops[index % len(stops)] if on_a_stop else self.step(index)
+        _, refusal, before = self.attempt(
+            persona,
+            SIGNERS,
+            workflow.override_stop,
+            case_id=self.case.pk,
+            step_id=step.pk,
+            revision=step.revision + offset,
+            reason=reason,
+        )
+        if persona in SIGNERS and before.status not in OPEN and reason.strip():
+            assert isinstance(refusal, CaseLocked), "a locked case took an override"
+        if refusal is None and len(self.observe().events) > len(before.events):
+            assert departs(step), f"{step.label} overridden, but it was no Stop"
+            assert self.observe().events[-1].action == AuditAction.STOP_OVERRIDDEN
+            event("stop overridden")
 
     # --- implants ----------------------------------------------------------------------------
 
@@ -458,6 +530,30 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert not behind, f"{behind} recorded while {stop.label} is pending"
 
     @invariant()
+    def no_step_is_recorded_after_a_gating_phase_with_a_required_step_pending(self) -> None:
+        steps = self.steps()
+        for gate in steps:
+            if not (gate.gates_later_phases and gate.required and gate.status == "pending"):
+                continue
+            behind = [
+                step.label
+                for step in steps
+                if PHASE_ORDER[step.phase] > PHASE_ORDER[gate.phase]
+                and step.status != StepStatus.PENDING
+                and (not gate.side or not step.side or step.side == gate.side)
+            ]
+            assert not behind, f"{behind} recorded while {gate.label} is pending"
+
+    @invariant()
+    def an_override_stands_only_on_an_unexpected_answer_with_its_reason(self) -> None:
+        for step in self.steps():
+            overridden = step.stop_overridden_by_id is not None
+            assert overridden == bool(step.stop_override_reason.strip()), step.label
+            assert overridden == (step.stop_overridden_at is not None), step.label
+            if overridden:
+                assert departs(step), f"{step.label} keeps an override for an expected answer"
+
+    @invariant()
     def every_answer_keeps_its_rules(self) -> None:
         implant_sides = {side for _, side, *_ in self.observe().implants}
         for step in self.steps():
@@ -503,6 +599,31 @@ class WorkflowMachine(RuleBasedStateMachine):
             else:
                 assert earlier != CaseStatus.CANCELLED, "a cancelled case came back"
                 assert ORDER[later] > ORDER[earlier], f"{earlier} → {later}"
+
+
+def departs(step: CaseStep) -> bool:
+    """Answered, and not with the answer the step expects (not applicable included)."""
+    if not step.expected_answer or step.status == StepStatus.PENDING:
+        return False
+    return not (step.status == StepStatus.DONE and step.value == step.expected_answer)
+
+
+def held_back(step: CaseStep, steps: tuple[CaseStep, ...]) -> str:
+    """What holds ``step`` back, as the rules say it (a label, "" for nothing): a pending hard
+    stop before it; in an earlier phase, a pending required step of a gating phase or a Stop
+    (an unexpected answer not overridden); only on its own side or of no side."""
+    for other in steps:
+        if other.pk == step.pk or (other.side and step.side and other.side != step.side):
+            continue
+        earlier_phase = PHASE_ORDER[other.phase] < PHASE_ORDER[step.phase]
+        pending = other.status == StepStatus.PENDING
+        if other.hard_stop and pending and other.position < step.position:
+            return other.label
+        if earlier_phase and other.gates_later_phases and other.required and pending:
+            return other.label
+        if earlier_phase and departs(other) and other.stop_overridden_by_id is None:
+            return other.label
+    return ""
 
 
 def test_the_workflow_keeps_its_rules_whatever_happens(db):
