@@ -47,7 +47,7 @@ class StaffProfileForm(forms.ModelForm):
 
     class Meta:
         model = StaffProfile
-        fields = ()
+        fields = ("clinical_role",)
 
     def clean_new_pin(self) -> str:
         pin = self.cleaned_data["new_pin"]
@@ -71,7 +71,7 @@ class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
     form = StaffProfileForm
     can_delete = False
-    verbose_name = "quick-switch PIN"
+    verbose_name = "theatre role and quick-switch PIN"
     readonly_fields = ("has_pin", "pin_failures", "pin_locked_until")
 
 

@@ -8,7 +8,7 @@ database: their tables keep the names they were created with (accounts 0001, che
 from django.conf import settings
 from django.db import models
 
-from accounts.choices import DeviceKind
+from accounts.choices import ClinicalRole, DeviceKind
 
 
 class StaffProfile(models.Model):
@@ -21,6 +21,15 @@ class StaffProfile(models.Model):
 
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile"
+    )
+    clinical_role = models.CharField(
+        max_length=16,
+        choices=ClinicalRole.choices,
+        blank=True,
+        help_text=(
+            "What this person does in theatre. A step recorded by someone who does not hold "
+            "its role is recorded “for” that role; blank: every step is."
+        ),
     )
     pin_hash = models.CharField(max_length=128, blank=True)
     pin_failures = models.PositiveSmallIntegerField(default=0)

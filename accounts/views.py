@@ -15,7 +15,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from accounts import devices, pins
+from accounts import devices, handover, pins
 from accounts.choices import DeviceKind
 from accounts.context import client_ip
 from accounts.errors import InvalidPin, PinRefused
@@ -34,7 +34,12 @@ def switch_user(request: HttpRequest) -> HttpResponse:
     name on an enrolled tablet, typing their username anywhere else."""
     next_url = _next_path(request)
     tablet = devices.enrolled_device(request, kind=DeviceKind.SWITCH_TABLET)
-    form = SwitchUserForm(request.POST if request.method == "POST" else None, listing=bool(tablet))
+    form = SwitchUserForm(
+        request.POST if request.method == "POST" else None,
+        listing=bool(tablet),
+        # Whoever handed the tablet over, to take it back (names only on an enrolled tablet).
+        initial={"person": request.GET.get("back_to")} if tablet else None,
+    )
     status = 200
     if form.is_valid():
         try:
@@ -43,7 +48,9 @@ def switch_user(request: HttpRequest) -> HttpResponse:
             form.add_error("pin", refused.message)
             status = 403
         else:
+            previous = request.user if request.user.is_authenticated else None
             login(request, person, backend="accounts.backends.RoleBackend")
+            handover.switched_in(request, previous=previous)
             return redirect(next_url or "home")
     elif form.is_bound:
         status = 400

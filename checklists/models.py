@@ -199,6 +199,9 @@ class CaseStep(AnswerRules, models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorded_at = models.DateTimeField(null=True, blank=True)
+    # The step's role when whoever recorded it does not hold it (``accounts.people.holds_role``):
+    # "recorded by Nora Nurse for the anaesthetist". Blank when they do, and while pending.
+    recorded_for = models.CharField(max_length=16, choices=StepRole.choices, blank=True)
     # Bumped by every change of this row: a change based on an older revision is refused.
     revision = models.PositiveIntegerField(default=0)
     # A surgeon's override of this step's Stop (``is_stop``), with why. It holds for the answer

@@ -60,6 +60,10 @@ class StepState(TypedDict):
     recorded_by: int | None  # the user who recorded it; None while pending
     recorded_at: str | None  # when, ISO 8601 (microseconds, UTC offset); None while pending
     revision: int  # the row's revision after this state was written (0: never changed)
+    # The step's role (a ``ClinicalRole``) when the person who recorded it does not hold it
+    # ("recorded by Nora Nurse for the anaesthetist"); absent when they do, when pending, and
+    # from every event written before it existed, whose JSON is unchanged.
+    recorded_for: NotRequired[str]
 
 
 class ImplantState(TypedDict):
@@ -204,6 +208,7 @@ class StepRow(Protocol):
     recorded_by_id: int | None
     recorded_at: datetime.datetime | None
     revision: int
+    recorded_for: str
 
 
 class ImplantRow(Protocol):
@@ -236,7 +241,7 @@ class SignatureRow(Protocol):
 
 
 def step_state(step: StepRow) -> StepState:
-    return {
+    state: StepState = {
         "status": step.status,
         "value": step.value,
         "note": step.note,
@@ -245,6 +250,9 @@ def step_state(step: StepRow) -> StepState:
         "recorded_at": step.recorded_at.isoformat() if step.recorded_at else None,
         "revision": step.revision,
     }
+    if step.recorded_for:
+        state["recorded_for"] = step.recorded_for
+    return state
 
 
 def implant_state(implant: ImplantRow) -> ImplantState:

@@ -16,6 +16,7 @@ from django.views.decorators.http import (
     require_safe,
 )
 
+from accounts import handover
 from accounts.context import request_context
 from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
@@ -104,12 +105,17 @@ def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespon
             form = SignOutForm()  # a password is never sent back to the browser
         else:
             signed_at = timezone.localtime(signature.signed_at)
-            messages.success(
-                request,
+            signed = (
                 f"Case signed out by {signature.printed_name} at {signed_at:%H:%M}. "
-                "The record is now locked.",
+                "The record is now locked."
             )
-            return redirect("case-detail", case_id=case_id)
+            case_page = reverse("case-detail", args=[case_id])
+            handed_back = handover.hand_back(request, next_path=case_page)
+            if handed_back is not None:  # a tablet handed to the surgeon goes back
+                messages.success(request, f"{signed} The tablet is free for the next person.")
+                return handed_back
+            messages.success(request, signed)
+            return redirect(case_page)
     # Read after any attempt: the page shows the case as it is now, whoever changed it.
     case = selectors.get_case(case_id=case_id)
     context = _sign_out_context(request, case, form, error)

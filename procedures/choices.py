@@ -1,5 +1,7 @@
 from django.db import models
 
+from accounts.choices import ClinicalRole
+
 
 class Approach(models.TextChoices):
     MINIMALLY_INVASIVE = "minimally_invasive", "Minimally invasive"
@@ -18,13 +20,8 @@ class Phase(models.TextChoices):
     SIGN_OUT = "sign_out", "Sign Out"
 
 
-class StepRole(models.TextChoices):
-    """Who normally attests a step (any OR staff member may record it)."""
-
-    NURSE = "nurse", "Circulating nurse"
-    SCRUB = "scrub", "Scrub tech"
-    ANAESTHETIST = "anaesthetist", "Anaesthetist"
-    SURGEON = "surgeon", "Surgeon"
+# Who is to confirm a step (any OR staff member may record it): a person's clinical role.
+StepRole = ClinicalRole
 
 
 class Milestone(models.TextChoices):

@@ -28,7 +28,15 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
-def make_user(username: str, role: str, *, first_name: str = "", last_name: str = "") -> User:
+def make_user(
+    username: str,
+    role: str,
+    *,
+    first_name: str = "",
+    last_name: str = "",
+    clinical_role: str = "",
+) -> User:
+    """A person in ``role`` (a group) who, in theatre, is a ``clinical_role`` (if given)."""
     user = User.objects.create_user(
         username=username,
         password=PASSWORD,
@@ -37,22 +45,36 @@ def make_user(username: str, role: str, *, first_name: str = "", last_name: str 
         is_staff=role == roles.ADMINISTRATOR,
     )
     user.groups.add(Group.objects.get(name=role))
+    if clinical_role:
+        from accounts.models import StaffProfile
+
+        StaffProfile.objects.create(user=user, clinical_role=clinical_role)
     return user
 
 
 @pytest.fixture
 def nurse(db) -> User:
-    return make_user("nurse", roles.OR_STAFF, first_name="Nora", last_name="Nurse")
+    return make_user(
+        "nurse", roles.OR_STAFF, first_name="Nora", last_name="Nurse", clinical_role="nurse"
+    )
 
 
 @pytest.fixture
 def scrub(db) -> User:
-    return make_user("scrub", roles.OR_STAFF, first_name="Sam", last_name="Scrub")
+    return make_user(
+        "scrub", roles.OR_STAFF, first_name="Sam", last_name="Scrub", clinical_role="scrub"
+    )
 
 
 @pytest.fixture
 def anaesthetist(db) -> User:
-    return make_user("anaesthetist", roles.OR_STAFF, first_name="Ana", last_name="Sthetist")
+    return make_user(
+        "anaesthetist",
+        roles.OR_STAFF,
+        first_name="Ana",
+        last_name="Sthetist",
+        clinical_role="anaesthetist",
+    )
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ from procedures.choices import StepKind
 IDENTITY_SEALED_SINCE = "the release that seals patient identity in the chain"
 
 STEP_KEYS = tuple(payloads.StepState.__annotations__)
+REQUIRED_STEP_KEYS = payloads.StepState.__required_keys__
 UNTOUCHED: dict[str, Any] = {
     "status": StepStatus.PENDING,
     "value": "",
@@ -40,6 +41,7 @@ UNTOUCHED: dict[str, Any] = {
     "recorded_by": None,
     "recorded_at": None,
     "revision": 0,
+    "recorded_for": "",
 }
 # A Stop's override (``workflow.override_stop``), kept on the step beside its answer; a change
 # of the answer clears it (``workflow.steps.apply_answer``).
@@ -91,6 +93,7 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "recorded_by": ("recorded by (user id)", True),
     "recorded_at": ("recorded time", True),
     "revision": ("revision", True),
+    "recorded_for": ("recorded for (role)", True),
     "stop_override_reason": ("reason for overriding its Stop", False),
     "stop_overridden_by": ("Stop overridden by (user id)", True),
     "stop_overridden_at": ("Stop override time", True),
@@ -224,7 +227,10 @@ def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
     after: dict[str, Any] = dict(cast(payloads.StepState, event.after))
     before = state.steps.get(event.step_id, UNTOUCHED)
-    answer = {key: after[key] for key in STEP_KEYS}
+    # ``recorded_for`` is optional (``payloads.StepState``): absent, the recorder held the role.
+    answer = {
+        key: after[key] if key in REQUIRED_STEP_KEYS else after.get(key, "") for key in STEP_KEYS
+    }
     same_answer = (answer["status"], answer["value"]) == (before["status"], before["value"])
     override = {key: before[key] for key in NO_OVERRIDE} if same_answer else NO_OVERRIDE
     state.steps[event.step_id] = {**answer, **override}
@@ -321,6 +327,7 @@ def case_columns(case: Case) -> dict[str, Any]:
 def step_as_kept(step: CaseStep) -> dict[str, Any]:
     return {
         **payloads.step_state(step),
+        "recorded_for": step.recorded_for,
         "stop_override_reason": step.stop_override_reason,
         "stop_overridden_by": step.stop_overridden_by_id,
         "stop_overridden_at": step.stop_overridden_at,

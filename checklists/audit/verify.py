@@ -21,7 +21,7 @@ BATCH = 200  # cases per batch
 # guidance, bounds or options).
 STEP_COLUMNS = (
     "case_id", "position", "title", "side", "kind", "status", "value", "note", "na_reason",
-    "recorded_by_id", "recorded_at", "revision",
+    "recorded_by_id", "recorded_at", "recorded_for", "revision",
     "stop_override_reason", "stop_overridden_by_id", "stop_overridden_at",
 )  # fmt: skip
 

@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser, Group
 
 from accounts import roles
+from accounts.models import StaffProfile
 from accounts.people import display_name
 from checklists.choices import Laterality
 from checklists.models import Case, CaseStep
@@ -98,13 +99,16 @@ class Cast:
 def prepare_cast() -> Cast:
     """Create the synthetic staff if missing (unusable passwords) and snapshot both procedures."""
     surgeons = tuple(
-        (_person(username, first, last, roles.SURGEON), speed)
+        (_person(username, first, last, roles.SURGEON, StepRole.SURGEON), speed)
         for username, first, last, speed in SURGEONS
     )
     staff: dict[str, tuple[Person, ...]] = {
-        StepRole.NURSE: tuple(_person(*names, roles.OR_STAFF) for names in NURSES),
-        StepRole.SCRUB: tuple(_person(*names, roles.OR_STAFF) for names in SCRUBS),
-        StepRole.ANAESTHETIST: tuple(_person(*names, roles.OR_STAFF) for names in ANAESTHETISTS),
+        role: tuple(_person(*names, roles.OR_STAFF, role) for names in people)
+        for role, people in (
+            (StepRole.NURSE, NURSES),
+            (StepRole.SCRUB, SCRUBS),
+            (StepRole.ANAESTHETIST, ANAESTHETISTS),
+        )
     }
     reviewers = tuple(_person(*names, roles.REVIEWER) for names in REVIEWERS)
     layouts, ungated = {}, {}
@@ -123,7 +127,9 @@ def prepare_cast() -> Cast:
     )
 
 
-def _person(username: str, first: str, last: str, role: str) -> Person:
+def _person(username: str, first: str, last: str, role: str, clinical_role: str = "") -> Person:
+    """A synthetic person of ``role`` (a group) who, in theatre, is a ``clinical_role``: each
+    records the steps of their own role, as ``workflow.record_step`` would see it."""
     user, created = get_user_model().objects.get_or_create(
         username=username, defaults={"first_name": first, "last_name": last}
     )
@@ -131,4 +137,6 @@ def _person(username: str, first: str, last: str, role: str) -> Person:
         user.set_unusable_password()
         user.save(update_fields=["password"])
         user.groups.add(Group.objects.get(name=role))
+    if clinical_role:
+        StaffProfile.objects.update_or_create(user=user, defaults={"clinical_role": clinical_role})
     return person_of(user)

@@ -30,6 +30,7 @@ from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, audit_key_id
 from checklists.workflow.cases import SNAPSHOT_FIELDS
 from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
+from procedures.choices import StepRole
 
 UTC = datetime.UTC
 
@@ -47,8 +48,8 @@ CASE_COLUMNS = (
 # A step row: its snapshot of the template (the same in every case of a layout), then its answer.
 SNAPSHOT_COLUMNS = ("template_step_id", "position", "side", *SNAPSHOT_FIELDS)
 ANSWER_COLUMNS = (
-    "status", "value", "note", "na_reason", "recorded_by_id", "recorded_at", "revision",
-    "stop_override_reason", "stop_overridden_by_id", "stop_overridden_at",
+    "status", "value", "note", "na_reason", "recorded_by_id", "recorded_at", "recorded_for",
+    "revision", "stop_override_reason", "stop_overridden_by_id", "stop_overridden_at",
 )  # fmt: skip
 STEP_COLUMNS = ("id", "case_id", *SNAPSHOT_COLUMNS, *ANSWER_COLUMNS)
 IMPLANT_COLUMNS = (
@@ -85,6 +86,7 @@ class StepAnswer:
     na_reason: str = ""
     recorded_by_id: int | None = None
     recorded_at: datetime.datetime | None = None
+    recorded_for: str = ""
     revision: int = 0
     # Generated cases give the expected answers: no Stop, so no override either.
     stop_override_reason: str = ""
@@ -92,11 +94,20 @@ class StepAnswer:
     stop_overridden_at: datetime.datetime | None = None
 
     def record(
-        self, status: str, value: str, note: str, na_reason: str, by: int, at: datetime.datetime
+        self,
+        status: str,
+        value: str,
+        note: str,
+        na_reason: str,
+        by: int,
+        at: datetime.datetime,
+        *,
+        recorded_for: str = "",
     ) -> None:
-        """As ``workflow.record_step`` (or ``amend``) leaves the row."""
+        """As ``workflow.record_step`` (or ``amend``) leaves the row; ``recorded_for`` is the
+        step's role when ``by`` does not hold it."""
         self.status, self.value, self.note, self.na_reason = status, value, note, na_reason
-        self.recorded_by_id, self.recorded_at = by, at
+        self.recorded_by_id, self.recorded_at, self.recorded_for = by, at, recorded_for
         self.revision += 1
 
 
@@ -220,6 +231,7 @@ class RowBuilder:
                 chain.append(AuditAction.IMPLANT_ADDED, item.added_by, at, after=logged)
                 continue
             answer, before = answers[item.step_index], states[item.step_index]
+            # Recorded by someone of the step's role (``prepare_cast`` gives each their role).
             answer.record(item.status, item.value, item.note, item.na_reason, item.by.pk, at)
             states[item.step_index] = payloads.step_state(answer)
             chain.append(
@@ -264,7 +276,17 @@ class RowBuilder:
             index = plan.answers[amendment.answer].step_index
             answer = answers[index]
             before = states[index]
-            answer.record(StepStatus.DONE, amendment.value, "", "", plan.surgeon.pk, amendment.at)
+            # The surgeon amends: the step is recorded for its role unless that is the surgeon's.
+            role = layout.steps[index].role
+            answer.record(
+                StepStatus.DONE,
+                amendment.value,
+                "",
+                "",
+                plan.surgeon.pk,
+                amendment.at,
+                recorded_for="" if role == StepRole.SURGEON else role,
+            )
             signature = sign(
                 SignatureMeaning.AMENDMENT,
                 amendment.at,
@@ -346,6 +368,7 @@ class RowBuilder:
             answer.na_reason,
             answer.recorded_by_id,
             self._dt(answer.recorded_at),
+            answer.recorded_for,
             answer.revision,
             answer.stop_override_reason,
             answer.stop_overridden_by_id,

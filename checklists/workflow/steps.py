@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
-from accounts.people import display_name
+from accounts.people import display_name, holds_role
 from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, Gate, StepStatus
 from checklists.errors import (
@@ -197,6 +197,7 @@ def apply_answer(step: CaseStep, answer: Answer, *, actor: User, now: datetime.d
     recorded = answer.status != StepStatus.PENDING
     step.recorded_by = actor if recorded else None
     step.recorded_at = now if recorded else None
+    step.recorded_for = step.role if recorded and not holds_role(actor, step.role) else ""
     step.revision += 1
     step.save(
         update_fields=[
@@ -206,6 +207,7 @@ def apply_answer(step: CaseStep, answer: Answer, *, actor: User, now: datetime.d
             "na_reason",
             "recorded_by",
             "recorded_at",
+            "recorded_for",
             "revision",
             "stop_override_reason",
             "stop_overridden_by",

@@ -190,8 +190,9 @@ def _record_phases(steps: list[CaseStep], amendments: list[Amendment]) -> list[R
 def _team(
     case: Case, steps: list[CaseStep], implants: list[Implant], signatures: list[Signature]
 ) -> list[TeamMember]:
-    """Everyone who took part, with the roles they attested steps for (surgeon of record
-    first), from the rows already read: no query of its own."""
+    """Everyone who took part, with the roles they attested steps in and those they recorded
+    steps for without holding them ("Recorded for the anaesthetist"; surgeon of record first),
+    from the rows already read: no query of its own."""
     roles_of: dict[int, list[str]] = {case.surgeon_id: ["Surgeon of record"]}
     people: dict[int, User] = {case.surgeon_id: case.surgeon}
     counts: dict[int, int] = {}
@@ -200,7 +201,8 @@ def _team(
             continue
         people[step.recorded_by_id] = step.recorded_by
         counts[step.recorded_by_id] = counts.get(step.recorded_by_id, 0) + 1
-        label = StepRole(step.role).label
+        role = StepRole(step.role).label
+        label = f"Recorded for the {role.lower()}" if step.recorded_for else role
         if label not in roles_of.setdefault(step.recorded_by_id, []):
             roles_of[step.recorded_by_id].append(label)
     for implant in implants:
@@ -256,6 +258,8 @@ def _event_detail(event: AuditEvent) -> str:
     if action in (AuditAction.STEP_RECORDED, AuditAction.STEP_AMENDED):
         old, new = cast(payloads.StepState, before), cast(payloads.StepAmended, after)
         change = f"{describe_state(old)} → {describe_state(new)}"
+        if new.get("recorded_for") in StepRole.values:
+            change += f" (recorded for the {StepRole(new['recorded_for']).label.lower()})"
         return f"{change}. Reason: {new['reason']}" if new.get("reason") else change
     if action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
         logged = after if action == AuditAction.IMPLANT_ADDED else before

@@ -90,7 +90,14 @@ def test_the_record_shows_the_signature_and_the_team(logged_in, bilateral):
     words = text(page_of(logged_in, bilateral))
     assert "Signed by Sue Surgeon Meaning Case signed out by surgeon Signed at" in words
     assert "Sue Surgeon Surgeon of record, Surgeon, Signed: case signed out by surgeon" in words
-    assert re.search(r"Nora Nurse Circulating nurse, Anaesthetist, Scrub tech \d+", words)
+    # The nurse ticked the anaesthetist's and the scrub's steps too: recorded for them, never
+    # claimed as roles she holds.
+    assert re.search(
+        r"Nora Nurse Circulating nurse, Recorded for the anaesthetist, "
+        r"Recorded for the scrub tech \d+",
+        words,
+    )
+    assert "Nora Nurse for the anaesthetist" in words
 
 
 def signature_block(page: str) -> str:

@@ -98,6 +98,16 @@ def test_a_steps_revision_changed_in_sql_is_named(world):
     )
 
 
+def test_whom_a_step_was_recorded_for_changed_in_sql_is_named(world):
+    incision = step(world.completed, INCISION)  # a nurse's step, recorded by the surgeon
+    assert incision.recorded_for == "nurse"
+    tamper(CaseStep, "UPDATE {table} SET recorded_for = '' WHERE id = %s", incision.pk)
+    assert_named(
+        f"Case {world.completed.pk}, step '{INCISION}': the chain says recorded for (role) "
+        "'nurse', the row says ''"
+    )
+
+
 def overridden_counts(world: World) -> CaseStep:
     """The ready case's counts answered "no" (a Stop), then overridden by its surgeon."""
     stop = record(world.ready, COUNTS, world.nurse, value="no")

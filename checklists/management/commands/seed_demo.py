@@ -11,6 +11,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts import pins, roles
+from accounts.choices import ClinicalRole
+from accounts.models import StaffProfile
 from checklists.demo import seed_demo_day
 
 # No 0/o, 1/l/i: the password is read off a terminal and typed on a tablet.
@@ -23,13 +25,14 @@ class DemoUser(NamedTuple):
     last_name: str
     role: str
     pin: str = ""  # for the tablet's quick user switch; only people who work the tablet
+    clinical_role: str = ""  # what they do in theatre: the steps they record as their own
 
 
 DEMO_USERS = (
-    DemoUser("nurse", "Nora", "Nurse", roles.OR_STAFF, pin="2468"),
-    DemoUser("scrub", "Sam", "Scrub", roles.OR_STAFF, pin="1357"),
-    DemoUser("anaesthetist", "Ana", "Sthetist", roles.OR_STAFF, pin="3579"),
-    DemoUser("surgeon", "Sue", "Surgeon", roles.SURGEON, pin="8642"),
+    DemoUser("nurse", "Nora", "Nurse", roles.OR_STAFF, "2468", ClinicalRole.NURSE),
+    DemoUser("scrub", "Sam", "Scrub", roles.OR_STAFF, "1357", ClinicalRole.SCRUB),
+    DemoUser("anaesthetist", "Ana", "Sthetist", roles.OR_STAFF, "3579", ClinicalRole.ANAESTHETIST),
+    DemoUser("surgeon", "Sue", "Surgeon", roles.SURGEON, "8642", ClinicalRole.SURGEON),
     DemoUser("reviewer", "Rae", "Reviewer", roles.REVIEWER),
     DemoUser("admin", "Ada", "Admin", roles.ADMINISTRATOR),
 )
@@ -67,6 +70,10 @@ def seed_users(*, password: str) -> dict[str, User]:
         user.groups.set([groups[demo.role]])
         if demo.pin:
             pins.set_pin(user=user, pin=demo.pin)
+        if demo.clinical_role:
+            StaffProfile.objects.update_or_create(
+                user=user, defaults={"clinical_role": demo.clinical_role}
+            )
         users[demo.username] = user
     return users
 
