@@ -20,10 +20,8 @@ from django.test import override_settings
 
 from accounts import pins, roles
 from checklists import workflow
-from checklists.choices import Side
-from checklists.models import AuditEvent, Case, CaseStep, Implant
-from review.choices import AccessAction
-from review.models import RecordAccess
+from checklists.choices import AccessAction, Side
+from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess
 from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record, tamper
 
 HARD_STOP = "Identity confirmed"

@@ -132,7 +132,7 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
 # fmt: on
 
 ADMIN_ONLY = "admin: staff only"  # the expectation of every admin URL without a row above
-READ_ONLY_ADMIN_MODELS = ("checklists_case", "checklists_auditevent", "review_recordaccess")
+READ_ONLY_ADMIN_MODELS = ("checklists_case", "checklists_auditevent", "checklists_recordaccess")
 
 
 @dataclass(frozen=True)
@@ -260,7 +260,7 @@ def admin_object_ids(world: World, route: str) -> dict[str, str]:
         "procedures/procedure/": world.procedure.pk,
         "checklists/case/": world.in_progress.pk,
         "checklists/auditevent/": world.audit_event.pk,
-        "review/recordaccess/": world.access.pk,
+        "checklists/recordaccess/": world.access.pk,
     }
     object_id = next((pk for path, pk in models.items() if path in route), world.nurse.pk)
     return {
