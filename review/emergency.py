@@ -20,6 +20,7 @@ from django.utils import timezone
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.access import log_access
 from checklists.choices import AccessAction
+from checklists.selectors import MAX_CASE_ID
 from review.models import EmergencyAccess
 
 REVIEW = "checklists.review_case"
@@ -33,6 +34,8 @@ def needs_emergency_access(user: User) -> bool:
 
 def active_grant(*, user: User, case_id: int) -> EmergencyAccess | None:
     """``user``'s grant to read case ``case_id`` that has not yet ended, if any."""
+    if not 0 < case_id <= MAX_CASE_ID:  # the URL takes any digits; the database would refuse
+        return None
     grants = EmergencyAccess.objects.active().filter(user=user, case_id=case_id)
     return grants.order_by("-ends_at").first()
 

@@ -120,6 +120,13 @@ def test_an_unknown_case_is_not_found(as_nurse, case):
     assert not EmergencyAccess.objects.exists() and actions() == []
 
 
+def test_a_case_id_beyond_any_database_is_refused_not_a_crash(as_nurse, case):
+    huge = 2**70
+    assert as_nurse.get(record_url(huge)).status_code == 403
+    assert as_nurse.get(confirm_url(huge)).status_code == 404
+    assert ask(as_nurse, huge).status_code == 404
+
+
 def test_a_reason_opens_the_record_with_the_patient(as_nurse, nurse, case):
     response = ask(as_nurse, case.pk)
 
