@@ -9,7 +9,6 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -126,17 +125,12 @@ def emergency_access(request: AuthenticatedHttpRequest, case_id: int) -> HttpRes
         return redirect("review:record", case_id=case.pk)
     form = EmergencyAccessForm(request.POST if request.method == "POST" else None, case_id=case.pk)
     if form.is_valid():
-        grant = emergency.grant(
+        # The banner on every page says it is open, until when, and that it is logged.
+        emergency.grant(
             user=user,
             case_id=case.pk,
             reason=form.cleaned_data["reason"],
             context=request_context(request),
-        )
-        ends = timezone.localtime(grant.ends_at)
-        messages.warning(
-            request,
-            f"Emergency access to case {case.pk} is open until {ends:%H:%M}. Every view is "
-            "logged, and an administrator reviews your reason.",
         )
         return redirect("review:record", case_id=case.pk)
     context = {"case": case, "form": form, "minutes": settings.EMERGENCY_ACCESS_MINUTES}
