@@ -9,7 +9,7 @@ import accounts.text
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checklists", "0015_record_access_from_review"),
+        ("checklists", "0016_record_access_from_review"),
         ("review", "0003_record_access_to_checklists"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]

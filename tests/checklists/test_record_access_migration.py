@@ -1,4 +1,4 @@
-"""RecordAccess moved from review to checklists in Django's state only (checklists 0015, review
+"""RecordAccess moved from review to checklists in Django's state only (checklists 0016, review
 0003): the table, its rows, its trigger, its content type and permissions all stay."""
 
 from django.contrib.auth.models import Permission
@@ -11,7 +11,7 @@ from tests.checklists.conftest import migrate as migrate_to
 from tests.checklists.conftest import migrate_to_latest
 
 # The last migrations before the move: undoing the move undoes what came after it too.
-BEFORE_THE_MOVE = ("checklists", "0014_identity_validators")
+BEFORE_THE_MOVE = ("checklists", "0015_stop_overrides_and_phase_gates")
 
 
 def content_type_ids(app_label: str) -> dict[str, int]:

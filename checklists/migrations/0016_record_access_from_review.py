@@ -39,7 +39,7 @@ def backwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checklists", "0014_identity_validators"),
+        ("checklists", "0015_stop_overrides_and_phase_gates"),
         # The table and its trigger exist from here on.
         ("review", "0002_access_log_append_only_on_postgresql"),
         ("contenttypes", "0002_remove_content_type_name"),
