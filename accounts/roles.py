@@ -26,6 +26,8 @@ CASE_WORK = frozenset(
         "checklists.record_step",
         "checklists.cancel_case",
         "procedures.view_procedure",
+        # Emergency access ("break-glass"): a case's review record, for a reason, for a while.
+        "review.add_emergencyaccess",
     }
 )
 # Reading, exporting and filing completed cases, with their audit trail.
@@ -69,6 +71,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "accounts.add_enrolleddevice",
         "accounts.change_enrolleddevice",
         "accounts.view_enrolleddevice",
+        # Emergency accesses: read each one and sign it off (the only change the admin allows).
+        "review.view_emergencyaccess",
+        "review.change_emergencyaccess",
         # Sign-in attempts kept by django-axes: read only, like the audit trail.
         "axes.view_accessattempt",
         "axes.view_accessfailurelog",

@@ -7,11 +7,17 @@ audit event; an admin form would do neither, so the admin offers no way to write
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest, HttpResponse
 
 from accounts.admin import ReadOnlyAdminMixin
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.access import log_view
+from checklists.choices import AccessAction
+from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess, Signature
+
+# Whoever may read the audit trail of changes may read the log of reading: the Administrator
+# role (the admin itself is for staff only). No role migration of its own is needed.
+READ_AUDIT = "checklists.view_auditevent"
 
 
 class ReadOnlyInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -78,9 +84,43 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     date_hierarchy = "scheduled_start"
     inlines = [CaseStepInline, ImplantInline, SignatureInline]
 
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The case page shows the patient's identity: each view of it is logged, like the
+        checklist's. A missing case (a redirect) or a refusal (403) shows none, and logs none."""
+        response = super().change_view(request, object_id, form_url, extra_context)
+        case = getattr(response, "context_data", {}).get("original")
+        if response.status_code == 200 and isinstance(case, Case):
+            log_view(request, action=AccessAction.ADMIN, case_id=case.pk)
+        return response
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["case", "seq", "action", "actor", "created_at"]
     list_select_related = ["case", "actor"]
     list_filter = ["action"]
+
+
+@admin.register(RecordAccess)
+class RecordAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The access log: administrators read it; nobody changes it."""
+
+    list_display = ["at", "user", "action", "case", "filters", "remote_addr"]
+    list_select_related = ["user", "case"]
+    list_filter = ["action"]
+    date_hierarchy = "at"
+    # The case column shows the case's number only (Case.__str__): no patient identity.
+    raw_id_fields = ["case"]
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        user = request.user
+        return user.has_perm(READ_AUDIT) or super().has_view_permission(request, obj)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self.has_view_permission(request)

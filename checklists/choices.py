@@ -54,5 +54,18 @@ class AuditAction(models.TextChoices):
     STOP_OVERRIDDEN = "stop_overridden", "Stop overridden by surgeon"
 
 
+class AccessAction(models.TextChoices):
+    """What a person did that showed them case records (reading only: changes are in the audit
+    trail). Each page showing a patient's name or MRN writes one of these per view."""
+
+    LIST = "list", "Listed cases"
+    VIEW = "view", "Viewed the review record"
+    EXPORT = "export", "Exported cases"
+    CHECKLIST = "checklist", "Opened the checklist"
+    SIGN_OUT = "sign_out", "Opened the sign-out page"
+    ADMIN = "admin", "Viewed the case in the admin"
+    EMERGENCY = "emergency", "Emergency access to the review record"
+
+
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).
 OPEN_STATUSES = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)

@@ -22,7 +22,8 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import requires
 from checklists import selectors, workflow
-from checklists.choices import CaseStatus, SignatureMeaning, StepStatus
+from checklists.access import log_view
+from checklists.choices import AccessAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import WorkflowError
 from checklists.forms import (
     BoardDayForm,
@@ -119,6 +120,7 @@ def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespon
     # Read after any attempt: the page shows the case as it is now, whoever changed it.
     case = selectors.get_case(case_id=case_id)
     context = _sign_out_context(request, case, form, error)
+    log_view(request, action=AccessAction.SIGN_OUT, case_id=case.pk)  # the page names the patient
     return render(request, "checklists/sign_out.html", context, status=status)
 
 
@@ -171,7 +173,17 @@ CHECKLIST = "checklists/case_detail.html"
 @require_safe
 def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
-    return render(request, CHECKLIST, _checklist_context(request, case))
+    return _checklist_page(request, _checklist_context(request, case))
+
+
+def _checklist_page(
+    request: AuthenticatedHttpRequest, context: dict[str, object], *, status: int = 200
+) -> HttpResponse:
+    """The whole checklist page, whose header names the patient: each one drawn is logged.
+    Its htmx answers (rows, the poll, the implants) show no identity and log nothing."""
+    case = cast(Case, context["case"])
+    log_view(request, action=AccessAction.CHECKLIST, case_id=case.pk)
+    return render(request, CHECKLIST, context, status=status)
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
@@ -452,7 +464,7 @@ def _answer(
         context["page_error"] = "That step is not part of this case. Reload the page."
         status, part = 404, "page_error"
     if not request.htmx:
-        return render(request, CHECKLIST, context, status=status)
+        return _checklist_page(request, context, status=status)
     wanted = {*(changes.step_ids if changes else ()), *([step_id] if row else ())}
     rows = checklist.rows if everything else checklist.rows_to_refresh(wanted)
     context.update(

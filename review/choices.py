@@ -1,14 +1,6 @@
 from django.db import models
 
 
-class AccessAction(models.TextChoices):
-    """What a person did with case records (reading only: changes are in the audit trail)."""
-
-    LIST = "list", "Listed cases"
-    VIEW = "view", "Viewed a record"
-    EXPORT = "export", "Exported cases"
-
-
 class Compliance(models.TextChoices):
     """The review list's compliance filter."""
 

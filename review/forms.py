@@ -13,8 +13,10 @@ from django.utils import timezone
 
 from accounts.dates import FIRST_DAY, LAST_DAY
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
+from accounts.text import validate_plain_text
 from checklists.models import Case, max_length
 from review import selectors
+from review.models import EmergencyAccess
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d"]  # what a date input sends; no guessing at 03/04/25
@@ -170,3 +172,44 @@ class DashboardForm(forms.Form):
             "procedure": None,
             "surgeon": None,
         }
+
+
+REASON_LENGTH = max_length(EmergencyAccess, "reason")
+
+
+class EmergencyAccessForm(forms.Form):
+    """The reason for opening a record in an emergency: required, plain text, kept with the
+    grant for an administrator to review. Nothing else is asked."""
+
+    reason = forms.CharField(
+        label="Why do you need this record now?",
+        max_length=REASON_LENGTH,
+        strip=True,
+        validators=[validate_plain_text],
+        widget=forms.Textarea(attrs={"rows": 3, **PATIENT_FIELD}),
+        help_text="For example: the patient is back in theatre and the team needs the implants "
+        "logged. An administrator reads every reason.",
+        error_messages={
+            "required": "Give the reason you need this record: it cannot be opened without one.",
+            "max_length": f"The reason is too long (at most {REASON_LENGTH} characters).",
+        },
+    )
+
+    def __init__(self, *args: Any, case_id: int, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("review:emergency-access", args=[case_id])
+        self.helper.form_class = "emergency-access-form"
+        # The server's messages are the clearer ones (as on the other forms).
+        self.helper.attrs = {"aria-label": "Emergency access", "novalidate": ""}
+        self.helper.layout = Layout(
+            Field("reason"),
+            Div(
+                StrictButton("Open the record", type="submit", css_class="btn btn-danger btn-lg"),
+                HTML(
+                    f'<a class="btn btn-outline-secondary btn-lg" '
+                    f'href="{reverse("case-detail", args=[case_id])}">Back to the checklist</a>'
+                ),
+                css_class="d-flex flex-wrap gap-2",
+            ),
+        )

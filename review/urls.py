@@ -11,4 +11,5 @@ urlpatterns = [
     path("dashboard/", views.dashboard, name="dashboard"),
     path("<int:case_id>/", views.record, name="record"),
     path("<int:case_id>/mark-reviewed/", views.mark_reviewed, name="mark-reviewed"),
+    path("<int:case_id>/emergency-access/", views.emergency_access, name="emergency-access"),
 ]

@@ -1,26 +1,35 @@
 """Pages for reviewers at a desktop. Reads come from review.selectors; the one change, "Mark
-reviewed", goes through checklists.workflow. Every list, record view and export is logged."""
+reviewed", goes through checklists.workflow. Every list, record view and export is logged.
 
+The record also opens, for one case and a short while, to someone without the reviewer's role
+who gives a reason: emergency access (``review.emergency``)."""
+
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from accounts.context import request_context
 from accounts.http import AuthenticatedHttpRequest
 from accounts.permissions import requires
 from checklists import workflow
+from checklists.access import log_access
+from checklists.choices import AccessAction
 from checklists.errors import WorkflowError
-from review import exports, selectors
-from review.access import log_access
-from review.choices import AccessAction, ExportRows
+from review import emergency, exports, selectors
+from review.choices import ExportRows
 from review.filters import MRN_HELD, ReviewCaseFilter
-from review.forms import DashboardForm, MarkReviewedForm, MrnSearchForm
+from review.forms import DashboardForm, EmergencyAccessForm, MarkReviewedForm, MrnSearchForm
 
 REVIEW = "checklists.review_case"
 EXPORT = "checklists.export_case"
+# Anyone who may see cases at all; whether the record opens to them is decided in the view,
+# by their role or by an emergency-access grant for that case.
+SEE_CASES = "checklists.view_case"
+EMERGENCY_ACCESS = "review.add_emergencyaccess"
 # The session key of the MRN searched for: held server-side (sessions live in the database),
 # never in a URL, a log line or the access log.
 HELD_MRN = "review_held_mrn"
@@ -91,10 +100,42 @@ def case_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHt
 
 
 @never_cache  # patient identity
-@requires(REVIEW)
+@requires(SEE_CASES)
 @require_safe
 def record(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """Reviewers' and administrators' by role; anyone else's only during an emergency-access
+    grant for this case, and otherwise a 403 that says how to get one."""
+    if not emergency.may_read_record(request.user, case_id):
+        context = {"case_id": case_id, "minutes": settings.EMERGENCY_ACCESS_MINUTES}
+        return render(request, "review/record_closed.html", context, status=403)
     return _record_page(request, case_id, form=MarkReviewedForm(case_id=case_id))
+
+
+@never_cache  # the form may come back holding a reason, which may name the patient
+@requires(EMERGENCY_ACCESS)
+@require_http_methods(["GET", "HEAD", "POST"])
+def emergency_access(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """Break-glass: the case's record opens for a while to whoever gives a reason here. The
+    page shows the case without its patient; identity comes only with the record."""
+    case = selectors.case_outline(case_id=case_id)
+    user = request.user
+    if not emergency.needs_emergency_access(user) or emergency.active_grant(
+        user=user, case_id=case.pk
+    ):
+        return redirect("review:record", case_id=case.pk)
+    form = EmergencyAccessForm(request.POST if request.method == "POST" else None, case_id=case.pk)
+    if form.is_valid():
+        # The banner on every page says it is open, until when, and that it is logged.
+        emergency.grant(
+            user=user,
+            case_id=case.pk,
+            reason=form.cleaned_data["reason"],
+            context=request_context(request),
+        )
+        return redirect("review:record", case_id=case.pk)
+    context = {"case": case, "form": form, "minutes": settings.EMERGENCY_ACCESS_MINUTES}
+    status = 400 if form.is_bound else 200
+    return render(request, "review/emergency_access.html", context, status=status)
 
 
 @never_cache
@@ -134,7 +175,14 @@ def _record_page(
         case_id=record.case.pk,
         context=request_context(request),
     )
-    context = {"record": record, "case": record.case, "form": form, "error": error}
+    context = {
+        "record": record,
+        "case": record.case,
+        "form": form,
+        "error": error,
+        # Read after the entry above: the person reading is the first of "who viewed".
+        "views": selectors.record_views(case_id=record.case.pk),
+    }
     return render(request, "review/record.html", context, status=status)
 
 

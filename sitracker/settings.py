@@ -148,6 +148,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sitracker.context_processors.roles",
                 "sitracker.context_processors.session_limits",
+                "review.context_processors.emergency_access",
             ],
         },
     },
@@ -358,6 +359,12 @@ PIN_MAX_FAILURES = 5
 PIN_LOCK_MINUTES = envint("SITRACKER_PIN_LOCK_MINUTES", "15")
 SESSION_IDLE_TIMEOUT = envint("SITRACKER_IDLE_MINUTES", "15") * 60
 SESSION_ABSOLUTE_TIMEOUT = envint("SITRACKER_SESSION_HOURS", "12") * 3600
+
+# Emergency access ("break-glass", review.emergency): how long one grant to read a case's record
+# lasts. Short on purpose: whoever needs longer gives a reason again.
+EMERGENCY_ACCESS_MINUTES = envint("SITRACKER_EMERGENCY_ACCESS_MINUTES", "30")
+if not 1 <= EMERGENCY_ACCESS_MINUTES <= 24 * 60:
+    raise ImproperlyConfigured("SITRACKER_EMERGENCY_ACCESS_MINUTES must be from 1 to 1440.")
 SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
 # A desktop's session ends with its browser; the server still ends any session at the limits.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True

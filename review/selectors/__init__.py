@@ -21,17 +21,26 @@ from review.selectors.cases import (
     surgeons,
 )
 from review.selectors.dashboard import Dashboard, dashboard
-from review.selectors.record import CaseRecord, case_record
+from review.selectors.record import (
+    CaseRecord,
+    RecordViews,
+    case_outline,
+    case_record,
+    record_views,
+)
 from review.selectors.spreads import percentile
 
 __all__ = [
     "CaseRecord",
     "Dashboard",
+    "RecordViews",
     "case_export_rows",
+    "case_outline",
     "case_record",
     "dashboard",
     "percentile",
     "procedures",
+    "record_views",
     "review_cases",
     "review_page",
     "rooms",

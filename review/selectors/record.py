@@ -12,7 +12,7 @@ from checklists import payloads
 from checklists.audit import Verdict, verify_case
 from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
 from checklists.compliance import StepFacts, compliance_of
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess, Signature
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
 
@@ -159,6 +159,32 @@ def case_record(*, case_id: int) -> CaseRecord:
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
         chain=chain,
     )
+
+
+def case_outline(*, case_id: int) -> Case:
+    """A case as the emergency-access page shows it before a reason is given: its number,
+    procedure, room and time, never its patient (the template shows no identity). A 404 if
+    there is no such case."""
+    return get_object_or_404(Case.objects.select_related("procedure", "surgeon"), pk=case_id)
+
+
+# How many of a case's views its record lists; the admin's access log holds them all.
+VIEWS_SHOWN = 50
+
+
+@dataclass(frozen=True)
+class RecordViews:
+    """Who saw a case's patient identity, newest first: at most ``VIEWS_SHOWN`` entries."""
+
+    entries: list[RecordAccess]
+    more: bool  # older entries exist beyond those shown
+
+
+def record_views(*, case_id: int, limit: int = VIEWS_SHOWN) -> RecordViews:
+    """The case's access log, newest first, with each person: one query, whatever its length."""
+    accesses = RecordAccess.objects.filter(case_id=case_id).select_related("user")
+    entries = list(accesses.order_by("-at", "-pk")[: limit + 1])
+    return RecordViews(entries=entries[:limit], more=len(entries) > limit)
 
 
 def _show_compliance_so_far(case: "CaseWithCompliance", steps: list[CaseStep]) -> None:

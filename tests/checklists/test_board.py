@@ -18,9 +18,9 @@ STEPS = (
     {"title": "Closure", "phase": "procedure"},
     {"title": "Counts correct", "phase": "sign_out"},
 )
-# Session, user, the user's own and group permissions, the cases with all their counts, and the
-# header's roles.
-BOARD_QUERIES = 5
+# Session, user, the user's own and group permissions, the cases with all their counts, the
+# header's roles and the person's running emergency accesses (for the banner).
+BOARD_QUERIES = 6
 
 
 @pytest.fixture

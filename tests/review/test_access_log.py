@@ -2,11 +2,11 @@ import pytest
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
 
-from review.models import RecordAccess
+from checklists.models import RecordAccess
 from tests.review.conftest import signed_out
 
 LIST = reverse("review:case-list")
-ADMIN_LOG = reverse("admin:review_recordaccess_changelist")
+ADMIN_LOG = reverse("admin:checklists_recordaccess_changelist")
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_administrators_read_the_log_in_the_admin(client, administrator, reviewe
     page = client.get(ADMIN_LOG)
 
     assert page.status_code == 200
-    assert "Viewed a record" in page.content.decode()
+    assert "Viewed the review record" in page.content.decode()
     assert "Rae Reviewer" in page.content.decode() or "reviewer" in page.content.decode()
     assert "Review and reporting" in client.get(reverse("admin:index")).content.decode()
 
@@ -104,11 +104,12 @@ def test_nobody_adds_changes_or_deletes_entries_in_the_admin(client, administrat
     entry = only_entry()
     client.force_login(administrator)
 
-    assert client.get(reverse("admin:review_recordaccess_add")).status_code == 403
+    assert client.get(reverse("admin:checklists_recordaccess_add")).status_code == 403
     assert (
-        client.post(reverse("admin:review_recordaccess_delete", args=[entry.pk])).status_code == 403
+        client.post(reverse("admin:checklists_recordaccess_delete", args=[entry.pk])).status_code
+        == 403
     )
-    detail = client.get(reverse("admin:review_recordaccess_change", args=[entry.pk]))
+    detail = client.get(reverse("admin:checklists_recordaccess_change", args=[entry.pk]))
     assert detail.status_code == 200
     assert 'name="_save"' not in detail.content.decode()
 

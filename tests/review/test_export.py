@@ -10,9 +10,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from checklists import bulk, workflow
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, RecordAccess
 from review.exports import CASE_HEADER, FORMULA_STARTS, STEP_HEADER, neutralise
-from review.models import RecordAccess
 from tests.conftest import make_case, record
 from tests.review.conftest import day, signed_out
 

@@ -371,8 +371,9 @@ def record_steps(case, nurse, steps) -> None:
 
 # --- queries ---------------------------------------------------------------------------------
 
-# Session, user, permissions (2), roles for the header; the case, its steps, implants,
-# signatures, events (the audit verdict reads these rows); the access log entry.
+# Session, user, permissions (one query: accounts.backends), roles for the header; the case,
+# its steps, implants, signatures, events (the audit verdict reads these rows); the access log
+# entry, and "who viewed this case" (one query, however long the log).
 RECORD_QUERIES = 11
 
 

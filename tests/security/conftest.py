@@ -9,6 +9,7 @@ tests never see each other's writes. Hypothesis examples add one more savepoint 
 """
 
 import contextlib
+import datetime
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,13 +18,13 @@ import pytest
 from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.test import override_settings
+from django.utils import timezone
 
 from accounts import pins, roles
 from checklists import workflow
-from checklists.choices import Side
-from checklists.models import AuditEvent, Case, CaseStep, Implant
-from review.choices import AccessAction
-from review.models import RecordAccess
+from checklists.choices import AccessAction, Side
+from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess
+from review.models import EmergencyAccess
 from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record, tamper
 
 HARD_STOP = "Identity confirmed"
@@ -70,6 +71,7 @@ class World:
     other_implant: Implant  # an implant of ``other``
     audit_event: AuditEvent
     access: RecordAccess
+    emergency: EmergencyAccess  # the scrub's, on ``completed``: over, not yet signed off
     unknown_case_id: int
 
     def __getattr__(self, name: str) -> User:
@@ -141,6 +143,15 @@ def build_world() -> World:
     access = RecordAccess.objects.create(
         user=people["reviewer"], case=completed, action=AccessAction.VIEW, at=completed.created_at
     )
+    # Over already: nobody in the world holds a running grant (the matrix is about roles).
+    ended = timezone.now() - datetime.timedelta(hours=1)
+    emergency = EmergencyAccess.objects.create(
+        user=people["scrub"],
+        case=completed,
+        reason="Implant card for the ward",
+        started_at=ended - datetime.timedelta(minutes=30),
+        ends_at=ended,
+    )
     return World(
         people=people,
         procedure=procedure,
@@ -155,6 +166,7 @@ def build_world() -> World:
         other_implant=other_implant,
         audit_event=AuditEvent.objects.filter(case=in_progress).order_by("seq").first(),
         access=access,
+        emergency=emergency,
         unknown_case_id=(Case.objects.order_by("-pk").first().pk + 1000),
     )
 

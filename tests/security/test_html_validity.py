@@ -3,8 +3,10 @@
 The pages are the role × URL matrix's own (``test_role_url_matrix.MATRIX``): each URL outside
 the admin that some persona may GET, as the first persona allowed in sees it, over the world's
 cases (scheduled, in progress with implants, ready, signed out). Plus the checklist of every
-case of the world, since each state draws different rows, and the public pages. The admin's
-pages are Django's own and left out. All documents go to one run of the checker.
+case of the world, since each state draws different rows, and the public pages. The nurse holds
+an emergency-access grant to the ready case, so each of her pages carries the banner and
+her view of its record is checked too, as is the 403 page that offers the grant (the scrub's).
+The admin's pages are Django's own and left out. All documents go to one run of the checker.
 
 The checker comes from the npm package ``vnu-jar`` (pinned in package.json; ``make test`` and
 ``.ci/run`` install it). A machine without it or without Java fails here, with the reason: a
@@ -20,6 +22,7 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
+from review import emergency
 from tests.security.conftest import World
 from tests.security.test_role_url_matrix import GET_HEAD, ROWS, client_for, is_admin, url_for
 
@@ -27,18 +30,23 @@ ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = Path(os.environ.get("VNU_JAR", ROOT / "node_modules/vnu-jar/build/dist/vnu.jar"))
 
 
-def page_urls(world: World) -> list[tuple[str, str]]:
-    """(persona, url) for every page: a GET row's first column that gets a 200."""
+def page_urls(world: World) -> list[tuple[str, str, int]]:
+    """(persona, url, status) for every page: a GET row's first column that gets a 200, and
+    the pages of emergency access (see the module's docstring)."""
     wanted = []
     for row in ROWS:
         if row.method != GET_HEAD or is_admin(row.name):
             continue
         column = next((c for c, status in row.expected.items() if status == 200), None)
         if column is not None:
-            wanted += [(column, url) for url in url_for(row.name, world)]
+            wanted += [(column, url, 200) for url in url_for(row.name, world)]
     for case in (world.scheduled, world.in_progress, world.ready, world.completed):
-        wanted.append(("nurse", reverse("case-detail", args=[case.pk])))
-        wanted.append(("reviewer", reverse("review:record", args=[case.pk])))
+        wanted.append(("nurse", reverse("case-detail", args=[case.pk]), 200))
+        wanted.append(("reviewer", reverse("review:record", args=[case.pk]), 200))
+    granted, closed = (
+        reverse("review:record", args=[c.pk]) for c in (world.ready, world.completed)
+    )
+    wanted += [("nurse", granted, 200), ("scrub", closed, 403)]
     return sorted(set(wanted))
 
 
@@ -46,18 +54,21 @@ def test_every_page_is_valid_html(world, tmp_path):
     java = shutil.which("java")
     assert java, "Java is needed for the Nu Html Checker (Debian: default-jre-headless)"
     assert VNU_JAR.exists(), f"{VNU_JAR} is missing: run `npm ci --ignore-scripts` (make test does)"
+    emergency.grant(user=world.nurse, case_id=world.ready.pk, reason="Back in theatre")
     clients: dict[str, Client] = {}
     documents = []
-    for number, (persona, url) in enumerate(page_urls(world)):
+    for number, (persona, url, status) in enumerate(page_urls(world)):
         client = clients.setdefault(persona, client_for(world, persona))
         response = client.get(url)
-        assert response.status_code == 200, f"{url} as {persona}: {response.status_code}"
+        assert response.status_code == status, f"{url} as {persona}: {response.status_code}"
         if not response["Content-Type"].startswith("text/html"):
             continue  # the CSV export
         path = tmp_path / f"{number:03d}.html"
         path.write_bytes(response.content)
         documents.append((path, f"{url} as {persona}"))
     assert len(documents) >= 15, [label for _, label in documents]
+    with_banner = [label for path, label in documents if b"emergency-banner" in path.read_bytes()]
+    assert len(with_banner) >= 5, "the nurse's pages should carry the emergency-access banner"
 
     checked = subprocess.run(  # noqa: S603 (our own arguments)
         [java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--exit-zero-always"]

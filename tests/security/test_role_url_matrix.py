@@ -27,9 +27,9 @@ found by walking the URLconf, follows the rule ``admin_rule``: "admin: staff onl
 anonymous visitors go to the login, every non-staff role to the admin's login (GET and
 POST alike), and the administrator is let through to the admin itself, which answers
 below 500 and never with a login page; on the read-only models (cases, audit events,
-record accesses) its add and delete views refuse the administrator with 403. The admin is
-Django's, so its hundred URLs are not worth a row each; what matters is that nobody but
-staff gets past its gate and that the audit trail cannot be edited there.
+record accesses, emergency accesses) its add and delete views refuse the administrator with
+403. The admin is Django's, so its hundred URLs are not worth a row each; what matters is that
+nobody but staff gets past its gate and that the audit trail cannot be edited there.
 
 A URL outside the admin without rows here fails ``test_every_url_has_rows_for_every_method``.
 PUT, PATCH, DELETE, TRACE and the like, which no page sends, get 405 everywhere, the admin
@@ -108,10 +108,14 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("review:export",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:dashboard",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:dashboard",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    # the record: by role, or for OR staff during an emergency grant (see the last test)
     ("review:record",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
-    ("review:record",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:record",                 "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("review:mark-reviewed",          GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   404),
+    # emergency access: OR staff and surgeons give a reason; reviewers' roles open records anyway
+    ("review:emergency-access",       GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   404),
+    ("review:emergency-access",       "POST",   LOGIN, 400,   400,   400,   400,    403,   403,   404),
     # the admin: representative rows; every other admin URL follows admin_rule()
     ("admin:index",                   GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
     ("admin:index",                   "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
@@ -132,7 +136,13 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
 # fmt: on
 
 ADMIN_ONLY = "admin: staff only"  # the expectation of every admin URL without a row above
-READ_ONLY_ADMIN_MODELS = ("checklists_case", "checklists_auditevent", "review_recordaccess")
+# Models the admin shows but never adds or deletes (emergency accesses are only signed off).
+READ_ONLY_ADMIN_MODELS = (
+    "checklists_case",
+    "checklists_auditevent",
+    "checklists_recordaccess",
+    "review_emergencyaccess",
+)
 
 
 @dataclass(frozen=True)
@@ -233,6 +243,10 @@ OWN_URLS = {
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
+    "review:emergency-access": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
 }
 
 # What "another case" is asked with: a complete, valid form, so the refusal is about the ids.
@@ -244,6 +258,7 @@ OTHER_CASE_FORMS = {
     "case-sign-out": {"password": PASSWORD},
     "case-cancel": {"reason": "Patient unwell"},
     "review:mark-reviewed": {"comment": "Fine"},
+    "review:emergency-access": {"reason": "Patient back in theatre"},
 }
 
 
@@ -260,7 +275,8 @@ def admin_object_ids(world: World, route: str) -> dict[str, str]:
         "procedures/procedure/": world.procedure.pk,
         "checklists/case/": world.in_progress.pk,
         "checklists/auditevent/": world.audit_event.pk,
-        "review/recordaccess/": world.access.pk,
+        "checklists/recordaccess/": world.access.pk,
+        "review/emergencyaccess/": world.emergency.pk,
     }
     object_id = next((pk for path, pk in models.items() if path in route), world.nurse.pk)
     return {
@@ -486,3 +502,27 @@ def test_nothing_a_table_request_sends_changes_a_case(module_world, db):
             for url in url_for(row.name, module_world):
                 ask(client, "POST", url)
     assert (AuditEvent.objects.count(), _versions()) == before
+
+
+def test_an_emergency_grant_opens_one_record_to_one_person(module_world, db):
+    """The table's world holds no running grant; with one, the nurse's 403 on ``review:record``
+    becomes 200 for that case alone, and for nobody else."""
+    from review import emergency
+
+    world = module_world
+    emergency.grant(user=world.nurse, case_id=world.completed.pk, reason="Back in theatre")
+    record, other = (
+        reverse("review:record", args=[case.pk]) for case in (world.completed, world.other)
+    )
+    answers = {
+        (column, url): ask(client_for(world, column), method, url).status_code
+        for column in ("nurse", "scrub")
+        for url in (record, other)
+        for method in ("GET", "HEAD")
+    }
+    assert answers == {
+        ("nurse", record): 200,
+        ("nurse", other): 403,
+        ("scrub", record): 403,
+        ("scrub", other): 403,
+    }

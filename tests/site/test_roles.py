@@ -12,6 +12,8 @@ OR_STAFF = {
     "checklists.record_step",
     "checklists.cancel_case",
     "procedures.view_procedure",
+    # Emergency access to a case's review record, for a reason.
+    "review.add_emergencyaccess",
 }
 SURGEON = OR_STAFF | {"checklists.sign_case"}
 REVIEWER = {
@@ -44,6 +46,9 @@ ADMINISTRATOR = REVIEWER | {
     "accounts.add_enrolleddevice",
     "accounts.change_enrolleddevice",
     "accounts.view_enrolleddevice",
+    # Emergency accesses, read and signed off in the admin.
+    "review.view_emergencyaccess",
+    "review.change_emergencyaccess",
     # Sign-in attempts (django-axes), read in the admin.
     "axes.view_accessattempt",
     "axes.view_accessfailurelog",
