@@ -13,6 +13,7 @@ from procedures.models import Procedure
 from tests.browser.conftest import (
     browser_test,
     element_screenshot,
+    enrol,
     log_in,
     screenshot,
     serious_violations,
@@ -210,9 +211,10 @@ def small_targets(page: Page) -> list[str]:
 
 
 def test_a_reason_typed_before_an_idle_logoff_comes_back_in_its_open_panel(
-    tablet, case, nurse, settings
+    tablet, live_server, case, nurse, administrator, settings
 ):
     settings.SESSION_IDLE_TIMEOUT = 2  # seconds; the live server reads settings per request
+    enrol(tablet, live_server, by=administrator)  # its switch screen lists names
     pins.set_pin(user=nurse, pin="2468")
     record(case, IDENTITY, nurse)
     tablet.reload()
