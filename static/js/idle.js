@@ -34,10 +34,11 @@
   }
   var heartbeatMs = Number(data.heartbeatSeconds || 60) * 1000;
   var countdownMs = Number(data.countdownSeconds || 60) * 1000;
-  // The clock shown runs half a second ahead of the server's (a tap at "0:01" must still reach it
-  // in time), and the page leaves a second after the end (it arrives at the switch screen when
-  // the session is over there, not a moment before).
-  var AHEAD_MS = 500;
+  // The clock shown runs a second ahead of the server's: the server measured what is left as it
+  // drew the page, a moment before this runs, and a tap at "0:01" must still reach it in time.
+  // The page leaves a second after the end: it arrives at the switch screen when the session is
+  // over there, not a moment before.
+  var AHEAD_MS = 1000;
   var GRACE_MS = 1000;
   var RETRY_MS = 5000; // a heartbeat that failed (no network, a busy database) is tried again
   var DRAFT_PREFIX = "sitracker:draft:";
@@ -196,9 +197,22 @@
   document.addEventListener("htmx:beforeOnLoad", function (event) {
     var xhr = event.detail.xhr;
     var to = xhr ? xhr.getResponseHeader("HX-Redirect") : null;
-    if (to && to.indexOf(data.switchUrl) === 0) {
-      leaving = true;
-      keepDrafts();
+    if (!to || to.indexOf(data.switchUrl) !== 0) {
+      return;
+    }
+    if (leaving) {
+      // On the way already: a second load of the switch screen would lose its message.
+      event.preventDefault();
+      return;
+    }
+    leaving = true;
+    keepDrafts();
+  });
+
+  // Nothing more is asked once the page is leaving (the poll would only hear "signed out").
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    if (leaving) {
+      event.preventDefault();
     }
   });
 
