@@ -17,7 +17,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.models import EnrolledDevice
 from accounts.people import display_name
 
-# Browsers must not remember patients on a shared tablet, nor sitracker.js keep them as a draft.
+# Browsers must not remember patients on a shared tablet, nor idle.js keep them as a draft.
 PATIENT_FIELD = {
     "autocomplete": "off",
     "autocapitalize": "off",

@@ -21,6 +21,7 @@ urlpatterns = [
         signed_in(views.PasswordChangeView.as_view(http_method_names=FORM_METHODS)),
         name="password-change",
     ),
+    path("session/heartbeat/", views.heartbeat, name="session-heartbeat"),
     path("switch/", views.switch_user, name="switch-user"),
     path("devices/enrol/", views.enrol_device, name="device-enrol"),
 ]

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import devices, handover, pins
 from accounts.choices import DeviceKind
@@ -21,7 +21,7 @@ from accounts.context import client_ip
 from accounts.errors import InvalidPin, PinRefused
 from accounts.forms import DeviceEnrolForm, OwnPasswordChangeForm, PinForm, SwitchUserForm
 from accounts.http import AuthenticatedHttpRequest
-from accounts.middleware import passive
+from accounts.middleware import counts_activity, passive
 from accounts.permissions import requires, signed_in
 
 
@@ -59,6 +59,17 @@ def switch_user(request: HttpRequest) -> HttpResponse:
     if tablet is not None:
         devices.renew(request, response)
     return response
+
+
+@signed_in  # one's own session
+@counts_activity
+@require_POST  # a GET could be sent by anything (a prefetch, an image): only the page's script
+def heartbeat(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The page saying that the person is still at it (tapping, typing, scrolling) without
+    sending anything: the middleware records the activity, so the session stays open. CSRF
+    applies as to any POST. A session already over is answered by the middleware instead
+    (the switch screen), so the page knows to leave, keeping its drafts."""
+    return HttpResponse(status=204)
 
 
 def _next_path(request: HttpRequest) -> str:

@@ -1,8 +1,9 @@
 import functools
 from collections.abc import Callable
 
-from django.conf import settings
 from django.http import HttpRequest
+
+from accounts.middleware import idle_limits
 
 
 def roles(request: HttpRequest) -> dict[str, Callable[[], str]]:
@@ -23,8 +24,9 @@ def roles(request: HttpRequest) -> dict[str, Callable[[], str]]:
 
 
 def session_limits(request: HttpRequest) -> dict[str, int]:
-    """The idle period, so the page can leave for the switch screen when the session would end."""
+    """The idle period and what is left of it, so the page can count down its last minute and
+    leave for the switch screen, keeping what was typed, when the session ends."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"idle_seconds": settings.SESSION_IDLE_TIMEOUT}
+    return idle_limits(request)

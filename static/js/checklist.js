@@ -106,18 +106,6 @@
     return false;
   }
 
-  // A draft put back after an automatic logoff (sitracker.js, which runs first) may sit in a
-  // closed "Change…" or "Not applicable…" panel: open it, so that the person sees it.
-  document.querySelectorAll(".step details").forEach(function (panel) {
-    var fields = panel.querySelectorAll("input[type=text], textarea");
-    for (var i = 0; i < fields.length; i++) {
-      if (fields[i].value !== fields[i].defaultValue) {
-        panel.open = true;
-        return;
-      }
-    }
-  });
-
   // A new attempt clears the last failure's message in that place.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var slot = isPoll(event.detail.elt) ? null : slotFor(event.detail.elt);

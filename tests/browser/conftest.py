@@ -123,3 +123,27 @@ def element_screenshot(locator, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     locator.screenshot(path=str(path), caret="initial")  # see screenshot()
     return path
+
+
+def move_session_clock(page, seconds: float) -> None:
+    """Make the server's record of the tablet's last activity ``seconds`` older: time passing for
+    the session, as the middleware will see it on the next request."""
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.middleware import LAST_ACTIVITY
+
+    cookie = next(c for c in page.context.cookies() if c["name"] == "sessionid")
+    session = SessionStore(session_key=cookie["value"])
+    session[LAST_ACTIVITY] -= seconds
+    session.save()
+
+
+def idle_past_the_limit(page) -> None:
+    """Nobody touches the tablet for the whole idle period (``SESSION_IDLE_TIMEOUT``): the
+    server's session reaches its limit, and the page's clock (Playwright's, installed with
+    ``page.clock.install()`` before the page loaded) runs past it, countdown and all. Neither
+    waits: a test at the one-minute setting takes seconds, however busy the machine."""
+    from django.conf import settings
+
+    move_session_clock(page, settings.SESSION_IDLE_TIMEOUT + 1)
+    page.clock.fast_forward((settings.SESSION_IDLE_TIMEOUT + 2) * 1000)

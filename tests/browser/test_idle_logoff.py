@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import pins
-from tests.browser.conftest import browser_test, enrol, log_in
+from tests.browser.conftest import browser_test, enrol, idle_past_the_limit, log_in
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -14,8 +14,10 @@ def choose(page, name: str) -> None:
 
 
 @pytest.fixture
-def short_idle(settings):
-    settings.SESSION_IDLE_TIMEOUT = 2  # seconds; the live server reads settings per request
+def short_idle(page, settings):
+    """The one-minute setting, the page on Playwright's clock (``idle_past_the_limit``)."""
+    settings.SESSION_IDLE_TIMEOUT = 60  # the live server reads settings per request
+    page.clock.install()
 
 
 def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patients(
@@ -30,7 +32,8 @@ def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patient
     page.get_by_label("Room").fill("OR 9")
 
     # Nobody touches the tablet: it leaves for the switch screen by itself.
-    page.wait_for_url("**/switch/?next=%2Fcases%2Fnew%2F", timeout=6000)
+    idle_past_the_limit(page)
+    page.wait_for_url("**/switch/?next=%2Fcases%2Fnew%2F")
     expect(page.get_by_role("heading", name="Who is using this tablet?")).to_be_visible()
 
     # Someone else takes over: the nurse's draft is not theirs to see.
@@ -53,7 +56,8 @@ def test_the_same_person_coming_back_finds_the_draft_without_the_patient(
     page.get_by_label("Patient name").fill("Idle Example")
     page.get_by_label("Room").fill("OR 9")
 
-    page.wait_for_url("**/switch/**", timeout=6000)
+    idle_past_the_limit(page)
+    page.wait_for_url("**/switch/**")
     choose(page, "Nora Nurse")
     page.get_by_label("PIN").fill("2468")
     page.get_by_role("button", name="Switch").click()

@@ -12,6 +12,8 @@ from procedures.models import Procedure
 from tests.browser.conftest import (
     browser_test,
     element_screenshot,
+    enrol,
+    idle_past_the_limit,
     log_in,
     screenshot,
     serious_violations,
@@ -206,3 +208,31 @@ def small_targets(page: Page) -> list[str]:
                         + ` ${Math.round(e.getBoundingClientRect().width)}x`
                         + `${Math.round(e.getBoundingClientRect().height)}`)"""
     )
+
+
+def test_a_reason_typed_before_an_idle_logoff_comes_back_in_its_open_panel(
+    tablet, live_server, case, nurse, administrator, settings
+):
+    settings.SESSION_IDLE_TIMEOUT = 60  # the live server reads settings per request
+    enrol(tablet, live_server, by=administrator)  # its switch screen lists names
+    pins.set_pin(user=nurse, pin="2468")
+    record(case, IDENTITY, nurse)
+    tablet.clock.install()  # the page's clock, for idle_past_the_limit
+    tablet.reload()
+    step = case.steps.get(title=IDENTITY)
+    change(tablet, step).click()
+    step_row(tablet, step).get_by_label("Reason for putting it back to pending").fill("Re-read")
+
+    idle_past_the_limit(tablet)
+    tablet.wait_for_url("**/switch/**")
+    tablet.get_by_role("group", name="Who is taking over the tablet?").get_by_text(
+        "Nora Nurse"
+    ).click()
+    tablet.get_by_label("PIN").fill("2468")
+    tablet.get_by_role("button", name="Switch").click()
+    tablet.wait_for_url(f"**/cases/{case.pk}/")
+
+    reason = step_row(tablet, step).get_by_label("Reason for putting it back to pending")
+    expect(reason).to_be_visible()
+    expect(reason).to_have_value("Re-read")
+    assert recordings(step) == 1

@@ -71,6 +71,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("my-pin",                        "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
     ("password-change",               GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   None),
     ("password-change",               "POST",   LOGIN, 400,   400,   400,   400,    400,   400,   None),
+    ("session-heartbeat",             GET_HEAD, LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("session-heartbeat",             "POST",   LOGIN, 204,   204,   204,   204,    204,   204,   None),
     ("switch-user",                   GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
     ("switch-user",                   "POST",   400,   400,   400,   400,   400,    400,   400,   None),
     ("device-enrol",                  GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   None),

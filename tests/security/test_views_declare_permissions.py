@@ -3,7 +3,8 @@
 The URLconf is walked, so a view added later without ``@requires(...)`` (accounts.permissions)
 fails here. Three kinds of view need no permission, each on purpose:
 - public pages (``login_not_required``), listed in tests/site/test_login_required.py;
-- one's own account (``@signed_in``): logging out, setting one's PIN or password;
+- one's own account (``@signed_in``): logging out, setting one's PIN or password, the page's
+  heartbeat that keeps one's own session open;
 - the admin, whose site checks staff status and each model's permissions itself.
 """
 
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import requires
 from tests.site.test_login_required import PUBLIC, endpoints
 
-OWN_ACCOUNT = {"logout", "my-pin", "password-change"}
+OWN_ACCOUNT = {"logout", "my-pin", "password-change", "session-heartbeat"}
 # The admin's named pages and its unnamed redirects (the catch-all, the object-id shortcuts).
 OURS = [e for e in endpoints(get_resolver()) if not e.route.startswith("admin/")]
 
