@@ -15,7 +15,7 @@ from checklists.models import Case, CaseStep, Signature, max_length
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
-    check_length,
+    check_text,
     get_step,
     lock_case,
     locked_message,
@@ -137,7 +137,7 @@ def _revert_reason(step: CaseStep, reason: str) -> str:
             limit=REVERT_REASON_LENGTH,
         )
     reason = reason.strip()
-    check_length(reason, REVERT_REASON_LENGTH, what="The reason")
+    check_text(reason, REVERT_REASON_LENGTH, what="The reason")
     return reason
 
 
