@@ -7,6 +7,7 @@ class AccessAction(models.TextChoices):
     LIST = "list", "Listed cases"
     VIEW = "view", "Viewed a record"
     EXPORT = "export", "Exported cases"
+    DOWNLOAD = "download", "Downloaded a record (PDF)"
 
 
 class Compliance(models.TextChoices):

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST, require_safe
 
@@ -13,7 +14,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.permissions import requires
 from checklists import workflow
 from checklists.errors import WorkflowError
-from review import exports, selectors
+from review import documents, exports, selectors
 from review.access import log_access
 from review.choices import AccessAction, ExportRows
 from review.filters import MRN_HELD, ReviewCaseFilter
@@ -95,6 +96,23 @@ def case_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHt
 @require_safe
 def record(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     return _record_page(request, case_id, form=MarkReviewedForm(case_id=case_id))
+
+
+@never_cache  # patient identity
+@requires(REVIEW)
+@require_safe
+def record_pdf(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """The record as a PDF to download: the same permission as the record, logged as its own
+    kind of access (a document can leave the building)."""
+    record = selectors.case_record(case_id=case_id)
+    log_access(
+        user=request.user,
+        action=AccessAction.DOWNLOAD,
+        case_id=record.case.pk,
+        context=request_context(request),
+    )
+    pdf = documents.record_pdf(record, printed_by=request.user, printed_at=timezone.now())
+    return documents.pdf_response(pdf, case_id=record.case.pk)
 
 
 @never_cache

@@ -108,6 +108,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("review:dashboard",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:record",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
     ("review:record",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:record-pdf",             GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
+    ("review:record-pdf",             "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   404),
     # the admin: representative rows; every other admin URL follows admin_rule()
@@ -217,6 +219,10 @@ OWN_URLS = {
         ],
     ),
     "review:record": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "review:record-pdf": (
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
