@@ -61,6 +61,7 @@ class AccessAction(models.TextChoices):
     LIST = "list", "Listed cases"
     VIEW = "view", "Viewed the review record"
     EXPORT = "export", "Exported cases"
+    DOWNLOAD = "download", "Downloaded a record (PDF)"
     CHECKLIST = "checklist", "Opened the checklist"
     SIGN_OUT = "sign_out", "Opened the sign-out page"
     ADMIN = "admin", "Viewed the case in the admin"

@@ -10,6 +10,7 @@ urlpatterns = [
     path("export/", views.case_export, name="export"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path("<int:case_id>/", views.record, name="record"),
+    path("<int:case_id>/record.pdf", views.record_pdf, name="record-pdf"),
     path("<int:case_id>/mark-reviewed/", views.mark_reviewed, name="mark-reviewed"),
     path("<int:case_id>/emergency-access/", views.emergency_access, name="emergency-access"),
 ]

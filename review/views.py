@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -19,7 +20,7 @@ from checklists import workflow
 from checklists.access import log_access
 from checklists.choices import AccessAction
 from checklists.errors import WorkflowError
-from review import emergency, exports, selectors
+from review import documents, emergency, exports, selectors
 from review.choices import ExportRows
 from review.filters import MRN_HELD, ReviewCaseFilter
 from review.forms import DashboardForm, EmergencyAccessForm, MarkReviewedForm, MrnSearchForm
@@ -136,6 +137,23 @@ def emergency_access(request: AuthenticatedHttpRequest, case_id: int) -> HttpRes
     context = {"case": case, "form": form, "minutes": settings.EMERGENCY_ACCESS_MINUTES}
     status = 400 if form.is_bound else 200
     return render(request, "review/emergency_access.html", context, status=status)
+
+
+@never_cache  # patient identity
+@requires(REVIEW)
+@require_safe
+def record_pdf(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """The record as a PDF to download: the same permission as the record, logged as its own
+    kind of access (a document can leave the building)."""
+    record = selectors.case_record(case_id=case_id)
+    log_access(
+        user=request.user,
+        action=AccessAction.DOWNLOAD,
+        case_id=record.case.pk,
+        context=request_context(request),
+    )
+    pdf = documents.record_pdf(record, printed_by=request.user, printed_at=timezone.now())
+    return documents.pdf_response(pdf, case_id=record.case.pk)
 
 
 @never_cache

@@ -335,6 +335,9 @@ LOGGING = {
         "django.db.backends": {"level": "INFO"},
         # A 403 (or any 4xx) is one line: status, method, path, user id; no traceback.
         "django.request": {"filters": ["one_line_client_errors"]},
+        # WeasyPrint (the record's PDF) logs seven progress lines a document: noise. Its
+        # warnings (a CSS rule it cannot apply) stay.
+        "weasyprint.progress": {"level": "WARNING"},
     },
 }
 

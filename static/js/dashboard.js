@@ -17,6 +17,10 @@
   Chart.defaults.animation = false;
   Chart.defaults.maintainAspectRatio = false;
   Chart.defaults.font.size = 14;
+  // Labels and grid lines in the page's own colours, light or low glare (theme.js), as drawn.
+  var page = window.getComputedStyle(document.body);
+  Chart.defaults.color = page.color;
+  Chart.defaults.borderColor = page.getPropertyValue("--bs-border-color").trim() || "#dee2e6";
 
   // Long labels (procedure titles) break over lines rather than slant across the chart.
   function lines(label) {

@@ -6,6 +6,7 @@ back to pending only with a reason."""
 import pytest
 from playwright.sync_api import Page, expect
 
+from accounts import pins
 from checklists.choices import AuditAction, StepStatus
 from checklists.models import AuditEvent, CaseStep
 from procedures.models import Procedure

@@ -113,6 +113,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     # the record: by role, or for OR staff during an emergency grant (see the last test)
     ("review:record",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
     ("review:record",                 "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("review:record-pdf",             GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
+    ("review:record-pdf",             "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   404),
     # emergency access: OR staff and surgeons give a reason; reviewers' roles open records anyway
@@ -238,6 +240,10 @@ OWN_URLS = {
         ],
     ),
     "review:record": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "review:record-pdf": (
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
