@@ -18,7 +18,12 @@ from django.db import connection
 
 
 class RoleBackend(ModelBackend):
-    """ModelBackend with ``get_all_permissions`` in one query (see above)."""
+    """ModelBackend with ``get_all_permissions`` in one query (see above), and the person's
+    staff profile (their theatre role, ``accounts.people.holds_role``) read with them."""
+
+    def get_user(self, user_id: int) -> User | None:
+        user = User._default_manager.select_related("staff_profile").filter(pk=user_id).first()
+        return user if user is not None and self.user_can_authenticate(user) else None
 
     def get_all_permissions(self, user_obj: User | AnonymousUser, obj: object = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:

@@ -46,7 +46,7 @@ def into_clinical_order(apps, schema_editor):
         procedure = Procedure.objects.filter(slug=slug).first()
         if procedure is None:
             continue
-        steps = procedure.steps.all()
+        steps = Step.objects.filter(procedure_id=procedure.pk)
         for title in titles:
             moved = steps.filter(phase="procedure", title=title).update(phase="induction")
             spec = NEW_STEPS.get((slug, title))
@@ -83,7 +83,9 @@ def back_to_the_procedure_phase(apps, schema_editor):
 def _renumber(Step, procedure) -> None:
     """Positions 1, 2, ... with the phases in order, each keeping its own order. Positions are
     unique per procedure, so every step that moves is parked past the end first."""
-    steps = list(procedure.steps.order_by("position", "pk"))
+    # Not ``procedure.steps``: a historical model may lack the reverse accessor while several
+    # apps are migrated backwards together (the delayed rendering of migration states).
+    steps = list(Step.objects.filter(procedure_id=procedure.pk).order_by("position", "pk"))
     ordered = sorted(steps, key=lambda step: PHASES.index(step.phase))  # stable
     moving = [
         (step, position)
