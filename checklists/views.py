@@ -1,6 +1,7 @@
 import datetime
 import enum
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import cast
 
 from django.contrib import messages
@@ -35,6 +36,7 @@ from checklists.forms import (
     StopOverrideForm,
 )
 from checklists.models import Case, CaseStep
+from procedures.choices import StepKind
 
 
 @requires("checklists.view_case")
@@ -106,7 +108,7 @@ def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespon
             signed_at = timezone.localtime(signature.signed_at)
             messages.success(
                 request,
-                f"Case signed out by {signature.printed_name} at {signed_at:%H:%M}. "
+                f"Case signed by {signature.printed_name} at {signed_at:%H:%M}. "
                 "The record is now locked.",
             )
             return redirect("case-detail", case_id=case_id)
@@ -259,7 +261,8 @@ def case_version(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespons
 @require_POST
 def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
-    form = ImplantForm(request.POST, sides=case.sides())
+    side = _panel_side(case, request.POST.get("side", ""))
+    form = ImplantForm(request.POST, sides=case.sides(), panel_side=side)
     error, status = "The implant was not logged: check the fields marked below.", 422
     if form.is_valid():
         try:
@@ -273,16 +276,24 @@ def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
             error, status = refused.message, refused.status_code
         else:
             return _implant_added(request, case, side=form.cleaned_data["side"])
+    elif "side" in form.errors:  # a hidden field: its message goes at the top of the form
+        error = f"The implant was not logged: {form.errors['side'][0]}"
     extra = {"implant_form": form, "implant_error": error}
     return _implants_answer(request, case_id, Redraw.IMPLANT_FORM, status=status, extra=extra)
+
+
+def _panel_side(case: Case, side: str) -> str:
+    """The side whose implant form sent a request (its hidden field), else the case's first."""
+    sides = case.sides()
+    return side if side in sides else sides[0]
 
 
 def _implant_added(request: AuthenticatedHttpRequest, case: Case, *, side: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, "Implant logged.")
-        return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
+        return redirect(f"{reverse('case-detail', args=[case.pk])}#implants-{side}")
     # Ready for the next scan, on the same side.
-    fresh = ImplantForm(sides=case.sides(), initial={"side": side}, focus_barcode=True)
+    fresh = ImplantForm(sides=case.sides(), panel_side=side, focus_barcode=True)
     return _implants_answer(request, case.pk, Redraw.IMPLANT_FORM, extra={"implant_form": fresh})
 
 
@@ -294,10 +305,10 @@ def implant_remove(
 ) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)
     if not form.is_valid():
-        extra = {"list_error": " ".join(map(str, form.errors["reason"]))}
+        extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
         return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
     try:
-        workflow.remove_implant(
+        removed = workflow.remove_implant(
             actor=request.user,
             case_id=case_id,
             implant_id=implant_id,
@@ -305,14 +316,20 @@ def implant_remove(
             context=request_context(request),
         )
     except WorkflowError as refused:
-        extra = {"list_error": refused.message}
+        extra = _list_error(implant_id, refused.message)
         return _implants_answer(
             request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
         )
     if not request.htmx:
         messages.success(request, "Implant removed from the log; the audit trail keeps it.")
-        return redirect(f"{reverse('case-detail', args=[case_id])}#implants")
+        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{removed.side}")
     return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
+
+
+def _list_error(implant_id: int, error: str) -> dict[str, object]:
+    """Why a removal was refused, for the implant list that shows the implant (every side's
+    list when it is on none: an implant of another case, or one removed meanwhile)."""
+    return {"list_error": error, "list_error_implant": implant_id}
 
 
 def _checklist_context(
@@ -324,52 +341,83 @@ def _checklist_context(
     **extra: object,
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
-    steps: one query for the steps, one for the implants (when asked for). The forms and the
-    signatures (``forms``) are left out of the answers that do not show them: a ticked row's."""
+    steps: one query for the steps, one for the implants (when asked for, or later by
+    ``_add_implant_panels``). The cancel form and the signatures (``forms``) are left out of
+    the answers that do not show them: a ticked row's."""
     checklist = selectors.checklist_for(case)
-    implant_sides = None
-    if implants and checklist.has_implant_steps:
-        implant_sides = selectors.implant_sides_for(case)
     context: dict[str, object] = {
         "case": case,
         "checklist": checklist,
         "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
         "can_override": case.is_open and request.user.has_perm("checklists.sign_case"),
+        "can_sign": request.user.has_perm("checklists.sign_case"),
         "etag": _etag(case.pk, case.version),
-        "implant_sides": implant_sides,
+        "implant_panels": None,
+        **extra,
     }
+    if implants:
+        _add_implant_panels(context, case, checklist)
     if forms:
         context.update(
-            implant_form=ImplantForm(sides=case.sides()),
             cancel_form=CancelCaseForm(case=case),
             signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
         )
-    return {**context, **extra}
+    return context
+
+
+@dataclass(frozen=True)
+class ImplantPanel:
+    """One side's implant log and form, drawn inside the row of that side's implant step."""
+
+    side: selectors.ImplantSide
+    step_id: int
+    form: ImplantForm
+    list_error: str = ""  # why a removal from this side's list was refused
+
+
+def _add_implant_panels(
+    context: dict[str, object], case: Case, checklist: selectors.Checklist
+) -> None:
+    """Each side's implant panel (one query), with its form: the one ``context`` already holds
+    for its side (``implant_form``: refused, or fresh after a scan), else an empty one; and a
+    refused removal's message (``list_error``) in the list of the implant it was about (in
+    every list if none has it: an implant of another case, or one removed meanwhile)."""
+    if context["implant_panels"] is not None or not checklist.has_implant_steps:
+        return
+    holders = checklist.implant_step_ids()
+    sides = [side for side in selectors.implant_sides_for(case) if side.side in holders]
+    chosen = cast(ImplantForm | None, context.get("implant_form"))
+    error, about = str(context.get("list_error", "")), context.get("list_error_implant")
+    erring = [side for side in sides if any(i.pk == about for i in side.implants)] or sides
+    context["implant_panels"] = [
+        ImplantPanel(
+            side=side,
+            step_id=holders[side.side],
+            form=chosen
+            if chosen and chosen.panel_side == side.side
+            else ImplantForm(sides=case.sides(), panel_side=side.side),
+            list_error=error if side in erring else "",
+        )
+        for side in sides
+    ]
 
 
 class Redraw(enum.Enum):
     """What an htmx answer is about: its value names the partial of the checklist page that
-    answers, and says which implants markup comes with it. Whatever else moved since the page
-    last looked (other rows, progress, the case's notice) comes out of band in every answer."""
+    answers. Whatever else moved since the page last looked (other rows, progress, the case's
+    notice, the implant lists) comes out of band in every answer."""
 
     STEP = "step_answer"  # one row, after a change or with why it was refused
     SYNC = "sync_answer"  # the poll: only what moved
-    IMPLANT_FORM = "implants_answer"  # the implant form, with the list beside it
-    IMPLANT_LIST = "list_answer"  # the implant list alone (after a removal)
+    IMPLANT_FORM = "implants_answer"  # a side's implant form, with the lists beside it
+    IMPLANT_LIST = "sync_answer"  # the implant lists (after a removal): out of band only
 
-    def implants_markup(self, changes: selectors.CaseChanges | None) -> str:
-        """Which implants markup goes out of band: the whole panel, the list, or none."""
-        if self is Redraw.IMPLANT_FORM:
-            return "list"
-        if self is Redraw.IMPLANT_LIST:
-            return ""
-        if changes and changes.everything:
-            return "panel"
-        return "list" if changes and changes.implants else ""
-
-    @property
-    def about_implants(self) -> bool:
-        return self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST)
+    def implant_lists(self, changes: selectors.CaseChanges | None) -> bool:
+        """Whether every side's implant list goes out of band. Not when everything changed:
+        every row comes then, the implant steps' rows with their panels."""
+        if self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST):
+            return True
+        return bool(changes and changes.implants and not changes.everything)
 
 
 def _step_answer(
@@ -413,7 +461,8 @@ def _implants_answer(
     status: int = 200,
     extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
-    """The implants panel after a change or a refusal: its form or its list (``redraw``)."""
+    """A side's implant panel after a change or a refusal: its form and the lists, or the
+    lists alone (``redraw``)."""
     case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
     changes = _changes_since_page(request, case)
     return _answer(request, case, redraw, changes=changes, status=status, extra=extra)
@@ -430,14 +479,15 @@ def _answer(
     extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
     """The whole page without htmx; with it, the partial ``redraw`` names and, out of band,
-    what else moved: the rows ``changes`` names (and the rows their hard stops gate), the
-    progress, the implants, and the poll's new starting point. ``changes`` is None when the
-    page did not say what it last saw: then only the rows the request itself may have moved
-    are sent. ``extra`` is added to the template's context (errors, submitted values, forms)."""
+    what else moved: the rows ``changes`` names (and the rows whose lock they may have moved),
+    the progress, the phase stepper, the footer, the implant lists, and the poll's new
+    starting point. ``changes`` is None when the page did not say what it last saw: then only
+    the rows the request itself may have moved are sent. ``extra`` is added to the template's
+    context (errors, submitted values, forms)."""
     everything = bool(changes and changes.everything)
-    implant_part = redraw.implants_markup(changes)
-    implants = not request.htmx or bool(implant_part) or redraw.about_implants
-    forms = not request.htmx or everything  # the case notice and the whole implants panel
+    implant_lists = redraw.implant_lists(changes)
+    implants = not request.htmx or implant_lists
+    forms = not request.htmx or everything  # the case notice
     context = _checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
     checklist = cast(selectors.Checklist, context["checklist"])
     row = checklist.row(step_id) if step_id is not None else None
@@ -449,12 +499,14 @@ def _answer(
         return render(request, CHECKLIST, context, status=status)
     wanted = {*(changes.step_ids if changes else ()), *([step_id] if row else ())}
     rows = checklist.rows if everything else checklist.rows_to_refresh(wanted)
+    if any(shown.step.kind == StepKind.IMPLANTS for shown in rows):
+        _add_implant_panels(context, case, checklist)  # an implant step's row holds its panel
     context.update(
         row=row,
         updated_rows=[other for other in rows if other is not row],
         changes=changes,
         sync=changes is not None,
-        implant_part=implant_part,
+        implant_lists=implant_lists,
     )
     return render(request, f"{CHECKLIST}#{part}", context, status=status)
 
