@@ -171,6 +171,7 @@ NOT_APPLICABLE_WORDS = frozenset({"not applicable", "n/a", "n.a."})
 # "Sign Out" is a moment of the team, not the surgeon signing the case, nor logging out.
 PHASE_MOMENTS: dict[str, str] = {
     Phase.SIGN_IN: "before induction of anaesthesia",
+    Phase.INDUCTION: "after the Sign In, before the Time Out",
     Phase.TIME_OUT: "before skin incision",
     Phase.SIGN_OUT: "before the patient leaves the room",
 }
@@ -238,8 +239,14 @@ class Checklist:
 
     @cached_property
     def next_row(self) -> StepRow | None:
-        """The first open row in checklist order (``StepRow.is_open``), or None."""
-        return next((row for row in self.rows if row.is_open), None)
+        """Where "Next open step" goes: the first open row in checklist order
+        (``StepRow.is_open``); when every row left is held back, the step the first of them
+        waits for (a Stop to resolve); None when every step is complete."""
+        open_row = next((row for row in self.rows if row.is_open), None)
+        if open_row is not None:
+            return open_row
+        held = next((row for row in self.rows if row.waiting_for is not None), None)
+        return self.row(held.waiting_for.pk) if held and held.waiting_for else None
 
     @property
     def next_phase(self) -> str:

@@ -35,6 +35,7 @@ SIGN_IN = [
     "Risk of blood loss over 500 ml",
 ]
 ANSWERS = {CONSENT: "yes", "Operative site marked": "Yes", ALLERGY: "no"}
+STEPS = {"consent": CONSENT}
 
 
 def page(client, case) -> str:
@@ -43,9 +44,11 @@ def page(client, case) -> str:
     return content(response)
 
 
-def record_sign_in(case, actor) -> None:
+def record_sign_in(case, actor, **differently: str) -> None:
+    """Every Sign In step, with the usual answers, or those of ``differently`` (by step)."""
+    answers = {**ANSWERS, **{STEPS[name]: value for name, value in differently.items()}}
     for title in SIGN_IN:
-        answer = ANSWERS.get(title) or ("no" if "risk" in title.lower() else "")
+        answer = answers.get(title) or ("no" if "risk" in title.lower() else "")
         record(case, title, actor, **({"value": answer} if answer else {}))
 
 
@@ -73,16 +76,17 @@ def test_the_stepper_shows_each_phase_with_its_progress_and_leads_to_it(client, 
     stepper = element(page(client, case), "phase-stepper")
 
     links = re.findall(r'<a class="stepper-phase[^"]*" href="#phase-(\w+)".*?</a>', stepper)
-    assert links == ["sign_in", "time_out", "procedure", "sign_out"]
+    assert links == ["sign_in", "induction", "time_out", "procedure", "sign_out"]
     names = [heard(link) for link in re.findall(r"<a .*?</a>", stepper)]
     assert names == [
         "Sign In complete",
+        "Induction and positioning 0 of 2 recorded",
         "Time Out 1 of 7 recorded",
-        "Procedure 0 of 18 recorded",
+        "Procedure 0 of 16 recorded",
         "Sign Out 0 of 5 recorded",
     ]
     current = re.findall(r'href="#phase-(\w+)" data-phase-link aria-current="step"', stepper)
-    assert current == ["time_out"]  # where the next open step is
+    assert current == ["induction"]  # where the next open step is
 
 
 def test_a_complete_phase_is_folded_and_the_others_open(client, nurse, case):
@@ -143,6 +147,23 @@ def test_every_answer_brings_the_footer_and_the_stepper_up_to_date(client, nurse
     following = step_of(case, "Procedure and side confirmed against consent")
     assert f'href="#step-{following.pk}" data-next-step' in element(answer, "checklist-footer")
     assert "Sign In 1/10" in text(element(answer, "phase-stepper"))
+
+
+def test_a_stop_shows_in_the_stepper_and_the_footer_leads_to_it_once_it_holds_all_back(
+    client, nurse, case
+):
+    record_sign_in(case, nurse, consent="no")
+    client.force_login(nurse)
+    html = page(client, case)
+
+    sign_in = re.search(r'<a class="stepper-phase[^"]*" href="#phase-sign_in".*?</a>', html)
+    assert heard(sign_in.group(0)) == "Sign In 9 of 10 recorded 1 Stop"
+    assert "is-stopped" in sign_in.group(0)
+    footer = element(html, "checklist-footer")
+    consent = step_of(case, CONSENT)
+    assert f'href="#step-{consent.pk}" data-next-step' in footer
+    assert text(footer).startswith("■ Stop to resolve Consent form signed")
+    assert '<details class="phase-steps" open>' in phase_section(html, "sign_in")
 
 
 def test_the_surgeon_signs_the_case_from_the_footer(client, surgeon, case):
