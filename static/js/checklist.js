@@ -175,12 +175,15 @@
   // Focus where the work is: the field to type in (a number, a text, an implant's barcode),
   // else the row itself, so that a screen reader reads what the step is.
   function focusStep(row) {
-    var field = row.querySelector(
-      ".step-answer:not([disabled]) [name=value]:not([type=hidden]), .implant-form [name=udi]"
+    var fields = row.querySelectorAll(
+      ".step-answer:not([disabled]) :is(input[name=value]:not([type=hidden]), textarea[name=value])," +
+        " .implant-form [name=udi]"
     );
-    if (field && field.getClientRects().length) {
-      field.focus({ preventScroll: true });
-      return;
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].getClientRects().length) { // shown: not in a closed panel
+        fields[i].focus({ preventScroll: true });
+        return;
+      }
     }
     if (!row.hasAttribute("tabindex")) {
       row.setAttribute("tabindex", "-1");

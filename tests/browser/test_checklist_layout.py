@@ -163,6 +163,8 @@ def test_the_surgeon_signs_the_case_from_the_footer(page, live_server, case):
     log_in(page, live_server, "surgeon")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
 
+    screenshot(page, "checklist-surgeon-footer-1024x768", full_page=False)
+    assert serious_violations(page) == []
     page.get_by_role("link", name="Sign the case").click()
 
     expect(page.get_by_role("heading", name="Sign the case", level=1)).to_be_visible()
