@@ -1,7 +1,6 @@
 import datetime
 import enum
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import cast
 
 from django.contrib import messages
@@ -22,6 +21,7 @@ from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import requires
 from checklists import selectors, workflow
+from checklists.checklist_context import add_implant_panels, checklist_context, etag
 from checklists.choices import CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import WorkflowError
 from checklists.forms import (
@@ -167,7 +167,7 @@ CHECKLIST = "checklists/case_detail.html"
 @require_safe
 def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
-    return render(request, CHECKLIST, _checklist_context(request, case))
+    return render(request, CHECKLIST, checklist_context(request, case))
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
@@ -332,76 +332,6 @@ def _list_error(implant_id: int, error: str) -> dict[str, object]:
     return {"list_error": error, "list_error_implant": implant_id}
 
 
-def _checklist_context(
-    request: AuthenticatedHttpRequest,
-    case: Case,
-    *,
-    implants: bool = True,
-    forms: bool = True,
-    **extra: object,
-) -> dict[str, object]:
-    """What the checklist page and its partials draw from; the same whatever the number of
-    steps: one query for the steps, one for the implants (when asked for, or later by
-    ``_add_implant_panels``). The cancel form and the signatures (``forms``) are left out of
-    the answers that do not show them: a ticked row's."""
-    checklist = selectors.checklist_for(case)
-    context: dict[str, object] = {
-        "case": case,
-        "checklist": checklist,
-        "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
-        "can_override": case.is_open and request.user.has_perm("checklists.sign_case"),
-        "can_sign": request.user.has_perm("checklists.sign_case"),
-        "etag": _etag(case.pk, case.version),
-        "implant_panels": None,
-        **extra,
-    }
-    if implants:
-        _add_implant_panels(context, case, checklist)
-    if forms:
-        context.update(
-            cancel_form=CancelCaseForm(case=case),
-            signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
-        )
-    return context
-
-
-@dataclass(frozen=True)
-class ImplantPanel:
-    """One side's implant log and form, drawn inside the row of that side's implant step."""
-
-    side: selectors.ImplantSide
-    step_id: int
-    form: ImplantForm
-    list_error: str = ""  # why a removal from this side's list was refused
-
-
-def _add_implant_panels(
-    context: dict[str, object], case: Case, checklist: selectors.Checklist
-) -> None:
-    """Each side's implant panel (one query), with its form: the one ``context`` already holds
-    for its side (``implant_form``: refused, or fresh after a scan), else an empty one; and a
-    refused removal's message (``list_error``) in the list of the implant it was about (in
-    every list if none has it: an implant of another case, or one removed meanwhile)."""
-    if context["implant_panels"] is not None or not checklist.has_implant_steps:
-        return
-    holders = checklist.implant_step_ids()
-    sides = [side for side in selectors.implant_sides_for(case) if side.side in holders]
-    chosen = cast(ImplantForm | None, context.get("implant_form"))
-    error, about = str(context.get("list_error", "")), context.get("list_error_implant")
-    erring = [side for side in sides if any(i.pk == about for i in side.implants)] or sides
-    context["implant_panels"] = [
-        ImplantPanel(
-            side=side,
-            step_id=holders[side.side],
-            form=chosen
-            if chosen and chosen.panel_side == side.side
-            else ImplantForm(sides=case.sides(), panel_side=side.side),
-            list_error=error if side in erring else "",
-        )
-        for side in sides
-    ]
-
-
 class Redraw(enum.Enum):
     """What an htmx answer is about: its value names the partial of the checklist page that
     answers. Whatever else moved since the page last looked (other rows, progress, the case's
@@ -488,7 +418,7 @@ def _answer(
     implant_lists = redraw.implant_lists(changes)
     implants = not request.htmx or implant_lists
     forms = not request.htmx or everything  # the case notice
-    context = _checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
+    context = checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
     checklist = cast(selectors.Checklist, context["checklist"])
     row = checklist.row(step_id) if step_id is not None else None
     part = redraw.value
@@ -500,7 +430,7 @@ def _answer(
     wanted = {*(changes.step_ids if changes else ()), *([step_id] if row else ())}
     rows = checklist.rows if everything else checklist.rows_to_refresh(wanted)
     if any(shown.step.kind == StepKind.IMPLANTS for shown in rows):
-        _add_implant_panels(context, case, checklist)  # an implant step's row holds its panel
+        add_implant_panels(context, case, checklist)  # an implant step's row holds its panel
     context.update(
         row=row,
         updated_rows=[other for other in rows if other is not row],
@@ -524,13 +454,9 @@ def _changes_since_page(
     return None if since is None else selectors.changes_since(case, seq=since)
 
 
-def _etag(case_id: int, version: int) -> str:
-    return f"case-{case_id}-v{version}"
-
-
 def _case_etag(case_id: int) -> str | None:
     version = selectors.case_version(case_id=case_id)
-    return None if version is None else _etag(case_id, version)
+    return None if version is None else etag(case_id, version)
 
 
 def _recorded_message(step: CaseStep) -> str:
