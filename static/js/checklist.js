@@ -164,7 +164,7 @@
         phase.open = false;
       }
     });
-    document.querySelectorAll(".step-done:not(.step-compact), .step-na:not(.step-compact)")
+    document.querySelectorAll(":is(.step-done, .step-na):not(.step-compact, .step-stop)")
       .forEach(function (row) {
         if (!row.querySelector("details[open], .step-error")) {
           row.classList.add("step-compact");

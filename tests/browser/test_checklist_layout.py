@@ -113,6 +113,24 @@ def test_next_open_step_leads_to_every_step_in_turn_in_one_tap(tablet, case):
     expect(page.get_by_text("Every step is recorded.")).to_be_visible()
 
 
+def test_next_open_step_folds_the_rows_just_recorded_but_never_a_stop(tablet, case):
+    page = tablet.page
+    identity, procedure_and_side, consent = case.steps.order_by("position")[:3]
+    page.get_by_role("button", name=f"Mark done: {identity.label}").click()
+    expect(row(page, identity)).to_contain_text("Recorded by")
+    page.get_by_role("button", name=f"No: {consent.label}").click()  # a Stop
+    expect(row(page, consent)).to_contain_text("Stop:")
+    # Full size while the person taps on: nothing moved up under the finger.
+    expect(row(page, identity)).not_to_have_class(re.compile("step-compact"))
+
+    page.get_by_role("link", name="Next open step").click()
+    tablet.settled()
+
+    expect(row(page, identity)).to_have_class(re.compile("step-compact"))
+    expect(row(page, consent)).not_to_have_class(re.compile("step-compact"))
+    assert focus_is_in(page, procedure_and_side)
+
+
 def test_the_stepper_opens_a_folded_phase_and_goes_to_it(tablet, case, nurse):
     record_through(case, nurse, phases=("sign_in",))
     page = tablet.page
