@@ -324,22 +324,35 @@ class ImplantForm(forms.Form):
         help_text="Surgeons only, and only when the expiry date has passed.",
     )
 
-    def __init__(self, *args, sides: list[str], focus_barcode: bool = False, **kwargs) -> None:
-        kwargs.setdefault("auto_id", "implant-%s")  # unique beside the page's other forms
+    def __init__(
+        self, *args, sides: list[str], panel_side: str, focus_barcode: bool = False, **kwargs
+    ) -> None:
+        """``sides``: the case's sides, the ones accepted. ``panel_side``: the side whose
+        implant step shows this form, the side it logs (a hidden field: each side's implant step
+        has its own form, so the side is never chosen again)."""
+        # Ids unique beside the page's other forms, the other side's among them.
+        kwargs.setdefault("auto_id", f"implant-{panel_side}-%s")
         super().__init__(*args, **kwargs)
+        self.panel_side = panel_side
         side = cast(forms.ChoiceField, self.fields["side"])
         side.choices = [(value, Side(value).label) for value in sides]
-        if len(sides) == 1:
-            side.initial, side.widget = sides[0], forms.HiddenInput()
+        side.initial, side.widget = panel_side, forms.HiddenInput()
         if focus_barcode:
             # After a scan the next one follows at once; htmx focuses [autofocus] after a swap.
             self.fields["udi"].widget.attrs["autofocus"] = True
         self.helper = FormHelper()
         self.helper.form_tag = False  # the page's <form> carries the htmx attributes
         self.helper.disable_csrf = True  # ...and the CSRF token
+        # The scanner is the usual way in; typing the parts is behind a disclosure, open again
+        # when the form comes back refused (its fields hold what was sent, and the marks).
+        typed = " open" if self.is_bound else ""
         self.helper.layout = Layout(
             Field("udi", css_class="form-control-lg"),
-            Field("side", wrapper_class="choice-row"),
+            "side",
+            HTML(
+                f'<details class="implant-typed"{typed}><summary class="btn btn-outline-dark">'
+                "No barcode? Type the details…</summary>"
+            ),
             Div(
                 Div("manufacturer", css_class="col-md-6"),
                 Div("product", css_class="col-md-6"),
@@ -356,6 +369,7 @@ class ImplantForm(forms.Form):
                 Div("expiry_override_reason", css_class="col-md-8"),
                 css_class="row",
             ),
+            HTML("</details>"),
         )
 
     def entry(self) -> workflow.ImplantEntry:

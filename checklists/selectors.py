@@ -148,6 +148,11 @@ class StepRow:
         return self.waiting_for is not None
 
     @property
+    def is_open(self) -> bool:
+        """Still to record, and nothing holds it back: where "Next open step" goes."""
+        return not self.step.is_recorded and not self.locked
+
+    @property
     def answer_buttons(self) -> tuple[str, ...]:
         """The answers the row offers, one button each. A choice option meaning "not
         applicable" is left out where the step may be marked not applicable: that state has one
@@ -162,11 +167,25 @@ class StepRow:
 NOT_APPLICABLE_WORDS = frozenset({"not applicable", "n/a", "n.a."})
 
 
+# When each WHO phase is performed, as the checklist says it under the phase's name: the WHO
+# "Sign Out" is a moment of the team, not the surgeon signing the case, nor logging out.
+PHASE_MOMENTS: dict[str, str] = {
+    Phase.SIGN_IN: "before induction of anaesthesia",
+    Phase.INDUCTION: "after the Sign In, before the Time Out",
+    Phase.TIME_OUT: "before skin incision",
+    Phase.SIGN_OUT: "before the patient leaves the room",
+}
+
+
 @dataclass(frozen=True)
 class ChecklistPhase:
     phase: str
     label: str
     rows: list[StepRow]
+
+    @property
+    def moment(self) -> str:
+        return PHASE_MOMENTS.get(self.phase, "")
 
     @property
     def recorded(self) -> int:
@@ -212,17 +231,49 @@ class Checklist:
         return round(100 * self.recorded / self.total) if self.total else 0
 
     @property
-    def implant_phase(self) -> str:
-        """The phase whose steps log implants ("" if none): the implants panel goes after it."""
-        kinds = (row.step for row in self.rows if row.step.kind == StepKind.IMPLANTS)
-        return next((step.phase for step in kinds), "")
-
-    @property
     def has_implant_steps(self) -> bool:
-        return bool(self.implant_phase)
+        return any(row.step.kind == StepKind.IMPLANTS for row in self.rows)
 
     def row(self, step_id: int) -> StepRow | None:
         return next((row for row in self.rows if row.step.pk == step_id), None)
+
+    @cached_property
+    def next_row(self) -> StepRow | None:
+        """Where "Next open step" goes: the first open row in checklist order
+        (``StepRow.is_open``); when every row left is held back, the step the first of them
+        waits for (a Stop to resolve); None when every step is complete."""
+        open_row = next((row for row in self.rows if row.is_open), None)
+        if open_row is not None:
+            return open_row
+        held = next((row for row in self.rows if row.waiting_for is not None), None)
+        return self.row(held.waiting_for.pk) if held and held.waiting_for else None
+
+    @property
+    def next_phase(self) -> str:
+        """The phase of the next open row ("" if none): the stepper marks it as the current one."""
+        return self.next_row.step.phase if self.next_row else ""
+
+    @property
+    def all_recorded(self) -> bool:
+        return self.recorded == self.total
+
+    def implant_step_ids(self) -> dict[str, int]:
+        """For each side, the implant step whose row holds that side's implant panel: the
+        first implant step of the side, or of no side (a procedure whose implant step is not
+        repeated per side shows every side's panel in it)."""
+        holders: dict[str, int] = {}
+        for side in self.case.sides():
+            step = next(
+                (
+                    row.step
+                    for row in self.rows
+                    if row.step.kind == StepKind.IMPLANTS and row.step.side in (side, "")
+                ),
+                None,
+            )
+            if step is not None:
+                holders[side] = step.pk
+        return holders
 
     def rows_to_refresh(self, step_ids: Iterable[int]) -> list[StepRow]:
         """The rows of these steps, and every row whose lock a changed step may have moved

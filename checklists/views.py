@@ -23,6 +23,7 @@ from accounts.middleware import passive
 from accounts.permissions import requires
 from checklists import selectors, workflow
 from checklists.access import log_view
+from checklists.checklist_context import add_implant_panels, checklist_context, etag
 from checklists.choices import AccessAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import WorkflowError
 from checklists.forms import (
@@ -37,6 +38,7 @@ from checklists.forms import (
     StopOverrideForm,
 )
 from checklists.models import Case, CaseStep
+from procedures.choices import StepKind
 
 
 @requires("checklists.view_case")
@@ -107,7 +109,7 @@ def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespon
         else:
             signed_at = timezone.localtime(signature.signed_at)
             signed = (
-                f"Case signed out by {signature.printed_name} at {signed_at:%H:%M}. "
+                f"Case signed by {signature.printed_name} at {signed_at:%H:%M}. "
                 "The record is now locked."
             )
             case_page = reverse("case-detail", args=[case_id])
@@ -173,7 +175,7 @@ CHECKLIST = "checklists/case_detail.html"
 @require_safe
 def case_detail(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
-    return _checklist_page(request, _checklist_context(request, case))
+    return _checklist_page(request, checklist_context(request, case))
 
 
 def _checklist_page(
@@ -277,7 +279,8 @@ def case_version(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespons
 @require_POST
 def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
     case = selectors.get_case(case_id=case_id)
-    form = ImplantForm(request.POST, sides=case.sides())
+    side = _panel_side(case, request.POST.get("side", ""))
+    form = ImplantForm(request.POST, sides=case.sides(), panel_side=side)
     error, status = "The implant was not logged: check the fields marked below.", 422
     if form.is_valid():
         try:
@@ -291,16 +294,24 @@ def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
             error, status = refused.message, refused.status_code
         else:
             return _implant_added(request, case, side=form.cleaned_data["side"])
+    elif "side" in form.errors:  # a hidden field: its message goes at the top of the form
+        error = f"The implant was not logged: {form.errors['side'][0]}"
     extra = {"implant_form": form, "implant_error": error}
     return _implants_answer(request, case_id, Redraw.IMPLANT_FORM, status=status, extra=extra)
+
+
+def _panel_side(case: Case, side: str) -> str:
+    """The side whose implant form sent a request (its hidden field), else the case's first."""
+    sides = case.sides()
+    return side if side in sides else sides[0]
 
 
 def _implant_added(request: AuthenticatedHttpRequest, case: Case, *, side: str) -> HttpResponse:
     if not request.htmx:
         messages.success(request, "Implant logged.")
-        return redirect(f"{reverse('case-detail', args=[case.pk])}#implants")
+        return redirect(f"{reverse('case-detail', args=[case.pk])}#implants-{side}")
     # Ready for the next scan, on the same side.
-    fresh = ImplantForm(sides=case.sides(), initial={"side": side}, focus_barcode=True)
+    fresh = ImplantForm(sides=case.sides(), panel_side=side, focus_barcode=True)
     return _implants_answer(request, case.pk, Redraw.IMPLANT_FORM, extra={"implant_form": fresh})
 
 
@@ -312,10 +323,10 @@ def implant_remove(
 ) -> HttpResponse:
     form = ImplantRemovalForm(request.POST)
     if not form.is_valid():
-        extra = {"list_error": " ".join(map(str, form.errors["reason"]))}
+        extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
         return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
     try:
-        workflow.remove_implant(
+        removed = workflow.remove_implant(
             actor=request.user,
             case_id=case_id,
             implant_id=implant_id,
@@ -323,71 +334,38 @@ def implant_remove(
             context=request_context(request),
         )
     except WorkflowError as refused:
-        extra = {"list_error": refused.message}
+        extra = _list_error(implant_id, refused.message)
         return _implants_answer(
             request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
         )
     if not request.htmx:
         messages.success(request, "Implant removed from the log; the audit trail keeps it.")
-        return redirect(f"{reverse('case-detail', args=[case_id])}#implants")
+        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{removed.side}")
     return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
 
 
-def _checklist_context(
-    request: AuthenticatedHttpRequest,
-    case: Case,
-    *,
-    implants: bool = True,
-    forms: bool = True,
-    **extra: object,
-) -> dict[str, object]:
-    """What the checklist page and its partials draw from; the same whatever the number of
-    steps: one query for the steps, one for the implants (when asked for). The forms and the
-    signatures (``forms``) are left out of the answers that do not show them: a ticked row's."""
-    checklist = selectors.checklist_for(case)
-    implant_sides = None
-    if implants and checklist.has_implant_steps:
-        implant_sides = selectors.implant_sides_for(case)
-    context: dict[str, object] = {
-        "case": case,
-        "checklist": checklist,
-        "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
-        "can_override": case.is_open and request.user.has_perm("checklists.sign_case"),
-        "etag": _etag(case.pk, case.version),
-        "implant_sides": implant_sides,
-    }
-    if forms:
-        context.update(
-            implant_form=ImplantForm(sides=case.sides()),
-            cancel_form=CancelCaseForm(case=case),
-            signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
-        )
-    return {**context, **extra}
+def _list_error(implant_id: int, error: str) -> dict[str, object]:
+    """Why a removal was refused, for the implant list that shows the implant (every side's
+    list when it is on none: an implant of another case, or one removed meanwhile)."""
+    return {"list_error": error, "list_error_implant": implant_id}
 
 
 class Redraw(enum.Enum):
     """What an htmx answer is about: its value names the partial of the checklist page that
-    answers, and says which implants markup comes with it. Whatever else moved since the page
-    last looked (other rows, progress, the case's notice) comes out of band in every answer."""
+    answers. Whatever else moved since the page last looked (other rows, progress, the case's
+    notice, the implant lists) comes out of band in every answer."""
 
     STEP = "step_answer"  # one row, after a change or with why it was refused
     SYNC = "sync_answer"  # the poll: only what moved
-    IMPLANT_FORM = "implants_answer"  # the implant form, with the list beside it
-    IMPLANT_LIST = "list_answer"  # the implant list alone (after a removal)
+    IMPLANT_FORM = "implants_answer"  # a side's implant form, with the lists beside it
+    IMPLANT_LIST = "sync_answer"  # the implant lists (after a removal): out of band only
 
-    def implants_markup(self, changes: selectors.CaseChanges | None) -> str:
-        """Which implants markup goes out of band: the whole panel, the list, or none."""
-        if self is Redraw.IMPLANT_FORM:
-            return "list"
-        if self is Redraw.IMPLANT_LIST:
-            return ""
-        if changes and changes.everything:
-            return "panel"
-        return "list" if changes and changes.implants else ""
-
-    @property
-    def about_implants(self) -> bool:
-        return self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST)
+    def implant_lists(self, changes: selectors.CaseChanges | None) -> bool:
+        """Whether every side's implant list goes out of band. Not when everything changed:
+        every row comes then, the implant steps' rows with their panels."""
+        if self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST):
+            return True
+        return bool(changes and changes.implants and not changes.everything)
 
 
 def _step_answer(
@@ -431,7 +409,8 @@ def _implants_answer(
     status: int = 200,
     extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
-    """The implants panel after a change or a refusal: its form or its list (``redraw``)."""
+    """A side's implant panel after a change or a refusal: its form and the lists, or the
+    lists alone (``redraw``)."""
     case = selectors.get_case(case_id=case_id)  # afresh: the first implant starts the case
     changes = _changes_since_page(request, case)
     return _answer(request, case, redraw, changes=changes, status=status, extra=extra)
@@ -448,15 +427,16 @@ def _answer(
     extra: Mapping[str, object] | None = None,
 ) -> HttpResponse:
     """The whole page without htmx; with it, the partial ``redraw`` names and, out of band,
-    what else moved: the rows ``changes`` names (and the rows their hard stops gate), the
-    progress, the implants, and the poll's new starting point. ``changes`` is None when the
-    page did not say what it last saw: then only the rows the request itself may have moved
-    are sent. ``extra`` is added to the template's context (errors, submitted values, forms)."""
+    what else moved: the rows ``changes`` names (and the rows whose lock they may have moved),
+    the progress, the phase stepper, the footer, the implant lists, and the poll's new
+    starting point. ``changes`` is None when the page did not say what it last saw: then only
+    the rows the request itself may have moved are sent. ``extra`` is added to the template's
+    context (errors, submitted values, forms)."""
     everything = bool(changes and changes.everything)
-    implant_part = redraw.implants_markup(changes)
-    implants = not request.htmx or bool(implant_part) or redraw.about_implants
-    forms = not request.htmx or everything  # the case notice and the whole implants panel
-    context = _checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
+    implant_lists = redraw.implant_lists(changes)
+    implants = not request.htmx or implant_lists
+    forms = not request.htmx or everything  # the case notice
+    context = checklist_context(request, case, implants=implants, forms=forms, **(extra or {}))
     checklist = cast(selectors.Checklist, context["checklist"])
     row = checklist.row(step_id) if step_id is not None else None
     part = redraw.value
@@ -467,12 +447,14 @@ def _answer(
         return _checklist_page(request, context, status=status)
     wanted = {*(changes.step_ids if changes else ()), *([step_id] if row else ())}
     rows = checklist.rows if everything else checklist.rows_to_refresh(wanted)
+    if any(shown.step.kind == StepKind.IMPLANTS for shown in rows):
+        add_implant_panels(context, case, checklist)  # an implant step's row holds its panel
     context.update(
         row=row,
         updated_rows=[other for other in rows if other is not row],
         changes=changes,
         sync=changes is not None,
-        implant_part=implant_part,
+        implant_lists=implant_lists,
     )
     return render(request, f"{CHECKLIST}#{part}", context, status=status)
 
@@ -490,13 +472,9 @@ def _changes_since_page(
     return None if since is None else selectors.changes_since(case, seq=since)
 
 
-def _etag(case_id: int, version: int) -> str:
-    return f"case-{case_id}-v{version}"
-
-
 def _case_etag(case_id: int) -> str | None:
     version = selectors.case_version(case_id=case_id)
-    return None if version is None else _etag(case_id, version)
+    return None if version is None else etag(case_id, version)
 
 
 def _recorded_message(step: CaseStep) -> str:

@@ -150,8 +150,9 @@ def remove_implant(
     implant_id: int,
     reason: str,
     context: RequestContext = NO_CONTEXT,
-) -> None:
-    """Take an implant off the log (a mis-scan, say); the audit trail keeps what it was."""
+) -> Implant:
+    """Take an implant off the log (a mis-scan, say); the audit trail keeps what it was.
+    Returns the implant as it was (deleted: its side says which panel to show)."""
     require_permission(actor, "checklists.record_step", "Your role cannot change the implant log.")
     reason = required_reason(
         reason,
@@ -184,3 +185,4 @@ def remove_implant(
             after=payloads.implant_removed(reason=reason),
             context=context,
         )
+    return implant

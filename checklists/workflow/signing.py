@@ -59,7 +59,7 @@ def sign_out(
     ``SIGNATURE_MAX_FAILURES`` of them within ``SIGNATURE_LOCK_MINUTES`` the signer cannot sign
     (any case, even with the right password) until the oldest of them is that old.
     """
-    require_permission(actor, "checklists.sign_case", "Only a surgeon can sign out a case.")
+    require_permission(actor, "checklists.sign_case", "Only a surgeon can sign the case.")
     with transaction.atomic():
         case = lock_case(case_id)
         if case.status != CaseStatus.IN_PROGRESS:

@@ -115,3 +115,127 @@
     }
   });
 })();
+
+// Fitting the tablet: the phase stepper and "Next open step" (the sticky footer) take the person
+// to their target in one tap, opening its folded phase; a link or an address to a row in a folded
+// phase opens it too. The page's scroll padding follows the sticky header's and footer's heights,
+// so that nothing jumped to (or focused) hides behind them. Without this script, the links still
+// jump, and a phase folds and opens on its own summary.
+(function () {
+  "use strict";
+  var root = document.documentElement;
+
+  function measureStickyParts() {
+    var header = document.querySelector(".case-header");
+    var footer = document.getElementById("checklist-footer");
+    if (header) {
+      root.style.setProperty("--checklist-top", header.offsetHeight + 8 + "px");
+    }
+    var footerHeight = footer && !footer.hidden ? footer.offsetHeight : 0;
+    root.style.setProperty("--checklist-bottom", footerHeight + 8 + "px");
+  }
+
+  function openPhaseOf(target) {
+    var phase = target.closest("details.phase-steps");
+    if (phase && !phase.open) {
+      phase.open = true;
+    }
+  }
+
+  // What the person has finished with folds away: the complete phases (but the target's) and
+  // the rows recorded since the page was drawn. Done only at a tap on the footer, never under a
+  // finger still tapping a row.
+  function foldWhatIsDone(keep) {
+    document.querySelectorAll("details.phase-steps[open]").forEach(function (phase) {
+      var complete = phase.closest(".phase").querySelector(".phase-progress.is-complete");
+      if (complete && phase !== keep) {
+        phase.open = false;
+      }
+    });
+    document.querySelectorAll(":is(.step-done, .step-na):not(.step-compact, .step-stop)")
+      .forEach(function (row) {
+        if (!row.querySelector("details[open], .step-error")) {
+          row.classList.add("step-compact");
+        }
+      });
+  }
+
+  // Focus where the work is: the field to type in (a number, a text, an implant's barcode),
+  // else the row itself, so that a screen reader reads what the step is.
+  function focusStep(row) {
+    var fields = row.querySelectorAll(
+      ".step-answer:not([disabled]) :is(input[name=value]:not([type=hidden]), textarea[name=value])," +
+        " .implant-form [name=udi]"
+    );
+    for (var i = 0; i < fields.length; i++) {
+      if (fields[i].getClientRects().length) { // shown: not in a closed panel
+        fields[i].focus({ preventScroll: true });
+        return;
+      }
+    }
+    if (!row.hasAttribute("tabindex")) {
+      row.setAttribute("tabindex", "-1");
+    }
+    row.focus({ preventScroll: true });
+  }
+
+  function goToNextStep(link) {
+    var row = document.getElementById(link.hash.slice(1));
+    if (!row) {
+      return false;
+    }
+    foldWhatIsDone(row.closest("details.phase-steps"));
+    openPhaseOf(row);
+    row.scrollIntoView({ block: "start" });
+    focusStep(row);
+    return true;
+  }
+
+  function goToPhase(link) {
+    var section = document.getElementById(link.hash.slice(1));
+    if (!section) {
+      return false;
+    }
+    var steps = section.querySelector("details.phase-steps");
+    if (steps) {
+      steps.open = true;
+    }
+    section.scrollIntoView({ block: "start" });
+    return true;
+  }
+
+  document.addEventListener("click", function (event) {
+    var link = event.target.closest ? event.target.closest("a[href^='#']") : null;
+    if (!link || !link.closest(".checklist")) {
+      return;
+    }
+    var handled = false;
+    if (link.hasAttribute("data-next-step")) {
+      handled = goToNextStep(link);
+    } else if (link.hasAttribute("data-phase-link")) {
+      handled = goToPhase(link);
+    } else {
+      var target = document.getElementById(link.hash.slice(1));
+      if (target) {
+        openPhaseOf(target); // the browser's own jump follows
+      }
+    }
+    if (handled) {
+      event.preventDefault();
+    }
+  });
+
+  function revealAddressedRow() {
+    var target = location.hash ? document.getElementById(location.hash.slice(1)) : null;
+    if (target && target.closest("details.phase-steps:not([open])")) {
+      openPhaseOf(target);
+      target.scrollIntoView({ block: "start" });
+    }
+  }
+
+  measureStickyParts();
+  revealAddressedRow();
+  window.addEventListener("hashchange", revealAddressedRow);
+  window.addEventListener("resize", measureStickyParts);
+  document.addEventListener("htmx:afterSettle", measureStickyParts);
+})();

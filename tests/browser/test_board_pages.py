@@ -151,15 +151,15 @@ def test_the_surgeon_signs_out_from_the_sign_out_page(page, live_server, nurse, 
     page.reload()
 
     page.get_by_label("Your password").fill("not-my-password")
-    page.get_by_role("button", name="Sign out the case").click()
+    page.get_by_role("button", name="Sign the case").click()
 
     expect(page.get_by_role("alert")).to_have_text(
         "The password is not right. The case was not signed."
     )
     assert_fits_a_tablet_either_way_round(page)
     page.get_by_label("Your password").fill("Theatre-4-demo")
-    page.get_by_role("button", name="Sign out the case").click()
+    page.get_by_role("button", name="Sign the case").click()
     page.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
     page.goto(f"{live_server.url}/cases/{case.pk}/sign-out/")
-    expect(page.get_by_text("Signed out and locked.")).to_be_visible()
+    expect(page.get_by_text("Signed by the surgeon and locked.")).to_be_visible()
     assert serious_violations(page) == []

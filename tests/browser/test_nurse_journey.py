@@ -47,13 +47,14 @@ def answer(page: Page, step: CaseStep) -> None:
 
 
 def scan_implants(page: Page, side: str, count: int) -> None:
+    """Scan ``count`` implants in the panel of the side's implant step (no side to choose)."""
+    panel = page.locator(f"#implants-{side.lower()}")
     for number in range(1, count + 1):
-        page.get_by_label(side, exact=True).check()
-        barcode = page.get_by_label("Scan the barcode")
+        barcode = panel.get_by_label("Scan the barcode")
         barcode.fill(UDI.format(f"{side[0]}{number}"))
         barcode.press("Enter")  # what a USB scanner does after the code
         expect(
-            page.get_by_role("heading", name=re.compile(f"^{side} side: {number} implant"))
+            panel.get_by_role("heading", name=re.compile(f"^{side} side: {number} implant"))
         ).to_be_visible()
 
 
@@ -127,12 +128,12 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     page.get_by_label("PIN").fill("7364")
     page.get_by_role("button", name="Switch").click()
     expect(page.get_by_text("Sue Surgeon").first).to_be_visible()
-    page.get_by_role("link", name="Sign-out: what is still missing").click()
+    page.get_by_role("link", name="Sign the case").click()  # the footer's, for a surgeon
     assert serious_violations(page) == []
     page.get_by_label("Your password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign out the case").click()
+    page.get_by_role("button", name="Sign the case").click()
 
-    expect(page.get_by_text("Signed out and locked.")).to_be_visible()
+    expect(page.get_by_text("Signed by the surgeon and locked.")).to_be_visible()
     changing = re.compile("^(Mark done|Back to pending|Save):")
     expect(page.get_by_role("button", name=changing)).to_have_count(0)
     expect(page.locator("summary", has_text="Change…")).to_have_count(0)

@@ -29,10 +29,15 @@ def content(response) -> str:
 
 
 def row(page: str, step) -> str:
-    """The ``<li>`` of one step (rows hold no nested list items)."""
-    found = re.search(rf'<li id="step-{step.pk}"[^>]*>.*?</li>', page, re.DOTALL)
-    assert found, f"no row for step {step.pk}"
-    return found.group(0)
+    """The ``<li>`` of one step, with the list items it may hold (an implant step's implants)."""
+    start = page.find(f'<li id="step-{step.pk}"')
+    assert start >= 0, f"no row for step {step.pk}"
+    depth = 0
+    for tag in re.finditer(r"<(/?)li\b[^>]*>", page[start:]):
+        depth += -1 if tag.group(1) else 1
+        if depth == 0:
+            return page[start : start + tag.end()]
+    raise AssertionError(f"the row of step {step.pk} is not closed")
 
 
 def text(fragment: str) -> str:

@@ -237,7 +237,7 @@ def test_a_signed_case_shows_no_controls(client, nurse, surgeon):
     html = page(client, small)
 
     assert "<button" not in row(html, small.steps.get())
-    assert "Signed out and locked" in text(html)
+    assert "Signed by the surgeon and locked" in text(html)
     assert "Sue Surgeon" in text(html)  # the signature block
     assert 'id="live-sync" hidden data-version' in html
     assert "hx-trigger" not in html  # nothing left to poll for
@@ -300,13 +300,21 @@ def test_ids_are_unique_and_every_label_names_a_field(client, nurse, case):
     assert set(described) <= set(ids(html))
 
 
-def test_the_implants_panel_appears_only_with_implant_steps(client, nurse, surgeon, case):
+def test_each_sides_implant_panel_is_inside_that_sides_implant_step(client, nurse, surgeon, case):
     plain = make_case(make_procedure({"title": "Count correct"}), actor=nurse, surgeon=surgeon)
     client.force_login(nurse)
+    html = page(client, case)
 
-    assert 'id="implants"' in page(client, case)
-    assert 'id="implants"' not in page(client, plain)
-    assert IMPLANTS in text(page(client, case))
+    left, right = (
+        row(html, step_of(case, IMPLANTS, "left")),
+        row(html, step_of(case, IMPLANTS, "right")),
+    )
+    assert 'id="implants-left"' in left
+    assert 'id="implant-form-left"' in left
+    assert 'id="implants-right"' not in left
+    assert 'id="implants-right"' in right
+    assert '<input type="hidden" name="side" value="right"' in right
+    assert 'id="implants-' not in page(client, plain)
 
 
 def page_queries(client, case) -> int:

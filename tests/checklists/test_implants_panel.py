@@ -35,12 +35,15 @@ def log(case, actor, side="left", **fields):
 
 
 def panel(client, case) -> str:
+    """Every side's implant panel on the page (each inside its side's implant step)."""
     page = content(client.get(f"/cases/{case.pk}/"))
-    return re.search(r'<section id="implants".*?</section>', page, re.DOTALL).group(0)
+    panels = re.findall(r'<section id="implants-.*?</section>', page, re.DOTALL)
+    assert panels, "no implant panel on the page"
+    return "\n".join(panels)
 
 
 def side_heading(fragment: str, side: str) -> str:
-    return text(re.search(rf"<h3[^>]*>{side} side:.*?</h3>", fragment).group(0))
+    return text(re.search(rf"<h4[^>]*>{side} side:.*?</h4>", fragment).group(0))
 
 
 def test_a_scanned_barcode_logs_the_implant_with_its_parts(client, nurse, case):
@@ -59,8 +62,12 @@ def test_a_scanned_barcode_logs_the_implant_with_its_parts(client, nurse, case):
     assert implant.expiry == datetime.date(2028, 12, 31)
     assert events(case)[-1].action == AuditAction.IMPLANT_ADDED
     answer = content(response)
-    assert answer.lstrip().startswith('<form id="implant-form"')
-    assert out_of_band_ids(answer)[:2] == ["implant-list", "case-summary"]
+    assert answer.lstrip().startswith('<form id="implant-form-left"')
+    assert out_of_band_ids(answer)[:3] == [
+        "implant-list-left",
+        "implant-list-right",
+        "case-summary",
+    ]
     assert "live-sync" in out_of_band_ids(answer)
     assert not [name for name in out_of_band_ids(answer) if name.startswith("step-")]
     listed = text(answer)
@@ -78,13 +85,15 @@ def test_after_a_scan_the_barcode_field_is_empty_focused_and_on_the_same_side(cl
     barcode = re.search(r'<input type="text" name="udi"[^>]*>', answer).group(0)
     assert "autofocus" in barcode
     assert "value=" not in barcode
-    assert re.search(r'value="right"[^>]*checked', answer)
+    assert answer.lstrip().startswith('<form id="implant-form-right"')
+    assert '<input type="hidden" name="side" value="right"' in answer
 
 
 def test_the_barcode_field_submits_the_form_on_enter(client, nurse, case):
     client.force_login(nurse)
 
-    form = re.search(r'<form id="implant-form".*?</form>', panel(client, case), re.DOTALL).group(0)
+    form = re.search(r'<form id="implant-form-left".*?</form>', panel(client, case), re.DOTALL)
+    form = form.group(0)
 
     # A USB scanner types the code and presses Enter: implicit submission needs the field inside
     # a form that has a submit button.
@@ -207,7 +216,8 @@ def test_remove_takes_an_implant_off_with_a_reason(client, nurse, case):
     )
 
     assert response.status_code == 200
-    assert content(response).lstrip().startswith('<div id="implant-list"')
+    # Out of band only (the form asks for no swap of its own): every side's list.
+    assert out_of_band_ids(content(response))[:2] == ["implant-list-left", "implant-list-right"]
     assert "Left side: 0 implants" in text(content(response))
     assert Implant.objects.count() == 0
     event = events(case)[-1]
@@ -267,7 +277,7 @@ def test_without_javascript_adding_redirects_to_the_panel(client, nurse, case):
     response = add(client, case, htmx=False, udi=UDI, side="left")
 
     assert response.status_code == 302
-    assert response["Location"] == f"/cases/{case.pk}/#implants"
+    assert response["Location"] == f"/cases/{case.pk}/#implants-left"
     assert [str(m) for m in get_messages(response.wsgi_request)] == ["Implant logged."]
 
 
@@ -285,7 +295,7 @@ def test_a_reviewer_may_not_log_implants(client, reviewer, case):
     client.force_login(reviewer)
 
     assert add(client, case, udi=UDI, side="left").status_code == 403
-    assert 'id="implant-form"' not in panel(client, case)
+    assert 'id="implant-form-' not in panel(client, case)
     assert Implant.objects.count() == 0
 
 

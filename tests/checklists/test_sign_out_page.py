@@ -86,7 +86,7 @@ def test_a_nurse_sees_what_is_missing_but_no_password_field(client, nurse, ready
 
     assert response.status_code == 200
     assert b"Nothing is missing" in response.content
-    assert b"Only a surgeon can sign out a case." in response.content
+    assert b"Only a surgeon can sign the case." in response.content
     assert PASSWORD_FIELD not in response.content
 
 
@@ -117,7 +117,7 @@ def test_signing_out_completes_the_case_and_returns_to_the_checklist(client, sur
     assert (event.action, event.actor) == (AuditAction.SIGNED_OUT, surgeon)
     assert (event.remote_addr, event.user_agent) == ("127.0.0.1", "Tablet/1.0")
     [message] = get_messages(response.wsgi_request)
-    assert "Case signed out by Sue Surgeon" in str(message)
+    assert "Case signed by Sue Surgeon" in str(message)
 
 
 def test_a_wrong_password_is_refused_with_a_message_and_audited(client, surgeon, ready):
@@ -169,7 +169,7 @@ def test_a_nurse_cannot_sign(client, nurse, ready):
     response = sign(client, ready)
 
     assert response.status_code == 403
-    assert b"Only a surgeon can sign out a case." in response.content
+    assert b"Only a surgeon can sign the case." in response.content
     ready.refresh_from_db()
     assert ready.status == CaseStatus.IN_PROGRESS
     assert events(ready)[-1].action == AuditAction.STEP_RECORDED
@@ -201,7 +201,7 @@ def test_a_completed_case_shows_it_is_locked_with_its_signature(client, surgeon,
     response = client.get(url(ready))
 
     assert response.status_code == 200
-    assert b"Signed out and locked." in response.content
+    assert b"Signed by the surgeon and locked." in response.content
     assert b'<dd class="signature-name">Sue Surgeon</dd>' in response.content
     assert b"Case signed out by surgeon" in response.content
     assert PASSWORD_FIELD not in response.content

@@ -1,0 +1,85 @@
+"""What the checklist page (``views.case_detail`` and its htmx answers) draws from: the case, its
+checklist, who may do what, and each side's implant panel with its form."""
+
+from dataclasses import dataclass
+from typing import cast
+
+from accounts.http import AuthenticatedHttpRequest
+from checklists import selectors
+from checklists.forms import CancelCaseForm, ImplantForm
+from checklists.models import Case
+
+
+def etag(case_id: int, version: int) -> str:
+    """The page's ETag for the live-sync poll: the case's version."""
+    return f"case-{case_id}-v{version}"
+
+
+def checklist_context(
+    request: AuthenticatedHttpRequest,
+    case: Case,
+    *,
+    implants: bool = True,
+    forms: bool = True,
+    **extra: object,
+) -> dict[str, object]:
+    """What the checklist page and its partials draw from; the same whatever the number of
+    steps: one query for the steps, one for the implants (when asked for, or later by
+    ``add_implant_panels``). The cancel form and the signatures (``forms``) are left out of
+    the answers that do not show them: a ticked row's."""
+    checklist = selectors.checklist_for(case)
+    context: dict[str, object] = {
+        "case": case,
+        "checklist": checklist,
+        "can_record": case.is_open and request.user.has_perm("checklists.record_step"),
+        "can_override": case.is_open and request.user.has_perm("checklists.sign_case"),
+        "can_sign": request.user.has_perm("checklists.sign_case"),
+        "etag": etag(case.pk, case.version),
+        "implant_panels": None,
+        **extra,
+    }
+    if implants:
+        add_implant_panels(context, case, checklist)
+    if forms:
+        context.update(
+            cancel_form=CancelCaseForm(case=case),
+            signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
+        )
+    return context
+
+
+@dataclass(frozen=True)
+class ImplantPanel:
+    """One side's implant log and form, drawn inside the row of that side's implant step."""
+
+    side: selectors.ImplantSide
+    step_id: int
+    form: ImplantForm
+    list_error: str = ""  # why a removal from this side's list was refused
+
+
+def add_implant_panels(
+    context: dict[str, object], case: Case, checklist: selectors.Checklist
+) -> None:
+    """Each side's implant panel (one query), with its form: the one ``context`` already holds
+    for its side (``implant_form``: refused, or fresh after a scan), else an empty one; and a
+    refused removal's message (``list_error``) in the list of the implant it was about (in
+    every list if none has it: an implant of another case, or one removed meanwhile)."""
+    if context["implant_panels"] is not None or not checklist.has_implant_steps:
+        return
+    holders = checklist.implant_step_ids()
+    sides = [side for side in selectors.implant_sides_for(case) if side.side in holders]
+    chosen = cast(ImplantForm | None, context.get("implant_form"))
+    error, about = str(context.get("list_error", "")), context.get("list_error_implant")
+    erring = [side for side in sides if any(i.pk == about for i in side.implants)] or sides
+    context["implant_panels"] = [
+        ImplantPanel(
+            side=side,
+            step_id=holders[side.side],
+            form=chosen
+            if chosen and chosen.panel_side == side.side
+            else ImplantForm(sides=case.sides(), panel_side=side.side),
+            list_error=error if side in erring else "",
+        )
+        for side in sides
+    ]
