@@ -76,6 +76,7 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     page, live_server, nurse, surgeon
 ):
     pins.set_pin(user=surgeon, pin="7364")
+    pins.set_pin(user=nurse, pin="2468")
     log_in(page, live_server, "nurse")
     case = schedule_bilateral_case(page)
     expect(page.get_by_text("Jordan Example")).to_be_visible()  # the Time Out identity check
@@ -133,6 +134,12 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     page.get_by_label("Your password").fill(PASSWORD)
     page.get_by_role("button", name="Sign the case").click()
 
+    # Signed, the tablet goes back to the nurse who handed it over: her name comes chosen.
+    expect(page.get_by_role("status")).to_contain_text("The tablet is free for the next person.")
+    expect(page.get_by_role("radio", name="Nora Nurse")).to_be_checked()
+    page.get_by_label("PIN").fill("2468")
+    page.get_by_role("button", name="Switch").click()
+    page.wait_for_url(f"**/cases/{case.pk}/")
     expect(page.get_by_text("Signed by the surgeon and locked.")).to_be_visible()
     changing = re.compile("^(Mark done|Back to pending|Save):")
     expect(page.get_by_role("button", name=changing)).to_have_count(0)

@@ -68,7 +68,8 @@ def sign(tablet: Tablet) -> None:
     tablet.tap(page.get_by_role("button", name="Switch"))
     tablet.type_into(page.get_by_label("Your password"), PASSWORD)
     tablet.tap(page.get_by_role("button", name="Sign the case"))
-    expect(page.get_by_text("Signed by the surgeon and locked.")).to_be_visible()
+    # Signed: the tablet goes back to the switch screen, for whoever handed it over.
+    expect(page.get_by_role("status")).to_contain_text("The tablet is free for the next person.")
 
 
 def page_height(tablet: Tablet) -> int:
