@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import connection, models
 
-from checklists.bulk.rows import (
+from checklists.bulk.columns import (
     CASE_COLUMNS,
     EVENT_COLUMNS,
     IMPLANT_COLUMNS,

@@ -19,7 +19,8 @@ from django.core.management.base import CommandError
 
 from checklists import workflow
 from checklists.audit import verify_audit, verify_chains
-from checklists.audit.replay import FOLD, IDENTITY_SEALED_SINCE
+from checklists.audit.fold import FOLD
+from checklists.audit.replay import IDENTITY_SEALED_SINCE
 from checklists.choices import AuditAction, SignatureMeaning
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
 from tests.conftest import make_case, record, tamper

@@ -1,0 +1,208 @@
+"""A case's audit events, folded in order into what its live rows must be.
+
+One small function per action (``FOLD``); ``replay`` runs them over a case's chain and gives
+the case's columns, every step's answer, revision and Stop override (a step no event touched is
+pending at revision 0), the implants on the log and every signature, keyed as
+``checklists.payloads`` keeps rows. ``checklists.audit.replay`` compares that with the rows.
+Pure: it reads only the events it is given.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+from checklists import payloads
+from checklists.choices import AuditAction, CaseStatus, StepStatus
+from checklists.models import AuditEvent
+
+STEP_KEYS = tuple(payloads.StepState.__annotations__)
+REQUIRED_STEP_KEYS = payloads.StepState.__required_keys__
+UNTOUCHED: dict[str, Any] = {
+    "status": StepStatus.PENDING,
+    "value": "",
+    "note": "",
+    "na_reason": "",
+    "recorded_by": None,
+    "recorded_at": None,
+    "revision": 0,
+    "recorded_for": "",
+}
+# A Stop's override (``workflow.override_stop``), kept on the step beside its answer; a change
+# of the answer clears it (``workflow.steps.apply_answer``).
+NO_OVERRIDE: dict[str, Any] = {
+    "stop_override_reason": "",
+    "stop_overridden_by": None,
+    "stop_overridden_at": None,
+}
+UNTOUCHED |= NO_OVERRIDE
+# The case's columns that events set after its creation, as they stand before any event.
+CASE_START: dict[str, Any] = {
+    "status": None,
+    "created_by": None,
+    "completed_at": None,
+    "reviewed_at": None,
+    "reviewed_by": None,
+    "review_comment": "",
+    "cancelled_at": None,
+    "cancel_reason": "",
+    "amended": False,
+}
+
+
+@dataclass
+class Replayed:
+    """A case's rows as its chain tells them, keyed as ``payloads`` keeps rows."""
+
+    created: dict[str, Any] | None = None  # the case_created payload, its identity seal aside
+    identity: str | None = None  # that seal; None on cases created before it existed
+    identity_key: str = ""  # the audit key that sealed it (the event's)
+    case: dict[str, Any] = field(default_factory=lambda: dict(CASE_START))
+    steps: dict[int, dict[str, Any]] = field(default_factory=dict)  # step id -> StepState
+    implants: dict[int, dict[str, Any]] = field(default_factory=dict)  # implant id -> ...
+    signatures: dict[int, dict[str, Any]] = field(default_factory=dict)  # signature id -> ...
+    signed_content: str | None = None  # the newest signature's content hash
+
+
+class Unreplayable(ValueError):
+    """The chain holds an event this release cannot fold (its problem, in words)."""
+
+
+def _case_created(state: Replayed, event: AuditEvent) -> None:
+    created: dict[str, Any] = dict(cast(payloads.CaseCreated, event.after))
+    state.identity = created.pop("identity", None)
+    state.identity_key = event.key_id
+    state.created = created
+    state.case.update(status=CaseStatus.SCHEDULED, created_by=event.actor_id)
+
+
+def _step_recorded(state: Replayed, event: AuditEvent) -> None:
+    after = _answer(state, event)
+    if after["status"] != StepStatus.PENDING:
+        _start(state)
+
+
+def _step_amended(state: Replayed, event: AuditEvent) -> None:
+    _answer(state, event)
+    after = cast(payloads.StepAmended, event.after)
+    _sign(state, event, after["signature"], reason=after["reason"], step_id=event.step_id)
+    state.case["amended"] = True
+
+
+def _stop_overridden(state: Replayed, event: AuditEvent) -> None:
+    if event.step_id is None:
+        raise Unreplayable(f"event #{event.seq} overrides a Stop but names no step")
+    after = cast(payloads.StopOverridden, event.after)
+    state.steps[event.step_id] = {
+        **state.steps.get(event.step_id, UNTOUCHED),
+        "revision": after["revision"],
+        "stop_override_reason": after["reason"],
+        "stop_overridden_by": event.actor_id,
+        "stop_overridden_at": event.created_at,
+    }
+
+
+def _implant_added(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.LoggedImplant, event.after)
+    state.implants[after["implant"]] = {**after, "added_by": event.actor_id}
+    _start(state)
+
+
+def _implant_removed(state: Replayed, event: AuditEvent) -> None:
+    state.implants.pop(cast(payloads.LoggedImplant, event.before)["implant"], None)
+
+
+def _signed_out(state: Replayed, event: AuditEvent) -> None:
+    _sign(state, event, cast(payloads.SignatureState, event.after), reason="", step_id=None)
+    state.case.update(status=CaseStatus.COMPLETED, completed_at=event.created_at)
+
+
+def _signature_refused(state: Replayed, event: AuditEvent) -> None:
+    """A wrong password changes no row."""
+
+
+def _reviewed(state: Replayed, event: AuditEvent) -> None:
+    state.case.update(
+        status=CaseStatus.REVIEWED,
+        reviewed_at=event.created_at,
+        reviewed_by=event.actor_id,
+        review_comment=cast(payloads.Reviewed, event.after)["comment"],
+    )
+
+
+def _cancelled(state: Replayed, event: AuditEvent) -> None:
+    state.case.update(
+        status=CaseStatus.CANCELLED,
+        cancelled_at=event.created_at,
+        cancel_reason=cast(payloads.Cancelled, event.after)["reason"],
+    )
+
+
+def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
+    if event.step_id is None:
+        raise Unreplayable(f"event #{event.seq} changes a step but names none")
+    after: dict[str, Any] = dict(cast(payloads.StepState, event.after))
+    before = state.steps.get(event.step_id, UNTOUCHED)
+    # ``recorded_for`` is optional (``payloads.StepState``): absent, the recorder held the role.
+    answer = {
+        key: after[key] if key in REQUIRED_STEP_KEYS else after.get(key, "") for key in STEP_KEYS
+    }
+    same_answer = (answer["status"], answer["value"]) == (before["status"], before["value"])
+    override = {key: before[key] for key in NO_OVERRIDE} if same_answer else NO_OVERRIDE
+    state.steps[event.step_id] = {**answer, **override}
+    return after
+
+
+def _start(state: Replayed) -> None:
+    """The first answer or implant takes a scheduled case into the room."""
+    if state.case["status"] == CaseStatus.SCHEDULED:
+        state.case["status"] = CaseStatus.IN_PROGRESS
+
+
+def _sign(
+    state: Replayed,
+    event: AuditEvent,
+    signature: payloads.SignatureState,
+    *,
+    reason: str,
+    step_id: int | None,
+) -> None:
+    state.signatures[signature["signature"]] = {
+        **signature,
+        "signer": event.actor_id,
+        "signed_at": event.created_at,
+        "reason": reason,
+        "amended_step": step_id,
+    }
+    state.signed_content = signature["content_hash"]
+
+
+FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
+    AuditAction.CASE_CREATED: _case_created,
+    AuditAction.STEP_RECORDED: _step_recorded,
+    AuditAction.STEP_AMENDED: _step_amended,
+    AuditAction.IMPLANT_ADDED: _implant_added,
+    AuditAction.IMPLANT_REMOVED: _implant_removed,
+    AuditAction.SIGNED_OUT: _signed_out,
+    AuditAction.SIGNATURE_REFUSED: _signature_refused,
+    AuditAction.REVIEWED: _reviewed,
+    AuditAction.CANCELLED: _cancelled,
+    AuditAction.STOP_OVERRIDDEN: _stop_overridden,
+}
+
+
+def replay(events: Iterable[AuditEvent]) -> Replayed:
+    """Fold a case's events (in ``seq`` order) into what its rows must be."""
+    state = Replayed()
+    for event in events:
+        fold = FOLD.get(event.action)
+        if fold is None:
+            raise Unreplayable(f"event #{event.seq} is a {event.action!r}, unknown to this release")
+        try:
+            fold(state, event)
+        except (KeyError, TypeError, AttributeError) as error:
+            raise Unreplayable(
+                f"event #{event.seq} ({event.action}) lacks what it must hold ({error})"
+            ) from None
+    if state.created is None:
+        raise Unreplayable("the chain does not begin with the case's scheduling")
+    return state

@@ -1,0 +1,51 @@
+"""Cases and their records. Reads are free; every write goes through checklists.workflow.
+
+One module per aggregate: the case and its steps (``case``), its implants and signatures
+(``records``), the audit trail (``audit``, sealed as ``sealing`` says) and the access log
+(``access``). Everything is importable from ``checklists.models``, as Django and the migrations
+expect.
+"""
+
+from checklists.models.access import RECORD_ACCESS_APPEND_ONLY, RecordAccess, RecordAccessQuerySet
+from checklists.models.audit import AppendOnlyQuerySet, AuditEvent
+from checklists.models.case import (
+    Case,
+    CaseStep,
+    complete_q,
+    departs_from_expected,
+    is_stop,
+    max_length,
+    validate_birth_date,
+    validate_mrn,
+)
+from checklists.models.records import Implant, Signature
+from checklists.models.sealing import (
+    UnknownAuditKey,
+    audit_key,
+    audit_key_id,
+    canonical_json,
+    sha256_json,
+)
+
+__all__ = [
+    "RECORD_ACCESS_APPEND_ONLY",
+    "AppendOnlyQuerySet",
+    "AuditEvent",
+    "Case",
+    "CaseStep",
+    "Implant",
+    "RecordAccess",
+    "RecordAccessQuerySet",
+    "Signature",
+    "UnknownAuditKey",
+    "audit_key",
+    "audit_key_id",
+    "canonical_json",
+    "complete_q",
+    "departs_from_expected",
+    "is_stop",
+    "max_length",
+    "sha256_json",
+    "validate_birth_date",
+    "validate_mrn",
+]

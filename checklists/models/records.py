@@ -1,0 +1,70 @@
+"""What a case gathers besides its steps: the implants placed and the signatures given."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from checklists import payloads
+from checklists.choices import Side, SignatureMeaning
+from checklists.models.case import Case, CaseStep
+
+
+class Implant(models.Model):
+    """An implant placed in a case, typed in or read from its GS1 UDI barcode."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="implants")
+    side = models.CharField(max_length=8, choices=Side.choices)
+    position = models.PositiveIntegerField(help_text="Order of placement on its side.")
+    manufacturer = models.CharField(max_length=200, blank=True)
+    product = models.CharField(max_length=200, blank=True)
+    size = models.CharField(max_length=50, blank=True, help_text="Diameter x length, mm.")
+    lot = models.CharField(max_length=20, blank=True)
+    expiry = models.DateField(null=True, blank=True)
+    serial = models.CharField(max_length=20, blank=True)
+    gtin = models.CharField("GTIN", max_length=14, blank=True)
+    udi = models.CharField("UDI", max_length=200, blank=True, help_text="As scanned.")
+    expiry_override_reason = models.TextField(max_length=2000, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["case", "side", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "side", "position"], name="implant_unique_position"
+            ),
+            models.CheckConstraint(condition=~Q(product="", gtin=""), name="implant_identified"),
+        ]
+
+    def __str__(self) -> str:
+        return " ".join(filter(None, [self.manufacturer, self.product, self.size])) or self.gtin
+
+    def state(self) -> payloads.ImplantState:
+        """What the audit trail keeps of this implant."""
+        return payloads.implant_state(self)
+
+
+class Signature(models.Model):
+    """An e-signature (21 CFR Part 11 §11.50): who, when, what it means, what was signed."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="signatures")
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    printed_name = models.CharField(max_length=300)
+    meaning = models.CharField(max_length=16, choices=SignatureMeaning.choices)
+    signed_at = models.DateTimeField()
+    # SHA-256 of the case's content at the moment of signing (see workflow.case_content_hash).
+    content_hash = models.CharField(max_length=64)
+    reason = models.TextField(
+        max_length=2000, blank=True, help_text="Amendments: why the signed record changed."
+    )
+    amended_step = models.ForeignKey(
+        CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["case", "signed_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.printed_name}, {self.get_meaning_display()}"
