@@ -3,7 +3,7 @@
 import datetime
 from typing import cast
 
-from crispy_forms.bootstrap import StrictButton
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
@@ -35,6 +35,15 @@ def next_quarter_hour() -> datetime.datetime:
     return now + datetime.timedelta(minutes=15 - now.minute % 15)
 
 
+def surgeons():
+    """The people who may be chosen as a case's surgeon or to sign it, by name."""
+    return (
+        get_user_model()
+        .objects.filter(is_active=True, groups__name=roles.SURGEON)
+        .order_by("last_name", "first_name", "username")
+    )
+
+
 class NewCaseForm(forms.Form):
     patient_mrn = forms.CharField(
         label="MRN",
@@ -62,7 +71,7 @@ class NewCaseForm(forms.Form):
     )
     procedure = forms.ModelChoiceField(
         queryset=Procedure.objects.filter(active=True).order_by("title"),
-        empty_label="Choose a procedure",
+        widget=forms.RadioSelect,  # one tap each, and every choice in view
         error_messages={
             "required": "Choose the procedure.",
             "invalid_choice": "Choose one of the procedures offered in the list.",
@@ -78,10 +87,8 @@ class NewCaseForm(forms.Form):
         },
     )
     surgeon = PersonChoiceField(
-        queryset=get_user_model()
-        .objects.filter(is_active=True, groups__name=roles.SURGEON)
-        .order_by("last_name", "first_name", "username"),
-        empty_label="Choose a surgeon",
+        queryset=surgeons(),
+        widget=forms.RadioSelect,
         error_messages={
             "required": "Choose the surgeon.",
             "invalid_choice": "Choose one of the surgeons in the list.",
@@ -116,9 +123,9 @@ class NewCaseForm(forms.Form):
                 css_class="row",
             ),
             Div(Div("patient_birth_date", css_class="col-md-6"), css_class="row"),
-            "procedure",
+            Field("procedure", wrapper_class="choice-row"),
             Field("laterality", wrapper_class="choice-row"),
-            "surgeon",
+            Field("surgeon", wrapper_class="choice-row"),
             Div(
                 Div("room", css_class="col-md-6"),
                 Div("scheduled_start", css_class="col-md-6"),
@@ -179,6 +186,23 @@ class BoardDayForm(forms.Form):
 
 
 class SignOutForm(forms.Form):
+    """The surgeon's signature: a password, and (``for_someone_else``) whose.
+
+    A surgeon signed in signs as themselves. On the tablet of someone who cannot sign (the
+    circulating nurse), the surgeon signs there without taking the tablet over: their name,
+    chosen (the case's surgeon comes chosen), and their password are the signature's two
+    parts (21 CFR 11.200(a)), and the tablet stays with the person signed in.
+    """
+
+    signer = PersonChoiceField(
+        queryset=get_user_model().objects.none(),
+        widget=forms.RadioSelect,
+        label="Surgeon signing",
+        error_messages={
+            "required": "Choose the surgeon who signs.",
+            "invalid_choice": "Choose one of the surgeons in the list.",
+        },
+    )
     password = forms.CharField(
         label="Your password",
         strip=False,
@@ -186,10 +210,24 @@ class SignOutForm(forms.Form):
         error_messages={"required": "Enter your password to sign."},
     )
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args, for_someone_else: bool = False, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False  # the page's form also carries the statement of meaning
+        sign = StrictButton("Sign the case", type="submit", css_class="btn-primary btn-lg")
+        password_and_sign = FieldWithButtons("password", sign, input_size="input-group-lg")
+        self.helper.layout = Layout(password_and_sign)
+        if for_someone_else:
+            cast(PersonChoiceField, self.fields["signer"]).queryset = surgeons()
+            password = self.fields["password"]
+            password.label = "The surgeon's password"
+            password.error_messages["required"] = "The surgeon enters their password to sign."
+            # Not offered to the browser's password store: it is not the signed-in person's.
+            password.widget.attrs["autocomplete"] = "off"
+            signer = Field("signer", wrapper_class="choice-row choice-row-inline")
+            self.helper.layout = Layout(signer, password_and_sign)
+        else:
+            del self.fields["signer"]
 
 
 class CancelCaseForm(forms.Form):

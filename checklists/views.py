@@ -1,7 +1,7 @@
 import datetime
 import enum
-from collections.abc import Mapping
-from typing import cast
+from collections.abc import Callable, Mapping
+from typing import TypeVar, cast
 
 from django.contrib import messages
 from django.http import HttpResponse, JsonResponse, QueryDict
@@ -39,6 +39,8 @@ from checklists.forms import (
 )
 from checklists.models import Case, CaseStep
 from procedures.choices import StepKind
+
+StepForm = TypeVar("StepForm", StepUpdateForm, StopOverrideForm)
 
 
 @requires("checklists.view_case")
@@ -91,21 +93,30 @@ def new_case(request: AuthenticatedHttpRequest) -> HttpResponse:
 @requires("checklists.view_case")
 @require_http_methods(["GET", "HEAD", "POST"])
 def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-    form = SignOutForm(request.POST if request.method == "POST" else None)
+    signs_for_self = request.user.has_perm("checklists.sign_case")
+    # At the tablet of someone who cannot sign, the surgeon signs by name and password.
+    for_someone_else = not signs_for_self and request.user.has_perm("checklists.record_step")
+    data = request.POST if request.method == "POST" else None
+    case = selectors.get_case(case_id=case_id)
+    initial = {"signer": case.surgeon_id}
+    form = SignOutForm(data, initial=initial, for_someone_else=for_someone_else)
     error, status = None, 200
     if form.is_bound and not form.is_valid():
         status = 422
     elif form.is_bound:
+        signer = form.cleaned_data.get("signer") or request.user
         try:
             signature = workflow.sign_out(
-                actor=request.user,
+                actor=signer,
                 case_id=case_id,
                 password=form.cleaned_data["password"],
                 context=request_context(request),
             )
         except WorkflowError as refusal:
             error, status = refusal.message, refusal.status_code
-            form = SignOutForm()  # a password is never sent back to the browser
+            # A password is never sent back to the browser; the chosen surgeon stays chosen.
+            initial = {"signer": signer.pk}
+            form = SignOutForm(initial=initial, for_someone_else=for_someone_else)
         else:
             signed_at = timezone.localtime(signature.signed_at)
             signed = (
@@ -119,9 +130,10 @@ def case_sign_out(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespon
                 return handed_back
             messages.success(request, signed)
             return redirect(case_page)
-    # Read after any attempt: the page shows the case as it is now, whoever changed it.
-    case = selectors.get_case(case_id=case_id)
+        # Read after the attempt: the page shows the case as it is now, whoever changed it.
+        case = selectors.get_case(case_id=case_id)
     context = _sign_out_context(request, case, form, error)
+    context["for_someone_else"] = for_someone_else
     log_view(request, action=AccessAction.SIGN_OUT, case_id=case.pk)  # the page names the patient
     return render(request, "checklists/sign_out.html", context, status=status)
 
@@ -130,7 +142,7 @@ def _sign_out_context(
     request: AuthenticatedHttpRequest, case: Case, form: SignOutForm, error: str | None
 ) -> dict[str, object]:
     missing = workflow.missing_for_sign_out(case)
-    can_sign = request.user.has_perm("checklists.sign_case")
+    can_sign = request.user.has_perm("checklists.sign_case") or "signer" in form.fields
     return {
         "case": case,
         "missing": missing,
@@ -192,35 +204,22 @@ def _checklist_page(
 @requires("checklists.record_step")
 @require_POST
 def step_update(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -> HttpResponse:
-    form = StepUpdateForm(request.POST)
-    if not form.is_valid():
-        return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
-    try:
-        step = record_step_from(request, case_id, step_id, form)
-    except WorkflowError as refused:
-        return _step_answer(
-            request,
-            case_id,
-            step_id,
-            error=refused.message,
-            status=refused.status_code,
-            submitted=form.cleaned_data,
-        )
-    if not request.htmx:
-        messages.success(request, _recorded_message(step))
-        return redirect(f"{reverse('case-detail', args=[case_id])}#step-{step_id}")
-    return _step_answer(request, case_id, step_id, case=step.case)
+    return _change_step(
+        request,
+        case_id,
+        step_id,
+        StepUpdateForm(request.POST),
+        change=lambda form: record_step_from(request, case_id, step_id, form),
+        done=_recorded_message,
+    )
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
 @requires("checklists.sign_case")
 @require_POST
 def stop_override(request: AuthenticatedHttpRequest, case_id: int, step_id: int) -> HttpResponse:
-    form = StopOverrideForm(request.POST)
-    if not form.is_valid():
-        return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
-    try:
-        step = workflow.override_stop(
+    def override(form: StopOverrideForm) -> CaseStep:
+        return workflow.override_stop(
             actor=request.user,
             case_id=case_id,
             step_id=step_id,
@@ -228,6 +227,32 @@ def stop_override(request: AuthenticatedHttpRequest, case_id: int, step_id: int)
             reason=form.cleaned_data["reason"],
             context=request_context(request),
         )
+
+    return _change_step(
+        request,
+        case_id,
+        step_id,
+        StopOverrideForm(request.POST),
+        change=override,
+        done=lambda step: f"The Stop on “{step.label}” was overridden.",
+    )
+
+
+def _change_step(
+    request: AuthenticatedHttpRequest,
+    case_id: int,
+    step_id: int,
+    form: StepForm,
+    *,
+    change: Callable[[StepForm], CaseStep],
+    done: Callable[[CaseStep], str],
+) -> HttpResponse:
+    """One step changed from its form, or refused with why (the row as it is now, what was sent
+    kept). Without htmx, a change goes back to the page with ``done``'s message."""
+    if not form.is_valid():
+        return _step_answer(request, case_id, step_id, error=form.problem(), status=400)
+    try:
+        step = change(form)
     except WorkflowError as refused:
         return _step_answer(
             request,
@@ -238,7 +263,7 @@ def stop_override(request: AuthenticatedHttpRequest, case_id: int, step_id: int)
             submitted=form.cleaned_data,
         )
     if not request.htmx:
-        messages.success(request, f"The Stop on “{step.label}” was overridden.")
+        messages.success(request, done(step))
         return redirect(f"{reverse('case-detail', args=[case_id])}#step-{step_id}")
     return _step_answer(request, case_id, step_id, case=step.case)
 

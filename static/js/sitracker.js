@@ -18,3 +18,21 @@
     }
   });
 })();
+
+// A name chosen from a list of people leads straight to the secret that goes with it (the PIN on
+// the switch screen, the surgeon's password on the signature): the form names that field in
+// data-then-focus. Focused in the tap that chose the name, the field opens the tablet's keyboard.
+(function () {
+  "use strict";
+  document.addEventListener("change", function (event) {
+    var choice = event.target;
+    var form = choice.form;
+    if (choice.type !== "radio" || !form || !form.hasAttribute("data-then-focus")) {
+      return;
+    }
+    var field = form.querySelector(form.getAttribute("data-then-focus"));
+    if (field) {
+      field.focus();
+    }
+  });
+})();

@@ -133,10 +133,13 @@ def record_step(tablet: Tablet, step: CaseStep) -> None:
 
 
 def scan_implants(tablet: Tablet, side: str) -> None:
-    """One tap into the side's barcode field; the scanner does the rest, the field keeping the
-    focus from one scan to the next."""
+    """A tap into the side's barcode field unless it has the focus already (the page gives it
+    when the step comes next); the scanner does the rest, the field keeping the focus from one
+    scan to the next."""
     panel = tablet.page.locator(f"#implants-{side}")
-    tablet.tap(panel.get_by_label("Scan the barcode"))
+    field = panel.get_by_label("Scan the barcode")
+    if not field.evaluate("(field) => field === document.activeElement"):
+        tablet.tap(field)
     for number in range(1, IMPLANTS_PER_SIDE + 1):
         tablet.scan(panel.get_by_label("Scan the barcode"), UDI.format(side=side, number=number))
         heading = re.compile(rf"^{side.title()} side: {number} implant")

@@ -113,10 +113,8 @@ def test_a_nurse_schedules_a_case_after_fixing_what_was_wrong(page, live_server,
     page.get_by_label("MRN").fill("MRN0042")
     page.get_by_label("Patient name").fill("Pat Example")
     page.get_by_label("Date of birth").fill("2090-01-01")
-    page.get_by_label("Procedure").select_option(
-        label="SI joint fusion — minimally invasive (lateral transiliac)"
-    )
-    page.get_by_label("Surgeon").select_option(label="Sue Surgeon")
+    page.get_by_label("SI joint fusion — minimally invasive (lateral transiliac)").check()
+    page.get_by_label("Sue Surgeon").check()
 
     page.get_by_role("button", name="Schedule case").click()
 

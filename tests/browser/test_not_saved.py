@@ -61,9 +61,9 @@ def test_scheduling_while_the_database_is_locked_shows_the_not_saved_page(
     page.get_by_label("MRN").fill("MRN-778812")
     page.get_by_label("Patient name").fill("Jordan Example")
     page.get_by_label("Date of birth").fill("1964-05-17")
-    page.get_by_label("Procedure").select_option(index=1)
+    page.get_by_role("group", name="Procedure").get_by_role("radio").first.check()
     page.get_by_label("Left", exact=True).check()
-    page.get_by_label("Surgeon").select_option(label="Sue Surgeon")
+    page.get_by_label("Sue Surgeon").check()
     page.get_by_label("Room").fill("OR 4")
 
     with short_busy_timeout(), sqlite_write_lock_held():

@@ -79,15 +79,15 @@ def test_a_wrong_answer_is_listed_as_a_stop_until_a_surgeon_overrides_it(
     assert PASSWORD_FIELD in response.content
 
 
-def test_a_nurse_sees_what_is_missing_but_no_password_field(client, nurse, ready):
-    client.force_login(nurse)
+def test_a_reviewer_sees_what_is_missing_but_no_password_field(client, reviewer, ready):
+    client.force_login(reviewer)
 
     response = client.get(url(ready))
 
     assert response.status_code == 200
     assert b"Nothing is missing" in response.content
     assert b"Only a surgeon can sign the case." in response.content
-    assert PASSWORD_FIELD not in response.content
+    assert b'type="password"' not in response.content
 
 
 def test_the_surgeon_gets_the_password_field_once_nothing_is_missing(client, surgeon, ready):
@@ -163,13 +163,13 @@ def test_signing_with_steps_missing_is_blocked_and_lists_them(client, surgeon, c
     assert events(case)[-1].action == AuditAction.STEP_RECORDED
 
 
-def test_a_nurse_cannot_sign(client, nurse, ready):
+def test_a_nurse_cannot_sign_as_herself(client, nurse, ready):
     client.force_login(nurse)
 
-    response = sign(client, ready)
+    response = sign(client, ready)  # a password, and no surgeon chosen
 
-    assert response.status_code == 403
-    assert b"Only a surgeon can sign the case." in response.content
+    assert response.status_code == 422
+    assert b"Choose the surgeon who signs." in response.content
     ready.refresh_from_db()
     assert ready.status == CaseStatus.IN_PROGRESS
     assert events(ready)[-1].action == AuditAction.STEP_RECORDED
