@@ -1,5 +1,5 @@
 """People in the admin: their quick-switch PIN, and what an Administrator may change about them;
-the tablets enrolled for the quick user switch.
+the operating rooms; the tablets enrolled for the quick user switch and the rooms' wall displays.
 
 ``ReadOnlyAdminMixin`` is here for every app whose records the admin shows but never changes.
 """
@@ -17,7 +17,7 @@ from django.urls import reverse
 from accounts import devices, pins
 from accounts.errors import InvalidPin
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import EnrolledDevice, StaffProfile
+from accounts.models import DisplayPairing, EnrolledDevice, Room, StaffProfile
 from accounts.people import display_name
 
 
@@ -112,9 +112,9 @@ class EnrolledDeviceAdmin(admin.ModelAdmin):
     record of who enrolled and revoked what stays. A tablet is enrolled on the tablet itself:
     "Add" leads to that page (accounts.views.enrol_device), which sets the browser's token."""
 
-    list_display = ("name", "kind", "enrolled_at", "enrolled", "status")
-    list_filter = ("kind", ("revoked_at", admin.EmptyFieldListFilter))
-    fields = ("name", "kind", "enrolled_at", "enrolled", "revoked_at", "revoked")
+    list_display = ("name", "kind", "room", "enrolled_at", "enrolled", "status")
+    list_filter = ("kind", "room", ("revoked_at", admin.EmptyFieldListFilter))
+    fields = ("name", "kind", "room", "enrolled_at", "enrolled", "revoked_at", "revoked")
     readonly_fields = fields
     actions = ["revoke"]
 
@@ -146,4 +146,66 @@ class EnrolledDeviceAdmin(admin.ModelAdmin):
         self.message_user(request, f"{len(active)} revoked.", messages.SUCCESS)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EnrolledDevice]:
-        return super().get_queryset(request).select_related("enrolled_by", "revoked_by")
+        return super().get_queryset(request).select_related("enrolled_by", "revoked_by", "room")
+
+
+@admin.register(Room)
+class RoomAdmin(admin.ModelAdmin):
+    """The operating rooms the new-case form offers. Retired (unticked), never deleted: cases
+    keep their room's name, and displays and tablets point at it."""
+
+    list_display = ("name", "active")
+    list_filter = ("active",)
+    search_fields = ("name",)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Room | None = None) -> tuple[str, ...]:
+        # A case keeps the name its room had: renaming the room would part them.
+        return ("name",) if obj is not None else ()
+
+
+@admin.register(DisplayPairing)
+class DisplayPairingAdmin(admin.ModelAdmin):
+    """Enrolling a room's wall display: "Add" makes a one-time code, shown once, to type on the
+    display at /display/ within a few minutes. The list keeps who made which code, and the
+    display it enrolled; the display itself is revoked under "Enrolled devices"."""
+
+    list_display = ("name", "room", "created_at", "made_by", "expires_at", "enrolled_device")
+    list_filter = ("room",)
+    fields = ("room", "name")
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: DisplayPairing, form: forms.ModelForm, change: bool
+    ) -> None:
+        assert isinstance(request.user, User)
+        pairing, code = devices.new_pairing(room=obj.room, name=obj.name, by=request.user)
+        obj.pk = pairing.pk  # what the admin logs and links to
+        messages.warning(
+            request,
+            f"On the display in {obj.room}, open /display/ and type the code {code} "
+            f"within {devices.PAIRING_MINUTES} minutes. It is shown only now.",
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "room":
+            kwargs["queryset"] = Room.objects.filter(active=True)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    @admin.display(description="made by")
+    def made_by(self, pairing: DisplayPairing) -> str:
+        return display_name(pairing.created_by)
+
+    @admin.display(description="display enrolled")
+    def enrolled_device(self, pairing: DisplayPairing) -> str:
+        return str(pairing.device) if pairing.device else "–"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[DisplayPairing]:
+        return super().get_queryset(request).select_related("room", "created_by", "device")

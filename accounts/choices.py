@@ -14,7 +14,8 @@ class ClinicalRole(models.TextChoices):
 
 
 class DeviceKind(models.TextChoices):
-    """What an enrolled device is for. Only the tablet for now; the room's wall display comes
-    next, as another kind of the same enrolment."""
+    """What an enrolled device is for: a shared tablet (its switch screen lists names), or a
+    room's wall display (it shows the room's current case, and nothing else)."""
 
     SWITCH_TABLET = "switch_tablet", "Tablet for the quick user switch"
+    WALL_DISPLAY = "wall_display", "Wall display of a room"

@@ -1,4 +1,5 @@
-"""Why a PIN was not taken, in words a nurse can read (``message``)."""
+"""Why a PIN, or a wall display's one-time code, was not taken, in words a person can read
+(``message``)."""
 
 
 class PinError(Exception):
@@ -18,3 +19,11 @@ class PinRefused(PinError):
 class PinLocked(PinRefused):
     """Refused whatever the PIN: the person's PIN is locked, or PINs from this device are
     paused. Said as it is even where a wrong PIN is not (a person must know to wait)."""
+
+
+class PairingRefused(Exception):
+    """A wall display's one-time code that does not enrol it (``message`` says why)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message

@@ -14,7 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from accounts import pins
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import EnrolledDevice
+from accounts.models import EnrolledDevice, Room
 from accounts.people import display_name
 
 # Browsers must not remember patients on a shared tablet, nor idle.js keep them as a draft.
@@ -79,6 +79,13 @@ class DeviceEnrolForm(forms.Form):
         label="Name of this tablet",
         max_length=EnrolledDevice._meta.get_field("name").max_length,
         help_text="Where it is, so that it can be found in the admin: e.g. “OR 3 cart”.",
+    )
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(active=True),
+        required=False,
+        empty_label="No room: it moves between rooms",
+        help_text="The room this tablet stays in: cases scheduled on it are in that room.",
+        error_messages={"invalid_choice": "Choose one of the rooms in the list."},
     )
 
 

@@ -1,5 +1,5 @@
-"""What a person needs on a shared tablet: a quick-switch PIN, and the count of wrong ones; and
-the tablets an administrator enrolled.
+"""What a person needs on a shared tablet: a quick-switch PIN, and the count of wrong ones; the
+operating rooms; and the devices an administrator enrolled (tablets, rooms' wall displays).
 
 StaffProfile and PinFailure began in ``checklists`` and moved here without touching the
 database: their tables keep the names they were created with (accounts 0001, checklists 0009).
@@ -9,6 +9,7 @@ from django.conf import settings
 from django.db import models
 
 from accounts.choices import ClinicalRole, DeviceKind
+from accounts.text import validate_plain_text
 
 
 class StaffProfile(models.Model):
@@ -82,6 +83,28 @@ class PinAddress(models.Model):
         return f"PIN checks from {self.remote_addr}"
 
 
+class Room(models.Model):
+    """An operating room: where cases are scheduled, where a tablet works, where a wall display
+    hangs. A case keeps the name its room had when it was scheduled (``Case.room``), as it
+    keeps its steps' titles; so a room with cases is retired (``active``), not renamed."""
+
+    name = models.CharField(
+        max_length=32,
+        unique=True,
+        validators=[validate_plain_text],
+        help_text="As on the theatre door, e.g. “OR 3”.",
+    )
+    active = models.BooleanField(
+        default=True, help_text="Offered when a case is scheduled. Untick to retire the room."
+    )
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class EnrolledDevice(models.Model):
     """A browser an administrator enrolled for one purpose (``kind``): for now a shared tablet
     whose switch screen lists the names of the people who may take it over by PIN (elsewhere the
@@ -95,6 +118,14 @@ class EnrolledDevice(models.Model):
 
     name = models.CharField(max_length=100, help_text="Where it is, e.g. “OR 3 cart”.")
     kind = models.CharField(max_length=20, choices=DeviceKind.choices)
+    room = models.ForeignKey(
+        Room,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="devices",
+        help_text="A wall display's room; a tablet's, which new cases then default to.",
+    )
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     enrolled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
@@ -117,7 +148,11 @@ class EnrolledDevice(models.Model):
                 condition=models.Q(revoked_at__isnull=True, revoked_by__isnull=True)
                 | models.Q(revoked_at__isnull=False, revoked_by__isnull=False),
                 name="enrolleddevice_revoked_by_whom_and_when",
-            )
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(kind=DeviceKind.WALL_DISPLAY, room__isnull=True),
+                name="enrolleddevice_wall_display_has_a_room",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -126,3 +161,34 @@ class EnrolledDevice(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class DisplayPairing(models.Model):
+    """A one-time code an administrator makes to enrol a room's wall display: typed on the
+    display (which has no keyboard login of its own), it makes the display an enrolled device
+    of that room. Only the code's SHA-256 is kept; it works once, for
+    ``accounts.devices.PAIRING_MINUTES``."""
+
+    room = models.ForeignKey(Room, on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=100, help_text="Where it hangs, e.g. “OR 3 wall”.")
+    code_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(editable=False)
+    expires_at = models.DateTimeField(editable=False)
+    device = models.OneToOneField(
+        EnrolledDevice,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="pairing",
+        editable=False,
+        help_text="The display the code enrolled, once used.",
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Code for {self.name} ({self.room})"

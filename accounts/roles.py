@@ -67,10 +67,17 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "accounts.add_staffprofile",
         "accounts.change_staffprofile",
         "accounts.view_staffprofile",
-        # Tablets enrolled for the quick user switch: enrol (on the tablet), read, revoke.
+        # Tablets enrolled for the quick user switch: enrol (on the tablet), read, revoke; rooms'
+        # wall displays, enrolled with a one-time code.
         "accounts.add_enrolleddevice",
         "accounts.change_enrolleddevice",
         "accounts.view_enrolleddevice",
+        "accounts.add_displaypairing",
+        "accounts.view_displaypairing",
+        # The operating rooms: added, retired.
+        "accounts.add_room",
+        "accounts.change_room",
+        "accounts.view_room",
         # Emergency accesses: read each one and sign it off (the only change the admin allows).
         "review.view_emergencyaccess",
         "review.change_emergencyaccess",

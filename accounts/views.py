@@ -140,6 +140,7 @@ def enrol_device(request: AuthenticatedHttpRequest) -> HttpResponse:
             name=form.cleaned_data["name"],
             kind=DeviceKind.SWITCH_TABLET,
             by=request.user,
+            room=form.cleaned_data["room"],
             replacing=current,
         )
         messages.success(request, f"This browser is now enrolled as “{device.name}”.")

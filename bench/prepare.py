@@ -28,6 +28,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts.models import Room  # noqa: E402
 from checklists import workflow  # noqa: E402
 from checklists.choices import AuditAction, CaseStatus, Laterality, StepStatus  # noqa: E402
 from checklists.models import AuditEvent, Case, CaseStep  # noqa: E402
@@ -75,6 +76,7 @@ def setup(*, password: str, step_cases: int) -> dict[str, Any]:
 
 
 def _fresh_case(nurse: Any, surgeon: Any, number: int) -> Case:
+    room, _ = Room.objects.get_or_create(name=f"OR {20 + number}")
     case = workflow.create_case(
         actor=nurse,
         procedure=Procedure.objects.get(slug=MINIMALLY_INVASIVE),
@@ -83,7 +85,7 @@ def _fresh_case(nurse: Any, surgeon: Any, number: int) -> Case:
         patient_birth_date=datetime.date(1960, 1, 1),
         laterality=Laterality.BILATERAL,
         surgeon=surgeon,
-        room=f"OR {20 + number}",
+        room=room.name,
         scheduled_start=timezone.now().replace(microsecond=0),
     )
     for stop in case.steps.filter(hard_stop=True).order_by("position"):

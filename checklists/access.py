@@ -10,6 +10,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext, request_context
+from accounts.models import EnrolledDevice
 from checklists.choices import AccessAction
 from checklists.models import RecordAccess
 
@@ -39,3 +40,10 @@ def log_view(request: HttpRequest, *, action: AccessAction, case_id: int) -> Rec
     user = request.user
     assert isinstance(user, User), "only a signed-in person sees a patient's identity"
     return log_access(user=user, action=action, case_id=case_id, context=request_context(request))
+
+
+def log_display(device: EnrolledDevice, *, case_id: int) -> RecordAccess:
+    """A room's wall display showed case ``case_id``'s patient identity to the room."""
+    return RecordAccess.objects.create(
+        device=device, case_id=case_id, action=AccessAction.WALL_DISPLAY, at=timezone.now()
+    )

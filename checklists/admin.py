@@ -111,8 +111,8 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 class RecordAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The access log: administrators read it; nobody changes it."""
 
-    list_display = ["at", "user", "action", "case", "filters", "remote_addr"]
-    list_select_related = ["user", "case"]
+    list_display = ["at", "user", "device", "action", "case", "filters", "remote_addr"]
+    list_select_related = ["user", "device", "case"]
     list_filter = ["action"]
     date_hierarchy = "at"
     # The case column shows the case's number only (Case.__str__): no patient identity.

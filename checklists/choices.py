@@ -66,6 +66,7 @@ class AccessAction(models.TextChoices):
     SIGN_OUT = "sign_out", "Opened the sign-out page"
     ADMIN = "admin", "Viewed the case in the admin"
     EMERGENCY = "emergency", "Emergency access to the review record"
+    WALL_DISPLAY = "wall_display", "Shown on the room's wall display"
 
 
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).

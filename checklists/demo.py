@@ -7,6 +7,7 @@ from typing import NamedTuple
 from django.contrib.auth.models import User
 from django.utils import timezone
 
+from accounts.models import Room
 from checklists import workflow
 from checklists.choices import StepStatus
 from checklists.models import Case, CaseStep
@@ -60,6 +61,8 @@ def seed_demo_day(*, users: dict[str, User], password: str, day: datetime.date) 
         StepRole.SURGEON: users["surgeon"],
     }
     procedures = {procedure.slug: procedure for procedure in Procedure.objects.all()}
+    for name in sorted({demo.room for demo in DEMO_DAY}):
+        Room.objects.get_or_create(name=name)
     for demo in DEMO_DAY:
         case = workflow.create_case(
             actor=users["nurse"],

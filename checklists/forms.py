@@ -14,7 +14,8 @@ from django.utils import timezone
 from accounts import roles
 from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
-from accounts.text import validate_identity_text, validate_plain_text
+from accounts.models import Room
+from accounts.text import natural_key, validate_identity_text
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
 from checklists.models import (
@@ -94,11 +95,14 @@ class NewCaseForm(forms.Form):
             "invalid_choice": "Choose one of the surgeons in the list.",
         },
     )
-    room = forms.CharField(
-        max_length=max_length(Case, "room"),
-        validators=[validate_plain_text],
-        help_text="As on the theatre door, e.g. OR 3.",
-        error_messages={"required": "Enter the operating room, e.g. OR 3."},
+    room = forms.ModelChoiceField(
+        queryset=Room.objects.filter(active=True),
+        to_field_name="name",  # a case keeps its room's name (Case.room)
+        widget=forms.RadioSelect,
+        error_messages={
+            "required": "Choose the operating room.",
+            "invalid_choice": "Choose one of the rooms offered.",
+        },
     )
     scheduled_start = forms.DateTimeField(
         label="Scheduled start",
@@ -114,6 +118,10 @@ class NewCaseForm(forms.Form):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["patient_birth_date"].widget.attrs["max"] = timezone.localdate().isoformat()
+        # As on the board: OR 2 before OR 10.
+        rooms = Room.objects.filter(active=True).values_list("name", flat=True)
+        room = cast(forms.ModelChoiceField, self.fields["room"])
+        room.choices = [(name, name) for name in sorted(rooms, key=natural_key)]
         self.helper = FormHelper()
         self.helper.attrs = {"novalidate": ""}  # the server's messages are the clearer ones
         self.helper.layout = Layout(
@@ -126,11 +134,8 @@ class NewCaseForm(forms.Form):
             Field("procedure", wrapper_class="choice-row"),
             Field("laterality", wrapper_class="choice-row"),
             Field("surgeon", wrapper_class="choice-row"),
-            Div(
-                Div("room", css_class="col-md-6"),
-                Div("scheduled_start", css_class="col-md-6"),
-                css_class="row",
-            ),
+            Field("room", wrapper_class="choice-row"),
+            Div(Div("scheduled_start", css_class="col-md-6"), css_class="row"),
             Div(
                 StrictButton("Schedule case", type="submit", css_class="btn-primary btn-lg"),
                 HTML(
@@ -139,6 +144,9 @@ class NewCaseForm(forms.Form):
                 css_class="d-flex flex-wrap gap-3 mt-2",
             ),
         )
+
+    def clean_room(self) -> str:
+        return self.cleaned_data["room"].name
 
     def clean_patient_birth_date(self) -> datetime.date:
         born = self.cleaned_data["patient_birth_date"]  # not in the future: see its validators

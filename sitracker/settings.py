@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "accounts",
     "checklists",
     "review",
+    "wall",
 ]
 
 MIDDLEWARE = [

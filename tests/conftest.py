@@ -4,6 +4,7 @@ import pytest
 from django.contrib.auth.models import Group, User
 
 from accounts import roles
+from accounts.models import Room
 
 PASSWORD = "Theatre-4-demo"
 
@@ -105,12 +106,12 @@ def administrator_client(client, administrator):
     return client
 
 
-def enrol_tablet(client, *, by: User, name: str = "OR 3 cart"):
+def enrol_tablet(client, *, by: User, name: str = "OR 3 cart", room: Room | None = None):
     """Make ``client`` a tablet enrolled for the quick user switch, as the enrolment page does."""
     from accounts import devices
     from accounts.choices import DeviceKind
 
-    device, token = devices.enrol(name=name, kind=DeviceKind.SWITCH_TABLET, by=by)
+    device, token = devices.enrol(name=name, kind=DeviceKind.SWITCH_TABLET, by=by, room=room)
     client.cookies[devices.COOKIE] = token
     return device
 
@@ -154,6 +155,7 @@ def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
         "scheduled_start": timezone.now().replace(microsecond=0),
         **fields,
     }
+    Room.objects.get_or_create(name=values["room"])  # a room in use, as the form offers
     return workflow.create_case(
         actor=actor, procedure=procedure, laterality=laterality, surgeon=surgeon, **values
     )

@@ -24,9 +24,10 @@ from collections.abc import Callable
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import Room
 from checklists.bulk import database
 from checklists.bulk.cast import prepare_cast
-from checklists.bulk.plan import Planner
+from checklists.bulk.plan import ROOMS, Planner
 from checklists.bulk.rows import RowBuilder, needed_ids
 
 
@@ -40,6 +41,8 @@ def generate(
 ) -> int:
     """Insert ``count`` synthetic cases spread over the past ``days``; return how many."""
     cast = prepare_cast()
+    for room in ROOMS:  # the rooms the plans use, in use, as the new-case form offers them
+        Room.objects.get_or_create(name=room)
     now = timezone.now()
     builder = RowBuilder(sqlite=connection.vendor == "sqlite")
     if connection.vendor == "sqlite":

@@ -5,6 +5,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 
+from accounts.models import EnrolledDevice
 from checklists.choices import AccessAction
 from checklists.models.case import Case
 
@@ -31,7 +32,14 @@ class RecordAccess(models.Model):
     its table keeps the name it had in the review app, where it began.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who saw it: a person, or a room's wall display (which shows a patient's identity during
+    # Sign In and the Time Out to everyone in the room, with nobody signed in).
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    device = models.ForeignKey(
+        EnrolledDevice, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     case = models.ForeignKey(
         Case, on_delete=models.PROTECT, null=True, blank=True, related_name="accesses"
     )
@@ -51,6 +59,13 @@ class RecordAccess(models.Model):
         verbose_name = "record access"
         verbose_name_plural = "record accesses"
         indexes = [models.Index(fields=["at"]), models.Index(fields=["case", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, device__isnull=True)
+                | models.Q(user__isnull=True, device__isnull=False),
+                name="recordaccess_by_a_person_or_a_display",
+            )
+        ]
 
     def __str__(self) -> str:
         what = f"case {self.case_id}" if self.case_id else "cases"

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
+from accounts.models import Room
 from accounts.text import normalise_identity
 from checklists import compliance, payloads
 from checklists.choices import AuditAction, CaseStatus, Laterality
@@ -67,6 +68,8 @@ def create_case(
         raise RuleViolation("Choose the side: left, right or bilateral.")
     if not procedure.active:
         raise RuleViolation(f"{procedure.title} is no longer offered; choose an active procedure.")
+    if not Room.objects.filter(name=room, active=True).exists():
+        raise RuleViolation(f"“{room}” is not a room in use: choose one of the rooms offered.")
     if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
         raise RuleViolation("The case's surgeon must be an active member of the Surgeon role.")
 

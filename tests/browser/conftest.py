@@ -25,7 +25,11 @@ browser_test = pytest.mark.django_db(transaction=True)
 
 @pytest.fixture(autouse=True)
 def _reference_data(reference_data) -> None:
-    pass
+    """The seeded procedures (see tests/conftest.py), and the rooms the new-case form offers."""
+    from accounts.models import Room
+
+    for number in range(1, 10):
+        Room.objects.get_or_create(name=f"OR {number}")
 
 
 @pytest.fixture(autouse=True)
@@ -86,13 +90,14 @@ def log_in(page, live_server, username: str, password: str = PASSWORD) -> None:
     page.wait_for_url(f"{live_server.url}/")
 
 
-def enrol(page, live_server, *, by) -> None:
+def enrol(page, live_server, *, by, room=None) -> None:
     """Make the page's browser a tablet enrolled for the quick user switch (as an administrator
-    does on /devices/enrol/, see test_switch_tablet.py): its switch screen lists names."""
+    does on /devices/enrol/, see test_switch_tablet.py): its switch screen lists names; with a
+    ``room`` (an accounts.Room), cases scheduled on it are in that room unless changed."""
     from accounts import devices
     from accounts.choices import DeviceKind
 
-    _, token = devices.enrol(name="OR 3 cart", kind=DeviceKind.SWITCH_TABLET, by=by)
+    _, token = devices.enrol(name="OR 3 cart", kind=DeviceKind.SWITCH_TABLET, by=by, room=room)
     cookie = {"name": devices.COOKIE, "value": token, "url": live_server.url, "httpOnly": True}
     page.context.add_cookies([cookie])
 

@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from checklists import workflow
 from procedures.models import Procedure
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
-from tests.conftest import make_case, make_procedure, record
+from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -121,12 +121,12 @@ def test_a_nurse_schedules_a_case_after_fixing_what_was_wrong(page, live_server,
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The date of birth cannot be in the future.")
     expect(alert).to_contain_text("Choose the side: left, right or bilateral.")
-    expect(alert).to_contain_text("Enter the operating room")
+    expect(alert).to_contain_text("Choose the operating room.")
     assert_fits_a_tablet_either_way_round(page)
 
     page.get_by_label("Date of birth").fill("1961-03-14")
     page.get_by_role("radio", name="Bilateral").check()
-    page.get_by_label("Room").fill("OR 3")
+    page.get_by_label("OR 3", exact=True).check()
     page.get_by_role("button", name="Schedule case").click()
 
     page.wait_for_url(re.compile(r"/cases/\d+/$"))
@@ -161,3 +161,40 @@ def test_the_surgeon_signs_out_from_the_sign_out_page(page, live_server, nurse, 
     page.goto(f"{live_server.url}/cases/{case.pk}/sign-out/")
     expect(page.get_by_text("Signed by the surgeon and locked.")).to_be_visible()
     assert serious_violations(page) == []
+
+
+def test_the_surgeon_signs_on_the_nurses_tablet_which_stays_hers(
+    page, live_server, nurse, surgeon, other_surgeon
+):
+    case = make_case(
+        make_procedure({"title": "Identity confirmed"}, {"title": "Incision"}),
+        actor=nurse,
+        surgeon=surgeon,
+    )
+    record(case, "Identity confirmed", nurse)
+    record(case, "Incision", nurse)
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+
+    page.get_by_role("link", name="Hand to the surgeon to sign").click()
+    expect(page.get_by_role("radio", name="Sue Surgeon")).to_be_checked()  # the case's surgeon
+    password = page.get_by_label("The surgeon's password")
+    expect(password).to_be_in_viewport()  # at 1024x768, without a swipe
+    assert serious_violations(page) == []
+    screenshot(page, "sign-on-the-nurses-tablet-1024x768", full_page=False)
+    page.get_by_label("Otto Other").check()  # a tap on a name leads to the password
+    expect(password).to_be_focused()
+    password.fill("not-otto's-password")
+    page.get_by_role("button", name="Sign the case").click()
+    expect(page.get_by_role("alert")).to_have_text(
+        "The password is not right. The case was not signed."
+    )
+    expect(page.get_by_role("radio", name="Otto Other")).to_be_checked()  # still chosen
+    page.get_by_label("Sue Surgeon").check()
+    page.get_by_label("The surgeon's password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign the case").click()
+
+    page.wait_for_url(f"{live_server.url}/cases/{case.pk}/")
+    expect(page.get_by_role("status").filter(has_text="Case signed by Sue Surgeon")).to_be_visible()
+    expect(page.locator(".user-menu")).to_contain_text("Nora Nurse")  # the tablet is still hers
+    assert case.signatures.get().signer == surgeon

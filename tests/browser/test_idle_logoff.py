@@ -29,7 +29,7 @@ def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patient
     log_in(page, live_server, "nurse")
     page.goto(f"{live_server.url}/cases/new/")
     page.get_by_label("MRN").fill("MRN-IDLE-1")
-    page.get_by_label("Room").fill("OR 9")
+    page.get_by_label("Scheduled start").fill("2031-02-03T09:15")
 
     # Nobody touches the tablet: it leaves for the switch screen by itself.
     idle_past_the_limit(page)
@@ -41,7 +41,7 @@ def test_an_idle_tablet_goes_to_the_switch_screen_keeping_drafts_but_not_patient
     page.get_by_label("PIN").fill("1357")
     page.get_by_role("button", name="Switch").click()
     page.wait_for_url("**/cases/new/")
-    expect(page.get_by_label("Room")).to_have_value("")
+    expect(page.get_by_label("Scheduled start")).not_to_have_value("2031-02-03T09:15")
     expect(page.get_by_label("MRN")).to_have_value("")
 
 
@@ -54,7 +54,7 @@ def test_the_same_person_coming_back_finds_the_draft_without_the_patient(
     page.goto(f"{live_server.url}/cases/new/")
     page.get_by_label("MRN").fill("MRN-IDLE-2")
     page.get_by_label("Patient name").fill("Idle Example")
-    page.get_by_label("Room").fill("OR 9")
+    page.get_by_label("Scheduled start").fill("2031-02-03T09:15")
 
     idle_past_the_limit(page)
     page.wait_for_url("**/switch/**")
@@ -63,6 +63,6 @@ def test_the_same_person_coming_back_finds_the_draft_without_the_patient(
     page.get_by_role("button", name="Switch").click()
     page.wait_for_url("**/cases/new/")
 
-    expect(page.get_by_label("Room")).to_have_value("OR 9")
+    expect(page.get_by_label("Scheduled start")).to_have_value("2031-02-03T09:15")
     expect(page.get_by_label("MRN")).to_have_value("")
     expect(page.get_by_label("Patient name")).to_have_value("")

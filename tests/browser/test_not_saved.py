@@ -64,7 +64,7 @@ def test_scheduling_while_the_database_is_locked_shows_the_not_saved_page(
     page.get_by_role("group", name="Procedure").get_by_role("radio").first.check()
     page.get_by_label("Left", exact=True).check()
     page.get_by_label("Sue Surgeon").check()
-    page.get_by_label("Room").fill("OR 4")
+    page.get_by_label("OR 4", exact=True).check()
 
     with short_busy_timeout(), sqlite_write_lock_held():
         page.get_by_role("button", name="Schedule case").click()

@@ -66,7 +66,7 @@ def schedule_bilateral_case(page: Page) -> Case:
     page.get_by_label(MI).check()
     page.get_by_label("Bilateral").check()
     page.get_by_label("Sue Surgeon").check()
-    page.get_by_label("Room").fill("OR 4")
+    page.get_by_label("OR 4", exact=True).check()
     page.get_by_role("button", name="Schedule case").click()
     expect(page.get_by_role("heading", name=MI)).to_be_visible()
     return Case.objects.get(patient_mrn="MRN-778812")

@@ -37,7 +37,8 @@ def test_an_administrator_enrols_a_tablet_and_its_switch_screen_lists_names(
     assert serious_violations(page) == []
     screenshot(page, "switch-enrolled-tablet", full_page=False)
     people.get_by_text("Sam Scrub").click()
-    page.get_by_label("PIN").fill("1357")
+    expect(page.get_by_label("PIN")).to_be_focused()  # the tap on a name opens the keyboard
+    page.keyboard.type("1357")
     page.get_by_role("button", name="Switch").click()
     page.wait_for_url(f"{live_server.url}/")
     expect(page.get_by_text("Sam Scrub")).to_be_visible()

@@ -11,6 +11,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts import roles
+from accounts.models import Room
 from checklists import selectors
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case
@@ -34,7 +35,7 @@ def schedule(tablet: Tablet) -> Case:
     tablet.tap(page.get_by_label(MI))
     tablet.tap(page.get_by_label("Bilateral"))
     tablet.tap(page.get_by_label("Sue Surgeon"))
-    tablet.type_into(page.get_by_label("Room"), "OR 4")
+    expect(page.get_by_label("OR 4", exact=True)).to_be_checked()  # the tablet's room
     tablet.tap(page.get_by_role("button", name="Schedule case"))
     expect(page.get_by_role("heading", name=MI)).to_be_visible()
     return Case.objects.get(patient_mrn="MRN-778812")
@@ -97,7 +98,8 @@ def report(tablet: Tablet, heights: dict[str, int]) -> str:
 
 
 def test_the_whole_bilateral_case_counted_in_taps(page, live_server, nurse, surgeon, capsys):
-    enrol(page, live_server, by=make_user("it", roles.ADMINISTRATOR))
+    room = Room.objects.get(name="OR 4")
+    enrol(page, live_server, by=make_user("it", roles.ADMINISTRATOR), room=room)
     log_in(page, live_server, "nurse")
     tablet = Tablet(page)
 

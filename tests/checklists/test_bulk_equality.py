@@ -27,6 +27,7 @@ from django.contrib.auth.models import User
 from django.db import connection, transaction
 from django.utils import timezone
 
+from accounts.models import Room
 from checklists import workflow
 from checklists.audit import verify_chains
 from checklists.bulk import cast, database
@@ -145,6 +146,7 @@ def replay(plan: Plan, clock: Clock) -> Case:
     surgeon = users[plan.surgeon.pk]
     clock.at = plan.created_at
     mrn, name, born = plan.patient
+    Room.objects.get_or_create(name=plan.room)
     case = workflow.create_case(
         actor=users[plan.creator.pk],
         procedure=procedure,

@@ -24,7 +24,6 @@ STEPS = ({"title": "Implants placed", "kind": "implants"},)
     [
         (NewCaseForm, "patient_mrn", Case, "patient_mrn"),
         (NewCaseForm, "patient_name", Case, "patient_name"),
-        (NewCaseForm, "room", Case, "room"),
         (CancelCaseForm, "reason", Case, "cancel_reason"),
         (StepUpdateForm, "value", CaseStep, "value"),
         (StepUpdateForm, "note", CaseStep, "note"),

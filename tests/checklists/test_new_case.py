@@ -6,10 +6,13 @@ from django.contrib.messages import get_messages
 from django.utils import timezone
 
 from accounts import roles
+from accounts.models import Room
+from checklists import workflow
 from checklists.choices import AuditAction, CaseStatus
+from checklists.errors import RuleViolation
 from checklists.models import Case
 from procedures.models import Procedure
-from tests.conftest import events, make_procedure, make_user
+from tests.conftest import enrol_tablet, events, make_procedure, make_user
 
 MI = "si-fusion-minimally-invasive"
 
@@ -22,6 +25,7 @@ def procedure(db) -> Procedure:
 @pytest.fixture
 def entry(procedure, surgeon) -> dict[str, str]:
     """What a nurse types to schedule a case."""
+    Room.objects.create(name="OR 3")
     return {
         "patient_mrn": "MRN0042",
         "patient_name": "Pat Example",
@@ -110,7 +114,8 @@ def test_it_schedules_the_case_through_the_workflow_and_opens_its_checklist(
         ("patient_birth_date", "1820-01-01", "more than 130 years ago"),
         ("laterality", "", "Choose the side: left, right or bilateral."),
         ("laterality", "both", "Choose the side: left, right or bilateral."),
-        ("room", "   ", "Enter the operating room, e.g. OR 3."),
+        ("room", "", "Choose the operating room."),
+        ("room", "OR 99", "Choose one of the rooms offered."),
         ("scheduled_start", "", "Enter the scheduled start."),
         ("scheduled_start", "half past two", "Enter the scheduled start as a date and time."),
         ("procedure", "", "Choose the procedure."),
@@ -189,3 +194,51 @@ def test_a_reviewer_may_not_schedule_a_case(client, reviewer, entry):
     assert client.get("/cases/new/").status_code == 403
     assert post(client, entry).status_code == 403
     assert not Case.objects.exists()
+
+
+def test_it_offers_the_rooms_in_use_in_their_natural_order(client, nurse, surgeon):
+    for name in ("OR 10", "OR 2", "OR 1"):
+        Room.objects.create(name=name)
+    Room.objects.create(name="OR 9", active=False)  # retired
+    client.force_login(nurse)
+
+    form = client.get("/cases/new/").context["form"]
+
+    assert [name for name, _ in form.fields["room"].choices] == ["OR 1", "OR 2", "OR 10"]
+    assert form["room"].value() is None  # this browser is no room's tablet
+
+
+def test_a_retired_room_is_refused(client, nurse, entry):
+    Room.objects.filter(name="OR 3").update(active=False)
+    client.force_login(nurse)
+
+    response = post(client, entry)
+
+    assert response.status_code == 422
+    assert "Choose one of the rooms offered." in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_a_tablet_enrolled_for_a_room_schedules_there_by_default(client, nurse, administrator):
+    Room.objects.create(name="OR 5")
+    enrol_tablet(client, by=administrator, room=Room.objects.create(name="OR 4"))
+    client.force_login(nurse)
+
+    form = client.get("/cases/new/").context["form"]
+
+    assert form["room"].value() == "OR 4"
+
+
+def test_the_workflow_refuses_a_room_not_in_use(nurse, surgeon, procedure):
+    with pytest.raises(RuleViolation, match="“OR 77” is not a room in use"):
+        workflow.create_case(
+            actor=nurse,
+            procedure=procedure,
+            patient_mrn="MRN0042",
+            patient_name="Pat Example",
+            patient_birth_date=datetime.date(1961, 3, 14),
+            laterality="left",
+            surgeon=surgeon,
+            room="OR 77",
+            scheduled_start=timezone.now(),
+        )

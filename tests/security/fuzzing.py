@@ -34,10 +34,11 @@ from hypothesis import strategies as st
 
 from checklists.choices import AuditAction
 from checklists.models import AuditEvent, Case, Implant
+from tests.examples import examples
 from tests.security.conftest import PERSONAS, World
 
 FUZZ = settings(
-    max_examples=200,
+    max_examples=examples(200),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -45,6 +45,7 @@ from checklists.choices import AuditAction, StepStatus
 from checklists.errors import SignatureRefused
 from checklists.models import AuditEvent, Case
 from tests.conftest import PASSWORD
+from tests.examples import examples
 from tests.security.conftest import INCISION, World, rolled_back
 
 TABLE = AuditEvent._meta.db_table
@@ -71,7 +72,7 @@ FIELDS = (
     "key_id",
 )
 TAMPER = settings(
-    max_examples=40,  # per kind of tampering: 16 kinds
+    max_examples=examples(40),  # per kind of tampering: 16 kinds
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -22,6 +22,8 @@ from pathlib import Path
 from django.test import Client
 from django.urls import reverse
 
+from accounts import devices
+from accounts.models import Room
 from review import emergency
 from tests.security.conftest import World
 from tests.security.test_role_url_matrix import GET_HEAD, ROWS, client_for, is_admin, url_for
@@ -66,6 +68,24 @@ def test_every_page_is_valid_html(world, tmp_path):
         path = tmp_path / f"{number:03d}.html"
         path.write_bytes(response.content)
         documents.append((path, f"{url} as {persona}"))
+    # A room's wall display, enrolled with its one-time code: the room of the case in progress.
+    room = Room.objects.get(name=world.in_progress.room)
+    _, code = devices.new_pairing(room=room, name="Wall", by=world.administrator)
+    display = Client()
+    display.post(reverse("wall-pair"), {"code": code})
+    for url in (
+        reverse("wall-display", args=[room.pk]),
+        reverse("wall-display-live", args=[room.pk]),
+    ):
+        response = display.get(url)
+        assert response.status_code == 200, f"{url} as the display: {response.status_code}"
+        path = tmp_path / f"wall-{len(documents)}.html"
+        # The poll's answer is a fragment: checked inside a page of its own.
+        body = (
+            response.content if b"<html" in response.content else _fragment_page(response.content)
+        )
+        path.write_bytes(body)
+        documents.append((path, f"{url} as the room's wall display"))
     assert len(documents) >= 15, [label for _, label in documents]
     with_banner = [label for path, label in documents if b"emergency-banner" in path.read_bytes()]
     assert len(with_banner) >= 5, "the nurse's pages should carry the emergency-access banner"
@@ -86,3 +106,11 @@ def test_every_page_is_valid_html(world, tmp_path):
         for m in messages
     ]
     assert not problems, "\n".join(problems)
+
+
+def _fragment_page(fragment: bytes) -> bytes:
+    return (
+        b'<!doctype html><html lang="en"><head><title>x</title></head><body>'
+        + fragment
+        + b"</body></html>"
+    )

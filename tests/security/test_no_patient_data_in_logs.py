@@ -22,6 +22,7 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts import pins
+from accounts.models import Room
 from checklists.models import Case
 from tests.conftest import PASSWORD, make_procedure
 
@@ -128,6 +129,7 @@ def the_day(journey: Journey, nurse, surgeon, reviewer, on_commit) -> Case:
     # The nurse logs in (a typo first) and schedules the case (a wrong birth date first).
     tablet.post("/accounts/login/", {"username": "nurse", "password": "Pasword"})
     tablet.post("/accounts/login/", {"username": "nurse", "password": PASSWORD}, follow=True)
+    Room.objects.create(name="OR 7")
     tablet.get("/cases/new/")
     form = {
         "patient_mrn": MRN,

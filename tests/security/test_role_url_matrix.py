@@ -50,6 +50,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import get_resolver, resolve, reverse
 
+from accounts.models import Room
 from checklists.models import AuditEvent, Case
 from tests.conftest import PASSWORD
 from tests.security.conftest import PERSONAS, World
@@ -120,6 +121,14 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     # emergency access: OR staff and surgeons give a reason; reviewers' roles open records anyway
     ("review:emergency-access",       GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   404),
     ("review:emergency-access",       "POST",   LOGIN, 400,   400,   400,   400,    403,   403,   404),
+    # a room's wall display: the pairing form for any browser; the display itself only for an
+    # enrolled display (none of these personas is one: tests/wall/test_display.py has the rest)
+    ("wall-pair",                     GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
+    ("wall-pair",                     "POST",   400,   400,   400,   400,   400,    400,   400,   None),
+    ("wall-display",                  GET_HEAD, 403,   403,   403,   403,   403,    403,   403,   None),
+    ("wall-display",                  "POST",   403,   403,   403,   403,   403,    403,   403,   None),
+    ("wall-display-live",             GET_HEAD, 403,   403,   403,   403,   403,    403,   403,   None),
+    ("wall-display-live",             "POST",   403,   403,   403,   403,   403,    403,   403,   None),
     # the admin: representative rows; every other admin URL follows admin_rule()
     ("admin:index",                   GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
     ("admin:index",                   "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
@@ -255,6 +264,8 @@ OWN_URLS = {
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
+    "wall-display": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
+    "wall-display-live": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
 }
 
 # What "another case" is asked with: a complete, valid form, so the refusal is about the ids.

@@ -70,6 +70,7 @@ from checklists.errors import (
 from checklists.models import AuditEvent, Case, CaseStep
 from procedures.choices import PHASE_ORDER, StepKind
 from tests.conftest import PASSWORD, make_case, make_procedure, record
+from tests.examples import examples
 from tests.security.conftest import (
     HARD_STOP,
     PERSONAS,
@@ -632,7 +633,7 @@ def test_the_workflow_keeps_its_rules_whatever_happens(db):
     run_state_machine_as_test(
         lambda: WorkflowMachine(people, procedure),
         settings=settings(
-            max_examples=EXAMPLES,
+            max_examples=examples(EXAMPLES),
             stateful_step_count=STEPS_PER_EXAMPLE,
             deadline=None,
             suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

@@ -16,6 +16,7 @@ from django.test import Client
 from django.urls import path
 from django.utils import timezone
 
+from accounts.models import Room
 from checklists.choices import AuditAction, CaseStatus, StepStatus
 from checklists.models import AuditEvent, Case
 from sitracker import urls as site_urls
@@ -126,6 +127,7 @@ def test_a_tick_while_the_database_is_locked_answers_not_saved(signed_in, case, 
 @on_sqlite
 def test_a_new_case_while_the_database_is_locked_answers_not_saved(signed_in, surgeon):
     procedure = make_procedure({"title": "Swab count correct"})
+    Room.objects.create(name="OR 3")
     entry = {
         "patient_mrn": "MRN0042",
         "patient_name": "Pat Example",

@@ -13,13 +13,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.apps import apps
-from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve, reverse
 from django.urls.resolvers import RegexPattern, RoutePattern
 from django.utils.regex_helper import normalize
 
 # Public by intent. Static files are served outside the URLconf (runserver, WhiteNoise).
 # switch-user is the shared tablet's lock screen: the next person signs in there with a PIN.
 PUBLIC = {"login", "healthz", "admin:login", "switch-user"}
+# A room's wall display signs in with its device token, never a person's login: its pages
+# refuse (403) any browser that is not the room's enrolled display (tests/wall/).
+DISPLAY_ONLY = {"wall-pair", "wall-display", "wall-display-live"}
 LOGIN_URL = "/accounts/login/"
 ADMIN_LOGIN_URL = "/admin/login/"
 
@@ -83,7 +86,7 @@ def build_url(endpoint: Endpoint) -> str:
 
 
 ENDPOINTS = list(endpoints(get_resolver()))
-PROTECTED = [endpoint for endpoint in ENDPOINTS if endpoint.name not in PUBLIC]
+PROTECTED = [endpoint for endpoint in ENDPOINTS if endpoint.name not in PUBLIC | DISPLAY_ONLY]
 
 
 def test_the_walk_reaches_our_pages_and_the_admin():
@@ -96,7 +99,7 @@ def test_only_the_public_pages_opt_out_of_the_login():
         endpoint.route
         for endpoint in ENDPOINTS
         if getattr(endpoint.callback, "login_required", True) is False
-        and endpoint.name not in PUBLIC
+        and endpoint.name not in PUBLIC | DISPLAY_ONLY
     }
     assert not opted_out, "Login must not be switched off for these views"
 
@@ -119,3 +122,10 @@ def test_a_public_page_answers_without_a_login(client, db, name):
     endpoint = next(endpoint for endpoint in ENDPOINTS if endpoint.name == name)
 
     assert client.get(build_url(endpoint)).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["wall-display", "wall-display-live"])
+def test_a_wall_displays_pages_refuse_an_anonymous_visitor(client, db, name):
+    response = client.get(reverse(name, kwargs={"room_id": 1}))
+
+    assert response.status_code == 403

@@ -46,6 +46,12 @@ ADMINISTRATOR = REVIEWER | {
     "accounts.add_enrolleddevice",
     "accounts.change_enrolleddevice",
     "accounts.view_enrolleddevice",
+    # Rooms' wall displays, enrolled with a one-time code; the rooms themselves.
+    "accounts.add_displaypairing",
+    "accounts.view_displaypairing",
+    "accounts.add_room",
+    "accounts.change_room",
+    "accounts.view_room",
     # Emergency accesses, read and signed off in the admin.
     "review.view_emergencyaccess",
     "review.change_emergencyaccess",

@@ -1,0 +1,27 @@
+"""The checklist app's pages: the board and a case's scheduling, signature and cancelling
+(``cases``), the checklist itself (``checklist``)."""
+
+from checklists.views.cases import board, case_cancel, case_sign_out, new_case
+from checklists.views.checklist import (
+    case_detail,
+    case_version,
+    implant_add,
+    implant_remove,
+    record_step_from,
+    step_update,
+    stop_override,
+)
+
+__all__ = [
+    "board",
+    "case_cancel",
+    "case_detail",
+    "case_sign_out",
+    "case_version",
+    "implant_add",
+    "implant_remove",
+    "new_case",
+    "record_step_from",
+    "step_update",
+    "stop_override",
+]

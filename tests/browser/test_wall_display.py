@@ -1,0 +1,79 @@
+"""A room's wall display at 1920x1080, beside the tablet: enrolled with its one-time code, it
+follows the room's case live, the patient large during Sign In and the Time Out, initials after.
+Screenshots (artifacts/) are the wall as the team sees it from across the room."""
+
+import pytest
+from playwright.sync_api import expect
+
+from accounts import devices
+from accounts.models import Room
+from procedures.choices import Phase
+from procedures.models import Procedure
+from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
+from tests.conftest import make_case, record_phase
+
+pytestmark = [pytest.mark.browser, browser_test]
+
+MI = "si-fusion-minimally-invasive"
+WALL = {"width": 1920, "height": 1080}
+
+
+@pytest.fixture
+def wall(browser, browser_context_args, live_server, administrator):
+    """A second browser, the size of the theatre's monitor, enrolled as OR 4's wall display by
+    the code an administrator made, typed on it."""
+    _, code = devices.new_pairing(
+        room=Room.objects.get(name="OR 4"), name="OR 4 wall", by=administrator
+    )
+    context = browser.new_context(**{**browser_context_args, "viewport": WALL})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/display/")
+    assert serious_violations(page) == []
+    page.get_by_label("Code from the administrator").fill(code)
+    page.get_by_role("button", name="Enrol this display").click()
+    expect(page.get_by_role("heading", name="OR 4")).to_be_visible()
+    yield page
+    context.close()
+
+
+def test_the_wall_follows_the_rooms_case_through_sign_in_and_the_time_out(
+    wall, page, live_server, nurse, surgeon, anaesthetist
+):
+    expect(wall.get_by_text("No case in progress")).to_be_visible()
+    case = make_case(
+        Procedure.objects.get(slug=MI),
+        actor=nurse,
+        surgeon=surgeon,
+        room="OR 4",
+        laterality="left",
+        patient_name="Jordan Example",
+        patient_mrn="MRN-778812",
+    )
+
+    # The nurse starts the case on the tablet: within three seconds the wall names the patient.
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    first = case.steps.order_by("position").first()
+    page.get_by_role("button", name=f"Mark done: {first.label}").click()
+    expect(wall.get_by_text("Jordan Example")).to_be_visible(timeout=3000)
+    expect(wall.get_by_text("MRN MRN-778812")).to_be_visible()
+    expect(wall.locator(".wall-side")).to_contain_text("LEFT")
+    expect(wall.locator(".wall-phase")).to_have_text("Sign In")
+    nxt = case.steps.order_by("position")[1]
+    expect(wall.locator(".wall-now-item")).to_have_text(nxt.label)
+    assert serious_violations(wall) == []
+    screenshot(wall, "wall-sign-in-1920x1080", full_page=False)
+
+    record_phase(case, Phase.SIGN_IN, nurse)
+    record_phase(case, Phase.INDUCTION, anaesthetist)
+    expect(wall.locator(".wall-phase")).to_have_text("Time Out", timeout=3000)
+    expect(wall.get_by_text("Jordan Example")).to_be_visible()
+    screenshot(wall, "wall-time-out-1920x1080", full_page=False)
+
+    record_phase(case, Phase.TIME_OUT, nurse)
+    expect(wall.locator(".wall-phase")).to_have_text("Procedure", timeout=3000)
+    expect(wall.get_by_text("Patient JE")).to_be_visible()
+    expect(wall.get_by_text("Jordan Example")).to_have_count(0)
+    expect(wall.locator(".wall-clock")).to_contain_text("Time Out done 0 min ago")
+    assert serious_violations(wall) == []
+    screenshot(wall, "wall-procedure-1920x1080", full_page=False)

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from wall import views
+
+urlpatterns = [
+    path("display/", views.pair, name="wall-pair"),
+    path("rooms/<int:room_id>/display/", views.display, name="wall-display"),
+    path("rooms/<int:room_id>/display/live", views.display_live, name="wall-display-live"),
+]
