@@ -182,7 +182,7 @@ class RecordViews:
 
 def record_views(*, case_id: int, limit: int = VIEWS_SHOWN) -> RecordViews:
     """The case's access log, newest first, with each person: one query, whatever its length."""
-    accesses = RecordAccess.objects.filter(case_id=case_id).select_related("user")
+    accesses = RecordAccess.objects.filter(case_id=case_id).select_related("user", "device")
     entries = list(accesses.order_by("-at", "-pk")[: limit + 1])
     return RecordViews(entries=entries[:limit], more=len(entries) > limit)
 
