@@ -74,6 +74,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # Emergency accesses: read each one and sign it off (the only change the admin allows).
         "review.view_emergencyaccess",
         "review.change_emergencyaccess",
+        # The device catalogue: administrators keep it (a device no longer stocked is made
+        # inactive, not deleted).
+        "catalogue.add_device",
+        "catalogue.change_device",
+        "catalogue.view_device",
         # Sign-in attempts kept by django-axes: read only, like the audit trail.
         "axes.view_accessattempt",
         "axes.view_accessfailurelog",
