@@ -17,6 +17,7 @@ from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from accounts.text import validate_identity_text, validate_plain_text
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
+from checklists.errors import ImplantRefused, WorkflowError
 from checklists.models import (
     Case,
     CaseStep,
@@ -313,6 +314,17 @@ class StopOverrideForm(forms.Form):
 class ImplantForm(forms.Form):
     """An implant as scanned or typed; the workflow parses the barcode and applies the rules."""
 
+    # The fields typed by hand, behind a disclosure.
+    TYPED = (
+        "manufacturer",
+        "product",
+        "size",
+        "lot",
+        "expiry",
+        "serial",
+        "expiry_override_reason",
+    )
+
     udi = forms.CharField(
         label="Scan the barcode",
         required=False,
@@ -325,11 +337,9 @@ class ImplantForm(forms.Form):
     )
     side = forms.ChoiceField(
         choices=Side.choices,
+        required=False,  # none sent: the case's side, or the side whose implant step is next
         widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose the side the implant was placed on.",
-            "invalid_choice": "Choose one of this case's sides.",
-        },
+        error_messages={"invalid_choice": "Choose one of this case's sides."},
     )
     manufacturer = forms.CharField(required=False, max_length=max_length(Implant, "manufacturer"))
     product = forms.CharField(
@@ -378,13 +388,23 @@ class ImplantForm(forms.Form):
         if focus_barcode:
             # After a scan the next one follows at once; htmx focuses [autofocus] after a swap.
             self.fields["udi"].widget.attrs["autofocus"] = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the page's <form> carries the htmx attributes
-        self.helper.disable_csrf = True  # ...and the CSRF token
-        # The scanner is the usual way in; typing the parts is behind a disclosure, open again
-        # when the form comes back refused (its fields hold what was sent, and the marks).
-        typed = " open" if self.is_bound else ""
-        self.helper.layout = Layout(
+
+    @property
+    def open_details(self) -> bool:
+        """The typed fields are folded away unless needed: when one of them is in error (a
+        device the catalogue does not know wants its name; an expired one a surgeon's
+        reason)."""
+        return self.is_bound and any(name in self.errors for name in self.TYPED)
+
+    @property
+    def helper(self) -> FormHelper:
+        """Made when drawn, after any error was added (``open_details``)."""
+        helper = FormHelper()
+        helper.form_tag = False  # the page's <form> carries the htmx attributes
+        helper.disable_csrf = True  # ...and the CSRF token
+        # The scanner is the usual way in; typing the parts is behind a disclosure.
+        typed = " open" if self.open_details else ""
+        helper.layout = Layout(
             Field("udi", css_class="form-control-lg"),
             "side",
             HTML(
@@ -409,6 +429,13 @@ class ImplantForm(forms.Form):
             ),
             HTML("</details>"),
         )
+        return helper
+
+    def refused(self, error: WorkflowError) -> None:
+        """The workflow's refusal, marked on the field that would let the implant through
+        (``ImplantRefused.field``), if any."""
+        if isinstance(error, ImplantRefused) and error.field in self.fields:
+            self.add_error(error.field, error.message)
 
     def entry(self) -> workflow.ImplantEntry:
         return workflow.ImplantEntry(**self.cleaned_data)

@@ -1,4 +1,5 @@
-"""The implant log: adding and removing implants, a scanned GS1 UDI merged with typed fields."""
+"""The implant log: adding and removing implants, a scanned GS1 UDI merged with typed fields and
+named from the device catalogue."""
 
 import datetime
 from dataclasses import dataclass
@@ -10,11 +11,12 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
+from catalogue.selectors import device_for
 from checklists import payloads
-from checklists.choices import AuditAction, CaseStatus, Side, StepStatus
-from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
-from checklists.models import Implant, Signature, max_length
-from checklists.udi import UdiError, parse_udi
+from checklists.choices import AuditAction, CaseStatus, Side, StepStatus, UdiCarrier, UdiEntry
+from checklists.errors import CaseLocked, ImplantRefused, NotFound, NotPermitted, RuleViolation
+from checklists.models import Case, Implant, Signature, max_length
+from checklists.udi import UdiError, is_human_readable, parse_udi
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     check_text,
@@ -32,9 +34,10 @@ REMOVAL_REASON_LENGTH = max_length(Signature, "reason")
 
 @dataclass(frozen=True)
 class ImplantEntry:
-    """An implant as entered: typed fields, a scanned UDI, or both (the barcode wins ties)."""
+    """An implant as entered: typed fields, a scanned UDI, or both (the barcode wins ties).
+    No ``side``: the case's, or on a bilateral case the side whose implant step is next."""
 
-    side: str
+    side: str = ""
     manufacturer: str = ""
     product: str = ""
     size: str = ""
@@ -45,7 +48,20 @@ class ImplantEntry:
     expiry_override_reason: str = ""
 
 
+def how_entered(udi: str) -> tuple[str, str]:
+    """An implant's ``entry`` and ``carrier`` (FHIR's entryType and the carrier's form) from its
+    UDI as received: a scanner's data was scanned, the text printed under the barcode was
+    typed, and an implant with no UDI was typed part by part (and has no carrier)."""
+    if not udi:
+        return UdiEntry.MANUAL, ""
+    if is_human_readable(udi):
+        return UdiEntry.MANUAL, UdiCarrier.HRF
+    return UdiEntry.BARCODE, UdiCarrier.AIDC
+
+
 def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
+    """The implant's columns from what was entered (pure): the typed texts checked, the UDI
+    read into its parts, which must agree with any typed ones."""
     fields: dict[str, Any] = {
         "manufacturer": entry.manufacturer.strip(),
         "product": entry.product.strip(),
@@ -80,6 +96,7 @@ def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
                 )
             fields[name] = from_barcode or typed
         fields["udi"] = parts.raw
+    fields["entry"], fields["carrier"] = how_entered(fields["udi"])
     if not (fields["product"] or fields["gtin"]):
         raise RuleViolation("Name the implant's product or scan its barcode.")
     return fields
@@ -92,9 +109,12 @@ def add_implant(
     entry: ImplantEntry,
     context: RequestContext = NO_CONTEXT,
 ) -> Implant:
-    """Log an implant on one side. A scanned GS1 UDI fills GTIN, expiry, lot and serial.
+    """Log an implant on one side. A scanned GS1 UDI fills GTIN, expiry, lot and serial, and
+    the device catalogue, knowing its GTIN, the company, product and size (copied: the implant
+    keeps what the catalogue said at the scan).
 
-    An expired implant is refused unless a surgeon records why it is used anyway.
+    A GTIN the catalogue does not know needs the product's name typed. An expired implant is
+    refused unless a surgeon records why it is used anyway.
     """
     require_permission(actor, "checklists.record_step", "Your role cannot log implants.")
     fields = implant_fields(entry)
@@ -102,14 +122,13 @@ def add_implant(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
-        if entry.side not in case.sides():
-            sides = " or ".join(Side(side).label.lower() for side in case.sides())
-            raise RuleViolation(f"This case's implants go on the {sides} side.")
+        side = _side(case, entry.side)
+        _name_from_catalogue(fields)
         _check_expiry(actor, fields)
-        last = case.implants.filter(side=entry.side).aggregate(last=Max("position"))["last"]
+        last = case.implants.filter(side=side).aggregate(last=Max("position"))["last"]
         implant = Implant.objects.create(
             case=case,
-            side=entry.side,
+            side=side,
             position=(last or 0) + 1,
             added_by=actor,
             added_at=timezone.now(),
@@ -130,14 +149,64 @@ def add_implant(
     return implant
 
 
+def _side(case: Case, side: str) -> str:
+    """The side asked for, which must be one of the case's; none asked for, the case's side, or
+    on a bilateral case the side of the implant step still to do first."""
+    sides = case.sides()
+    if not side:
+        if len(sides) == 1:
+            return sides[0]
+        next_step = (
+            case.steps.filter(kind=StepKind.IMPLANTS, status=StepStatus.PENDING, side__in=sides)
+            .order_by("position")
+            .first()
+        )
+        if next_step is None:
+            raise RuleViolation("Choose the side the implant was placed on.")
+        return next_step.side
+    if side not in sides:
+        named = " or ".join(Side(value).label.lower() for value in sides)
+        raise RuleViolation(f"This case's implants go on the {named} side.")
+    return side
+
+
+def _name_from_catalogue(fields: dict[str, Any]) -> None:
+    """Company, product and size from the device catalogue, when it knows the GTIN; a typed
+    value must agree with it. A GTIN it does not know needs the product's name typed."""
+    if not fields["gtin"]:
+        return
+    device = device_for(fields["gtin"])
+    if device is None:
+        if not fields["product"]:
+            raise ImplantRefused(
+                "Not in the device catalogue: type the product's name.", field="product"
+            )
+        return
+    catalogued = {
+        "manufacturer": device.company,
+        "product": device.product_name,
+        "size": device.size,
+    }
+    for name, known in catalogued.items():
+        typed = fields[name]
+        if typed and known and typed != known:
+            raise ImplantRefused(
+                f"The {name} typed ({typed}) is not the device catalogue's for this barcode "
+                f"({known}): clear it, or check the device.",
+                field=name,
+            )
+        fields[name] = known or typed
+
+
 def _check_expiry(actor: User, fields: dict[str, Any]) -> None:
     expiry = fields["expiry"]
     if expiry is None or expiry >= timezone.localdate():
         fields["expiry_override_reason"] = ""
         return
     if not fields["expiry_override_reason"]:
-        raise RuleViolation(
-            f"This implant expired on {expiry:%d %b %Y}. A surgeon must give a reason to use it."
+        raise ImplantRefused(
+            f"This implant expired on {expiry:%d %b %Y}. A surgeon must give a reason to use it.",
+            field="expiry_override_reason",
         )
     if not actor.has_perm("checklists.sign_case"):
         raise NotPermitted("Only a surgeon can accept an expired implant.")

@@ -2,7 +2,8 @@
 
 Browser tests are transactional (the live server runs in another thread): the tables are
 flushed after each, so each starts by putting back the roles and procedures the migrations
-installed (the ``reference_data`` fixture, autouse here).
+installed (the ``reference_data`` fixture, autouse here), and the sample device catalogue that
+names the implants the journeys scan (``device_catalogue``, as ``seed_demo`` loads it).
 """
 
 import os
@@ -24,7 +25,7 @@ browser_test = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(reference_data) -> None:
+def _reference_data(reference_data, device_catalogue) -> None:
     pass
 
 

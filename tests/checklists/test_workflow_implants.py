@@ -3,13 +3,23 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from catalogue.models import Device
 from checklists import workflow
 from checklists.choices import AuditAction, CaseStatus
-from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
+from checklists.errors import CaseLocked, ImplantRefused, NotFound, NotPermitted, RuleViolation
 from checklists.models import Implant
 from tests.conftest import events, make_case, make_procedure, record
 
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
+# The same UDI as a scanner reads it from the DataMatrix: symbology identifier, no brackets, a
+# group separator after the lot (a variable-length field).
+SCANNED = "]d201008123456789011728123110LOT123\x1d21SN456"
+CATALOGUED = {
+    "manufacturer": "Example Orthopaedics (fictitious)",
+    "product": "Exemplar SI Fusion Implant EX-7045",
+    "size": "7.0 x 45 mm",
+}
+UNKNOWN = "(01)00987654321005(17)281231(10)LOT9(21)SN9"
 BAD_CHECK_DIGIT = "(01)00812345678906(17)281231(10)LOT123(21)SN456"
 STEPS = ({"title": "Implants placed", "kind": "implants", "per_side": True},)
 
@@ -134,3 +144,109 @@ def test_a_cancelled_case_takes_no_implants(case, nurse):
     workflow.cancel(actor=nurse, case_id=case.pk, reason="Postponed")
     with pytest.raises(CaseLocked):
         add(case, nurse, product="Screw")
+
+
+# --- the device catalogue --------------------------------------------------------------------
+
+
+def test_a_catalogued_gtin_names_the_implant_from_the_catalogue(case, nurse, device_catalogue):
+    implant = add(case, nurse, udi=UDI)
+
+    fields = {name: getattr(implant, name) for name in CATALOGUED}
+    assert fields == CATALOGUED
+    after = events(case)[-1].after
+    assert {name: after[name] for name in CATALOGUED} == CATALOGUED
+    assert (after["entry"], after["carrier"]) == ("manual", "hrf")  # the printed text, typed
+
+
+def test_the_implant_keeps_what_the_catalogue_said_at_the_scan(case, nurse, device_catalogue):
+    implant = add(case, nurse, udi=UDI)
+
+    Device.objects.filter(gtin="00812345678901").update(brand="Renamed", size="9 x 99 mm")
+
+    implant.refresh_from_db()
+    assert (implant.product, implant.size) == (CATALOGUED["product"], CATALOGUED["size"])
+
+
+def test_a_scanners_data_is_kept_as_read_and_marked_scanned(case, nurse, device_catalogue):
+    implant = add(case, nurse, udi=SCANNED)
+
+    assert (implant.udi, implant.entry, implant.carrier) == (SCANNED, "barcode", "aidc")
+    assert (implant.gtin, implant.lot, implant.serial) == ("00812345678901", "LOT123", "SN456")
+    assert (events(case)[-1].after["entry"], events(case)[-1].after["carrier"]) == (
+        "barcode",
+        "aidc",
+    )
+
+
+def test_an_implant_typed_part_by_part_is_marked_typed_without_a_carrier(case, nurse):
+    implant = add(case, nurse, product="Screw", lot="A1")
+
+    assert (implant.entry, implant.carrier) == ("manual", "")
+    after = events(case)[-1].after
+    assert after["entry"] == "manual"
+    assert "carrier" not in after  # optional keys are stored only when they hold something
+
+
+def test_a_gtin_the_catalogue_does_not_know_needs_the_products_name(case, nurse, device_catalogue):
+    with pytest.raises(ImplantRefused, match="Not in the device catalogue") as refused:
+        add(case, nurse, udi=UNKNOWN)
+    assert refused.value.field == "product"
+    assert refused.value.status_code == 422
+    assert Implant.objects.count() == 0
+    assert events(case)[-1].action == AuditAction.CASE_CREATED
+
+    implant = add(case, nurse, udi=UNKNOWN, product="Local fusion screw")
+
+    assert (implant.product, implant.manufacturer, implant.gtin) == (
+        "Local fusion screw",
+        "",
+        "00987654321005",
+    )
+    assert events(case)[-1].after["product"] == "Local fusion screw"
+
+
+def test_an_inactive_catalogue_entry_is_not_used(case, nurse, device_catalogue):
+    Device.objects.filter(gtin="00812345678901").update(active=False)
+
+    with pytest.raises(ImplantRefused, match="Not in the device catalogue"):
+        add(case, nurse, udi=UDI)
+
+
+def test_a_typed_name_that_is_not_the_catalogues_is_refused(case, nurse, device_catalogue):
+    with pytest.raises(ImplantRefused, match="not the device catalogue's") as refused:
+        add(case, nurse, udi=UDI, product="iFuse-3D")
+    assert refused.value.field == "product"
+    assert Implant.objects.count() == 0
+
+    assert add(case, nurse, udi=UDI, size=CATALOGUED["size"]).size == CATALOGUED["size"]
+
+
+# --- the side --------------------------------------------------------------------------------
+
+
+def test_without_a_side_a_one_sided_case_takes_it_on_its_side(nurse, surgeon):
+    case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon, laterality="right")
+
+    assert add(case, nurse, side="", product="Screw").side == "right"
+
+
+def test_without_a_side_a_bilateral_case_takes_it_on_the_side_whose_implant_step_is_next(
+    case, nurse
+):
+    assert add(case, nurse, side="", product="Screw").side == "left"
+    record(case, "Implants placed", nurse, side="left")
+
+    implant = add(case, nurse, side="", product="Screw")
+
+    assert (implant.side, implant.position) == ("right", 1)
+    assert events(case)[-1].after["side"] == "right"
+
+
+def test_without_a_side_and_no_implant_step_to_do_the_side_is_asked_for(case, nurse):
+    for side in ("left", "right"):
+        add(case, nurse, side=side, product="Screw")
+        record(case, "Implants placed", nurse, side=side)
+
+    with pytest.raises(RuleViolation, match="Choose the side"):
+        add(case, nurse, side="", product="Screw")

@@ -144,6 +144,7 @@ ADMIN_ONLY = "admin: staff only"  # the expectation of every admin URL without a
 READ_ONLY_ADMIN_MODELS = (
     "checklists_case",
     "checklists_auditevent",
+    "checklists_implant",
     "checklists_recordaccess",
     "review_emergencyaccess",
 )
@@ -283,6 +284,7 @@ def admin_object_ids(world: World, route: str) -> dict[str, str]:
         "procedures/procedure/": world.procedure.pk,
         "checklists/case/": world.in_progress.pk,
         "checklists/auditevent/": world.audit_event.pk,
+        "checklists/implant/": world.implant.pk,
         "checklists/recordaccess/": world.access.pk,
         "review/emergencyaccess/": world.emergency.pk,
     }
