@@ -79,6 +79,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "catalogue.add_device",
         "catalogue.change_device",
         "catalogue.view_device",
+        # Recalls: recorded by administrators; a recalled device is refused at the scan.
+        "catalogue.add_recall",
+        "catalogue.change_recall",
+        "catalogue.view_recall",
         # Sign-in attempts kept by django-axes: read only, like the audit trail.
         "axes.view_accessattempt",
         "axes.view_accessfailurelog",

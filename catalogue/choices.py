@@ -10,3 +10,11 @@ class MriSafety(models.TextChoices):
     MR_CONDITIONAL = "mr_conditional", "MR Conditional"
     MR_UNSAFE = "mr_unsafe", "MR Unsafe"
     NOT_LABELLED = "not_labelled", "Labeling does not contain MRI Safety Information"
+
+
+class RecallScope(models.TextChoices):
+    """What a recall takes back of a device."""
+
+    ALL = "all", "Every lot and serial"
+    LOTS = "lots", "The lots listed"
+    SERIALS = "serials", "The serial numbers listed"

@@ -48,6 +48,13 @@ class ImplantRefused(RuleViolation):
         self.field = field
 
 
+class DeviceConflict(ImplantRefused):
+    """The device itself says no: it is recalled, or already on a log (this case's, or as
+    implanted in another case)."""
+
+    status_code = 409
+
+
 class StepGated(RuleViolation):
     """Another step holds this one back (``CaseStep.is_gated_by``): a gating phase still
     pending, or a Stop. ``blocking`` is that step."""

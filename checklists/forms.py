@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -17,7 +18,7 @@ from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from accounts.text import validate_identity_text, validate_plain_text
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
-from checklists.errors import ImplantRefused, WorkflowError
+from checklists.errors import DeviceConflict, ImplantRefused, WorkflowError
 from checklists.models import (
     Case,
     CaseStep,
@@ -323,6 +324,7 @@ class ImplantForm(forms.Form):
         "expiry",
         "serial",
         "expiry_override_reason",
+        "duplicate_override_reason",
     )
 
     udi = forms.CharField(
@@ -370,6 +372,12 @@ class ImplantForm(forms.Form):
         required=False,
         max_length=max_length(Implant, "expiry_override_reason"),
         help_text="Surgeons only, and only when the expiry date has passed.",
+    )
+    duplicate_override_reason = forms.CharField(
+        label="Reason to log a device recorded in another case",
+        required=False,
+        max_length=max_length(Implant, "duplicate_override_reason"),
+        help_text="Surgeons only, and only when this serial is already recorded as implanted.",
     )
 
     def __init__(
@@ -427,15 +435,26 @@ class ImplantForm(forms.Form):
                 Div("expiry_override_reason", css_class="col-md-8"),
                 css_class="row",
             ),
+            "duplicate_override_reason",
             HTML("</details>"),
         )
         return helper
 
     def refused(self, error: WorkflowError) -> None:
         """The workflow's refusal, marked on the field that would let the implant through
-        (``ImplantRefused.field``), if any."""
-        if isinstance(error, ImplantRefused) and error.field in self.fields:
+        (``ImplantRefused.field``), which takes the focus. A device refused whatever is typed
+        (scanned twice, recalled) leaves the barcode field empty and focused: the scanner types
+        into whatever has the focus, and the next scan must not add to the last."""
+        if not isinstance(error, ImplantRefused):
+            return
+        if error.field in self.fields:
             self.add_error(error.field, error.message)
+            self.fields[error.field].widget.attrs["autofocus"] = True
+        elif isinstance(error, DeviceConflict):
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["udi"] = ""
+            self.data = data
+            self.fields["udi"].widget.attrs["autofocus"] = True
 
     def entry(self) -> workflow.ImplantEntry:
         return workflow.ImplantEntry(**self.cleaned_data)

@@ -67,13 +67,16 @@ class StepState(TypedDict):
 
 
 class ImplantState(TypedDict):
-    """An implant on the log (``Implant.state()``), as typed or read from its GS1 UDI."""
+    """An implant on the log (``Implant.state()``), as typed or read from its GS1 UDI.
+
+    The optional keys come last, each only when it holds something: an implant logged before
+    they existed keeps the state its signatures hashed (``workflow.signing.content_hash``)."""
 
     side: str  # Side value: "left" or "right"
     position: int  # order of placement on its side, from 1
-    manufacturer: str
-    product: str
-    size: str  # diameter x length, mm
+    manufacturer: str  # typed, or the device catalogue's company for the GTIN
+    product: str  # typed, or the catalogue's brand and model
+    size: str  # diameter x length, mm, typed or the catalogue's
     lot: str
     expiry: str | None  # ISO date, None if unknown
     serial: str
@@ -86,6 +89,9 @@ class ImplantState(TypedDict):
     # Both absent from every event written before they were kept, whose JSON is unchanged.
     entry: NotRequired[str]
     carrier: NotRequired[str]
+    # A surgeon's reason to log a device already recorded as implanted in another case;
+    # absent when none was needed.
+    duplicate_override_reason: NotRequired[str]
 
 
 class LoggedImplant(ImplantState):
@@ -234,6 +240,7 @@ class ImplantRow(Protocol):
     expiry_override_reason: str
     entry: str
     carrier: str
+    duplicate_override_reason: str
 
 
 class SignatureRow(Protocol):
@@ -291,6 +298,8 @@ def implant_state(implant: ImplantRow) -> ImplantState:
         state["entry"] = implant.entry
     if implant.carrier:
         state["carrier"] = implant.carrier
+    if implant.duplicate_override_reason:
+        state["duplicate_override_reason"] = implant.duplicate_override_reason
     return state
 
 

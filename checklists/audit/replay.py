@@ -79,6 +79,7 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "expiry_override_reason": ("reason for using it expired", False),
     "entry": ("entry (scanned or typed)", True),
     "carrier": ("UDI form", True),
+    "duplicate_override_reason": ("reason for logging a device recorded in another case", False),
     "added_by": ("added by (user id)", True),
     # a signature
     "signature": ("signature id", True),

@@ -286,6 +286,7 @@ class RowBuilder:
             implant.expiry_override_reason,
             implant.entry,
             implant.carrier,
+            implant.duplicate_override_reason,
             implant.added_by_id,
             self._dt(implant.added_at),
         )
@@ -370,6 +371,7 @@ def _implant(item: PlannedImplant, pk: int, case_id: int, position: int) -> Impl
         expiry_override_reason=item.expiry_override_reason,
         entry=entry,
         carrier=carrier,
+        duplicate_override_reason=item.duplicate_override_reason,
         added_by_id=item.added_by.pk,
         added_at=item.added_at,
     )

@@ -39,6 +39,11 @@ class Implant(models.Model):
         default="",
         db_default="",
     )
+    # A surgeon's reason to log a device (GTIN and serial) already recorded as implanted in
+    # another case; "" otherwise.
+    duplicate_override_reason = models.TextField(
+        max_length=2000, blank=True, default="", db_default=""
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

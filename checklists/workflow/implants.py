@@ -11,10 +11,17 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
-from catalogue.selectors import device_for
+from catalogue.selectors import device_for, recall_for
 from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, Side, StepStatus, UdiCarrier, UdiEntry
-from checklists.errors import CaseLocked, ImplantRefused, NotFound, NotPermitted, RuleViolation
+from checklists.errors import (
+    CaseLocked,
+    DeviceConflict,
+    ImplantRefused,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+)
 from checklists.models import Case, Implant, Signature, max_length
 from checklists.udi import UdiError, is_human_readable, parse_udi
 from checklists.workflow.chain import append_event
@@ -46,6 +53,7 @@ class ImplantEntry:
     serial: str = ""
     udi: str = ""
     expiry_override_reason: str = ""
+    duplicate_override_reason: str = ""
 
 
 def how_entered(udi: str) -> tuple[str, str]:
@@ -72,11 +80,12 @@ def implant_fields(entry: ImplantEntry) -> dict[str, Any]:
         "gtin": "",
         "udi": entry.udi.strip(),
         "expiry_override_reason": entry.expiry_override_reason.strip(),
+        "duplicate_override_reason": entry.duplicate_override_reason.strip(),
     }
     for name in ("manufacturer", "product", "size", "lot", "serial"):
         check_text(fields[name], max_length(Implant, name), what=f"The implant's {name}")
-    reason = fields["expiry_override_reason"]
-    check_text(reason, max_length(Implant, "expiry_override_reason"), what="The reason")
+    for name in ("expiry_override_reason", "duplicate_override_reason"):
+        check_text(fields[name], max_length(Implant, name), what="The reason")
     if fields["udi"]:
         try:
             parts = parse_udi(fields["udi"])
@@ -113,8 +122,10 @@ def add_implant(
     the device catalogue, knowing its GTIN, the company, product and size (copied: the implant
     keeps what the catalogue said at the scan).
 
-    A GTIN the catalogue does not know needs the product's name typed. An expired implant is
-    refused unless a surgeon records why it is used anyway.
+    Refused: a recalled device (with the recall's reason), and a device (GTIN and serial)
+    already on this case's log; a device recorded as implanted in another case unless a
+    surgeon gives a reason, and an expired implant likewise. A GTIN the catalogue does not
+    know needs the product's name typed.
     """
     require_permission(actor, "checklists.record_step", "Your role cannot log implants.")
     fields = implant_fields(entry)
@@ -123,6 +134,8 @@ def add_implant(
         if case.is_locked:
             raise CaseLocked(locked_message(case))
         side = _side(case, entry.side)
+        _check_recall(fields)
+        _check_duplicates(actor, case, fields)
         _name_from_catalogue(fields)
         _check_expiry(actor, fields)
         last = case.implants.filter(side=side).aggregate(last=Max("position"))["last"]
@@ -168,6 +181,53 @@ def _side(case: Case, side: str) -> str:
         named = " or ".join(Side(value).label.lower() for value in sides)
         raise RuleViolation(f"This case's implants go on the {named} side.")
     return side
+
+
+def _check_recall(fields: dict[str, Any]) -> None:
+    recall = recall_for(fields["gtin"], lot=fields["lot"], serial=fields["serial"])
+    if recall is not None:
+        raise DeviceConflict(
+            f"Recalled on {recall.recalled_on:%d %b %Y}: {recall.reason.rstrip('.')}. "
+            "Do not implant it; set it aside for return."
+        )
+
+
+def _check_duplicates(actor: User, case: Case, fields: dict[str, Any]) -> None:
+    """A device is one GTIN and serial: once on a case's log, and implanted in one case only,
+    unless a surgeon says why (a mislabelled box, a record in the other case that is wrong).
+    The other case is named by its date, never its patient. A lot-controlled device without a
+    serial cannot be told from its lot-mates, so it is not checked."""
+    gtin, serial = fields["gtin"], fields["serial"]
+    reason = fields["duplicate_override_reason"]
+    fields["duplicate_override_reason"] = ""
+    if not (gtin and serial):
+        return
+    same = Implant.objects.filter(gtin=gtin, serial=serial)
+    here = same.filter(case=case).first()
+    if here is not None:
+        raise DeviceConflict(
+            f"This device (serial {serial}) is already on this case's log: "
+            f"{Side(here.side).label.lower()} side, implant {here.position}. "
+            "Scan the next one."
+        )
+    elsewhere = (
+        same.exclude(case__status=CaseStatus.CANCELLED)
+        .select_related("case")
+        .order_by("added_at")
+        .first()
+    )
+    if elsewhere is None:
+        return
+    if not reason:
+        day = timezone.localtime(elsewhere.case.scheduled_start)
+        raise DeviceConflict(
+            f"This device (serial {serial}) is already recorded as implanted in another case, "
+            f"on {day:%d %b %Y}. Check the label; a surgeon must give a reason to log it again.",
+            field="duplicate_override_reason",
+        )
+    if not actor.has_perm("checklists.sign_case"):
+        raise NotPermitted("Only a surgeon can log a device recorded in another case.")
+    fields["duplicate_override_reason"] = reason
 
 
 def _name_from_catalogue(fields: dict[str, Any]) -> None:

@@ -4,6 +4,8 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 
+from catalogue.choices import RecallScope
+from catalogue.models import Recall
 from checklists import workflow
 from checklists.choices import AuditAction
 from checklists.models import Case, Implant
@@ -396,3 +398,87 @@ def test_the_panel_reads_the_same_number_of_queries_however_many_implants(
         add(client, case, udi=UDI.replace("SN456", "SN9"), side="left")
 
     assert "Left side: 5 implants" in text(content(page))
+
+
+# --- the same device twice, and recalls -------------------------------------------------------
+
+
+def test_the_same_serial_scanned_twice_is_refused_with_409(client, nurse, case):
+    client.force_login(nurse)
+    add(client, case, udi=UDI, side="left")
+
+    response = add(client, case, udi=UDI, side="left")
+
+    assert response.status_code == 409
+    answer = content(response)
+    assert "This device (serial SN456) is already on this case's log: left side, implant 1." in (
+        text(answer)
+    )
+    assert '<details class="implant-typed">' in answer  # nothing to type would help
+    # Ready for the next scan: the scanner types into the focused field, which must be empty.
+    barcode = re.search(r'<input type="text" name="udi"[^>]*>', answer).group(0)
+    assert "autofocus" in barcode
+    assert "value=" not in barcode
+    assert Implant.objects.count() == 1
+
+
+def test_a_device_implanted_in_another_case_needs_a_surgeons_reason(client, nurse, surgeon, case):
+    other = make_case(
+        mi_procedure(),
+        actor=nurse,
+        surgeon=surgeon,
+        scheduled_start=datetime.datetime(2025, 3, 4, 9, 0, tzinfo=datetime.UTC),
+    )
+    log(other, nurse, udi=UDI, product="")
+    reason = "Label misprinted by the maker"
+    client.force_login(nurse)
+
+    refused = add(client, case, udi=UDI, side="left")
+    nurse_reason = add(client, case, udi=UDI, side="left", duplicate_override_reason=reason)
+    client.force_login(surgeon)
+    surgeon_reason = add(client, case, udi=UDI, side="left", duplicate_override_reason=reason)
+
+    assert refused.status_code == 409
+    said = text(content(refused))
+    assert "already recorded as implanted in another case, on 04 Mar 2025" in said
+    assert other.patient_name not in said and other.patient_mrn not in said
+    assert '<details class="implant-typed" open>' in content(refused)  # the reason's field
+    reason_field = re.search(
+        r'<input [^>]*name="duplicate_override_reason"[^>]*>', content(refused)
+    )
+    assert "autofocus" in reason_field.group(0)
+    assert 'value="(01)00812345678901' in content(refused)  # kept, to be sent with the reason
+    assert nurse_reason.status_code == 403
+    assert "Only a surgeon can log a device recorded in another case." in text(
+        content(nurse_reason)
+    )
+    assert surgeon_reason.status_code == 200
+    assert f"Logged though recorded in another case because: {reason}" in text(
+        content(surgeon_reason)
+    )
+    assert Implant.objects.filter(case=case).get().duplicate_override_reason == reason
+    event = events(case)[-1]
+    assert (event.action, event.actor, event.after["duplicate_override_reason"]) == (
+        AuditAction.IMPLANT_ADDED,
+        surgeon,
+        reason,
+    )
+
+
+def test_a_recalled_device_is_refused_with_the_recalls_reason(client, nurse, administrator, case):
+    Recall.objects.create(
+        gtin="00812345678901",
+        scope=RecallScope.SERIALS,
+        listed="SN456",
+        reason="Sterile barrier may be breached",
+        recalled_on=datetime.date(2025, 5, 6),
+        recorded_by=administrator,
+    )
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UDI, side="left")
+
+    assert response.status_code == 409
+    assert "Recalled on 06 May 2025: Sterile barrier may be breached." in text(content(response))
+    assert not Implant.objects.exists()
+    assert add(client, case, udi=UDI.replace("SN456", "SN457"), side="left").status_code == 200

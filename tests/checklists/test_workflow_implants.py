@@ -3,10 +3,18 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from catalogue.models import Device
+from catalogue.choices import RecallScope
+from catalogue.models import Device, Recall
 from checklists import workflow
 from checklists.choices import AuditAction, CaseStatus
-from checklists.errors import CaseLocked, ImplantRefused, NotFound, NotPermitted, RuleViolation
+from checklists.errors import (
+    CaseLocked,
+    DeviceConflict,
+    ImplantRefused,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+)
 from checklists.models import Implant
 from tests.conftest import events, make_case, make_procedure, record
 
@@ -250,3 +258,143 @@ def test_without_a_side_and_no_implant_step_to_do_the_side_is_asked_for(case, nu
 
     with pytest.raises(RuleViolation, match="Choose the side"):
         add(case, nurse, side="", product="Screw")
+
+
+# --- the same device twice, and recalls -------------------------------------------------------
+
+REASON = "Box relabelled by the maker: the other case's record is wrong"
+
+
+@pytest.fixture
+def other_case(case, nurse, surgeon):
+    """Another case, on 4 Mar 2025, whose left side holds the device of ``UDI`` (SN456)."""
+    other = make_case(
+        case.procedure,
+        actor=nurse,
+        surgeon=surgeon,
+        scheduled_start=datetime.datetime(2025, 3, 4, 9, 0, tzinfo=datetime.UTC),
+    )
+    add(other, nurse, udi=UDI, product="iFuse-3D")
+    return other
+
+
+def test_the_same_device_twice_on_one_case_is_refused(case, nurse):
+    add(case, nurse, side="right", udi=UDI, product="iFuse-3D")
+
+    with pytest.raises(DeviceConflict, match="already on this case's log: right side") as refused:
+        add(case, nurse, side="left", udi=UDI, product="iFuse-3D")
+
+    assert refused.value.status_code == 409
+    assert Implant.objects.filter(case=case).count() == 1
+    assert [e.action for e in events(case)][-1] == AuditAction.IMPLANT_ADDED
+    assert len(events(case, action=AuditAction.IMPLANT_ADDED)) == 1
+
+
+def test_the_same_lot_without_a_serial_is_not_a_duplicate(case, nurse):
+    lot_only = "(01)00812345678901(17)281231(10)LOT123"
+    add(case, nurse, udi=lot_only, product="Screw")
+
+    assert add(case, nurse, udi=lot_only, product="Screw").position == 2
+
+
+def test_a_device_implanted_in_another_case_is_refused_naming_its_date(
+    case, nurse, surgeon, other_case
+):
+    with pytest.raises(
+        DeviceConflict, match="implanted in another case, on 04 Mar 2025"
+    ) as refused:
+        add(case, surgeon, udi=UDI, product="iFuse-3D")
+
+    assert refused.value.field == "duplicate_override_reason"
+    assert refused.value.status_code == 409
+    assert other_case.patient_name not in refused.value.message
+    assert other_case.patient_mrn not in refused.value.message
+    assert not Implant.objects.filter(case=case).exists()
+    assert events(case)[-1].action == AuditAction.CASE_CREATED
+
+
+def test_only_a_surgeon_may_log_a_device_recorded_in_another_case(case, nurse, other_case):
+    with pytest.raises(NotPermitted, match="Only a surgeon"):
+        add(case, nurse, udi=UDI, product="iFuse-3D", duplicate_override_reason=REASON)
+    assert not Implant.objects.filter(case=case).exists()
+
+
+def test_a_surgeons_reason_logs_it_and_is_kept_on_the_implant_and_in_the_trail(
+    case, surgeon, other_case
+):
+    implant = add(case, surgeon, udi=UDI, product="iFuse-3D", duplicate_override_reason=REASON)
+
+    assert implant.duplicate_override_reason == REASON
+    event = events(case)[-1]
+    assert (event.action, event.actor) == (AuditAction.IMPLANT_ADDED, surgeon)
+    assert event.after["duplicate_override_reason"] == REASON
+
+
+def test_a_reason_given_when_none_is_needed_is_not_kept(case, surgeon):
+    implant = add(case, surgeon, udi=UDI, product="iFuse-3D", duplicate_override_reason=REASON)
+
+    assert implant.duplicate_override_reason == ""
+    assert "duplicate_override_reason" not in events(case)[-1].after
+
+
+def test_a_device_on_a_cancelled_case_was_not_implanted(case, nurse, other_case):
+    workflow.cancel(actor=nurse, case_id=other_case.pk, reason="Patient unwell")
+
+    assert add(case, nurse, udi=UDI, product="iFuse-3D").serial == "SN456"
+
+
+def recall(administrator, scope=RecallScope.ALL, listed="", reason="Coating may flake."):
+    return Recall.objects.create(
+        gtin="00812345678901",
+        scope=scope,
+        listed=listed,
+        reason=reason,
+        recalled_on=datetime.date(2025, 5, 6),
+        recorded_by=administrator,
+    )
+
+
+def test_a_recalled_device_is_refused_with_the_recalls_reason(case, nurse, administrator):
+    recall(administrator)
+
+    with pytest.raises(
+        DeviceConflict, match="Recalled on 06 May 2025: Coating may flake"
+    ) as refused:
+        add(case, nurse, udi=UDI, product="iFuse-3D")
+
+    assert refused.value.status_code == 409
+    assert refused.value.field == ""  # no reason lets it through
+    assert not Implant.objects.exists()
+    assert events(case)[-1].action == AuditAction.CASE_CREATED
+
+
+def test_a_recall_of_listed_lots_refuses_those_lots_only(case, nurse, administrator):
+    recall(administrator, RecallScope.LOTS, listed="LOT122\nLOT123, LOT124")
+
+    with pytest.raises(DeviceConflict, match="Recalled"):
+        add(case, nurse, udi=UDI, product="iFuse-3D")
+    other_lot = UDI.replace("LOT123", "LOT200")
+
+    assert add(case, nurse, udi=other_lot, product="iFuse-3D").lot == "LOT200"
+
+
+def test_a_recall_of_listed_serials_refuses_those_serials_only(case, nurse, administrator):
+    recall(administrator, RecallScope.SERIALS, listed="SN456; SN999")
+
+    with pytest.raises(DeviceConflict, match="Recalled"):
+        add(case, nurse, udi=UDI, product="iFuse-3D")
+    with pytest.raises(DeviceConflict, match="Recalled"):
+        add(case, nurse, udi=UDI.replace("SN456", "SN999"), product="iFuse-3D")
+
+    assert add(case, nurse, udi=UDI.replace("SN456", "SN457"), product="iFuse-3D")
+
+
+def test_a_recall_of_another_device_refuses_nothing_here(case, nurse, administrator):
+    Recall.objects.create(
+        gtin="00812345678925",
+        reason="Wrong size printed",
+        recalled_on=datetime.date(2025, 5, 6),
+        recorded_by=administrator,
+    )
+
+    assert add(case, nurse, udi=UDI, product="iFuse-3D")

@@ -300,6 +300,17 @@ def test_how_an_implant_was_entered_changed_in_sql_is_named(world):
     )
 
 
+def test_a_reason_to_log_a_device_again_written_in_sql_is_named_not_quoted(world):
+    implant = world.implant
+    sql = "UPDATE {table} SET duplicate_override_reason = 'Said so' WHERE id = %s"
+    tamper(Implant, sql, implant.pk)
+    assert_named(
+        f"Case {world.in_progress.pk}, implant {implant.pk} (left side, position 1): its reason "
+        "for logging a device recorded in another case is not what the chain says (free text, "
+        "not shown here)"
+    )
+
+
 def test_an_implant_logged_before_its_entry_was_kept_still_replays(world):
     """Its event has no ``entry`` or ``carrier`` (the JSON of earlier releases) and its row
     holds them empty, as the migration that added them left it."""

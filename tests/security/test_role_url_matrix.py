@@ -285,6 +285,8 @@ def admin_object_ids(world: World, route: str) -> dict[str, str]:
         "checklists/case/": world.in_progress.pk,
         "checklists/auditevent/": world.audit_event.pk,
         "checklists/implant/": world.implant.pk,
+        "catalogue/device/": world.device.pk,
+        "catalogue/recall/": world.recall.pk,
         "checklists/recordaccess/": world.access.pk,
         "review/emergencyaccess/": world.emergency.pk,
     }

@@ -53,6 +53,9 @@ ADMINISTRATOR = REVIEWER | {
     "catalogue.add_device",
     "catalogue.change_device",
     "catalogue.view_device",
+    "catalogue.add_recall",
+    "catalogue.change_recall",
+    "catalogue.view_recall",
     # Sign-in attempts (django-axes), read in the admin.
     "axes.view_accessattempt",
     "axes.view_accessfailurelog",
