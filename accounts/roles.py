@@ -81,6 +81,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # Emergency accesses: read each one and sign it off (the only change the admin allows).
         "review.view_emergencyaccess",
         "review.change_emergencyaccess",
+        # The device catalogue: administrators keep it (a device no longer stocked is made
+        # inactive, not deleted).
+        "catalogue.add_device",
+        "catalogue.change_device",
+        "catalogue.view_device",
+        # Recalls: recorded by administrators; a recalled device is refused at the scan.
+        "catalogue.add_recall",
+        "catalogue.change_recall",
+        "catalogue.view_recall",
         # Sign-in attempts kept by django-axes: read only, like the audit trail.
         "axes.view_accessattempt",
         "axes.view_accessfailurelog",

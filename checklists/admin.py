@@ -7,10 +7,11 @@ audit event; an admin form would do neither, so the admin offers no way to write
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Model, QuerySet
+from django.db.models import Exists, Model, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 
 from accounts.admin import ReadOnlyAdminMixin
+from catalogue.models import Device
 from checklists.access import log_view
 from checklists.choices import AccessAction
 from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess, Signature
@@ -98,6 +99,42 @@ class CaseAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         if response.status_code == 200 and isinstance(case, Case):
             log_view(request, action=AccessAction.ADMIN, case_id=case.pk)
         return response
+
+
+class CatalogueFilter(admin.SimpleListFilter):
+    """For the catalogue keeper: the implants whose GTIN the device catalogue does not know
+    (logged with a typed name), to add to it."""
+
+    title = "device catalogue"
+    parameter_name = "catalogue"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple]:
+        return [
+            ("unknown", "GTIN not in the catalogue"),
+            ("known", "GTIN in the catalogue"),
+            ("none", "No GTIN (typed by hand)"),
+        ]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        catalogued = Exists(Device.objects.filter(gtin=OuterRef("gtin")))
+        if self.value() == "unknown":
+            return queryset.exclude(gtin="").exclude(catalogued)
+        if self.value() == "known":
+            return queryset.filter(catalogued)
+        if self.value() == "none":
+            return queryset.filter(gtin="")
+        return queryset
+
+
+@admin.register(Implant)
+class ImplantAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Every implant logged, by device: no patient identity (a case shows as its number)."""
+
+    list_display = ["gtin", "product", "manufacturer", "size", "lot", "serial", "entry", "case"]
+    list_select_related = ["case"]
+    list_filter = [CatalogueFilter, "entry", "carrier"]
+    search_fields = ["gtin", "product", "manufacturer"]
+    date_hierarchy = "added_at"
 
 
 @admin.register(AuditEvent)

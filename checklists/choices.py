@@ -14,6 +14,22 @@ class Side(models.TextChoices):
     RIGHT = "right", "Right"
 
 
+class UdiEntry(models.TextChoices):
+    """How an implant's identifiers came in (FHIR's ``Device.udiCarrier.entryType``)."""
+
+    BARCODE = "barcode", "Scanned (barcode)"
+    MANUAL = "manual", "Typed"
+
+
+class UdiCarrier(models.TextChoices):
+    """The form of an implant's UDI as received: what a scanner reads (AIDC, FHIR's
+    ``carrierAIDC``) or the human-readable text printed under the barcode (HRF,
+    ``carrierHRF``)."""
+
+    AIDC = "aidc", "Barcode data (AIDC)"
+    HRF = "hrf", "Human-readable text (HRF)"
+
+
 class CaseStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     IN_PROGRESS = "in_progress", "In progress"

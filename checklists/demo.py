@@ -43,8 +43,11 @@ DEMO_DAY = (
              datetime.time(9, 15), 0),
 )  # fmt: skip
 
-# One plausible answer per kind, so the demo shows real values rather than bare ticks.
-IMPLANT_UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN{serial}"
+# Scanned, not typed: the device catalogue (the sample ``seed_demo`` loads) names each implant.
+IMPLANT_UDI = {
+    MI: "(01)00812345678901(17)281231(10)LOT123(21)SN{serial}",
+    OPEN: "(01)00812345678918(17)281231(10)LOT456(21)SN{serial}",
+}
 
 
 def seed_demo_day(*, users: dict[str, User], password: str, day: datetime.date) -> int:
@@ -86,12 +89,9 @@ def seed_demo_day(*, users: dict[str, User], password: str, day: datetime.date) 
 def _answer(case: Case, step: CaseStep, actor: User) -> None:
     if step.kind == StepKind.IMPLANTS:
         for n in range(3 if case.procedure.slug == MI else 2):
+            serial = f"{case.pk}{step.side[0].upper()}{n + 1}"
             entry = workflow.ImplantEntry(
-                side=step.side,
-                manufacturer="SI-BONE",
-                product="iFuse-3D" if case.procedure.slug == MI else "SI fusion plate",
-                size="7.0 x 45",
-                udi=IMPLANT_UDI.format(serial=f"{case.pk}{step.side[0].upper()}{n + 1}"),
+                side=step.side, udi=IMPLANT_UDI[case.procedure.slug].format(serial=serial)
             )
             workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
     workflow.record_step(

@@ -38,6 +38,23 @@ class CaseLocked(RuleViolation):
     status_code = 409
 
 
+class ImplantRefused(RuleViolation):
+    """An implant the log does not take as it stands. ``field`` names the form field that
+    would let it through when filled (the product's name for a device the catalogue does not
+    know, a surgeon's reason), "" when none would."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DeviceConflict(ImplantRefused):
+    """The device itself says no: it is recalled, or already on a log (this case's, or as
+    implanted in another case)."""
+
+    status_code = 409
+
+
 class StepGated(RuleViolation):
     """Another step holds this one back (``CaseStep.is_gated_by``): a gating phase still
     pending, or a Stop. ``blocking`` is that step."""

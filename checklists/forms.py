@@ -8,6 +8,7 @@ from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
 from django import forms
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from accounts.models import Room
 from accounts.text import natural_key, validate_identity_text
 from checklists import workflow
 from checklists.choices import Laterality, Side, StepStatus
+from checklists.errors import DeviceConflict, ImplantRefused, WorkflowError
 from checklists.models import (
     Case,
     CaseStep,
@@ -321,6 +323,18 @@ class StopOverrideForm(forms.Form):
 class ImplantForm(forms.Form):
     """An implant as scanned or typed; the workflow parses the barcode and applies the rules."""
 
+    # The fields typed by hand, behind a disclosure.
+    TYPED = (
+        "manufacturer",
+        "product",
+        "size",
+        "lot",
+        "expiry",
+        "serial",
+        "expiry_override_reason",
+        "duplicate_override_reason",
+    )
+
     udi = forms.CharField(
         label="Scan the barcode",
         required=False,
@@ -333,11 +347,9 @@ class ImplantForm(forms.Form):
     )
     side = forms.ChoiceField(
         choices=Side.choices,
+        required=False,  # none sent: the case's side, or the side whose implant step is next
         widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose the side the implant was placed on.",
-            "invalid_choice": "Choose one of this case's sides.",
-        },
+        error_messages={"invalid_choice": "Choose one of this case's sides."},
     )
     manufacturer = forms.CharField(required=False, max_length=max_length(Implant, "manufacturer"))
     product = forms.CharField(
@@ -369,6 +381,12 @@ class ImplantForm(forms.Form):
         max_length=max_length(Implant, "expiry_override_reason"),
         help_text="Surgeons only, and only when the expiry date has passed.",
     )
+    duplicate_override_reason = forms.CharField(
+        label="Reason to log a device recorded in another case",
+        required=False,
+        max_length=max_length(Implant, "duplicate_override_reason"),
+        help_text="Surgeons only, and only when this serial is already recorded as implanted.",
+    )
 
     def __init__(
         self, *args, sides: list[str], panel_side: str, focus_barcode: bool = False, **kwargs
@@ -386,13 +404,23 @@ class ImplantForm(forms.Form):
         if focus_barcode:
             # After a scan the next one follows at once; htmx focuses [autofocus] after a swap.
             self.fields["udi"].widget.attrs["autofocus"] = True
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the page's <form> carries the htmx attributes
-        self.helper.disable_csrf = True  # ...and the CSRF token
-        # The scanner is the usual way in; typing the parts is behind a disclosure, open again
-        # when the form comes back refused (its fields hold what was sent, and the marks).
-        typed = " open" if self.is_bound else ""
-        self.helper.layout = Layout(
+
+    @property
+    def open_details(self) -> bool:
+        """The typed fields are folded away unless needed: when one of them is in error (a
+        device the catalogue does not know wants its name; an expired one a surgeon's
+        reason)."""
+        return self.is_bound and any(name in self.errors for name in self.TYPED)
+
+    @property
+    def helper(self) -> FormHelper:
+        """Made when drawn, after any error was added (``open_details``)."""
+        helper = FormHelper()
+        helper.form_tag = False  # the page's <form> carries the htmx attributes
+        helper.disable_csrf = True  # ...and the CSRF token
+        # The scanner is the usual way in; typing the parts is behind a disclosure.
+        typed = " open" if self.open_details else ""
+        helper.layout = Layout(
             Field("udi", css_class="form-control-lg"),
             "side",
             HTML(
@@ -415,8 +443,26 @@ class ImplantForm(forms.Form):
                 Div("expiry_override_reason", css_class="col-md-8"),
                 css_class="row",
             ),
+            "duplicate_override_reason",
             HTML("</details>"),
         )
+        return helper
+
+    def refused(self, error: WorkflowError) -> None:
+        """The workflow's refusal, marked on the field that would let the implant through
+        (``ImplantRefused.field``), which takes the focus. A device refused whatever is typed
+        (scanned twice, recalled) leaves the barcode field empty and focused: the scanner types
+        into whatever has the focus, and the next scan must not add to the last."""
+        if not isinstance(error, ImplantRefused):
+            return
+        if error.field in self.fields:
+            self.add_error(error.field, error.message)
+            self.fields[error.field].widget.attrs["autofocus"] = True
+        elif isinstance(error, DeviceConflict):
+            data = self.data.copy() if isinstance(self.data, QueryDict) else dict(self.data)
+            data["udi"] = ""
+            self.data = data
+            self.fields["udi"].widget.attrs["autofocus"] = True
 
     def entry(self) -> workflow.ImplantEntry:
         return workflow.ImplantEntry(**self.cleaned_data)

@@ -67,19 +67,31 @@ class StepState(TypedDict):
 
 
 class ImplantState(TypedDict):
-    """An implant on the log (``Implant.state()``), as typed or read from its GS1 UDI."""
+    """An implant on the log (``Implant.state()``), as typed or read from its GS1 UDI.
+
+    The optional keys come last, each only when it holds something: an implant logged before
+    they existed keeps the state its signatures hashed (``workflow.signing.content_hash``)."""
 
     side: str  # Side value: "left" or "right"
     position: int  # order of placement on its side, from 1
-    manufacturer: str
-    product: str
-    size: str  # diameter x length, mm
+    manufacturer: str  # typed, or the device catalogue's company for the GTIN
+    product: str  # typed, or the catalogue's brand and model
+    size: str  # diameter x length, mm, typed or the catalogue's
     lot: str
     expiry: str | None  # ISO date, None if unknown
     serial: str
     gtin: str  # GTIN-14 from the barcode, "" if typed in
-    udi: str  # the UDI as scanned (human-readable form), "" if typed in
+    udi: str  # the UDI as scanned or typed, "" if only its parts were typed in
     expiry_override_reason: str  # a surgeon's reason to use it expired, "" otherwise
+    # How its identifiers came in (``UdiEntry``: "barcode" when a scanner read its UDI,
+    # "manual" when a person typed it or its parts) and the form of ``udi`` (``UdiCarrier``:
+    # "aidc", the barcode's data, or "hrf", the text printed under it; absent without a UDI).
+    # Both absent from every event written before they were kept, whose JSON is unchanged.
+    entry: NotRequired[str]
+    carrier: NotRequired[str]
+    # A surgeon's reason to log a device already recorded as implanted in another case;
+    # absent when none was needed.
+    duplicate_override_reason: NotRequired[str]
 
 
 class LoggedImplant(ImplantState):
@@ -226,6 +238,9 @@ class ImplantRow(Protocol):
     gtin: str
     udi: str
     expiry_override_reason: str
+    entry: str
+    carrier: str
+    duplicate_override_reason: str
 
 
 class SignatureRow(Protocol):
@@ -235,6 +250,13 @@ class SignatureRow(Protocol):
     printed_name: str
     meaning: str
     content_hash: str
+
+
+# The optional keys of ``ImplantState`` in the order stored, each the name of its column ("" when
+# absent).
+OPTIONAL_IMPLANT_KEYS = tuple(
+    sorted(ImplantState.__optional_keys__, key=list(ImplantState.__annotations__).index)
+)
 
 
 # --- builders -----------------------------------------------------------------------------------
@@ -256,7 +278,10 @@ def step_state(step: StepRow) -> StepState:
 
 
 def implant_state(implant: ImplantRow) -> ImplantState:
-    return {
+    """The implant as the trail keeps it; the optional keys only when they hold something, so
+    an implant logged before they existed keeps the state (and content hash) it was signed
+    with."""
+    state: ImplantState = {
         "side": implant.side,
         "position": implant.position,
         "manufacturer": implant.manufacturer,
@@ -269,6 +294,13 @@ def implant_state(implant: ImplantRow) -> ImplantState:
         "udi": implant.udi,
         "expiry_override_reason": implant.expiry_override_reason,
     }
+    if implant.entry:
+        state["entry"] = implant.entry
+    if implant.carrier:
+        state["carrier"] = implant.carrier
+    if implant.duplicate_override_reason:
+        state["duplicate_override_reason"] = implant.duplicate_override_reason
+    return state
 
 
 def logged_implant(implant: ImplantRow) -> LoggedImplant:

@@ -47,6 +47,13 @@ class UdiParts:
     raw: str
 
 
+def is_human_readable(raw: str) -> bool:
+    """Whether a UDI is the text printed under its barcode, ``(01)…(17)…``, the form a person
+    types (HRF), rather than the data a scanner reads (AIDC: AIs without brackets, group
+    separators, perhaps a symbology identifier such as ``]d2``)."""
+    return raw.strip().startswith("(")
+
+
 class UdiError(ValueError):
     """The scan cannot be used as a UDI; the message says why, in words a nurse can read."""
 
@@ -72,7 +79,7 @@ def parse_udi(raw: str) -> UdiParts:
     if not _GS1_CHARACTERS.fullmatch(value):
         raise UdiError("The barcode holds characters that a GS1 UDI cannot contain.")
 
-    elements = _read_bracketed(value) if value.startswith("(") else _read_scanned(value)
+    elements = _read_bracketed(value) if is_human_readable(value) else _read_scanned(value)
 
     gtin_element = _single(elements, GTIN)
     if gtin_element is None:

@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "csp",
     "procedures",
     "accounts",
+    "catalogue",
     "checklists",
     "review",
     "wall",

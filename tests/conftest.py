@@ -123,6 +123,16 @@ def tablet_client(client, administrator):
     return client
 
 
+@pytest.fixture
+def device_catalogue(db) -> None:
+    """The sample device catalogue ``seed_demo`` loads (catalogue/data/si-fusion-devices.txt):
+    ``00812345678901``, the GTIN the tests scan, is the Exemplar SI Fusion Implant EX-7045 of
+    Example Orthopaedics (fictitious), 7.0 x 45 mm."""
+    from catalogue.imports import SAMPLE_FILE, import_devices
+
+    import_devices(SAMPLE_FILE.read_bytes())
+
+
 # --- builders ----------------------------------------------------------------------------------
 
 

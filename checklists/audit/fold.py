@@ -35,6 +35,8 @@ NO_OVERRIDE: dict[str, Any] = {
     "stop_overridden_at": None,
 }
 UNTOUCHED |= NO_OVERRIDE
+# An implant's optional keys (``payloads.ImplantState``) as an event without them means them.
+NO_IMPLANT_EXTRAS: dict[str, Any] = dict.fromkeys(payloads.OPTIONAL_IMPLANT_KEYS, "")
 # The case's columns that events set after its creation, as they stand before any event.
 CASE_START: dict[str, Any] = {
     "status": None,
@@ -103,7 +105,7 @@ def _stop_overridden(state: Replayed, event: AuditEvent) -> None:
 
 def _implant_added(state: Replayed, event: AuditEvent) -> None:
     after = cast(payloads.LoggedImplant, event.after)
-    state.implants[after["implant"]] = {**after, "added_by": event.actor_id}
+    state.implants[after["implant"]] = {**NO_IMPLANT_EXTRAS, **after, "added_by": event.actor_id}
     _start(state)
 
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from checklists import payloads
-from checklists.audit.fold import UNTOUCHED, Replayed, Unreplayable, replay
+from checklists.audit.fold import NO_IMPLANT_EXTRAS, UNTOUCHED, Replayed, Unreplayable, replay
 from checklists.audit.verdict import RowDifference
 from checklists.choices import SignatureMeaning
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, UnknownAuditKey
@@ -77,6 +77,9 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "gtin": ("GTIN", True),
     "udi": ("UDI", True),
     "expiry_override_reason": ("reason for using it expired", False),
+    "entry": ("entry (scanned or typed)", True),
+    "carrier": ("UDI form", True),
+    "duplicate_override_reason": ("reason for logging a device recorded in another case", False),
     "added_by": ("added by (user id)", True),
     # a signature
     "signature": ("signature id", True),
@@ -140,7 +143,11 @@ def step_as_kept(step: CaseStep) -> dict[str, Any]:
 
 
 def implant_as_kept(implant: Implant) -> dict[str, Any]:
-    return {**payloads.logged_implant(implant), "added_by": implant.added_by_id}
+    return {
+        **NO_IMPLANT_EXTRAS,
+        **payloads.logged_implant(implant),
+        "added_by": implant.added_by_id,
+    }
 
 
 def signature_as_kept(signature: Signature) -> dict[str, Any]:

@@ -144,6 +144,7 @@ class PlannedImplant:
     expiry_override_reason: str
     added_by: Person
     added_at: datetime.datetime
+    duplicate_override_reason: str = ""  # the generator never logs a device twice on purpose
 
 
 class PlannedAmendment(NamedTuple):

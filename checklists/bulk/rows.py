@@ -35,6 +35,7 @@ from checklists.bulk.plan import Plan, PlannedAnswer, PlannedImplant
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance_of
 from checklists.models import Case, CaseStep, Implant, Signature, audit_key_id
+from checklists.workflow.implants import how_entered
 from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
 from procedures.choices import StepRole
 
@@ -283,6 +284,9 @@ class RowBuilder:
             implant.gtin,
             implant.udi,
             implant.expiry_override_reason,
+            implant.entry,
+            implant.carrier,
+            implant.duplicate_override_reason,
             implant.added_by_id,
             self._dt(implant.added_at),
         )
@@ -350,6 +354,7 @@ def _timeline(plan: Plan) -> list[tuple[datetime.datetime, PlannedImplant | Plan
 
 
 def _implant(item: PlannedImplant, pk: int, case_id: int, position: int) -> Implant:
+    entry, carrier = how_entered(item.udi)
     return Implant(
         pk=pk,
         case_id=case_id,
@@ -364,6 +369,9 @@ def _implant(item: PlannedImplant, pk: int, case_id: int, position: int) -> Impl
         gtin=item.gtin,
         udi=item.udi,
         expiry_override_reason=item.expiry_override_reason,
+        entry=entry,
+        carrier=carrier,
+        duplicate_override_reason=item.duplicate_override_reason,
         added_by_id=item.added_by.pk,
         added_at=item.added_at,
     )

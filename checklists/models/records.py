@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from checklists import payloads
-from checklists.choices import Side, SignatureMeaning
+from checklists.choices import Side, SignatureMeaning, UdiCarrier, UdiEntry
 from checklists.models.case import Case, CaseStep
 
 
@@ -24,6 +24,26 @@ class Implant(models.Model):
     gtin = models.CharField("GTIN", max_length=14, blank=True)
     udi = models.CharField("UDI", max_length=200, blank=True, help_text="As scanned.")
     expiry_override_reason = models.TextField(max_length=2000, blank=True)
+    # How the identifiers came in, and the form of ``udi``, as FHIR's Device.udiCarrier keeps
+    # them (entryType, carrierAIDC or carrierHRF). Empty on implants logged before they were
+    # kept, and ``carrier`` on an implant typed without its UDI.
+    # (A database default too: a server still on the release before writes rows without them.)
+    entry = models.CharField(
+        max_length=8, choices=UdiEntry.choices, blank=True, default="", db_default=""
+    )
+    carrier = models.CharField(
+        "UDI form",
+        max_length=4,
+        choices=UdiCarrier.choices,
+        blank=True,
+        default="",
+        db_default="",
+    )
+    # A surgeon's reason to log a device (GTIN and serial) already recorded as implanted in
+    # another case; "" otherwise.
+    duplicate_override_reason = models.TextField(
+        max_length=2000, blank=True, default="", db_default=""
+    )
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

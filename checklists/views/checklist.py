@@ -167,7 +167,7 @@ def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
     error, status = "The implant was not logged: check the fields marked below.", 422
     if form.is_valid():
         try:
-            workflow.add_implant(
+            implant = workflow.add_implant(
                 actor=request.user,
                 case_id=case_id,
                 entry=form.entry(),
@@ -175,8 +175,9 @@ def implant_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse
             )
         except WorkflowError as refused:
             error, status = refused.message, refused.status_code
+            form.refused(refused)
         else:
-            return _implant_added(request, case, side=form.cleaned_data["side"])
+            return _implant_added(request, case, side=implant.side)
     elif "side" in form.errors:  # a hidden field: its message goes at the top of the form
         error = f"The implant was not logged: {form.errors['side'][0]}"
     extra = {"implant_form": form, "implant_error": error}

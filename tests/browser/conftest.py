@@ -2,7 +2,8 @@
 
 Browser tests are transactional (the live server runs in another thread): the tables are
 flushed after each, so each starts by putting back the roles and procedures the migrations
-installed (the ``reference_data`` fixture, autouse here).
+installed (the ``reference_data`` fixture, autouse here), and the sample device catalogue that
+names the implants the journeys scan (``device_catalogue``, as ``seed_demo`` loads it).
 """
 
 import os
@@ -24,8 +25,9 @@ browser_test = pytest.mark.django_db(transaction=True)
 
 
 @pytest.fixture(autouse=True)
-def _reference_data(reference_data) -> None:
-    """The seeded procedures (see tests/conftest.py), and the rooms the new-case form offers."""
+def _reference_data(reference_data, device_catalogue) -> None:
+    """The seeded procedures and the sample device catalogue (see tests/conftest.py), and the
+    rooms the new-case form offers."""
     from accounts.models import Room
 
     for number in range(1, 10):

@@ -171,3 +171,30 @@ def test_it_shows_an_audit_event_and_refuses_to_change_or_delete_it(administrato
     assert administrator_client.get(reverse("admin:checklists_auditevent_add")).status_code == 403
     event.refresh_from_db()
     assert event.action == AuditAction.CASE_CREATED
+
+
+def test_the_catalogue_keeper_lists_the_implants_whose_gtin_the_catalogue_does_not_know(
+    administrator_client, nurse, surgeon, device_catalogue
+):
+    from checklists import workflow
+    from tests.checklists.checklist_html import mi_procedure
+    from tests.conftest import make_case
+
+    case = make_case(mi_procedure(), actor=nurse, surgeon=surgeon)
+    for udi, product in (
+        ("(01)00812345678901(10)L1(21)S1", ""),
+        ("(01)00987654321005(10)L2(21)S2", "Local fusion screw"),
+        ("", "Hand-typed washer"),
+    ):
+        entry = workflow.ImplantEntry(side="left", udi=udi, product=product)
+        workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+
+    unknown = administrator_client.get("/admin/checklists/implant/", {"catalogue": "unknown"})
+    typed = administrator_client.get("/admin/checklists/implant/", {"catalogue": "none"})
+
+    assert unknown.status_code == 200
+    listed = unknown.content.decode()
+    assert "00987654321005" in listed and "Local fusion screw" in listed
+    assert "Exemplar" not in listed and "Hand-typed washer" not in listed
+    assert case.patient_mrn not in listed and case.patient_name not in listed
+    assert "Hand-typed washer" in typed.content.decode()

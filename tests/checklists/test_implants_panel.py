@@ -1,8 +1,11 @@
 import datetime
 import re
 
+import pytest
 from django.contrib.messages import get_messages
 
+from catalogue.choices import RecallScope
+from catalogue.models import Recall
 from checklists import workflow
 from checklists.choices import AuditAction
 from checklists.models import Case, Implant
@@ -17,8 +20,14 @@ from tests.checklists.checklist_html import (
 )
 from tests.conftest import events, make_case, record, record_phase
 
+# The scans name a device of the sample catalogue (``device_catalogue``).
+pytestmark = pytest.mark.usefixtures("device_catalogue")
+
 HTMX = {"HX-Request": "true"}
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
+NAME = "Exemplar SI Fusion Implant EX-7045"
+UNKNOWN = "(01)00987654321005(17)281231(10)LOT9(21)SN9"  # a GTIN the catalogue does not know
+NOT_CATALOGUED = "Not in the device catalogue: type the product's name."
 BAD_CHECK_DIGIT = "(01)00812345678906(17)281231(10)LOT123(21)SN456"
 FEWER_THAN_TWO = "Typically three implants per side; at least two."
 
@@ -113,13 +122,66 @@ def test_a_wrong_check_digit_is_refused_in_the_panel(client, nurse, case):
     assert Implant.objects.count() == 0
 
 
-def test_a_missing_side_is_refused_in_the_panel(client, nurse, case):
+def test_without_a_side_the_implant_goes_on_the_side_whose_implant_step_is_next(
+    client, nurse, case
+):
     client.force_login(nurse)
 
     response = add(client, case, udi=UDI)
 
+    assert response.status_code == 200
+    assert Implant.objects.get().side == "left"
+    assert "Left side: 1 implant" in text(content(response))
+
+
+def test_without_a_side_a_one_sided_case_takes_the_implant_on_its_side(client, nurse, surgeon):
+    right = make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="right")
+    client.force_login(nurse)
+
+    assert add(client, right, udi=UDI).status_code == 200
+    assert Implant.objects.get().side == "right"
+
+
+def test_a_catalogued_barcode_names_the_implant_in_the_list(client, nurse, case):
+    client.force_login(nurse)
+
+    answer = text(content(add(client, case, udi=UDI, side="left")))
+
+    assert f"{NAME} · Example Orthopaedics (fictitious) · 7.0 x 45 mm" in answer
+    assert "Unnamed product" not in answer
+
+
+def test_an_unknown_gtin_asks_for_the_products_name_with_the_typed_fields_open(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UNKNOWN, side="left")
+
     assert response.status_code == 422
-    assert "Choose the side the implant was placed on." in text(content(response))
+    answer = content(response)
+    assert NOT_CATALOGUED in text(answer)
+    assert '<details class="implant-typed" open>' in answer
+    assert 'value="(01)00987654321005' in answer  # kept: only the name is to be typed
+    product = re.search(r'<input type="text" name="product"[^>]*>', answer).group(0)
+    assert "is-invalid" in product
+    assert Implant.objects.count() == 0
+
+
+def test_an_unknown_gtin_with_a_typed_name_is_logged(client, nurse, case):
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UNKNOWN, side="left", product="Local fusion screw")
+
+    assert response.status_code == 200
+    implant = Implant.objects.get()
+    assert (implant.product, implant.gtin) == ("Local fusion screw", "00987654321005")
+
+
+def test_a_refusal_of_the_barcode_keeps_the_typed_fields_folded(client, nurse, case):
+    client.force_login(nurse)
+
+    answer = content(add(client, case, udi=BAD_CHECK_DIGIT, side="left"))
+
+    assert '<details class="implant-typed">' in answer
 
 
 def test_an_unreadable_expiry_is_refused_in_the_panel(client, nurse, case):
@@ -194,6 +256,7 @@ def test_an_expired_implant_needs_a_reason_from_a_surgeon(client, nurse, surgeon
     client.force_login(nurse)
 
     no_reason = add(client, case, **expired)
+    assert '<details class="implant-typed" open>' in content(no_reason)  # the reason's field
     nurse_reason = add(client, case, **expired, expiry_override_reason="Only one in stock")
     client.force_login(surgeon)
     surgeon_reason = add(client, case, **expired, expiry_override_reason="Only one in stock")
@@ -309,3 +372,113 @@ def test_a_cancelled_case_shows_the_log_without_forms(client, nurse, case):
     assert "Left side: 1 implant" in text(html)
     assert "<form" not in html
     assert add(client, case, udi=UDI, side="left").status_code == 409
+
+
+def test_the_panel_reads_the_same_number_of_queries_however_many_implants(
+    client, nurse, case, django_assert_max_num_queries
+):
+    log(case, nurse, udi=UDI.replace("SN456", "SN1"), product="")
+    client.force_login(nurse)
+    with django_assert_max_num_queries(60) as one:
+        client.get(f"/cases/{case.pk}/")
+    with django_assert_max_num_queries(60) as one_scan:
+        add(client, case, udi=UDI.replace("SN456", "SN2"), side="left")
+    for n in range(3, 9):
+        log(
+            case,
+            nurse,
+            side=("left", "right")[n % 2],
+            udi=UDI.replace("SN456", f"SN{n}"),
+            product="",
+        )
+
+    with django_assert_max_num_queries(len(one)):
+        page = client.get(f"/cases/{case.pk}/")
+    with django_assert_max_num_queries(len(one_scan)):
+        add(client, case, udi=UDI.replace("SN456", "SN9"), side="left")
+
+    assert "Left side: 5 implants" in text(content(page))
+
+
+# --- the same device twice, and recalls -------------------------------------------------------
+
+
+def test_the_same_serial_scanned_twice_is_refused_with_409(client, nurse, case):
+    client.force_login(nurse)
+    add(client, case, udi=UDI, side="left")
+
+    response = add(client, case, udi=UDI, side="left")
+
+    assert response.status_code == 409
+    answer = content(response)
+    assert "This device (serial SN456) is already on this case's log: left side, implant 1." in (
+        text(answer)
+    )
+    assert '<details class="implant-typed">' in answer  # nothing to type would help
+    # Ready for the next scan: the scanner types into the focused field, which must be empty.
+    barcode = re.search(r'<input type="text" name="udi"[^>]*>', answer).group(0)
+    assert "autofocus" in barcode
+    assert "value=" not in barcode
+    assert Implant.objects.count() == 1
+
+
+def test_a_device_implanted_in_another_case_needs_a_surgeons_reason(client, nurse, surgeon, case):
+    other = make_case(
+        mi_procedure(),
+        actor=nurse,
+        surgeon=surgeon,
+        scheduled_start=datetime.datetime(2025, 3, 4, 9, 0, tzinfo=datetime.UTC),
+    )
+    log(other, nurse, udi=UDI, product="")
+    reason = "Label misprinted by the maker"
+    client.force_login(nurse)
+
+    refused = add(client, case, udi=UDI, side="left")
+    nurse_reason = add(client, case, udi=UDI, side="left", duplicate_override_reason=reason)
+    client.force_login(surgeon)
+    surgeon_reason = add(client, case, udi=UDI, side="left", duplicate_override_reason=reason)
+
+    assert refused.status_code == 409
+    said = text(content(refused))
+    assert "already recorded as implanted in another case, on 04 Mar 2025" in said
+    assert other.patient_name not in said and other.patient_mrn not in said
+    assert '<details class="implant-typed" open>' in content(refused)  # the reason's field
+    reason_field = re.search(
+        r'<input [^>]*name="duplicate_override_reason"[^>]*>', content(refused)
+    )
+    assert "autofocus" in reason_field.group(0)
+    assert 'value="(01)00812345678901' in content(refused)  # kept, to be sent with the reason
+    assert nurse_reason.status_code == 403
+    assert "Only a surgeon can log a device recorded in another case." in text(
+        content(nurse_reason)
+    )
+    assert surgeon_reason.status_code == 200
+    assert f"Logged though recorded in another case because: {reason}" in text(
+        content(surgeon_reason)
+    )
+    assert Implant.objects.filter(case=case).get().duplicate_override_reason == reason
+    event = events(case)[-1]
+    assert (event.action, event.actor, event.after["duplicate_override_reason"]) == (
+        AuditAction.IMPLANT_ADDED,
+        surgeon,
+        reason,
+    )
+
+
+def test_a_recalled_device_is_refused_with_the_recalls_reason(client, nurse, administrator, case):
+    Recall.objects.create(
+        gtin="00812345678901",
+        scope=RecallScope.SERIALS,
+        listed="SN456",
+        reason="Sterile barrier may be breached",
+        recalled_on=datetime.date(2025, 5, 6),
+        recorded_by=administrator,
+    )
+    client.force_login(nurse)
+
+    response = add(client, case, udi=UDI, side="left")
+
+    assert response.status_code == 409
+    assert "Recalled on 06 May 2025: Sterile barrier may be breached." in text(content(response))
+    assert not Implant.objects.exists()
+    assert add(client, case, udi=UDI.replace("SN456", "SN457"), side="left").status_code == 200

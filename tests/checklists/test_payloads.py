@@ -117,6 +117,21 @@ def test_the_identity_seal_is_keyed_and_holds_no_identity(settings):
     assert case.identity_seal(key_id=settings.AUDIT_KEY_ID) != seal
 
 
+def test_an_implants_optional_keys_come_last_and_only_when_they_hold_something():
+    implant = Implant(
+        pk=9, side="left", position=1, product="X", lot="", expiry=None, serial="S1",
+        gtin="00812345678901", udi="0100812345678901", entry="barcode", carrier="aidc",
+        duplicate_override_reason="Relabelled",
+    )  # fmt: skip
+
+    assert stored(payloads.logged_implant(implant)).endswith(
+        '"expiry_override_reason": "", "entry": "barcode", "carrier": "aidc", '
+        '"duplicate_override_reason": "Relabelled"}'
+    )
+    implant.entry = implant.carrier = implant.duplicate_override_reason = ""
+    assert stored(payloads.logged_implant(implant)).endswith('"expiry_override_reason": ""}')
+
+
 def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
     case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon)
     record(case, "Identity confirmed", nurse)
@@ -124,6 +139,7 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     record(case, "Identity confirmed", nurse)
     entry = workflow.ImplantEntry(side="left", udi=UDI, product="iFuse-3D")
     mistaken = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN457"), product="X")
     workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=mistaken.pk, reason="Twice")
     record(case, "Implants placed", nurse)

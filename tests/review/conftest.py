@@ -102,7 +102,8 @@ def work_through(case, *, nurse, surgeon, na: dict[str, str] | None = None) -> N
                         manufacturer="SI-BONE",
                         product="iFuse-3D",
                         size="7.0 x 45",
-                        udi=UDI.format(serial=f"{step.side[0].upper()}{n}"),
+                        # A device is implanted in one case only: the case in its serial.
+                        udi=UDI.format(serial=f"{step.side[0].upper()}{n}C{case.pk}"),
                     ),
                 )
         if step.title in na:

@@ -82,8 +82,9 @@ def test_the_record_lists_every_step_by_phase_with_answer_who_and_when(logged_in
 
 def test_the_record_lists_implants_with_their_udi_parts(logged_in, bilateral):
     words = text(page_of(logged_in, bilateral))
-    assert "Left 1 SI-BONE iFuse-3D 7.0 x 45 00812345678901 LOT123 SNL1 31 Dec 2028" in words
-    assert "(01)00812345678901(17)281231(10)LOT123(21)SNR2" in words
+    serial = f"SNL1C{bilateral.pk}"
+    assert f"Left 1 SI-BONE iFuse-3D 7.0 x 45 00812345678901 LOT123 {serial} 31 Dec 2028" in words
+    assert f"(01)00812345678901(17)281231(10)LOT123(21)SNR2C{bilateral.pk}" in words
 
 
 def test_the_record_shows_the_signature_and_the_team(logged_in, bilateral):

@@ -21,6 +21,8 @@ from django.test import override_settings
 from django.utils import timezone
 
 from accounts import pins, roles
+from catalogue.choices import RecallScope
+from catalogue.models import Device, Recall
 from checklists import workflow
 from checklists.choices import AccessAction, Side
 from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess
@@ -33,6 +35,7 @@ COUNTS = "Counts correct"  # yes/no, must be yes to sign out
 APPROACH = "Approach"  # choice
 SPECIMENS = "Specimens labelled"  # optional
 IMPLANTS = "Implants placed"  # implant log, once per side
+GTIN = "00812345678901"
 
 STEPS = (
     {"title": HARD_STOP, "phase": "sign_in", "hard_stop": True},
@@ -72,6 +75,8 @@ class World:
     audit_event: AuditEvent
     access: RecordAccess
     emergency: EmergencyAccess  # the scrub's, on ``completed``: over, not yet signed off
+    device: Device  # the catalogue's entry for ``GTIN``
+    recall: Recall  # of ``GTIN``'s lot OLD
     unknown_case_id: int
 
     def __getattr__(self, name: str) -> User:
@@ -135,9 +140,23 @@ def build_world() -> World:
     implant = add_implant(in_progress, nurse)
     ready = make_ready(new_case(room="OR 5"), nurse, surgeon)
     completed = complete(new_case(room="OR 3"), nurse, surgeon)
+    # The catalogue names the GTIN the fuzzing scans; one of its lots is recalled, and the
+    # other case holds serial SN456 already, so scans meet every check of the implant log.
+    device = Device.objects.create(
+        gtin=GTIN, company="Example Orthopaedics (fictitious)", brand="Exemplar", size="7 x 45"
+    )
+    recall = Recall.objects.create(
+        gtin=GTIN,
+        scope=RecallScope.LOTS,
+        listed="OLD",
+        reason="Coating may flake",
+        recalled_on=datetime.date(2025, 3, 4),
+        recorded_by=people["administrator"],
+    )
     other = new_case(room="OR 4", patient_mrn="MRN0099", patient_name="Olive Other")
     record(other, HARD_STOP, nurse)
-    other_implant = add_implant(other, nurse)
+    scanned = workflow.ImplantEntry(side=Side.LEFT, udi=f"(01){GTIN}(17)281231(10)L1(21)SN456")
+    other_implant = workflow.add_implant(actor=nurse, case_id=other.pk, entry=scanned)
     for persona in ("nurse", "surgeon"):
         pins.set_pin(user=people[persona], pin=PIN)
     access = RecordAccess.objects.create(
@@ -167,6 +186,8 @@ def build_world() -> World:
         audit_event=AuditEvent.objects.filter(case=in_progress).order_by("seq").first(),
         access=access,
         emergency=emergency,
+        device=device,
+        recall=recall,
         unknown_case_id=(Case.objects.order_by("-pk").first().pk + 1000),
     )
 

@@ -290,6 +290,42 @@ def test_an_implant_slipped_in_by_sql_is_named(world):
     )
 
 
+def test_how_an_implant_was_entered_changed_in_sql_is_named(world):
+    implant = world.implant
+    assert (implant.entry, implant.carrier) == ("manual", "")
+    tamper(Implant, "UPDATE {table} SET entry = 'barcode' WHERE id = %s", implant.pk)
+    assert_named(
+        f"Case {world.in_progress.pk}, implant {implant.pk} (left side, position 1): "
+        "the chain says entry (scanned or typed) 'manual', the row says 'barcode'"
+    )
+
+
+def test_a_reason_to_log_a_device_again_written_in_sql_is_named_not_quoted(world):
+    implant = world.implant
+    sql = "UPDATE {table} SET duplicate_override_reason = 'Said so' WHERE id = %s"
+    tamper(Implant, sql, implant.pk)
+    assert_named(
+        f"Case {world.in_progress.pk}, implant {implant.pk} (left side, position 1): its reason "
+        "for logging a device recorded in another case is not what the chain says (free text, "
+        "not shown here)"
+    )
+
+
+def test_an_implant_logged_before_its_entry_was_kept_still_replays(world):
+    """Its event has no ``entry`` or ``carrier`` (the JSON of earlier releases) and its row
+    holds them empty, as the migration that added them left it."""
+    implant = world.implant
+    event = AuditEvent.objects.get(case=world.in_progress, action=AuditAction.IMPLANT_ADDED)
+    old = {key: value for key, value in event.after.items() if key not in ("entry", "carrier")}
+    set_payload(event, "after", old)
+    reseal_chain(world.in_progress)
+    tamper(Implant, "UPDATE {table} SET entry = '', carrier = '' WHERE id = %s", implant.pk)
+
+    verdict = verify_audit()
+
+    assert verdict.ok, [str(problem) for problem in verdict.problems]
+
+
 # --- the verdict -----------------------------------------------------------------------------
 
 

@@ -138,6 +138,7 @@ IMPLANT_FIELDS = {
     "lot": field("LOT123", "L" * 21),
     "expiry": field("2030-12-31", "2020-01-01", "2999-99-99", "0001-01-01"),
     "serial": field("SN456"),
+    "duplicate_override_reason": field("Box relabelled: the other case's record is wrong"),
     "expiry_override_reason": field("Only size in stock; surgeon accepts"),
     "since": field(0, 3),
 }

@@ -153,6 +153,7 @@ ADMIN_ONLY = "admin: staff only"  # the expectation of every admin URL without a
 READ_ONLY_ADMIN_MODELS = (
     "checklists_case",
     "checklists_auditevent",
+    "checklists_implant",
     "checklists_recordaccess",
     "review_emergencyaccess",
 )
@@ -294,6 +295,9 @@ def admin_object_ids(world: World, route: str) -> dict[str, str]:
         "procedures/procedure/": world.procedure.pk,
         "checklists/case/": world.in_progress.pk,
         "checklists/auditevent/": world.audit_event.pk,
+        "checklists/implant/": world.implant.pk,
+        "catalogue/device/": world.device.pk,
+        "catalogue/recall/": world.recall.pk,
         "checklists/recordaccess/": world.access.pk,
         "review/emergencyaccess/": world.emergency.pk,
     }

@@ -55,6 +55,13 @@ ADMINISTRATOR = REVIEWER | {
     # Emergency accesses, read and signed off in the admin.
     "review.view_emergencyaccess",
     "review.change_emergencyaccess",
+    # The device catalogue, kept in the admin.
+    "catalogue.add_device",
+    "catalogue.change_device",
+    "catalogue.view_device",
+    "catalogue.add_recall",
+    "catalogue.change_recall",
+    "catalogue.view_recall",
     # Sign-in attempts (django-axes), read in the admin.
     "axes.view_accessattempt",
     "axes.view_accessfailurelog",

@@ -159,3 +159,19 @@ def test_the_tablet_users_get_a_printed_pin_for_the_quick_switch(db, debug_on):
     pins.check_pin(user=User.objects.get(username="nurse"), pin="2468")
     reviewer = User.objects.get(username="reviewer")
     assert not hasattr(reviewer, "staff_profile")
+
+
+def test_it_loads_the_sample_device_catalogue_that_names_the_demo_implants(db, debug_on):
+    from catalogue.models import Device
+    from checklists.models import Implant
+
+    output = seed("--password", "demo-pass-123")
+    seed("--password", "demo-pass-123")
+
+    assert "10 devices in the catalogue" in output
+    assert Device.objects.count() == 10
+    assert Device.objects.filter(gtin="00812345678901", active=True).exists()
+    implants = Implant.objects.all()
+    assert implants
+    assert all("(fictitious)" in implant.manufacturer for implant in implants)
+    assert {implant.product for implant in implants} == {"Exemplar SI Fusion Implant EX-7045"}

@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts import pins, roles
 from accounts.choices import ClinicalRole
 from accounts.models import StaffProfile
+from catalogue.imports import SAMPLE_FILE, import_devices
 from checklists.demo import seed_demo_day
 
 # No 0/o, 1/l/i: the password is read off a terminal and typed on a tablet.
@@ -81,7 +82,8 @@ def seed_users(*, password: str) -> dict[str, User]:
 class Command(BaseCommand):
     help = (
         "Creates (or resets) the demo users nurse, scrub, anaesthetist, surgeon, reviewer and "
-        "admin, and a day of demo cases. Only with DEBUG on, unless --force."
+        "admin, loads the sample device catalogue (made-up SI fusion devices of fictitious "
+        "companies) and makes a day of demo cases. Only with DEBUG on, unless --force."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -107,10 +109,14 @@ class Command(BaseCommand):
 
         with transaction.atomic():
             users = seed_users(password=password)
+            devices = import_devices(SAMPLE_FILE.read_bytes())
             cases = seed_demo_day(users=users, password=password, day=timezone.localdate())
 
         self.stdout.write(
-            self.style.SUCCESS(f"Demo data ready: {len(users)} users, {cases} cases.")
+            self.style.SUCCESS(
+                f"Demo data ready: {len(users)} users, {cases} cases, "
+                f"{devices.added + devices.updated + devices.unchanged} devices in the catalogue."
+            )
         )
         self.stdout.write("")
         self.stdout.write(f"  {'username':<14}{'name':<16}{'role':<15}PIN (Switch user)")

@@ -1,0 +1,66 @@
+"""Scanning implants on the tablet, at 1024x768: the catalogue names what is scanned, the same
+serial scanned twice is refused, and so is a recalled device, with the recall's reason."""
+
+import datetime
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from catalogue.models import Recall
+from checklists.models import Implant
+from procedures.models import Procedure
+from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
+from tests.conftest import make_case
+
+pytestmark = [pytest.mark.browser, browser_test]
+
+UDI = "(01)00812345678901(17)281231(10)LOT7(21)SN7001"
+RECALLED = "(01)00812345678925(17)281231(10)LOT8(21)SN8001"  # EX-7040, recalled below
+
+
+def test_a_scan_names_the_implant_and_refuses_a_second_scan_and_a_recalled_device(
+    page, live_server, nurse, surgeon, administrator
+):
+    procedure = Procedure.objects.get(slug="si-fusion-minimally-invasive")
+    case = make_case(procedure, actor=nurse, surgeon=surgeon, laterality="left")
+    Recall.objects.create(
+        gtin="00812345678925",
+        reason="Porous coating may delaminate",
+        recalled_on=datetime.date(2025, 5, 6),
+        recorded_by=administrator,
+    )
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    panel = page.locator("#implants-left")
+    panel.get_by_text("Log an implant…").click()
+
+    def scan(code: str) -> None:
+        barcode = panel.get_by_label("Scan the barcode")
+        barcode.fill(code)
+        barcode.press("Enter")  # what a USB scanner does after the code
+
+    scan(UDI)
+    expect(panel.get_by_role("heading", name=re.compile("^Left side: 1 implant"))).to_be_visible()
+    expect(panel.locator(".implant-name")).to_have_text(
+        "Exemplar SI Fusion Implant EX-7045 · Example Orthopaedics (fictitious) · 7.0 x 45 mm"
+    )
+
+    scan(UDI)
+    expect(panel.get_by_role("alert").filter(has_text="already on this case's log")).to_have_text(
+        "⚠ This device (serial SN7001) is already on this case's log: left side, implant 1. "
+        "Scan the next one."
+    )
+    expect(panel.get_by_label("Scan the barcode")).to_be_focused()  # empty, for the next scan
+    expect(panel.get_by_label("Scan the barcode")).to_have_value("")
+
+    scan(RECALLED)
+    refusal = panel.get_by_role("alert").filter(has_text="Recalled")
+    expect(refusal).to_contain_text(
+        "Recalled on 06 May 2025: Porous coating may delaminate. Do not implant it"
+    )
+    expect(panel.get_by_role("heading", name=re.compile("^Left side: 1 implant"))).to_be_visible()
+    assert Implant.objects.filter(case=case).count() == 1
+    refusal.evaluate("element => element.scrollIntoView({block: 'center', behavior: 'instant'})")
+    screenshot(page, "implant-scan-recalled-1024x768", full_page=False)
+    assert serious_violations(page) == []
