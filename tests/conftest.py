@@ -165,7 +165,8 @@ def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
         "scheduled_start": timezone.now().replace(microsecond=0),
         **fields,
     }
-    Room.objects.get_or_create(name=values["room"])  # a room in use, as the form offers
+    if len(values["room"]) <= Room._meta.get_field("name").max_length:  # else refused anyway
+        Room.objects.get_or_create(name=values["room"])  # a room in use, as the form offers
     return workflow.create_case(
         actor=actor, procedure=procedure, laterality=laterality, surgeon=surgeon, **values
     )
