@@ -25,8 +25,8 @@ def checklist_context(
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
     steps: one query for the steps, one for the implants (when asked for, or later by
-    ``add_implant_panels``). The cancel form and the signatures (``forms``) are left out of
-    the answers that do not show them: a ticked row's."""
+    ``add_implant_panels``), one for the Stops called. The cancel form, the signatures and the
+    Stops (``forms``) are left out of the answers that do not show them: a ticked row's."""
     checklist = selectors.checklist_for(case)
     context: dict[str, object] = {
         "case": case,
@@ -44,6 +44,7 @@ def checklist_context(
         context.update(
             cancel_form=CancelCaseForm(case=case),
             signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
+            concerns=selectors.open_concerns(case) if case.is_open else [],
         )
     return context
 

@@ -68,6 +68,8 @@ class AuditAction(models.TextChoices):
     REVIEWED = "reviewed", "Case reviewed"
     CANCELLED = "cancelled", "Case cancelled"
     STOP_OVERRIDDEN = "stop_overridden", "Stop overridden by surgeon"
+    CONCERN_RAISED = "concern_raised", "Stop called by the team"
+    CONCERN_RESOLVED = "concern_resolved", "Stop called by the team resolved"
 
 
 class AccessAction(models.TextChoices):

@@ -64,6 +64,12 @@ class StepGated(RuleViolation):
         self.blocking = blocking
 
 
+class CaseStopped(RuleViolation):
+    """Someone called a Stop on the case (a ``Concern``): procedure steps wait for it."""
+
+    status_code = 409
+
+
 class HardStopPending(StepGated):
     """A pending hard stop holds this step back."""
 

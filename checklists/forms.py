@@ -23,6 +23,7 @@ from checklists.errors import DeviceConflict, ImplantRefused, WorkflowError
 from checklists.models import (
     Case,
     CaseStep,
+    Concern,
     Implant,
     max_length,
     validate_birth_date,
@@ -238,6 +239,26 @@ class SignOutForm(forms.Form):
             self.helper.layout = Layout(signer, password_and_sign)
         else:
             del self.fields["signer"]
+
+
+class ConcernForm(forms.Form):
+    """A Stop called by anyone in the room: a few words why."""
+
+    reason = forms.CharField(
+        label="Why stop?",
+        max_length=max_length(Concern, "reason"),
+        help_text="A few words: everyone sees them, here and on the wall.",
+        error_messages={"required": "Say in a few words why you call the Stop."},
+    )
+
+
+class ConcernResolvedForm(forms.Form):
+    resolution = forms.CharField(
+        label="How it was resolved",
+        max_length=max_length(Concern, "resolution"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": "Say how the Stop was resolved."},
+    )
 
 
 class CancelCaseForm(forms.Form):

@@ -192,6 +192,21 @@ class StopOverridden(TypedDict):
     revision: int  # the row's revision after the override
 
 
+class ConcernRaised(TypedDict):
+    """``concern_raised`` after: someone called a Stop (``Concern``), and why. Who and when are
+    the event's actor and time."""
+
+    concern: int  # the Concern's id
+    reason: str
+
+
+class ConcernResolved(TypedDict):
+    """``concern_resolved`` after: the Stop resolved, with a note. Who and when: the event's."""
+
+    concern: int
+    resolution: str
+
+
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CASE_CREATED: (None, CaseCreated),
@@ -204,6 +219,8 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.REVIEWED: (None, Reviewed),
     AuditAction.CANCELLED: (CaseStatusState, Cancelled),
     AuditAction.STOP_OVERRIDDEN: (StepState, StopOverridden),
+    AuditAction.CONCERN_RAISED: (None, ConcernRaised),
+    AuditAction.CONCERN_RESOLVED: (None, ConcernResolved),
 }
 
 
@@ -375,3 +392,11 @@ def stop_overridden(*, expected_answer: str, reason: str, revision: int) -> Stop
 
 def cancelled(*, status: str, reason: str) -> Cancelled:
     return {"status": status, "reason": reason}
+
+
+def concern_raised(*, concern: int, reason: str) -> ConcernRaised:
+    return {"concern": concern, "reason": reason}
+
+
+def concern_resolved(*, concern: int, resolution: str) -> ConcernResolved:
+    return {"concern": concern, "resolution": resolution}

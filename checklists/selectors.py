@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from accounts.dates import local_midnight
 from accounts.text import natural_key
 from checklists.choices import AuditAction, Side
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, complete_q
+from checklists.models import AuditEvent, Case, CaseStep, Concern, Implant, Signature, complete_q
 from procedures.choices import Approach, Phase, StepKind
 
 if TYPE_CHECKING:
@@ -121,6 +121,11 @@ def patient_initials(name: str) -> str:
 def get_case(*, case_id: int) -> Case:
     """The case with its procedure and surgeon, or a 404."""
     return get_object_or_404(Case.objects.select_related("procedure", "surgeon"), pk=case_id)
+
+
+def open_concerns(case: Case) -> list[Concern]:
+    """The Stops the team called on ``case`` that stand, oldest first, with who called each."""
+    return list(case.concerns.filter(resolved_at__isnull=True).select_related("raised_by"))
 
 
 def signatures_for(case: Case) -> QuerySet[Signature]:

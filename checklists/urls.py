@@ -7,6 +7,12 @@ urlpatterns = [
     path("cases/new/", views.new_case, name="case-new"),
     path("cases/<int:case_id>/sign-out/", views.case_sign_out, name="case-sign-out"),
     path("cases/<int:case_id>/cancel/", views.case_cancel, name="case-cancel"),
+    path("cases/<int:case_id>/stop/", views.concern_raise, name="concern-raise"),
+    path(
+        "cases/<int:case_id>/stop/<int:concern_id>/resolved/",
+        views.concern_resolve,
+        name="concern-resolve",
+    ),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/steps/<int:step_id>/", views.step_update, name="step-update"),
     path(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Room
 from checklists import selectors
 from checklists.choices import CaseStatus, Laterality, StepStatus
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, Concern
 from checklists.selectors import Checklist, ChecklistPhase, ImplantSide, StepRow
 from procedures.choices import Phase
 
@@ -79,6 +79,11 @@ class Screen:
     @property
     def side_arrow(self) -> str:
         return SIDE_ARROWS[Laterality(self.case.laterality)] if self.case else ""
+
+    @cached_property
+    def concerns(self) -> list[Concern]:
+        """The Stops the team called that stand: the wall shows them first, in red."""
+        return selectors.open_concerns(self.case) if self.case else []
 
     @property
     def stops(self) -> list[CaseStep]:

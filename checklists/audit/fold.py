@@ -62,6 +62,7 @@ class Replayed:
     steps: dict[int, dict[str, Any]] = field(default_factory=dict)  # step id -> StepState
     implants: dict[int, dict[str, Any]] = field(default_factory=dict)  # implant id -> ...
     signatures: dict[int, dict[str, Any]] = field(default_factory=dict)  # signature id -> ...
+    concerns: dict[int, dict[str, Any]] = field(default_factory=dict)  # concern id -> ...
     signed_content: str | None = None  # the newest signature's content hash
 
 
@@ -139,6 +140,26 @@ def _cancelled(state: Replayed, event: AuditEvent) -> None:
     )
 
 
+def _concern_raised(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.ConcernRaised, event.after)
+    state.concerns[after["concern"]] = {
+        "concern": after["concern"],
+        "reason": after["reason"],
+        "raised_by": event.actor_id,
+        "raised_at": event.created_at,
+        "resolution": "",
+        "resolved_by": None,
+        "resolved_at": None,
+    }
+
+
+def _concern_resolved(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.ConcernResolved, event.after)
+    state.concerns[after["concern"]].update(
+        resolution=after["resolution"], resolved_by=event.actor_id, resolved_at=event.created_at
+    )
+
+
 def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
     if event.step_id is None:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
@@ -189,6 +210,8 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.REVIEWED: _reviewed,
     AuditAction.CANCELLED: _cancelled,
     AuditAction.STOP_OVERRIDDEN: _stop_overridden,
+    AuditAction.CONCERN_RAISED: _concern_raised,
+    AuditAction.CONCERN_RESOLVED: _concern_resolved,
 }
 
 

@@ -24,7 +24,15 @@ from checklists import payloads
 from checklists.audit.fold import NO_IMPLANT_EXTRAS, UNTOUCHED, Replayed, Unreplayable, replay
 from checklists.audit.verdict import RowDifference
 from checklists.choices import SignatureMeaning
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, UnknownAuditKey
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Concern,
+    Implant,
+    Signature,
+    UnknownAuditKey,
+)
 from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
 from procedures.choices import StepKind
 
@@ -90,6 +98,13 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "signed_at": ("signing time", True),
     "reason": ("reason", False),
     "amended_step": ("amended step (id)", True),
+    # a Stop the team called
+    "concern": ("Stop id", True),
+    "raised_by": ("called by (user id)", True),
+    "raised_at": ("time called", True),
+    "resolution": ("how it was resolved", False),
+    "resolved_by": ("resolved by (user id)", True),
+    "resolved_at": ("time resolved", True),
 }
 
 
@@ -165,6 +180,18 @@ def signature_as_kept(signature: Signature) -> dict[str, Any]:
     }
 
 
+def concern_as_kept(concern: Concern) -> dict[str, Any]:
+    return {
+        "concern": concern.pk,
+        "reason": concern.reason,
+        "raised_by": concern.raised_by_id,
+        "raised_at": concern.raised_at,
+        "resolution": concern.resolution,
+        "resolved_by": concern.resolved_by_id,
+        "resolved_at": concern.resolved_at,
+    }
+
+
 # --- the comparison -------------------------------------------------------------------------
 
 
@@ -175,6 +202,7 @@ def replay_case(
     steps: Sequence[CaseStep],
     implants: Sequence[Implant],
     signatures: Sequence[Signature],
+    concerns: Sequence[Concern],
 ) -> Replay:
     """Replay ``case``'s chain (``events``, in ``seq`` order, already proven by the chain
     check) and compare it with the case's live rows; name the first difference."""
@@ -194,6 +222,7 @@ def replay_case(
         _steps_difference(case.pk, state, steps)
         or _implants_difference(case.pk, state, implants)
         or _signatures_difference(case.pk, state, signatures)
+        or _concerns_difference(case.pk, state, concerns)
         or _content_difference(case, state, steps, implants)
     )
     return Replay(difference, sealed)
@@ -265,6 +294,23 @@ def _signatures_difference(
             return RowDifference(case_id, where, "the chain records it, but its row is gone")
         if kept is None:
             return RowDifference(case_id, where, "its row is there, but the chain never signed it")
+        problem = _first_change(kept, row)
+        if problem:
+            return RowDifference(case_id, where, problem)
+    return None
+
+
+def _concerns_difference(
+    case_id: int, state: Replayed, concerns: Sequence[Concern]
+) -> RowDifference | None:
+    rows = {concern.pk: concern_as_kept(concern) for concern in concerns}
+    for pk in sorted(state.concerns.keys() | rows.keys()):
+        kept, row = state.concerns.get(pk), rows.get(pk)
+        where = f"Stop {pk} called by the team"
+        if row is None:
+            return RowDifference(case_id, where, "the chain records it, but its row is gone")
+        if kept is None:
+            return RowDifference(case_id, where, "its row is there, but the chain never called it")
         problem = _first_change(kept, row)
         if problem:
             return RowDifference(case_id, where, problem)

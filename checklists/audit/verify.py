@@ -13,7 +13,7 @@ from typing import Protocol, TypeVar
 from checklists.audit.chain import chain_break
 from checklists.audit.replay import replay_case
 from checklists.audit.verdict import ChainBreak, RowDifference, Verdict
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.models import AuditEvent, Case, CaseStep, Concern, Implant, Signature
 
 BATCH = 200  # cases per batch
 
@@ -28,8 +28,8 @@ STEP_COLUMNS = (
 
 def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BATCH) -> Verdict:
     """Prove every case's chain and replay it against the case's live rows: the case's
-    scheduling, identity seal and status, every step, implant and signature. Each broken case
-    is named once, by its chain's first break or else its rows' first difference."""
+    scheduling, identity seal and status, every step, implant, signature and Stop called. Each
+    broken case is named once, by its chain's first break or else its rows' first difference."""
     cases = events = unsealed = 0
     breaks: list[ChainBreak] = []
     differences: list[RowDifference] = []
@@ -39,6 +39,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
         steps = _by_case(CaseStep.objects.filter(case_id__in=ids).only(*STEP_COLUMNS))
         implants = _by_case(Implant.objects.filter(case_id__in=ids))
         signatures = _by_case(Signature.objects.filter(case_id__in=ids))
+        concerns = _by_case(Concern.objects.filter(case_id__in=ids))
         for case in batch:
             verdict = verify_case(
                 case,
@@ -46,6 +47,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
                 steps=steps[case.pk],
                 implants=implants[case.pk],
                 signatures=signatures[case.pk],
+                concerns=concerns[case.pk],
             )
             cases, events = cases + 1, events + verdict.events
             breaks += verdict.breaks
@@ -67,13 +69,16 @@ def verify_case(
     steps: Sequence[CaseStep],
     implants: Sequence[Implant],
     signatures: Sequence[Signature],
+    concerns: Sequence[Concern],
 ) -> Verdict:
     """One case's chain proven and replayed, from its rows already read (``events`` in
     ``seq`` order): no query."""
     found = chain_break(case.pk, (case.audit_seq, case.audit_head), events)
     if found:
         return Verdict(cases=1, events=len(events), breaks=[found])
-    replayed = replay_case(case, events, steps=steps, implants=implants, signatures=signatures)
+    replayed = replay_case(
+        case, events, steps=steps, implants=implants, signatures=signatures, concerns=concerns
+    )
     return Verdict(
         cases=1,
         events=len(events),

@@ -1,5 +1,5 @@
 """The checklist app's pages: the board and a case's scheduling, signature and cancelling
-(``cases``), the checklist itself (``checklist``)."""
+(``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``)."""
 
 from checklists.views.cases import board, case_cancel, case_sign_out, new_case
 from checklists.views.checklist import (
@@ -11,6 +11,7 @@ from checklists.views.checklist import (
     step_update,
     stop_override,
 )
+from checklists.views.concerns import concern_raise, concern_resolve
 
 __all__ = [
     "board",
@@ -18,6 +19,8 @@ __all__ = [
     "case_detail",
     "case_sign_out",
     "case_version",
+    "concern_raise",
+    "concern_resolve",
     "implant_add",
     "implant_remove",
     "new_case",

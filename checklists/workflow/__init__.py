@@ -17,6 +17,7 @@ The modules, by what they change:
 - ``steps``: recording a step, and the gates it must pass (revision, hard stops, gating
   phases, Stops, implants, a reason to put a gating step back to pending);
 - ``stops``: a surgeon's override of a Stop (an expected answer not given);
+- ``concerns``: a Stop called by anyone in the room, and its resolution;
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
@@ -28,6 +29,7 @@ The modules, by what they change:
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.workflow.answers import Answer
 from checklists.workflow.cases import cancel, create_case, mark_reviewed
+from checklists.workflow.concerns import raise_concern, resolve_concern
 from checklists.workflow.implants import (
     REMOVAL_REASON_LENGTH,
     ImplantEntry,
@@ -53,7 +55,9 @@ __all__ = [
     "mark_reviewed",
     "missing_for_sign_out",
     "override_stop",
+    "raise_concern",
     "record_step",
     "remove_implant",
+    "resolve_concern",
     "sign_out",
 ]

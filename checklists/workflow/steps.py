@@ -14,6 +14,7 @@ from checklists import payloads
 from checklists.choices import AuditAction, CaseStatus, Gate, StepStatus
 from checklists.errors import (
     CaseLocked,
+    CaseStopped,
     HardStopPending,
     RuleViolation,
     StaleRevision,
@@ -30,7 +31,7 @@ from checklists.workflow.common import (
     require_permission,
     required_reason,
 )
-from procedures.choices import StepKind
+from procedures.choices import Phase, StepKind
 
 # As long as an amendment's reason: the other reason the trail keeps for changing an answer.
 REVERT_REASON_LENGTH = max_length(Signature, "reason")
@@ -108,7 +109,16 @@ def check_revision(step: CaseStep, revision: int) -> None:
 
 def check_gates(case: Case, step: CaseStep) -> None:
     """Refuse to record a step that another holds back (``CaseStep.is_gated_by``): a pending
-    hard stop, a pending step of a gating phase (the Time Out), a Stop of an earlier phase."""
+    hard stop, a pending step of a gating phase (the Time Out), a Stop of an earlier phase; and
+    a procedure step while a Stop the team called stands (``workflow.concerns``)."""
+    if step.phase == Phase.PROCEDURE:
+        called = case.concerns.filter(resolved_at__isnull=True).select_related("raised_by")
+        concern = called.order_by("raised_at", "pk").first()
+        if concern is not None:
+            raise CaseStopped(
+                f"{display_name(concern.raised_by)} called a Stop: “{concern.reason}”. "
+                "Procedure steps wait until it is resolved."
+            )
     # Only these steps can ever hold another back (``CaseStep.may_gate``): one small query.
     candidates = case.steps.filter(
         Q(hard_stop=True) | Q(gates_later_phases=True) | ~Q(expected_answer="")

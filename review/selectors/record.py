@@ -12,7 +12,15 @@ from checklists import payloads
 from checklists.audit import Verdict, verify_case
 from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
 from checklists.compliance import StepFacts, compliance_of
-from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess, Signature
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Concern,
+    Implant,
+    RecordAccess,
+    Signature,
+)
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
 
@@ -97,6 +105,7 @@ class CaseRecord:
     team: list[TeamMember]
     implants: list[Implant]
     signatures: list[Signature]
+    concerns: list[Concern]  # the Stops the team called, oldest first
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
     chain: Verdict
@@ -126,8 +135,8 @@ class CaseRecord:
 
 
 def case_record(*, case_id: int) -> CaseRecord:
-    """The whole record of one case, or a 404. Five queries, whatever the case's size: the
-    case, its steps, implants, signatures and audit events. The audit verdict is
+    """The whole record of one case, or a 404. Six queries, whatever the case's size: the
+    case, its steps, implants, signatures, Stops called and audit events. The audit verdict is
     ``checklists.audit.verify_case`` on those rows, the check ``verify_audit`` makes of every
     case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related("procedure", "surgeon", "reviewed_by", "created_by")
@@ -138,8 +147,16 @@ def case_record(*, case_id: int) -> CaseRecord:
     signatures = list(
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
     )
+    concerns = list(case.concerns.select_related("raised_by", "resolved_by"))
     events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
-    chain = verify_case(case, events=events, steps=steps, implants=implants, signatures=signatures)
+    chain = verify_case(
+        case,
+        events=events,
+        steps=steps,
+        implants=implants,
+        signatures=signatures,
+        concerns=concerns,
+    )
     if case.is_open:
         _show_compliance_so_far(case, steps)
 
@@ -155,6 +172,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         team=_team(case, steps, implants, signatures),
         implants=implants,
         signatures=signatures,
+        concerns=concerns,
         amendments=amendments,
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
         chain=chain,
@@ -316,6 +334,10 @@ def _event_detail(event: AuditEvent) -> str:
         return cast(payloads.Reviewed, after).get("comment") or "No comment"
     if action == AuditAction.CANCELLED:
         return cast(payloads.Cancelled, after).get("reason", "")
+    if action == AuditAction.CONCERN_RAISED:
+        return f"Stop called: {cast(payloads.ConcernRaised, after).get('reason', '')}"
+    if action == AuditAction.CONCERN_RESOLVED:
+        return f"Stop resolved: {cast(payloads.ConcernResolved, after).get('resolution', '')}"
     if action == AuditAction.CASE_CREATED:
         created = cast(payloads.CaseCreated, after)
         return f"{created.get('steps', 0)} steps, {created.get('room', '')}"

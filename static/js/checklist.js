@@ -261,6 +261,20 @@
     }
   });
 
+  // "Stop: call a concern…": one tap opens it with its field focused, so the few words follow.
+  document.addEventListener("click", function (event) {
+    var summary = event.target.closest ? event.target.closest(".concern-call > summary") : null;
+    if (!summary || summary.parentElement.open) {
+      return;
+    }
+    event.preventDefault();
+    summary.parentElement.open = true;
+    var field = summary.parentElement.querySelector("input[name=reason]");
+    if (field) {
+      field.focus();
+    }
+  });
+
   measureStickyParts();
   revealAddressedRow();
   window.addEventListener("hashchange", revealAddressedRow);

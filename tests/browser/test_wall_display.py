@@ -2,6 +2,8 @@
 follows the room's case live, the patient large during Sign In and the Time Out, initials after.
 Screenshots (artifacts/) are the wall as the team sees it from across the room."""
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -77,3 +79,53 @@ def test_the_wall_follows_the_rooms_case_through_sign_in_and_the_time_out(
     expect(wall.locator(".wall-clock")).to_contain_text("Time Out done 0 min ago")
     assert serious_violations(wall) == []
     screenshot(wall, "wall-procedure-1920x1080", full_page=False)
+
+
+def test_a_stop_called_on_one_tablet_shows_on_the_other_and_on_the_wall_until_resolved(
+    wall, page, browser, browser_context_args, live_server, nurse, scrub, surgeon, anaesthetist
+):
+    case = make_case(
+        Procedure.objects.get(slug=MI), actor=nurse, surgeon=surgeon, room="OR 4", laterality="left"
+    )
+    record_phase(case, Phase.SIGN_IN, nurse)
+    record_phase(case, Phase.INDUCTION, anaesthetist)
+    record_phase(case, Phase.TIME_OUT, nurse)
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    other = browser.new_context(**browser_context_args).new_page()
+    log_in(other, live_server, "scrub")
+    other.goto(f"{live_server.url}/cases/{case.pk}/")
+
+    # The scrub taps "Stop", types a few words (the field has the focus) and calls it.
+    other.get_by_text("Stop: call a concern…").click()
+    expect(other.get_by_label("Why stop?", exact=False)).to_be_focused()
+    other.keyboard.type("Wrong screw size on the tray")
+    other.get_by_role("button", name="Call the Stop").click()
+    banner = "called by Sam Scrub"
+    expect(other.get_by_role("alert").filter(has_text=banner)).to_be_visible()
+
+    # The nurse's tablet and the wall show it within five seconds.
+    expect(page.get_by_role("alert").filter(has_text=banner)).to_be_visible(timeout=5000)
+    expect(wall.locator(".wall-stop")).to_contain_text(
+        "STOP called by Sam Scrub: Wrong screw size on the tray", timeout=5000
+    )
+    assert serious_violations(page) == []
+    screenshot(page, "stop-called-on-the-tablet-1024x768", full_page=False)
+    screenshot(wall, "wall-stop-called-1920x1080", full_page=False)
+
+    # A procedure step is refused until it is resolved.
+    step = case.steps.filter(phase=Phase.PROCEDURE).order_by("position").first()
+    page.get_by_role("link", name="Next open step").click()
+    row = page.locator(f"#step-{step.pk}")
+    row.get_by_label(re.compile("^Value")).fill("4")
+    page.get_by_role("button", name=f"Save: {step.label}").click()
+    expect(row).to_contain_text("Procedure steps wait until it is resolved.")
+
+    page.get_by_text("Resolve this Stop…").click()
+    page.get_by_label("How it was resolved").fill("7.0 mm screws fetched")
+    page.get_by_role("button", name="Resolved: go on").click()
+    expect(page.get_by_role("alert").filter(has_text=banner)).to_have_count(0)
+    expect(wall.locator(".wall-stop")).to_have_count(0, timeout=5000)
+    row.get_by_label(re.compile("^Value")).fill("4")
+    page.get_by_role("button", name=f"Save: {step.label}").click()
+    expect(row).to_contain_text("Recorded by")

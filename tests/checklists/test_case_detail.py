@@ -27,8 +27,9 @@ from tests.checklists.checklist_html import (
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 
 # ... and 2 since every page load is logged (checklists.access) and the header asks whether
-# an emergency access is running (review.context_processors).
-PAGE_QUERIES = 9
+# an emergency access is running (review.context_processors); and 1 for the Stops the team
+# called that stand (checklist_context).
+PAGE_QUERIES = 10
 SITE_MARKED = "Operative site marked"
 
 

@@ -145,6 +145,10 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     record(case, "Implants placed", nurse)
     length = record(case, "Length", surgeon, value="7")
     counts = record(case, "Counts correct", nurse, value="no")
+    concern = workflow.raise_concern(actor=nurse, case_id=case.pk, reason="Count wrong")
+    workflow.resolve_concern(
+        actor=surgeon, case_id=case.pk, concern_id=concern.pk, resolution="Recounted"
+    )
     workflow.override_stop(
         actor=surgeon, case_id=case.pk, step_id=counts.pk, revision=1, reason="Recounted: X-ray"
     )

@@ -102,6 +102,11 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("case-sign-out",                 "POST",   LOGIN, 422,   422,   422,   422,    422,   422,   404),
     ("case-cancel",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("case-cancel",                   "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # a Stop called by anyone recording on the case, and its resolution
+    ("concern-raise",                 GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("concern-raise",                 "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    ("concern-resolve",               GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("concern-resolve",               "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
     # the review side (reviewers and administrators)
     ("review:case-list",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:case-list",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
@@ -265,6 +270,14 @@ OWN_URLS = {
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
+    "concern-raise": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "concern-resolve": (
+        lambda w: {"case_id": w.in_progress.pk, "concern_id": 1},
+        [lambda w: {"case_id": w.unknown_case_id, "concern_id": 1}],
+    ),
     "wall-display": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
     "wall-display-live": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
 }
@@ -277,6 +290,8 @@ OTHER_CASE_FORMS = {
     "implant-remove": {"reason": "Scanned twice"},
     "case-sign-out": {"password": PASSWORD},
     "case-cancel": {"reason": "Patient unwell"},
+    "concern-raise": {"reason": "Count wrong"},
+    "concern-resolve": {"resolution": "Recounted"},
     "review:mark-reviewed": {"comment": "Fine"},
     "review:emergency-access": {"reason": "Patient back in theatre"},
 }
