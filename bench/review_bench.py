@@ -103,8 +103,9 @@ def postgres_url(*, fresh: bool) -> str:
     return f"{POSTGRES_SERVER}{POSTGRES_DATABASE}"
 
 
-def child(database_url: str, *arguments: str) -> dict:
-    """Run a step in a fresh process on ``database_url``; it prints one JSON line last."""
+def child(database_url: str, *arguments: str, script: str = __file__) -> dict:
+    """Run a step of ``script`` (this one, or another bench beside it) in a fresh process on
+    ``database_url``; it prints one JSON line last."""
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -122,7 +123,7 @@ def child(database_url: str, *arguments: str) -> dict:
             DJANGO_SECURE_SSL_REDIRECT="0",
             DJANGO_LOG_LEVEL="WARNING",
         )
-    command = [sys.executable, __file__, "--child", *arguments]
+    command = [sys.executable, script, "--child", *arguments]
     finished = subprocess.run(command, env=env, cwd=ROOT, capture_output=True, text=True)
     sys.stderr.write(finished.stderr[-4000:] if finished.returncode else "")
     if finished.returncode:

@@ -85,6 +85,8 @@ class AccessAction(models.TextChoices):
     ADMIN = "admin", "Viewed the case in the admin"
     EMERGENCY = "emergency", "Emergency access to the review record"
     WALL_DISPLAY = "wall_display", "Shown on the room's wall display"
+    RECALL = "recall", "Looked up a recall"
+    RECALL_EXPORT = "recall_export", "Exported a recall look-up"
 
 
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).

@@ -15,10 +15,10 @@ from django.db.models import QuerySet
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
-from accounts.people import display_name_from
+from accounts.people import display_name, display_name_from
 from checklists.choices import CaseStatus, Laterality, Side, StepStatus
 from checklists.compliance import time_out_before_incision
-from checklists.models import Case
+from checklists.models import Case, Implant
 from procedures.choices import Phase
 from review import selectors
 from review.choices import ExportRows
@@ -97,6 +97,63 @@ def csv_response(cases: QuerySet[Case], *, rows: str) -> StreamingHttpResponse:
     response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="si-tracker-{rows}-{stamp}.csv"'
     return response
+
+
+RECALL_HEADER = (
+    "Case",
+    "Date",
+    "Room",
+    "Procedure",
+    "Surgeon",
+    "Case status",
+    "Patient",
+    "MRN",
+    "Side",
+    "Company",
+    "Product",
+    "Size",
+    "GTIN",
+    "Lot",
+    "Serial",
+    "Expiry",
+    "Logged at",
+)
+RECALL_CHUNK = 2000
+
+
+def recall_csv_response(implants: QuerySet[Implant]) -> StreamingHttpResponse:
+    """A recall look-up's implants, each with its case and patient, as a streamed CSV file."""
+    local = LocalTime(timezone.get_current_timezone())
+    rows = (_recall_row(implant, local) for implant in implants.iterator(RECALL_CHUNK))
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(
+        _stream(RECALL_HEADER, rows), content_type="text/csv; charset=utf-8"
+    )
+    response["Content-Disposition"] = f'attachment; filename="si-tracker-recall-{stamp}.csv"'
+    return response
+
+
+def _recall_row(implant: Implant, local: "LocalTime") -> list[Any]:
+    case = implant.case
+    return [
+        case.pk,
+        local.date(case.scheduled_start),
+        case.room,
+        case.procedure.title,
+        display_name(case.surgeon),
+        CaseStatus(case.status).label,
+        case.patient_name,
+        case.patient_mrn,
+        Side(implant.side).label,
+        implant.manufacturer,
+        implant.product,
+        implant.size,
+        implant.gtin,
+        implant.lot,
+        implant.serial,
+        implant.expiry.isoformat() if implant.expiry else "",
+        local.moment(implant.added_at),
+    ]
 
 
 def _stream(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> Iterator[str]:

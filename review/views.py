@@ -6,6 +6,7 @@ who gives a reason: emergency access (``review.emergency``)."""
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -24,6 +25,7 @@ from review import documents, emergency, exports, selectors
 from review.choices import ExportRows
 from review.filters import MRN_HELD, ReviewCaseFilter
 from review.forms import DashboardForm, EmergencyAccessForm, MarkReviewedForm, MrnSearchForm
+from review.recalls import PAGE_SIZE, RecallLookup
 
 REVIEW = "checklists.review_case"
 EXPORT = "checklists.export_case"
@@ -217,3 +219,43 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {"form": form, "figures": figures, "chart_data": figures.chart_data()}
     status = 400 if form.is_bound and not valid else 200
     return render(request, "review/dashboard.html", context, status=status)
+
+
+@never_cache  # patients' identities
+@requires(REVIEW)
+@require_safe
+def recalls(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The cases a recalled device (its DI, perhaps a lot or serial) went into, with their
+    patients: a reviewer's role sees identity. Every use is one entry in the access log."""
+    lookup = RecallLookup(request.GET or None)
+    searched = lookup.is_bound and lookup.is_valid()
+    page = Paginator(lookup.qs, PAGE_SIZE).get_page(request.GET.get("page")) if searched else None
+    log_access(
+        user=request.user,
+        action=AccessAction.RECALL,
+        filters=lookup.describe(),
+        context=request_context(request),
+    )
+    context = {"lookup": lookup, "page": page, "query": lookup.query()}
+    status = 400 if lookup.is_bound and not searched else 200
+    return render(request, "review/recalls.html", context, status=status)
+
+
+@never_cache
+@requires(REVIEW, EXPORT)
+@require_safe
+def recalls_export(request: AuthenticatedHttpRequest) -> HttpResponse | StreamingHttpResponse:
+    """Every implant the look-up finds, with its case and patient, streamed as CSV; refused
+    (400) when the search cannot be read, rather than exporting something else."""
+    lookup = RecallLookup(request.GET)
+    if not lookup.is_valid():
+        message = "The export was not made: the device could not be read. Export from the look-up."
+        context = {"status": 400, "title": "Bad request", "message": message, "error_page": True}
+        return render(request, "error.html", context, status=400)
+    log_access(
+        user=request.user,
+        action=AccessAction.RECALL_EXPORT,
+        filters=lookup.describe(),
+        context=request_context(request),
+    )
+    return exports.recall_csv_response(lookup.qs)

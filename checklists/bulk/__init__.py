@@ -27,8 +27,9 @@ from django.utils import timezone
 from accounts.models import Room
 from checklists.bulk import database
 from checklists.bulk.cast import prepare_cast
-from checklists.bulk.plan import ROOMS, Planner
+from checklists.bulk.plan import ROOMS, Planner, SerialsInUse, generated_gtins
 from checklists.bulk.rows import RowBuilder, needed_ids
+from checklists.models import Implant
 
 
 def generate(
@@ -50,13 +51,14 @@ def generate(
         # a large table a read from disk; 256 MiB made 100k cases about 20% faster.
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA cache_size = -262144")
+    serials = _serials_in_use()
     made = 0
     batch_number = 0
     while made < count:
         size = min(batch_size, count - made)
         # One planner per batch, seeded from the run's seed: the same seed, the same data.
         rng = random.Random(_batch_seed(seed, batch_number))  # noqa: S311 -- made-up data
-        planner = Planner(cast, rng=rng, now=now, days=days)
+        planner = Planner(cast, rng=rng, now=now, days=days, serials=serials)
         plans = [planner.plan() for _ in range(size)]
         with transaction.atomic():
             ids = database.reserve(needed_ids(plans))
@@ -66,6 +68,15 @@ def generate(
         if progress:
             progress(made)
     return made
+
+
+def _serials_in_use() -> SerialsInUse:
+    """The serials the generated devices already have in the database (one query)."""
+    in_use: dict[str, set[str]] = {}
+    rows = Implant.objects.filter(gtin__in=generated_gtins()).values_list("gtin", "serial")
+    for gtin, serial in rows.iterator(10_000):
+        in_use.setdefault(gtin, set()).add(serial)
+    return SerialsInUse(in_use)
 
 
 def _batch_seed(seed: int | None, batch: int) -> int:

@@ -192,11 +192,42 @@ class Plan:
     cancelled: PlannedCancellation | None = None
 
 
+class SerialsInUse:
+    """The serials of each generated device's implants: a new one is drawn until unused (the
+    workflow refuses a device, a GTIN and serial, logged twice). Shared by the planners of a
+    run, and started from the database's, so that a run adding to earlier ones stays unique."""
+
+    def __init__(self, in_use: dict[str, set[str]] | None = None) -> None:
+        self.in_use = in_use or {}
+
+    def draw(self, gtin: str, rng: random.Random) -> str:
+        taken = self.in_use.setdefault(gtin, set())
+        while (serial := f"S{rng.randrange(10**9):09d}") in taken:
+            pass
+        taken.add(serial)
+        return serial
+
+
+def generated_gtins() -> list[str]:
+    """The GTIN-14s of the generated implants."""
+    return [_gtin(base) for base in GTIN_BASE.values()]
+
+
 class Planner:
     """Plans synthetic cases. ``random`` is seeded: the same seed, the same plans."""
 
-    def __init__(self, cast: Cast, *, rng: random.Random, now: datetime.datetime, days: int):
+    def __init__(
+        self,
+        cast: Cast,
+        *,
+        rng: random.Random,
+        now: datetime.datetime,
+        days: int,
+        serials: "SerialsInUse | None" = None,
+    ):
         self.cast = cast
+        # A device's serial is on one implant only: the workflow refuses a second one.
+        self.serials = serials if serials is not None else SerialsInUse()
         self.rng = rng
         self.now = now
         self.days = days
@@ -355,7 +386,7 @@ class Planner:
         expiry = (plan.start + datetime.timedelta(days=rng.randint(200, 1100))).date()
         gtin = _gtin(GTIN_BASE[slug])
         for n in range(count):
-            serial = f"S{rng.randrange(10**9):09d}"
+            serial = self.serials.draw(gtin, rng)
             udi = f"(01){gtin}(17){expiry:%y%m%d}(10){lot}(21){serial}"
             added = moment - datetime.timedelta(minutes=(count - n) * rng.uniform(1, 3))
             plan.implants.append(

@@ -51,6 +51,12 @@ class Implant(models.Model):
 
     class Meta:
         ordering = ["case", "side", "position"]
+        # A device's implants, for the duplicate check at the scan (GTIN and serial) and the
+        # recall look-up (by serial or by lot).
+        indexes = [
+            models.Index(fields=["gtin", "serial"], name="implant_gtin_serial"),
+            models.Index(fields=["gtin", "lot"], name="implant_gtin_lot"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["case", "side", "position"], name="implant_unique_position"

@@ -21,6 +21,7 @@ from review.selectors.cases import (
     surgeons,
 )
 from review.selectors.dashboard import Dashboard, dashboard
+from review.selectors.recalls import recalled_implants
 from review.selectors.record import (
     CaseRecord,
     RecordViews,
@@ -40,6 +41,7 @@ __all__ = [
     "dashboard",
     "percentile",
     "procedures",
+    "recalled_implants",
     "record_views",
     "review_cases",
     "review_page",

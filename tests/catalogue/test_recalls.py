@@ -92,3 +92,15 @@ def test_the_newest_covering_recall_is_the_one_named(db, administrator):
         Recall(gtin="0081", reason="x", recalled_on=datetime.date(2025, 1, 1)).full_clean(
             exclude=["recorded_by"]
         )
+
+
+def test_a_recalls_admin_page_links_the_look_up_of_each_listed_lot(
+    administrator_client, administrator
+):
+    administrator_client.post("/admin/catalogue/recall/add/", RECALL)
+    recall = Recall.objects.get()
+
+    html = administrator_client.get(f"/admin/catalogue/recall/{recall.pk}/change/").content
+    page = "/review/recalls/?gtin=00812345678901"
+    assert f'href="{page}&amp;lot=LOT1"'.encode() in html
+    assert f'href="{page}&amp;lot=LOT2"'.encode() in html

@@ -151,3 +151,13 @@ def test_it_refuses_to_run_with_debug_off_unless_forced(db, settings):
 def test_a_count_below_one_is_refused(db):
     with pytest.raises(CommandError, match="at least 1"):
         call_command("generate_cases", "--count", "0", "--force")
+
+
+def test_a_device_serial_is_generated_once_even_by_a_second_run_of_the_same_seed(generated):
+    # The same seed plans the same serials first; those in the database are drawn again.
+    call_command("generate_cases", "--count", "300", "--seed", "41", "--batch-size", "120")
+
+    implants = Implant.objects.exclude(serial="")
+    twice = implants.values("gtin", "serial").annotate(n=Count("pk")).filter(n__gt=1)
+    assert implants.count() > 1000
+    assert list(twice) == []

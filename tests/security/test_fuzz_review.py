@@ -110,3 +110,28 @@ def test_mrn_search_survives_anything(world, who, body):
             target = response["Location"]
             assert "MRN0042" not in target, "an MRN went into a URL"
             check(client.get(target), before)
+
+
+RECALL_SEARCH = {
+    "gtin": field("00812345678901", "812345678901", "00812345678906", "0" * 14, "x", "9" * 41),
+    "lot": field("L1", "LOT123", "L" * 21, "%00", "=cmd|' /C calc'!A0"),
+    "serial": field("SN456", "S" * 21, " SN456 "),
+    "page": field(1, 2, 0, -1, "last", 10**20),
+}
+
+
+@FUZZ
+@given(
+    who=REVIEWERS,
+    page=st.sampled_from(["review:recalls", "review:recalls-export"]),
+    params=bodies(**RECALL_SEARCH),
+    htmx=HTMX,
+)
+def test_recall_look_up_survives_anything(world, who, page, params, htmx):
+    with rolled_back():
+        client = client_for(world, who)
+        before = snapshot()
+        valid = {"gtin": "00812345678901", "serial": "SN456"}
+        response = get(client, reverse(page), params.on(valid).data, htmx)
+        check(response, before)
+        assert snapshot() == before  # looking never changes a case

@@ -49,6 +49,8 @@ def page_urls(world: World) -> list[tuple[str, str, int]]:
         reverse("review:record", args=[c.pk]) for c in (world.ready, world.completed)
     )
     wanted += [("nurse", granted, 200), ("scrub", closed, 403)]
+    # The recall look-up with its results (the device scanned on the other case).
+    wanted.append(("reviewer", f"{reverse('review:recalls')}?gtin={world.other_implant.gtin}", 200))
     return sorted(set(wanted))
 
 

@@ -116,6 +116,11 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("review:export",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:dashboard",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:dashboard",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:recalls",                GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
+    ("review:recalls",                "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    # without a GTIN to look up, the export is refused: a 400 that says so
+    ("review:recalls-export",         GET_HEAD, LOGIN, 403,   403,   403,   403,    400,   400,   None),
+    ("review:recalls-export",         "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     # the record: by role, or for OR staff during an emergency grant (see the last test)
     ("review:record",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
     ("review:record",                 "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
