@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checklists", "0022_implant_duplicate_override"),
+        ("checklists", "0023_concerns"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
