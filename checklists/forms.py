@@ -494,6 +494,11 @@ class ImplantRemovalForm(forms.Form):
     reason = forms.CharField(required=False, max_length=workflow.REMOVAL_REASON_LENGTH)
 
 
+class ImplantWasteForm(forms.Form):
+    # Not required here: the workflow's own message asks for the reason.
+    reason = forms.CharField(required=False, max_length=workflow.WASTED_REASON_LENGTH)
+
+
 class LiveSyncForm(forms.Form):
     """The poll's ``?since=``: the audit event number the page was last drawn at."""
 
