@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("checklists", "0023_implant_indexes_recall_lookup"),
+        ("checklists", "0024_implant_indexes_recall_lookup"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
