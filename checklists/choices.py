@@ -30,6 +30,14 @@ class UdiCarrier(models.TextChoices):
     HRF = "hrf", "Human-readable text (HRF)"
 
 
+class ImplantStatus(models.TextChoices):
+    """An implant's lifecycle (``Implant.status``)."""
+
+    IMPLANTED = "implanted", "Implanted"
+    WASTED = "wasted", "Opened, not implanted"
+    EXPLANTED = "explanted", "Explanted"
+
+
 class CaseStatus(models.TextChoices):
     SCHEDULED = "scheduled", "Scheduled"
     IN_PROGRESS = "in_progress", "In progress"
@@ -63,6 +71,8 @@ class AuditAction(models.TextChoices):
     STEP_AMENDED = "step_amended", "Step amended after sign-out"
     IMPLANT_ADDED = "implant_added", "Implant added"
     IMPLANT_REMOVED = "implant_removed", "Implant removed"
+    IMPLANT_WASTED = "implant_wasted", "Implant opened, not implanted"
+    IMPLANT_EXPLANTED = "implant_explanted", "Implant explanted"
     SIGNED_OUT = "signed_out", "Case signed out"
     SIGNATURE_REFUSED = "signature_refused", "Signature refused (wrong password)"
     REVIEWED = "reviewed", "Case reviewed"

@@ -13,6 +13,8 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 - ``step_amended``: ``StepState`` (as signed) → ``StepAmended``
 - ``implant_added``: None → ``LoggedImplant``
 - ``implant_removed``: ``LoggedImplant`` (what it was) → ``ImplantRemoved``
+- ``implant_wasted``: ``LoggedImplant`` (as logged) → ``ImplantWasted``
+- ``implant_explanted``: ``LoggedImplant`` (as logged) → ``ImplantExplanted``
 - ``signed_out``: None → ``SignatureState``
 - ``signature_refused``: None → ``SignatureRefused``
 - ``reviewed``: None → ``Reviewed``
@@ -92,6 +94,8 @@ class ImplantState(TypedDict):
     # A surgeon's reason to log a device already recorded as implanted in another case;
     # absent when none was needed.
     duplicate_override_reason: NotRequired[str]
+    # Why it was opened but not implanted (wasted); absent for an implant placed.
+    wasted_reason: NotRequired[str]
 
 
 class LoggedImplant(ImplantState):
@@ -159,6 +163,22 @@ class ImplantRemoved(TypedDict):
     reason: str  # why the implant came off the log (a mis-scan, say)
 
 
+class ImplantWasted(TypedDict):
+    """``implant_wasted`` after: opened but not implanted."""
+
+    implant: int  # the Implant row's id
+    reason: str  # why (dropped, wrong size opened, contaminated)
+
+
+class ImplantExplanted(TypedDict):
+    """``implant_explanted`` after: taken out at a later operation (not part of the content a
+    signature covers)."""
+
+    implant: int  # the Implant row's id
+    explanted_on: str  # ISO date of the operation that took it out
+    reason: str  # why (loosening, infection, malposition)
+
+
 class SignatureRefused(TypedDict):
     """``signature_refused`` after: a wrong password; nothing was signed."""
 
@@ -214,6 +234,8 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.STEP_AMENDED: (StepState, StepAmended),
     AuditAction.IMPLANT_ADDED: (None, LoggedImplant),
     AuditAction.IMPLANT_REMOVED: (LoggedImplant, ImplantRemoved),
+    AuditAction.IMPLANT_WASTED: (LoggedImplant, ImplantWasted),
+    AuditAction.IMPLANT_EXPLANTED: (LoggedImplant, ImplantExplanted),
     AuditAction.SIGNED_OUT: (None, SignatureState),
     AuditAction.SIGNATURE_REFUSED: (None, SignatureRefused),
     AuditAction.REVIEWED: (None, Reviewed),
@@ -258,6 +280,7 @@ class ImplantRow(Protocol):
     entry: str
     carrier: str
     duplicate_override_reason: str
+    wasted_reason: str
 
 
 class SignatureRow(Protocol):
@@ -317,6 +340,8 @@ def implant_state(implant: ImplantRow) -> ImplantState:
         state["carrier"] = implant.carrier
     if implant.duplicate_override_reason:
         state["duplicate_override_reason"] = implant.duplicate_override_reason
+    if implant.wasted_reason:
+        state["wasted_reason"] = implant.wasted_reason
     return state
 
 
@@ -372,6 +397,16 @@ def step_amended(step: StepRow, *, reason: str, signature: SignatureRow) -> Step
 
 def implant_removed(*, reason: str) -> ImplantRemoved:
     return {"reason": reason}
+
+
+def implant_wasted(*, implant_id: int, reason: str) -> ImplantWasted:
+    return {"implant": implant_id, "reason": reason}
+
+
+def implant_explanted(
+    *, implant_id: int, explanted_on: datetime.date, reason: str
+) -> ImplantExplanted:
+    return {"implant": implant_id, "explanted_on": explanted_on.isoformat(), "reason": reason}
 
 
 def signature_refused(*, meaning: str) -> SignatureRefused:

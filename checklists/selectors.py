@@ -330,7 +330,12 @@ class ImplantSide:
 
     @property
     def count(self) -> int:
-        return len(self.implants)
+        """The implants placed: those opened but not implanted are listed, not counted."""
+        return sum(not implant.wasted_reason for implant in self.implants)
+
+    @property
+    def wasted(self) -> int:
+        return len(self.implants) - self.count
 
     @property
     def below_minimum(self) -> bool:
@@ -397,7 +402,11 @@ def changes_since(case: Case, *, seq: int | None) -> CaseChanges:
     for action, step_id in events:
         if action in (AuditAction.STEP_RECORDED, AuditAction.STOP_OVERRIDDEN):
             step_ids.add(step_id)
-        elif action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
+        elif action in (
+            AuditAction.IMPLANT_ADDED,
+            AuditAction.IMPLANT_REMOVED,
+            AuditAction.IMPLANT_WASTED,
+        ):
             implants = True
         elif action != AuditAction.SIGNATURE_REFUSED:
             everything = True  # signed, amended, cancelled, reviewed: the whole page changes

@@ -27,4 +27,9 @@ urlpatterns = [
         views.implant_remove,
         name="implant-remove",
     ),
+    path(
+        "cases/<int:case_id>/implants/<int:implant_id>/waste/",
+        views.implant_waste,
+        name="implant-waste",
+    ),
 ]

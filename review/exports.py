@@ -117,6 +117,10 @@ RECALL_HEADER = (
     "Serial",
     "Expiry",
     "Logged at",
+    "Implant status",
+    "Opened, not implanted: reason",
+    "Explanted on",
+    "Explant reason",
 )
 RECALL_CHUNK = 2000
 
@@ -153,6 +157,10 @@ def _recall_row(implant: Implant, local: "LocalTime") -> list[Any]:
         implant.serial,
         implant.expiry.isoformat() if implant.expiry else "",
         local.moment(implant.added_at),
+        implant.get_status_display(),
+        implant.wasted_reason,
+        implant.explanted_on.isoformat() if implant.explanted_on else "",
+        implant.explant_reason,
     ]
 
 

@@ -37,6 +37,9 @@ NO_OVERRIDE: dict[str, Any] = {
 UNTOUCHED |= NO_OVERRIDE
 # An implant's optional keys (``payloads.ImplantState``) as an event without them means them.
 NO_IMPLANT_EXTRAS: dict[str, Any] = dict.fromkeys(payloads.OPTIONAL_IMPLANT_KEYS, "")
+# An explant is kept beside the implant's logged state (outside what a signature covers).
+NOT_EXPLANTED: dict[str, Any] = {"explanted_on": None, "explant_reason": ""}
+NO_IMPLANT_EXTRAS |= NOT_EXPLANTED
 # The case's columns that events set after its creation, as they stand before any event.
 CASE_START: dict[str, Any] = {
     "status": None,
@@ -112,6 +115,18 @@ def _implant_added(state: Replayed, event: AuditEvent) -> None:
 
 def _implant_removed(state: Replayed, event: AuditEvent) -> None:
     state.implants.pop(cast(payloads.LoggedImplant, event.before)["implant"], None)
+
+
+def _implant_wasted(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.ImplantWasted, event.after)
+    state.implants[after["implant"]]["wasted_reason"] = after["reason"]
+
+
+def _implant_explanted(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.ImplantExplanted, event.after)
+    state.implants[after["implant"]].update(
+        explanted_on=after["explanted_on"], explant_reason=after["reason"]
+    )
 
 
 def _signed_out(state: Replayed, event: AuditEvent) -> None:
@@ -205,6 +220,8 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.STEP_AMENDED: _step_amended,
     AuditAction.IMPLANT_ADDED: _implant_added,
     AuditAction.IMPLANT_REMOVED: _implant_removed,
+    AuditAction.IMPLANT_WASTED: _implant_wasted,
+    AuditAction.IMPLANT_EXPLANTED: _implant_explanted,
     AuditAction.SIGNED_OUT: _signed_out,
     AuditAction.SIGNATURE_REFUSED: _signature_refused,
     AuditAction.REVIEWED: _reviewed,

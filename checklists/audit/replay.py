@@ -161,6 +161,8 @@ def implant_as_kept(implant: Implant) -> dict[str, Any]:
     return {
         **NO_IMPLANT_EXTRAS,
         **payloads.logged_implant(implant),
+        "explanted_on": implant.explanted_on.isoformat() if implant.explanted_on else None,
+        "explant_reason": implant.explant_reason,
         "added_by": implant.added_by_id,
     }
 

@@ -287,6 +287,9 @@ class RowBuilder:
             implant.entry,
             implant.carrier,
             implant.duplicate_override_reason,
+            implant.wasted_reason,
+            self._date(implant.explanted_on),
+            implant.explant_reason,
             implant.added_by_id,
             self._dt(implant.added_at),
         )

@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from checklists import payloads
-from checklists.choices import Side, SignatureMeaning, UdiCarrier, UdiEntry
+from checklists.choices import ImplantStatus, Side, SignatureMeaning, UdiCarrier, UdiEntry
 from checklists.models.case import Case, CaseStep
 
 
@@ -44,6 +44,12 @@ class Implant(models.Model):
     duplicate_override_reason = models.TextField(
         max_length=2000, blank=True, default="", db_default=""
     )
+    # Its lifecycle. Opened but not implanted (wasted) during the case: why; it stays on the
+    # log, and the signature covers it. Explanted at a later operation: the day and why; a
+    # later fact about the patient, not part of what the case's signatures vouch for.
+    wasted_reason = models.TextField(max_length=2000, blank=True, default="", db_default="")
+    explanted_on = models.DateField(null=True, blank=True)
+    explant_reason = models.TextField(max_length=2000, blank=True, default="", db_default="")
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -62,10 +68,25 @@ class Implant(models.Model):
                 fields=["case", "side", "position"], name="implant_unique_position"
             ),
             models.CheckConstraint(condition=~Q(product="", gtin=""), name="implant_identified"),
+            # Only an implant placed comes out again.
+            models.CheckConstraint(
+                condition=Q(explanted_on__isnull=True) | Q(wasted_reason=""),
+                name="implant_explanted_was_implanted",
+            ),
         ]
 
     def __str__(self) -> str:
         return " ".join(filter(None, [self.manufacturer, self.product, self.size])) or self.gtin
+
+    @property
+    def status(self) -> str:
+        """Implanted, opened but not implanted, or explanted (``ImplantStatus``)."""
+        if self.explanted_on is not None:
+            return ImplantStatus.EXPLANTED
+        return ImplantStatus.WASTED if self.wasted_reason else ImplantStatus.IMPLANTED
+
+    def get_status_display(self) -> str:
+        return str(ImplantStatus(self.status).label)
 
     def state(self) -> payloads.ImplantState:
         """What the audit trail keeps of this implant."""

@@ -27,6 +27,7 @@ from checklists.errors import WorkflowError
 from checklists.forms import (
     ImplantForm,
     ImplantRemovalForm,
+    ImplantWasteForm,
     LiveSyncForm,
     StepUpdateForm,
     StopOverrideForm,
@@ -225,6 +226,34 @@ def implant_remove(
     if not request.htmx:
         messages.success(request, "Implant removed from the log; the audit trail keeps it.")
         return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{removed.side}")
+    return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
+
+
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
+@requires("checklists.record_step")
+@require_POST
+def implant_waste(request: AuthenticatedHttpRequest, case_id: int, implant_id: int) -> HttpResponse:
+    """Opened, not implanted: the implant stays on the log, marked, with the reason given."""
+    form = ImplantWasteForm(request.POST)
+    if not form.is_valid():
+        extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
+        return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
+    try:
+        wasted = workflow.waste_implant(
+            actor=request.user,
+            case_id=case_id,
+            implant_id=implant_id,
+            reason=form.cleaned_data["reason"],
+            context=request_context(request),
+        )
+    except WorkflowError as refused:
+        extra = _list_error(implant_id, refused.message)
+        return _implants_answer(
+            request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
+        )
+    if not request.htmx:
+        messages.success(request, "Implant recorded as opened, not implanted.")
+        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{wasted.side}")
     return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
 
 

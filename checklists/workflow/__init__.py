@@ -20,6 +20,7 @@ The modules, by what they change:
 - ``concerns``: a Stop called by anyone in the room, and its resolution;
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
+- ``lifecycle``: an implant opened but not implanted, or explanted later;
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
 - ``passwords``: a signature's password, its refusals counted per signer;
 - ``chain``: the audit event each change appends to the case's hash chain;
@@ -36,14 +37,22 @@ from checklists.workflow.implants import (
     add_implant,
     remove_implant,
 )
+from checklists.workflow.lifecycle import (
+    EXPLANT_REASON_LENGTH,
+    WASTED_REASON_LENGTH,
+    explant_implant,
+    waste_implant,
+)
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
 from checklists.workflow.steps import REVERT_REASON_LENGTH, record_step
 from checklists.workflow.stops import override_stop
 
 __all__ = [
+    "EXPLANT_REASON_LENGTH",
     "NO_CONTEXT",
     "REMOVAL_REASON_LENGTH",
     "REVERT_REASON_LENGTH",
+    "WASTED_REASON_LENGTH",
     "Answer",
     "ImplantEntry",
     "RequestContext",
@@ -52,6 +61,7 @@ __all__ = [
     "cancel",
     "case_content_hash",
     "create_case",
+    "explant_implant",
     "mark_reviewed",
     "missing_for_sign_out",
     "override_stop",
@@ -60,4 +70,5 @@ __all__ = [
     "remove_implant",
     "resolve_concern",
     "sign_out",
+    "waste_implant",
 ]

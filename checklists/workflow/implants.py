@@ -212,6 +212,7 @@ def _check_duplicates(actor: User, case: Case, fields: dict[str, Any]) -> None:
         )
     elsewhere = (
         same.exclude(case__status=CaseStatus.CANCELLED)
+        .filter(wasted_reason="")  # opened but not implanted there
         .select_related("case")
         .order_by("added_at")
         .first()
@@ -272,6 +273,20 @@ def _check_expiry(actor: User, fields: dict[str, Any]) -> None:
         raise NotPermitted("Only a surgeon can accept an expired implant.")
 
 
+def check_not_the_last_placed(case: Case, implant: Implant) -> None:
+    """An implant step ticked done needs an implant placed on its side: this one, if it is the
+    only one, cannot come off the log (or be marked not implanted) until the step is pending."""
+    placed = case.implants.filter(side=implant.side, wasted_reason="").exclude(pk=implant.pk)
+    done = case.steps.filter(
+        Q(side="") | Q(side=implant.side), kind=StepKind.IMPLANTS, status=StepStatus.DONE
+    ).first()
+    if done and not placed.exists():
+        raise RuleViolation(
+            f"“{done.label}” is ticked and this is its only implant placed. "
+            "Put the step back to pending first."
+        )
+
+
 def remove_implant(
     *,
     actor: User,
@@ -295,15 +310,7 @@ def remove_implant(
         implant = case.implants.filter(pk=implant_id).first()
         if implant is None:
             raise NotFound("That implant is not on this case's log.")
-        others = case.implants.filter(side=implant.side).exclude(pk=implant.pk)
-        done = case.steps.filter(
-            Q(side="") | Q(side=implant.side), kind=StepKind.IMPLANTS, status=StepStatus.DONE
-        ).first()
-        if done and not others.exists():
-            raise RuleViolation(
-                f"“{done.label}” is ticked and this is its only implant. "
-                "Put the step back to pending first."
-            )
+        check_not_the_last_placed(case, implant)
         before = payloads.logged_implant(implant)
         implant.delete()
         append_event(

@@ -192,7 +192,9 @@ def _revert_reason(step: CaseStep, reason: str) -> str:
 def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:
     if step.kind != StepKind.IMPLANTS or answer.status != StepStatus.DONE:
         return
-    implants = case.implants.filter(side=step.side) if step.side else case.implants.all()
+    implants = case.implants.filter(wasted_reason="")  # placed, not only opened
+    if step.side:
+        implants = implants.filter(side=step.side)
     if not implants.exists():
         where = f" on the {step.get_side_display().lower()} side" if step.side else ""
         raise RuleViolation(f"Log at least one implant{where} before ticking “{step.label}”.")

@@ -72,6 +72,20 @@ class ImplantsPerSide:
 
 
 @dataclass(frozen=True)
+class WasteByProduct:
+    """Implants of one product opened in the period, and those of them not implanted."""
+
+    manufacturer: str
+    product: str
+    opened: int
+    wasted: int
+
+    @property
+    def percent(self) -> float:
+        return round(100 * self.wasted / self.opened, 1) if self.opened else 0.0
+
+
+@dataclass(frozen=True)
 class Dashboard:
     date_from: datetime.date
     date_to: datetime.date
@@ -82,6 +96,7 @@ class Dashboard:
     durations_by_procedure: list[Spread]
     durations_by_surgeon: list[Spread]
     implants: list[ImplantsPerSide]
+    waste: list[WasteByProduct]
 
     @property
     def cases_completed(self) -> int:
@@ -131,10 +146,11 @@ def dashboard(
 ) -> Dashboard:
     """Compliance figures over signed-out cases scheduled between two days (both included).
 
-    Six queries whatever the number of cases: cases per month; step counts by step (the phase
-    figures are sums of those rows); Time Out to incision per case (the times stored on the
-    case), summed up overall and by procedure; case duration (first step recorded to
-    sign-out) by procedure, and by surgeon; implants by procedure and side.
+    Seven queries whatever the number of cases: cases per month; step counts by step (the
+    phase figures are sums of those rows); Time Out to incision per case (the times stored on
+    the case), summed up overall and by procedure; case duration (first step recorded to
+    sign-out) by procedure, and by surgeon; implants placed by procedure and side; implants
+    opened but not implanted, by product.
     """
     cases = Case.objects.filter(status__in=REVIEWABLE_STATUSES)
     cases = scheduled_between(cases, date_from=date_from, date_to=date_to)
@@ -172,6 +188,7 @@ def dashboard(
             label=_surgeon_label,
         ),
         implants=_implants_per_side(cases),
+        waste=_waste_by_product(cases),
     )
 
 
@@ -259,7 +276,7 @@ def _surgeon_label(key: tuple[Any, ...]) -> str:
 
 def _implants_per_side(cases: QuerySet[Case]) -> list[ImplantsPerSide]:
     rows = (
-        Implant.objects.filter(case__in=cases.values("pk"))
+        Implant.objects.filter(case__in=cases.values("pk"), wasted_reason="")
         .order_by()
         .values("case__procedure__title", "side")
         .annotate(implants=Count("pk"), sides=Count("case", distinct=True))
@@ -274,3 +291,16 @@ def _implants_per_side(cases: QuerySet[Case]) -> list[ImplantsPerSide]:
         )
         for row in rows
     ]
+
+
+def _waste_by_product(cases: QuerySet[Case]) -> list[WasteByProduct]:
+    """The products with an implant opened but not implanted, most wasted first."""
+    rows = (
+        Implant.objects.filter(case__in=cases.values("pk"))
+        .order_by()
+        .values("manufacturer", "product")
+        .annotate(opened=Count("pk"), wasted=Count("pk", filter=~Q(wasted_reason="")))
+        .filter(wasted__gt=0)
+        .order_by("-wasted", "manufacturer", "product")
+    )
+    return [WasteByProduct(**row) for row in rows]

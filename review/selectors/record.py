@@ -293,6 +293,14 @@ def _timeline_entry(event: AuditEvent, step: CaseStep | None) -> TimelineEntry:
     )
 
 
+IMPLANT_ACTIONS = (
+    AuditAction.IMPLANT_ADDED,
+    AuditAction.IMPLANT_REMOVED,
+    AuditAction.IMPLANT_WASTED,
+    AuditAction.IMPLANT_EXPLANTED,
+)
+
+
 def _event_detail(event: AuditEvent) -> str:
     """What changed, in words. Reads the payloads as ``checklists.payloads`` defines them, but
     leniently (``get``): an event altered behind the application's back must still show, the
@@ -305,16 +313,20 @@ def _event_detail(event: AuditEvent) -> str:
         if new.get("recorded_for") in StepRole.values:
             change += f" (recorded for the {StepRole(new['recorded_for']).label.lower()})"
         return f"{change}. Reason: {new['reason']}" if new.get("reason") else change
-    if action in (AuditAction.IMPLANT_ADDED, AuditAction.IMPLANT_REMOVED):
+    if action in IMPLANT_ACTIONS:
         logged = after if action == AuditAction.IMPLANT_ADDED else before
         implant = cast(payloads.LoggedImplant, logged)
         side = Side(implant["side"]).label if implant.get("side") in Side.values else ""
         words = [implant.get("manufacturer"), implant.get("product"), implant.get("size")]
         text = " ".join(filter(None, words)) or implant.get("gtin", "")
         detail = f"{text}, {side.lower()} side" if side else text
-        removed = cast(payloads.ImplantRemoved, after)
-        if action == AuditAction.IMPLANT_REMOVED and removed.get("reason"):
-            detail += f". Reason: {removed['reason']}"
+        if implant.get("serial") and action != AuditAction.IMPLANT_ADDED:
+            detail += f", serial {implant['serial']}"
+        outcome = cast(payloads.ImplantExplanted, after)
+        if action == AuditAction.IMPLANT_EXPLANTED and outcome.get("explanted_on"):
+            detail += f". Explanted on {outcome['explanted_on']}"
+        if action != AuditAction.IMPLANT_ADDED and outcome.get("reason"):
+            detail += f". Reason: {outcome['reason']}"
         return detail
     if action == AuditAction.STOP_OVERRIDDEN:
         answer, override = cast(payloads.StepState, before), cast(payloads.StopOverridden, after)

@@ -64,3 +64,38 @@ def test_a_scan_names_the_implant_and_refuses_a_second_scan_and_a_recalled_devic
     refusal.evaluate("element => element.scrollIntoView({block: 'center', behavior: 'instant'})")
     screenshot(page, "implant-scan-recalled-1024x768", full_page=False)
     assert serious_violations(page) == []
+
+
+def test_an_implant_opened_but_not_implanted_is_marked_with_why_and_not_counted(
+    page, live_server, nurse, surgeon
+):
+    procedure = Procedure.objects.get(slug="si-fusion-minimally-invasive")
+    case = make_case(procedure, actor=nurse, surgeon=surgeon, laterality="left")
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+    panel = page.locator("#implants-left")
+    panel.get_by_text("Log an implant…").click()
+    for serial in ("SN7101", "SN7102"):
+        barcode = panel.get_by_label("Scan the barcode")
+        barcode.fill(UDI.replace("SN7001", serial))
+        barcode.press("Enter")
+        expect(panel.locator(".implant-item").filter(has_text=serial)).to_be_visible()
+    expect(panel.get_by_role("heading", name=re.compile("^Left side: 2 implants"))).to_be_visible()
+
+    second = panel.locator(".implant-item").filter(has_text="SN7102")
+    second.get_by_text("Opened, not implanted…").click()
+    second.get_by_label("Why it was opened but not implanted").fill("Dropped on the floor")
+    second.get_by_role("button", name=re.compile("^Record as opened, not implanted")).click()
+
+    expect(
+        panel.get_by_role("heading", name="Left side: 1 implant, 1 opened, not implanted")
+    ).to_be_visible()
+    wasted = panel.locator(".implant-item").filter(has_text="SN7102")
+    expect(wasted.locator(".implant-wasted-note")).to_have_text(
+        "Opened, not implanted because: Dropped on the floor"
+    )
+    expect(wasted.get_by_text("Opened, not implanted…")).to_have_count(0)
+    assert Implant.objects.get(serial="SN7102").wasted_reason == "Dropped on the floor"
+    wasted.evaluate("element => element.scrollIntoView({block: 'center', behavior: 'instant'})")
+    screenshot(page, "implant-opened-not-implanted-1024x768", full_page=False)
+    assert serious_violations(page) == []

@@ -2,6 +2,7 @@ import datetime
 import json
 
 import pytest
+from django.utils import timezone
 
 from checklists import payloads, workflow
 from checklists.choices import AuditAction
@@ -128,7 +129,12 @@ def test_an_implants_optional_keys_come_last_and_only_when_they_hold_something()
         '"expiry_override_reason": "", "entry": "barcode", "carrier": "aidc", '
         '"duplicate_override_reason": "Relabelled"}'
     )
+    implant.wasted_reason = "Dropped"
+    assert stored(payloads.logged_implant(implant)).endswith(
+        '"duplicate_override_reason": "Relabelled", "wasted_reason": "Dropped"}'
+    )
     implant.entry = implant.carrier = implant.duplicate_override_reason = ""
+    implant.wasted_reason = ""
     assert stored(payloads.logged_implant(implant)).endswith('"expiry_override_reason": ""}')
 
 
@@ -140,8 +146,11 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     entry = workflow.ImplantEntry(side="left", udi=UDI, product="iFuse-3D")
     mistaken = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN457"), product="X")
-    workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    placed = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=mistaken.pk, reason="Twice")
+    entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN458"), product="X")
+    dropped = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    workflow.waste_implant(actor=nurse, case_id=case.pk, implant_id=dropped.pk, reason="Dropped")
     record(case, "Implants placed", nurse)
     length = record(case, "Length", surgeon, value="7")
     counts = record(case, "Counts correct", nurse, value="no")
@@ -165,6 +174,13 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
         password=PASSWORD,
     )
     workflow.mark_reviewed(actor=reviewer, case_id=case.pk, comment="Fine")
+    workflow.explant_implant(
+        actor=surgeon,
+        case_id=case.pk,
+        implant_id=placed.pk,
+        explanted_on=timezone.localdate(),
+        reason="Loosening",
+    )
     other = make_case(case.procedure, actor=nurse, surgeon=surgeon)
     workflow.cancel(actor=nurse, case_id=other.pk, reason="Patient unwell")
 

@@ -50,11 +50,20 @@ def signed_out(
     time_out_first: bool = True,
     incision: str = "4",
     note: str = "",
+    implants=(),
     **fields,
 ):
     """A case worked through and signed out by ``surgeon``; the Time Out is recorded before
-    the incision unless ``time_out_first`` is False."""
+    the incision unless ``time_out_first`` is False. ``implants``: (product, reason it was not
+    implanted or "") pairs, logged, and marked opened but not implanted when a reason is given."""
     case = make_case(procedure, actor=nurse, surgeon=surgeon, **fields)
+    for product, wasted_reason in implants:
+        entry = workflow.ImplantEntry(product=product)
+        implant = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+        if wasted_reason:
+            workflow.waste_implant(
+                actor=nurse, case_id=case.pk, implant_id=implant.pk, reason=wasted_reason
+            )
     record(case, "Identity confirmed", nurse)
     if time_out_first:
         record(case, "Team introduced", nurse)

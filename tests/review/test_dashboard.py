@@ -191,6 +191,25 @@ def _group(rows):
     return grouped.items()
 
 
+def test_implants_opened_not_implanted_are_counted_by_product(logged_in, procedure, nurse, surgeon):
+    wasted = [("Screw A", "Dropped"), ("Screw A", ""), ("Screw B", ""), ("Screw A", "")]
+    signed_out(procedure, nurse=nurse, surgeon=surgeon, implants=wasted)
+    signed_out(procedure, nurse=nurse, surgeon=surgeon, implants=[("Screw B", "Wrong size")])
+
+    figures = selectors.dashboard(**year())
+
+    assert [(row.product, row.opened, row.wasted, row.percent) for row in figures.waste] == [
+        ("Screw A", 3, 1, 33.3),
+        ("Screw B", 2, 1, 50.0),
+    ]
+    # Implants per side count those placed only.
+    assert sum(row.implants for row in figures.implants) == 3
+    table = re.search(
+        r'<table[^>]*id="table-waste".*?</table>', logged_in.get(DASHBOARD).content.decode(), re.S
+    )[0]
+    assert '<th scope="row">Screw A</th><td></td><td>3</td><td>1</td><td>33.3</td>' in table
+
+
 def test_an_empty_period_shows_no_figures(db):
     figures = selectors.dashboard(
         date_from=datetime.date(2001, 1, 1), date_to=datetime.date(2001, 1, 31)
@@ -265,8 +284,8 @@ def test_the_dashboard_filters_by_surgeon_from_the_page(logged_in, history):
 
 # Session, user, permissions (2), roles for the header, the form's procedures and surgeons, and
 # the figures: months, steps, Time Out to incision, durations by procedure and by surgeon,
-# implants.
-DASHBOARD_QUERIES = 13
+# implants, implants opened but not implanted.
+DASHBOARD_QUERIES = 14
 
 
 def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(

@@ -83,7 +83,10 @@ def test_the_record_lists_every_step_by_phase_with_answer_who_and_when(logged_in
 def test_the_record_lists_implants_with_their_udi_parts(logged_in, bilateral):
     words = text(page_of(logged_in, bilateral))
     serial = f"SNL1C{bilateral.pk}"
-    assert f"Left 1 SI-BONE iFuse-3D 7.0 x 45 00812345678901 LOT123 {serial} 31 Dec 2028" in words
+    implant = (
+        f"Left 1 SI-BONE iFuse-3D 7.0 x 45 Implanted 00812345678901 LOT123 {serial} 31 Dec 2028"
+    )
+    assert implant in words
     assert f"(01)00812345678901(17)281231(10)LOT123(21)SNR2C{bilateral.pk}" in words
 
 
@@ -395,3 +398,22 @@ def test_generated_cases_show_a_verified_record(logged_in, db):
     bulk.generate(count=5, seed=21)
     for case in Case.objects.all():
         assert "Audit chain verified" in page_of(logged_in, case)
+
+
+def test_the_record_shows_an_implant_explanted_with_its_day_and_why(logged_in, bilateral, surgeon):
+    from django.utils import timezone
+
+    from checklists import workflow
+
+    right = bilateral.implants.filter(side="right").first()
+    workflow.explant_implant(
+        actor=surgeon,
+        case_id=bilateral.pk,
+        implant_id=right.pk,
+        explanted_on=timezone.localdate(),
+        reason="Loosening",
+    )
+    words = text(page_of(logged_in, bilateral))
+    assert f"Explanted on {timezone.localdate():%-d %b %Y}: Loosening" in words
+    assert "Implant explanted" in words  # the audit trail's event
+    assert f"serial {right.serial}. Explanted on {timezone.localdate().isoformat()}" in words

@@ -180,6 +180,28 @@ def test_implant_remove_survives_anything(world, who, case, implant, body, htmx)
 @FUZZ
 @given(
     who=RECORDERS,
+    case=mostly(["in_progress"], CASE_NAMES),
+    implant=mostly(["own"], ["own", "other", "unknown", "huge"]),
+    body=bodies(reason=field("Dropped", "   ", "x" * 2001), since=field(0, 4)),
+    htmx=HTMX,
+)
+def test_implant_waste_survives_anything(world, who, case, implant, body, htmx):
+    implant_ids = {
+        "own": world.implant.pk,
+        "other": world.other_implant.pk,
+        "unknown": 10**9,
+        "huge": 2**64,
+    }
+    with rolled_back():
+        client = client_for(world, who)
+        url = f"/cases/{case_id(world, case)}/implants/{implant_ids[implant]}/waste/"
+        before = snapshot()
+        check(send(client, url, body.on({"reason": "Dropped"}), htmx), before)
+
+
+@FUZZ
+@given(
+    who=RECORDERS,
     case=OPEN_CASES,
     body=bodies(reason=field("Patient unwell", "   ")),
     htmx=HTMX,

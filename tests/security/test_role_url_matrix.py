@@ -98,6 +98,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("implant-add",                   "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     ("implant-remove",                GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("implant-remove",                "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
+    ("implant-waste",                 GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("implant-waste",                 "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     ("case-sign-out",                 GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
     ("case-sign-out",                 "POST",   LOGIN, 422,   422,   422,   422,    422,   422,   404),
     ("case-cancel",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
@@ -259,6 +261,13 @@ OWN_URLS = {
             lambda w: {"case_id": w.unknown_case_id, "implant_id": w.implant.pk},
         ],
     ),
+    "implant-waste": (
+        lambda w: {"case_id": w.in_progress.pk, "implant_id": w.implant.pk},
+        [
+            lambda w: {"case_id": w.in_progress.pk, "implant_id": w.other_implant.pk},
+            lambda w: {"case_id": w.unknown_case_id, "implant_id": w.implant.pk},
+        ],
+    ),
     "review:record": (
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
@@ -293,6 +302,7 @@ OTHER_CASE_FORMS = {
     "stop-override": {"revision": "0", "reason": "Consent confirmed by phone"},
     "implant-add": {"side": "left", "product": "iFuse-3D", "lot": "L2"},
     "implant-remove": {"reason": "Scanned twice"},
+    "implant-waste": {"reason": "Dropped"},
     "case-sign-out": {"password": PASSWORD},
     "case-cancel": {"reason": "Patient unwell"},
     "concern-raise": {"reason": "Count wrong"},

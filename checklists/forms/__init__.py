@@ -1,0 +1,45 @@
+"""Forms check what a person typed and nothing more; checklists.workflow applies the rules.
+
+By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
+checklist's rows, implants and poll (``checklist``).
+"""
+
+from checklists.forms.cases import (
+    BoardDayForm,
+    CancelCaseForm,
+    ConcernForm,
+    ConcernResolvedForm,
+    NewCaseForm,
+    SignOutForm,
+    next_quarter_hour,
+    surgeons,
+)
+from checklists.forms.checklist import (
+    CODE_FIELD,
+    MAX_REVISION,
+    ImplantForm,
+    ImplantRemovalForm,
+    ImplantWasteForm,
+    LiveSyncForm,
+    StepUpdateForm,
+    StopOverrideForm,
+)
+
+__all__ = [
+    "CODE_FIELD",
+    "MAX_REVISION",
+    "BoardDayForm",
+    "CancelCaseForm",
+    "ConcernForm",
+    "ConcernResolvedForm",
+    "ImplantForm",
+    "ImplantRemovalForm",
+    "ImplantWasteForm",
+    "LiveSyncForm",
+    "NewCaseForm",
+    "SignOutForm",
+    "StepUpdateForm",
+    "StopOverrideForm",
+    "next_quarter_hour",
+    "surgeons",
+]
