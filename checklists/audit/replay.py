@@ -16,7 +16,7 @@ of queries and the review record replays the rows it has already read.
 """
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -264,21 +264,14 @@ def _steps_difference(
 def _implants_difference(
     case_id: int, state: Replayed, implants: Sequence[Implant]
 ) -> RowDifference | None:
-    rows = {implant.pk: implant_as_kept(implant) for implant in implants}
-    for pk in sorted(state.implants.keys() | rows.keys()):
-        kept, row = state.implants.get(pk), rows.get(pk)
-        where = _implant_where(pk, kept or row or {})
-        if row is None:
-            return RowDifference(case_id, where, "the chain has it on the log, but its row is gone")
-        if kept is None:
-            unlogged = (
-                "its row is on the log, but the chain never logged it (or logged its removal)"
-            )
-            return RowDifference(case_id, where, unlogged)
-        problem = _first_change(kept, row)
-        if problem:
-            return RowDifference(case_id, where, problem)
-    return None
+    return _kept_rows_difference(
+        case_id,
+        state.implants,
+        {implant.pk: implant_as_kept(implant) for implant in implants},
+        where=_implant_where,
+        gone="the chain has it on the log, but its row is gone",
+        unrecorded="its row is on the log, but the chain never logged it (or logged its removal)",
+    )
 
 
 def _implant_where(pk: int, implant: Mapping[str, Any]) -> str:
@@ -288,34 +281,49 @@ def _implant_where(pk: int, implant: Mapping[str, Any]) -> str:
 def _signatures_difference(
     case_id: int, state: Replayed, signatures: Sequence[Signature]
 ) -> RowDifference | None:
-    rows = {signature.pk: signature_as_kept(signature) for signature in signatures}
-    for pk in sorted(state.signatures.keys() | rows.keys()):
-        kept, row = state.signatures.get(pk), rows.get(pk)
-        where = f"signature {pk} ({(kept or row or {}).get('meaning')})"
-        if row is None:
-            return RowDifference(case_id, where, "the chain records it, but its row is gone")
-        if kept is None:
-            return RowDifference(case_id, where, "its row is there, but the chain never signed it")
-        problem = _first_change(kept, row)
-        if problem:
-            return RowDifference(case_id, where, problem)
-    return None
+    return _kept_rows_difference(
+        case_id,
+        state.signatures,
+        {signature.pk: signature_as_kept(signature) for signature in signatures},
+        where=lambda pk, signature: f"signature {pk} ({signature.get('meaning')})",
+        unrecorded="its row is there, but the chain never signed it",
+    )
 
 
 def _concerns_difference(
     case_id: int, state: Replayed, concerns: Sequence[Concern]
 ) -> RowDifference | None:
-    rows = {concern.pk: concern_as_kept(concern) for concern in concerns}
-    for pk in sorted(state.concerns.keys() | rows.keys()):
-        kept, row = state.concerns.get(pk), rows.get(pk)
-        where = f"Stop {pk} called by the team"
+    return _kept_rows_difference(
+        case_id,
+        state.concerns,
+        {concern.pk: concern_as_kept(concern) for concern in concerns},
+        where=lambda pk, concern: f"Stop {pk} called by the team",
+        unrecorded="its row is there, but the chain never called it",
+    )
+
+
+def _kept_rows_difference(
+    case_id: int,
+    kept_by_chain: Mapping[int, Mapping[str, Any]],
+    rows: Mapping[int, Mapping[str, Any]],
+    *,
+    where: Callable[[int, Mapping[str, Any]], str],
+    unrecorded: str,
+    gone: str = "the chain records it, but its row is gone",
+) -> RowDifference | None:
+    """The first difference between rows of one kind (implants, signatures, Stops) as the
+    chain keeps them and as they are, by id: a row gone, a row the chain never made, or the
+    first field that differs. ``where`` names the row from its id and either side's values."""
+    for pk in sorted(kept_by_chain.keys() | rows.keys()):
+        kept, row = kept_by_chain.get(pk), rows.get(pk)
+        place = where(pk, kept or row or {})
         if row is None:
-            return RowDifference(case_id, where, "the chain records it, but its row is gone")
+            return RowDifference(case_id, place, gone)
         if kept is None:
-            return RowDifference(case_id, where, "its row is there, but the chain never called it")
+            return RowDifference(case_id, place, unrecorded)
         problem = _first_change(kept, row)
         if problem:
-            return RowDifference(case_id, where, problem)
+            return RowDifference(case_id, place, problem)
     return None
 
 

@@ -4,15 +4,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklists', '0025_implant_lifecycle'),
+        ("checklists", "0025_implant_lifecycle"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('case_created', 'Case scheduled'), ('step_recorded', 'Step recorded'), ('step_amended', 'Step amended after sign-out'), ('implant_added', 'Implant added'), ('implant_removed', 'Implant removed'), ('implant_wasted', 'Implant opened, not implanted'), ('implant_explanted', 'Implant explanted'), ('signed_out', 'Case signed out'), ('signature_refused', 'Signature refused (wrong password)'), ('reviewed', 'Case reviewed'), ('cancelled', 'Case cancelled'), ('stop_overridden', 'Stop overridden by surgeon'), ('concern_raised', 'Stop called by the team'), ('concern_resolved', 'Stop called by the team resolved')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("case_created", "Case scheduled"),
+                    ("step_recorded", "Step recorded"),
+                    ("step_amended", "Step amended after sign-out"),
+                    ("implant_added", "Implant added"),
+                    ("implant_removed", "Implant removed"),
+                    ("implant_wasted", "Implant opened, not implanted"),
+                    ("implant_explanted", "Implant explanted"),
+                    ("signed_out", "Case signed out"),
+                    ("signature_refused", "Signature refused (wrong password)"),
+                    ("reviewed", "Case reviewed"),
+                    ("cancelled", "Case cancelled"),
+                    ("stop_overridden", "Stop overridden by surgeon"),
+                    ("concern_raised", "Stop called by the team"),
+                    ("concern_resolved", "Stop called by the team resolved"),
+                ],
+                max_length=32,
+            ),
         ),
     ]

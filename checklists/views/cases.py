@@ -30,6 +30,7 @@ from checklists.forms import (
     SignOutForm,
 )
 from checklists.models import Case
+from checklists.views.common import change_and_go_back
 
 
 @requires("checklists.view_case")
@@ -151,20 +152,15 @@ def _sign_out_context(
 @requires("checklists.cancel_case")
 @require_POST
 def case_cancel(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
-    case = selectors.get_case(case_id=case_id)
-    form = CancelCaseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(map(str, form.errors["reason"])))
-        return redirect("case-detail", case_id=case.pk)
-    try:
-        workflow.cancel(
+    return change_and_go_back(
+        request,
+        case_id,
+        CancelCaseForm(request.POST),
+        change=lambda data: workflow.cancel(
             actor=request.user,
-            case_id=case.pk,
-            reason=form.cleaned_data["reason"],
+            case_id=case_id,
+            reason=data["reason"],
             context=request_context(request),
-        )
-    except WorkflowError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, "The case was cancelled. Its record is kept, read-only.")
-    return redirect("case-detail", case_id=case.pk)
+        ),
+        done="The case was cancelled. Its record is kept, read-only.",
+    )

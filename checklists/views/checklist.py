@@ -32,7 +32,7 @@ from checklists.forms import (
     StepUpdateForm,
     StopOverrideForm,
 )
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, Implant
 from procedures.choices import StepKind
 
 StepForm = TypeVar("StepForm", StepUpdateForm, StopOverrideForm)
@@ -206,27 +206,20 @@ def _implant_added(request: AuthenticatedHttpRequest, case: Case, *, side: str) 
 def implant_remove(
     request: AuthenticatedHttpRequest, case_id: int, implant_id: int
 ) -> HttpResponse:
-    form = ImplantRemovalForm(request.POST)
-    if not form.is_valid():
-        extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
-        return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
-    try:
-        removed = workflow.remove_implant(
+    return _change_implant(
+        request,
+        case_id,
+        implant_id,
+        ImplantRemovalForm(request.POST),
+        change=lambda reason: workflow.remove_implant(
             actor=request.user,
             case_id=case_id,
             implant_id=implant_id,
-            reason=form.cleaned_data["reason"],
+            reason=reason,
             context=request_context(request),
-        )
-    except WorkflowError as refused:
-        extra = _list_error(implant_id, refused.message)
-        return _implants_answer(
-            request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
-        )
-    if not request.htmx:
-        messages.success(request, "Implant removed from the log; the audit trail keeps it.")
-        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{removed.side}")
-    return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
+        ),
+        done="Implant removed from the log; the audit trail keeps it.",
+    )
 
 
 @never_cache  # a refused change without htmx answers the whole page, patient identity and all
@@ -234,26 +227,46 @@ def implant_remove(
 @require_POST
 def implant_waste(request: AuthenticatedHttpRequest, case_id: int, implant_id: int) -> HttpResponse:
     """Opened, not implanted: the implant stays on the log, marked, with the reason given."""
-    form = ImplantWasteForm(request.POST)
+    return _change_implant(
+        request,
+        case_id,
+        implant_id,
+        ImplantWasteForm(request.POST),
+        change=lambda reason: workflow.waste_implant(
+            actor=request.user,
+            case_id=case_id,
+            implant_id=implant_id,
+            reason=reason,
+            context=request_context(request),
+        ),
+        done="Implant recorded as opened, not implanted.",
+    )
+
+
+def _change_implant(
+    request: AuthenticatedHttpRequest,
+    case_id: int,
+    implant_id: int,
+    form: ImplantRemovalForm | ImplantWasteForm,
+    *,
+    change: Callable[[str], Implant],
+    done: str,
+) -> HttpResponse:
+    """A change to one logged implant, with its reason, from its side's list: refused with why
+    in that list, or made. Without htmx, a change goes back to the page with ``done``."""
     if not form.is_valid():
         extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
         return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
     try:
-        wasted = workflow.waste_implant(
-            actor=request.user,
-            case_id=case_id,
-            implant_id=implant_id,
-            reason=form.cleaned_data["reason"],
-            context=request_context(request),
-        )
+        changed = change(form.cleaned_data["reason"])
     except WorkflowError as refused:
         extra = _list_error(implant_id, refused.message)
         return _implants_answer(
             request, case_id, Redraw.IMPLANT_LIST, status=refused.status_code, extra=extra
         )
     if not request.htmx:
-        messages.success(request, "Implant recorded as opened, not implanted.")
-        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{wasted.side}")
+        messages.success(request, done)
+        return redirect(f"{reverse('case-detail', args=[case_id])}#implants-{changed.side}")
     return _implants_answer(request, case_id, Redraw.IMPLANT_LIST)
 
 
