@@ -41,7 +41,9 @@ def test_its_chains_replay_into_the_rows_it_wrote(generated):
 def test_it_spreads_cases_over_the_past_year_rooms_surgeons_and_both_procedures(generated):
     now = timezone.now()
     starts = generated.values_list("scheduled_start", flat=True)
-    assert all(now - timezone.timedelta(days=367) < start < now for start in starts)
+    # Up to 365 days back, a weekend list moved to the Friday before (2 days more), at any time
+    # of that day: within 368 days, whatever the time the test runs at.
+    assert all(now - timezone.timedelta(days=368) < start < now for start in starts)
     assert generated.values("room").distinct().count() == len(plan.ROOMS)
     assert generated.values("procedure").distinct().count() == 2
     assert generated.values("surgeon").distinct().count() == len(cast.SURGEONS)
