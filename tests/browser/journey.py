@@ -10,6 +10,7 @@ each swipe moves it by at most that band's height (a full-screen scroll).
 
 import math
 import re
+import time
 from collections import Counter
 from contextlib import contextmanager
 
@@ -87,6 +88,18 @@ class Tablet:
         box = target.bounding_box()
         band = self.page.evaluate(BAND)
         return box is not None and band["top"] <= box["y"] < box["y"] + 44 <= band["bottom"]
+
+    def comes_into_band(self, target: Locator, timeout: float = 3.0) -> bool:
+        """Whether ``target`` is in the band once the page has stopped moving: on a busy machine
+        a smooth scroll can start some frames after the tap, when ``settled`` has already seen
+        three frames without movement, so the band is looked at again until ``timeout``."""
+        deadline = time.monotonic() + timeout
+        while not self.in_band(target):
+            if time.monotonic() > deadline:
+                return False
+            self.page.wait_for_timeout(50)
+            self.settled()
+        return True
 
     def settled(self) -> None:
         """Wait for a smooth scroll to end (three frames without movement)."""

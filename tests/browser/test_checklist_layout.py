@@ -97,7 +97,7 @@ def test_next_open_step_leads_to_every_step_in_turn_in_one_tap(tablet, case):
         next_step.click()  # the one tap
         tablet.settled()
 
-        assert tablet.in_band(row(page, step)), f"{step.label} is not in view"
+        assert tablet.comes_into_band(row(page, step)), f"{step.label} is not in view"
         assert focus_is_in(page, step), f"{step.label} does not have the focus"
         if step.kind in (StepKind.NUMBER, StepKind.TEXT):
             expect(row(page, step).locator("[name=value]")).to_be_focused()  # type at once
@@ -143,7 +143,7 @@ def test_the_stepper_opens_a_folded_phase_and_goes_to_it(tablet, case, nurse):
     tablet.settled()
 
     expect(row(page, identity)).to_be_visible()
-    assert tablet.in_band(page.locator("#phase-sign_in .phase-title"))
+    assert tablet.comes_into_band(page.locator("#phase-sign_in .phase-title"))
     page.locator("#phase-sign_in .phase-fold").click()
     expect(row(page, identity)).to_be_hidden()
 
