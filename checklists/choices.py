@@ -73,6 +73,7 @@ class AuditAction(models.TextChoices):
     IMPLANT_REMOVED = "implant_removed", "Implant removed"
     IMPLANT_WASTED = "implant_wasted", "Implant opened, not implanted"
     IMPLANT_EXPLANTED = "implant_explanted", "Implant explanted"
+    IMPLANT_READ_BACK = "implant_read_back", "Implant read back before opening"
     SIGNED_OUT = "signed_out", "Case signed out"
     SIGNATURE_REFUSED = "signature_refused", "Signature refused (wrong password)"
     REVIEWED = "reviewed", "Case reviewed"

@@ -93,7 +93,8 @@ def _answer(case: Case, step: CaseStep, actor: User) -> None:
             entry = workflow.ImplantEntry(
                 side=step.side, udi=IMPLANT_UDI[case.procedure.slug].format(serial=serial)
             )
-            workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+            implant = workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+            workflow.confirm_read_back(actor=actor, case_id=case.pk, implant_id=implant.pk)
     workflow.record_step(
         actor=actor,
         case_id=case.pk,

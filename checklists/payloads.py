@@ -15,6 +15,8 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 - ``implant_removed``: ``LoggedImplant`` (what it was) → ``ImplantRemoved``
 - ``implant_wasted``: ``LoggedImplant`` (as logged) → ``ImplantWasted``
 - ``implant_explanted``: ``LoggedImplant`` (as logged) → ``ImplantExplanted``
+- ``implant_read_back``: None → ``ImplantReadBack`` (who confirmed and when: the event's actor
+  and moment)
 - ``signed_out``: None → ``SignatureState``
 - ``signature_refused``: None → ``SignatureRefused``
 - ``reviewed``: None → ``Reviewed``
@@ -179,6 +181,15 @@ class ImplantExplanted(TypedDict):
     reason: str  # why (loosening, infection, malposition)
 
 
+class ImplantReadBack(TypedDict):
+    """``implant_read_back`` after: the team read the implant's product, size, side, expiry and
+    lot aloud before it was opened; the event's actor confirmed it on the tablet."""
+
+    implant: int  # the Implant row's id
+    side: str  # its side and position, so that the trail says which one without its row
+    position: int
+
+
 class SignatureRefused(TypedDict):
     """``signature_refused`` after: a wrong password; nothing was signed."""
 
@@ -236,6 +247,7 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.IMPLANT_REMOVED: (LoggedImplant, ImplantRemoved),
     AuditAction.IMPLANT_WASTED: (LoggedImplant, ImplantWasted),
     AuditAction.IMPLANT_EXPLANTED: (LoggedImplant, ImplantExplanted),
+    AuditAction.IMPLANT_READ_BACK: (None, ImplantReadBack),
     AuditAction.SIGNED_OUT: (None, SignatureState),
     AuditAction.SIGNATURE_REFUSED: (None, SignatureRefused),
     AuditAction.REVIEWED: (None, Reviewed),
@@ -407,6 +419,10 @@ def implant_explanted(
     *, implant_id: int, explanted_on: datetime.date, reason: str
 ) -> ImplantExplanted:
     return {"implant": implant_id, "explanted_on": explanted_on.isoformat(), "reason": reason}
+
+
+def implant_read_back(implant: ImplantRow) -> ImplantReadBack:
+    return {"implant": implant.pk, "side": implant.side, "position": implant.position}
 
 
 def signature_refused(*, meaning: str) -> SignatureRefused:

@@ -338,13 +338,19 @@ class ImplantSide:
         return len(self.implants) - self.count
 
     @property
+    def awaiting_read_back(self) -> int:
+        """The implants logged whose card the team has yet to read aloud before opening."""
+        return sum(implant.awaiting_read_back for implant in self.implants)
+
+    @property
     def below_minimum(self) -> bool:
         return self.count < self.expected_minimum
 
 
 def implant_sides_for(case: Case) -> list[ImplantSide]:
     """The case's implant log, one entry per side of the case, in one query."""
-    implants = list(case.implants.select_related("added_by").order_by("side", "position"))
+    related = ("added_by", "read_back_by")
+    implants = list(case.implants.select_related(*related).order_by("side", "position"))
     minimum = MIN_IMPLANTS_PER_SIDE if case.procedure.approach == Approach.MINIMALLY_INVASIVE else 0
     return [
         ImplantSide(

@@ -28,6 +28,11 @@ urlpatterns = [
         name="implant-remove",
     ),
     path(
+        "cases/<int:case_id>/implants/<int:implant_id>/read-back/",
+        views.implant_read_back,
+        name="implant-read-back",
+    ),
+    path(
         "cases/<int:case_id>/implants/<int:implant_id>/waste/",
         views.implant_waste,
         name="implant-waste",

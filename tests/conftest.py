@@ -172,6 +172,15 @@ def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
     )
 
 
+def place_implant(case, actor, entry):
+    """Log an implant (a ``workflow.ImplantEntry``) and confirm its read-back, as the team does
+    before opening it: an implant placed, which its side's implant step counts."""
+    from checklists import workflow
+
+    implant = workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+    return workflow.confirm_read_back(actor=actor, case_id=case.pk, implant_id=implant.pk)
+
+
 def record(
     case, title: str, actor, *, side: str = "", status: str = "done", reason: str = "", **answer
 ):

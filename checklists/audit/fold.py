@@ -40,6 +40,9 @@ NO_IMPLANT_EXTRAS: dict[str, Any] = dict.fromkeys(payloads.OPTIONAL_IMPLANT_KEYS
 # An explant is kept beside the implant's logged state (outside what a signature covers).
 NOT_EXPLANTED: dict[str, Any] = {"explanted_on": None, "explant_reason": ""}
 NO_IMPLANT_EXTRAS |= NOT_EXPLANTED
+# The read-back before opening: its event's actor and moment, beside the logged state too.
+NOT_READ_BACK: dict[str, Any] = {"read_back_by": None, "read_back_at": None}
+NO_IMPLANT_EXTRAS |= NOT_READ_BACK
 # The case's columns that events set after its creation, as they stand before any event.
 CASE_START: dict[str, Any] = {
     "status": None,
@@ -126,6 +129,13 @@ def _implant_explanted(state: Replayed, event: AuditEvent) -> None:
     after = cast(payloads.ImplantExplanted, event.after)
     state.implants[after["implant"]].update(
         explanted_on=after["explanted_on"], explant_reason=after["reason"]
+    )
+
+
+def _implant_read_back(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.ImplantReadBack, event.after)
+    state.implants[after["implant"]].update(
+        read_back_by=event.actor_id, read_back_at=event.created_at
     )
 
 
@@ -221,6 +231,7 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.IMPLANT_ADDED: _implant_added,
     AuditAction.IMPLANT_REMOVED: _implant_removed,
     AuditAction.IMPLANT_WASTED: _implant_wasted,
+    AuditAction.IMPLANT_READ_BACK: _implant_read_back,
     AuditAction.IMPLANT_EXPLANTED: _implant_explanted,
     AuditAction.SIGNED_OUT: _signed_out,
     AuditAction.SIGNATURE_REFUSED: _signature_refused,

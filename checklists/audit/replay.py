@@ -89,6 +89,8 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "carrier": ("UDI form", True),
     "duplicate_override_reason": ("reason for logging a device recorded in another case", False),
     "added_by": ("added by (user id)", True),
+    "read_back_by": ("read back by (user id)", True),
+    "read_back_at": ("read-back time", True),
     # a signature
     "signature": ("signature id", True),
     "printed_name": ("printed name", True),
@@ -164,6 +166,8 @@ def implant_as_kept(implant: Implant) -> dict[str, Any]:
         "explanted_on": implant.explanted_on.isoformat() if implant.explanted_on else None,
         "explant_reason": implant.explant_reason,
         "added_by": implant.added_by_id,
+        "read_back_by": implant.read_back_by_id,
+        "read_back_at": implant.read_back_at,
     }
 
 

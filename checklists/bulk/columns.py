@@ -37,7 +37,7 @@ IMPLANT_COLUMNS = (
     "id", "case_id", "side", "position", "manufacturer", "product", "size", "lot", "expiry",
     "serial", "gtin", "udi", "expiry_override_reason", "entry", "carrier",
     "duplicate_override_reason", "wasted_reason", "explanted_on", "explant_reason",
-    "added_by_id", "added_at",
+    "added_by_id", "added_at", "read_back_by_id", "read_back_at",
 )  # fmt: skip
 SIGNATURE_COLUMNS = (
     "id", "case_id", "signer_id", "printed_name", "meaning", "signed_at", "content_hash",

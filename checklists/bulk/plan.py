@@ -116,6 +116,9 @@ REVIEW_COMMENTS = ("", "", "", "Complete and consistent.", "Checked against the 
 CANCEL_REASONS = ("Patient unwell on the day", "Consent withdrawn", "No ICU bed", "Equipment fault")
 
 
+READ_BACK_AFTER = datetime.timedelta(seconds=30)
+
+
 class PlannedAnswer(NamedTuple):
     """A step recorded: the step's index in ``Layout.steps``, the answer, who and when."""
 
@@ -145,6 +148,18 @@ class PlannedImplant:
     added_by: Person
     added_at: datetime.datetime
     duplicate_override_reason: str = ""  # the generator never logs a device twice on purpose
+
+    @property
+    def read_back_at(self) -> datetime.datetime:
+        """Its read-back, confirmed by the person who logged it, half a minute after the scan
+        (and before its step is ticked, a minute or more after the last scan)."""
+        return self.added_at + READ_BACK_AFTER
+
+
+class PlannedReadBack(NamedTuple):
+    """A planned implant's read-back, a moment of its own in the case's timeline."""
+
+    implant: PlannedImplant
 
 
 class PlannedAmendment(NamedTuple):

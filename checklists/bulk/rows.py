@@ -31,7 +31,7 @@ from checklists.bulk.columns import (
     Rows,
     StepAnswer,
 )
-from checklists.bulk.plan import Plan, PlannedAnswer, PlannedImplant
+from checklists.bulk.plan import Plan, PlannedAnswer, PlannedImplant, PlannedReadBack
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance_of
 from checklists.models import Case, CaseStep, Implant, Signature, audit_key_id
@@ -103,15 +103,24 @@ class RowBuilder:
 
         # Steps and implants, in the order they happened.
         implants: list[Implant] = []
+        logged_as: dict[int, Implant] = {}  # id() of a planned implant -> its row
         timeline = _timeline(plan)
         for at, item in timeline:
             if isinstance(item, PlannedImplant):
                 position = 1 + sum(implant.side == item.side for implant in implants)
                 implant = _implant(item, next(ids["implant"]), case_id, position)
                 implants.append(implant)
-                rows.implants.append(self._implant_row(implant))
+                logged_as[id(item)] = implant
                 logged = payloads.logged_implant(implant)
                 chain.append(AuditAction.IMPLANT_ADDED, item.added_by, at, after=logged)
+                continue
+            if isinstance(item, PlannedReadBack):
+                implant = logged_as[id(item.implant)]
+                implant.read_back_by_id, implant.read_back_at = item.implant.added_by.pk, at
+                read_back = payloads.implant_read_back(implant)
+                chain.append(
+                    AuditAction.IMPLANT_READ_BACK, item.implant.added_by, at, after=read_back
+                )
                 continue
             answer, before = answers[item.step_index], states[item.step_index]
             # Recorded by someone of the step's role (``prepare_cast`` gives each their role).
@@ -125,6 +134,7 @@ class RowBuilder:
                 before=before,
                 after=states[item.step_index],
             )
+        rows.implants.extend(self._implant_row(implant) for implant in implants)
         started_at = timeline[0][0] if timeline else None
 
         signatures: list[Signature] = []
@@ -292,6 +302,8 @@ class RowBuilder:
             implant.explant_reason,
             implant.added_by_id,
             self._dt(implant.added_at),
+            implant.read_back_by_id,
+            self._dt(implant.read_back_at),
         )
 
     def _signature_row(self, signature: Signature) -> tuple:
@@ -346,11 +358,16 @@ class RowBuilder:
         return day.isoformat() if self.sqlite else day
 
 
-def _timeline(plan: Plan) -> list[tuple[datetime.datetime, PlannedImplant | PlannedAnswer]]:
-    """The plan's implants and answers in the order they happened (an implant first on a tie)."""
+Moment = PlannedImplant | PlannedReadBack | PlannedAnswer
+
+
+def _timeline(plan: Plan) -> list[tuple[datetime.datetime, Moment]]:
+    """The plan's implants, their read-backs and the answers in the order they happened (an
+    implant or a read-back first on a tie)."""
     implants = sorted(plan.implants, key=lambda implant: implant.added_at)
-    moments: list[tuple[datetime.datetime, int, PlannedImplant | PlannedAnswer]]
+    moments: list[tuple[datetime.datetime, int, Moment]]
     moments = [(implant.added_at, 0, implant) for implant in implants]
+    moments += [(implant.read_back_at, 0, PlannedReadBack(implant)) for implant in implants]
     moments += [(answer.at, 1, answer) for answer in plan.answers]
     moments.sort(key=lambda moment: (moment[0], moment[1]))
     return [(at, item) for at, _, item in moments]
@@ -412,7 +429,7 @@ def _event_count(plan: Plan) -> int:
     return (
         1
         + len(plan.answers)
-        + len(plan.implants)
+        + 2 * len(plan.implants)  # each added, then read back
         + (plan.refused_at is not None)
         + (plan.completed_at is not None)
         + (plan.amendment is not None)

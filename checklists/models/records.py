@@ -54,6 +54,17 @@ class Implant(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     added_at = models.DateTimeField()
+    # The read-back before opening (NatSSIPs): the person who confirmed, on the tablet, that
+    # the team read its product, size, side, expiry and lot aloud, and when. None until then;
+    # an implant is counted as placed only once read back.
+    read_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    read_back_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["case", "side", "position"]
@@ -73,6 +84,12 @@ class Implant(models.Model):
                 condition=Q(explanted_on__isnull=True) | Q(wasted_reason=""),
                 name="implant_explanted_was_implanted",
             ),
+            # Read back: by someone, at a moment.
+            models.CheckConstraint(
+                condition=Q(read_back_by__isnull=True, read_back_at__isnull=True)
+                | Q(read_back_by__isnull=False, read_back_at__isnull=False),
+                name="implant_read_back_by_someone",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -84,6 +101,11 @@ class Implant(models.Model):
         if self.explanted_on is not None:
             return ImplantStatus.EXPLANTED
         return ImplantStatus.WASTED if self.wasted_reason else ImplantStatus.IMPLANTED
+
+    @property
+    def awaiting_read_back(self) -> bool:
+        """Logged, not wasted, and not yet read back aloud before opening."""
+        return self.read_back_at is None and not self.wasted_reason
 
     def get_status_display(self) -> str:
         return str(ImplantStatus(self.status).label)

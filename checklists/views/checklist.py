@@ -243,6 +243,27 @@ def implant_waste(request: AuthenticatedHttpRequest, case_id: int, implant_id: i
     )
 
 
+@never_cache  # a refused change without htmx answers the whole page, patient identity and all
+@requires("checklists.record_step")
+@require_POST
+def implant_read_back(
+    request: AuthenticatedHttpRequest, case_id: int, implant_id: int
+) -> HttpResponse:
+    """The team read the implant's card aloud before opening it: one tap records that."""
+    return _implant_changed(
+        request,
+        case_id,
+        implant_id,
+        change=lambda: workflow.confirm_read_back(
+            actor=request.user,
+            case_id=case_id,
+            implant_id=implant_id,
+            context=request_context(request),
+        ),
+        done="Implant read back: it can be opened.",
+    )
+
+
 def _change_implant(
     request: AuthenticatedHttpRequest,
     case_id: int,
@@ -257,8 +278,20 @@ def _change_implant(
     if not form.is_valid():
         extra = _list_error(implant_id, " ".join(map(str, form.errors["reason"])))
         return _implants_answer(request, case_id, Redraw.IMPLANT_LIST, status=422, extra=extra)
+    reason = form.cleaned_data["reason"]
+    return _implant_changed(request, case_id, implant_id, change=lambda: change(reason), done=done)
+
+
+def _implant_changed(
+    request: AuthenticatedHttpRequest,
+    case_id: int,
+    implant_id: int,
+    *,
+    change: Callable[[], Implant],
+    done: str,
+) -> HttpResponse:
     try:
-        changed = change(form.cleaned_data["reason"])
+        changed = change()
     except WorkflowError as refused:
         extra = _list_error(implant_id, refused.message)
         return _implants_answer(

@@ -20,7 +20,8 @@ The modules, by what they change:
 - ``concerns``: a Stop called by anyone in the room, and its resolution;
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
-- ``lifecycle``: an implant opened but not implanted, or explanted later;
+- ``lifecycle``: an implant read back before opening, opened but not implanted, or explanted
+  later;
 - ``signing``: sign-out and amendments, and the content hash a signature vouches for;
 - ``passwords``: a signature's password, its refusals counted per signer;
 - ``chain``: the audit event each change appends to the case's hash chain;
@@ -40,6 +41,7 @@ from checklists.workflow.implants import (
 from checklists.workflow.lifecycle import (
     EXPLANT_REASON_LENGTH,
     WASTED_REASON_LENGTH,
+    confirm_read_back,
     explant_implant,
     waste_implant,
 )
@@ -60,6 +62,7 @@ __all__ = [
     "amend",
     "cancel",
     "case_content_hash",
+    "confirm_read_back",
     "create_case",
     "explant_implant",
     "mark_reviewed",

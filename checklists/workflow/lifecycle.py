@@ -1,4 +1,10 @@
-"""An implant's lifecycle after it is logged: opened but not implanted (wasted), or explanted.
+"""An implant's lifecycle after it is logged: read back aloud before it is opened, then
+opened but not implanted (wasted), or implanted and perhaps explanted later.
+
+The read-back (NatSSIPs: confirm type, size, side and expiry before opening) is the team's:
+the tablet shows the scanned implant's card in large type, the scrub and the surgeon read it
+aloud, and one tap records who confirmed it and when. Until then the implant is logged but not
+counted as placed: its side's implant step cannot be ticked, nor the case signed out.
 
 Wasting happens in the case, while it is open: the implant stays on the log, marked, and the
 surgeon's signature covers it as it covers the rest of the log. An explant happens at a later
@@ -31,6 +37,39 @@ from checklists.workflow.implants import check_not_the_last_placed
 WASTED_REASON_LENGTH = max_length(Implant, "wasted_reason")
 EXPLANT_REASON_LENGTH = max_length(Implant, "explant_reason")
 SIGNED = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
+
+
+def confirm_read_back(
+    *,
+    actor: User,
+    case_id: int,
+    implant_id: int,
+    context: RequestContext = NO_CONTEXT,
+) -> Implant:
+    """Record that the team read a logged implant's card aloud before opening it. A second
+    confirmation (a double tap) changes nothing and is not an error: the first one stands."""
+    require_permission(actor, "checklists.record_step", "Your role cannot change the implant log.")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if case.is_locked:
+            raise CaseLocked(locked_message(case))
+        implant = _implant_of(case, implant_id)
+        if implant.read_back_at is not None:
+            return implant
+        if implant.wasted_reason:
+            raise RuleViolation("This implant is recorded as opened, not implanted.")
+        now = timezone.now()
+        implant.read_back_by, implant.read_back_at = actor, now
+        implant.save(update_fields=["read_back_by", "read_back_at"])
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.IMPLANT_READ_BACK,
+            after=payloads.implant_read_back(implant),
+            context=context,
+            now=now,
+        )
+    return implant
 
 
 def waste_implant(

@@ -33,16 +33,25 @@ from checklists.workflow.common import (
 )
 from checklists.workflow.passwords import password_matches
 from checklists.workflow.steps import apply_answer, check_implants_logged, check_revision
+from procedures.choices import StepKind
 
 
 def missing_for_sign_out(case: Case) -> list[CaseStep]:
-    """Steps that stop sign-out: required and still pending, or a Stop (``CaseStep.is_stop``:
-    answered other than expected, and not overridden by a surgeon). One query."""
+    """Steps that stop sign-out: required and still pending, a Stop (``CaseStep.is_stop``:
+    answered other than expected, and not overridden by a surgeon), or an implant step whose
+    side has an implant logged after it was ticked and not yet read back. Two queries."""
+    unread = set(
+        case.implants.filter(read_back_at__isnull=True, wasted_reason="").values_list(
+            "side", flat=True
+        )
+    )
     steps = case.steps.order_by("position")
     return [
         step
         for step in steps
-        if (step.required and step.status == StepStatus.PENDING) or step.is_stop
+        if (step.required and step.status == StepStatus.PENDING)
+        or step.is_stop
+        or (step.kind == StepKind.IMPLANTS and unread and (not step.side or step.side in unread))
     ]
 
 

@@ -192,11 +192,18 @@ def _revert_reason(step: CaseStep, reason: str) -> str:
 def check_implants_logged(case: Case, step: CaseStep, answer: Answer) -> None:
     if step.kind != StepKind.IMPLANTS or answer.status != StepStatus.DONE:
         return
-    implants = case.implants.filter(wasted_reason="")  # placed, not only opened
-    if step.side:
-        implants = implants.filter(side=step.side)
-    if not implants.exists():
-        where = f" on the {step.get_side_display().lower()} side" if step.side else ""
+    logged = case.implants.filter(wasted_reason="")  # placed, or about to be: not wasted
+    implants = list(logged.filter(side=step.side) if step.side else logged)
+    where = f" on the {step.get_side_display().lower()} side" if step.side else ""
+    awaiting = [implant for implant in implants if implant.read_back_at is None]
+    if awaiting:
+        *others, last = [str(implant.position) for implant in awaiting]
+        which = f"implants {', '.join(others)} and {last}" if others else f"implant {last}"
+        raise RuleViolation(
+            f"Read back {which}{where} aloud before ticking “{step.label}”: "
+            "product, size, side, expiry and lot."
+        )
+    if not implants:
         raise RuleViolation(f"Log at least one implant{where} before ticking “{step.label}”.")
 
 

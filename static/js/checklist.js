@@ -235,24 +235,41 @@
 
   // After this tablet records a step, when the next open step is an implant step, its barcode
   // field takes the focus, so that the scanner (which types into whatever has the focus) is
-  // ready without a tap; the page moves only as far as needed to show it. Nothing is taken
-  // from a person who has put the focus somewhere else meanwhile.
-  // The row that sent a request may be gone when the answer has settled (it was redrawn): the
-  // request itself carries the mark.
+  // ready without a tap; the page moves only as far as needed to show it. After an implant's
+  // read-back is confirmed, its side's barcode field takes it back for the next scan. Nothing
+  // is taken from a person who has put the focus somewhere else meanwhile.
+  // The row or card that sent a request may be gone when the answer has settled (it was
+  // redrawn): the request itself carries the mark.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var elt = event.detail.elt;
-    if (elt.closest && elt.closest(".step") && event.detail.xhr) {
-      event.detail.xhr.fromStep = true;
+    var xhr = event.detail.xhr;
+    if (!elt.closest || !xhr) {
+      return;
+    }
+    if (elt.closest(".step")) {
+      xhr.fromStep = true;
+    }
+    var readBack = elt.closest(".read-back-confirm");
+    var panel = readBack ? readBack.closest(".step-implants") : null;
+    if (panel) {
+      xhr.readBackIn = panel.id;
     }
   });
-  document.addEventListener("htmx:afterSettle", function (event) {
-    var xhr = event.detail.xhr;
-    if (!xhr || !xhr.fromStep || xhr.status >= 300) {
-      return;
+  function barcodeField(xhr) {
+    var panel = xhr.readBackIn ? document.getElementById(xhr.readBackIn) : null;
+    if (panel) {
+      return panel.querySelector(".implant-form [name=udi]");
     }
     var link = document.querySelector("#checklist-footer [data-next-step]");
     var row = link ? document.getElementById(link.hash.slice(1)) : null;
-    var scan = row ? row.querySelector(".implant-form [name=udi]") : null;
+    return row ? row.querySelector(".implant-form [name=udi]") : null;
+  }
+  document.addEventListener("htmx:afterSettle", function (event) {
+    var xhr = event.detail.xhr;
+    if (!xhr || !(xhr.fromStep || xhr.readBackIn) || xhr.status >= 300) {
+      return;
+    }
+    var scan = barcodeField(xhr);
     // The row just redrawn has the focus (for a screen reader): not a field someone is in.
     var active = document.activeElement;
     var free = !active || active === document.body || active.classList.contains("step");

@@ -147,13 +147,16 @@ def record_step(tablet: Tablet, step: CaseStep) -> None:
 
 def scan_implants(tablet: Tablet, side: str) -> None:
     """A tap into the side's barcode field unless it has the focus already (the page gives it
-    when the step comes next); the scanner does the rest, the field keeping the focus from one
-    scan to the next."""
+    when the step comes next); the scanner does the rest. Each scan shows the implant's
+    read-back card, which the team reads aloud before opening the box and one tap confirms;
+    the barcode field then has the focus again for the next scan."""
     panel = tablet.page.locator(f"#implants-{side}")
     field = panel.get_by_label("Scan the barcode")
     if not field.evaluate("(field) => field === document.activeElement"):
         tablet.tap(field)
     for number in range(1, IMPLANTS_PER_SIDE + 1):
         tablet.scan(panel.get_by_label("Scan the barcode"), UDI.format(side=side, number=number))
-        heading = re.compile(rf"^{side.title()} side: {number} implant")
-        expect(panel.get_by_role("heading", name=heading)).to_be_visible()
+        label = f"Read back, open it: {side.title()} side implant {number}"
+        tablet.tap(panel.get_by_role("button", name=label, exact=True))
+        heading = f"{side.title()} side: {number} implant{'s' if number > 1 else ''}"
+        expect(panel.get_by_role("heading", name=heading, exact=True)).to_be_visible()

@@ -21,7 +21,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.journey import Tablet, record_step, row
 from tests.browser.test_recorded_rows import small_targets
-from tests.conftest import make_case
+from tests.conftest import make_case, place_implant
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -40,7 +40,7 @@ def case(nurse, surgeon) -> Case:
     case = make_case(procedure, actor=nurse, surgeon=surgeon, laterality="bilateral")
     for side in case.sides():
         entry = workflow.ImplantEntry(side=side, product="iFuse-3D")
-        workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+        place_implant(case, nurse, entry)
     return case
 
 

@@ -1,5 +1,6 @@
-"""Scanning implants on the tablet, at 1024x768: the catalogue names what is scanned, the same
-serial scanned twice is refused, and so is a recalled device, with the recall's reason."""
+"""Scanning implants on the tablet, at 1024x768: the catalogue names what is scanned on its
+read-back card, which one tap confirms; the same serial scanned twice is refused, and so is a
+recalled device, with the recall's reason."""
 
 import datetime
 import re
@@ -41,10 +42,26 @@ def test_a_scan_names_the_implant_and_refuses_a_second_scan_and_a_recalled_devic
         barcode.press("Enter")  # what a USB scanner does after the code
 
     scan(UDI)
-    expect(panel.get_by_role("heading", name=re.compile("^Left side: 1 implant"))).to_be_visible()
+    heading = panel.get_by_role("heading", name="Left side: 1 implant, 1 to read back")
+    expect(heading).to_be_visible()
+    card = panel.locator(".read-back-card")
+    expect(card).to_contain_text("Exemplar SI Fusion Implant EX-7045")
+    expect(card).to_contain_text("Example Orthopaedics (fictitious)")
+    expect(card.locator(".read-back-side")).to_have_text("LEFT")
+    expect(card).to_contain_text("31 Dec 2028")
+    card.evaluate("element => element.scrollIntoView({block: 'center', behavior: 'instant'})")
+    screenshot(page, "implant-read-back-card-1024x768", full_page=False)
+    assert serious_violations(page) == []
+    read_back = panel.get_by_role("button", name="Read back, open it: Left side implant 1")
+    read_back.dblclick()  # gloved hands: a double tap confirms once
+    expect(panel.get_by_role("heading", name="Left side: 1 implant")).to_be_visible()
     expect(panel.locator(".implant-name")).to_have_text(
         "Exemplar SI Fusion Implant EX-7045 · Example Orthopaedics (fictitious) · 7.0 x 45 mm"
     )
+    expect(panel.get_by_label("Scan the barcode")).to_be_focused()  # ready for the next scan
+    implant = Implant.objects.get(case=case)
+    assert implant.read_back_by.username == "nurse"
+    assert case.audit_events.filter(action="implant_read_back").count() == 1
 
     scan(UDI)
     expect(panel.get_by_role("alert").filter(has_text="already on this case's log")).to_have_text(
@@ -79,8 +96,10 @@ def test_an_implant_opened_but_not_implanted_is_marked_with_why_and_not_counted(
         barcode = panel.get_by_label("Scan the barcode")
         barcode.fill(UDI.replace("SN7001", serial))
         barcode.press("Enter")
-        expect(panel.locator(".implant-item").filter(has_text=serial)).to_be_visible()
-    expect(panel.get_by_role("heading", name=re.compile("^Left side: 2 implants"))).to_be_visible()
+        item = panel.locator(".implant-item").filter(has_text=serial)
+        item.get_by_role("button", name=re.compile("^Read back, open it")).click()
+        expect(item.locator(".implant-name")).to_be_visible()
+    expect(panel.get_by_role("heading", name="Left side: 2 implants")).to_be_visible()
 
     second = panel.locator(".implant-item").filter(has_text="SN7102")
     second.get_by_text("Opened, not implanted…").click()

@@ -47,14 +47,18 @@ def answer(page: Page, step: CaseStep) -> None:
 
 
 def scan_implants(page: Page, side: str, count: int) -> None:
-    """Scan ``count`` implants in the panel of the side's implant step (no side to choose)."""
+    """Scan ``count`` implants in the panel of the side's implant step (no side to choose),
+    each read back before opening."""
     panel = page.locator(f"#implants-{side.lower()}")
     for number in range(1, count + 1):
         barcode = panel.get_by_label("Scan the barcode")
         barcode.fill(UDI.format(f"{side[0]}{number}"))
         barcode.press("Enter")  # what a USB scanner does after the code
+        panel.get_by_role(
+            "button", name=f"Read back, open it: {side} side implant {number}"
+        ).click()
         expect(
-            panel.get_by_role("heading", name=re.compile(f"^{side} side: {number} implant"))
+            panel.get_by_role("heading", name=re.compile(f"^{side} side: {number} implants?$"))
         ).to_be_visible()
 
 

@@ -1,6 +1,7 @@
 """The whole bilateral minimally invasive case at 1024x768, counted in taps and full-screen
 scrolls (see journey.py for what counts), and printed: schedule the case from the board, record
-every step as the team would, log three implants per side with the scanner, hand the tablet to
+every step as the team would, log three implants per side with the scanner (each read back
+before opening), hand the tablet to
 the surgeon, who signs the case on it. ``python -m bench.taps`` runs this and shows the figures.
 
 At every step of the way the next open step is one tap away: the footer's "Next open step" is on
@@ -124,10 +125,14 @@ def test_the_whole_bilateral_case_counted_in_taps(page, live_server, nurse, surg
     recorded = AuditEvent.objects.filter(case=case, action=AuditAction.STEP_RECORDED)
     assert recorded.count() == len(steps) == 40  # every step once, nothing undone
     # One tap per answer; one more into each field typed in (the incisions, the concerns for
-    # recovery); none into the barcode fields, which have the focus when their step comes.
+    # recovery); none into the barcode fields, which have the focus when their step comes (and
+    # again after each read-back); one per implant to confirm its read-back before opening.
     typed_in = sum(
         step.kind == StepKind.NUMBER or (step.kind == StepKind.TEXT and not step.default_value)
         for step in steps
     )
-    assert tablet.taps["record the checklist"] == len(steps) + typed_in
-    assert tablet.taps["record the checklist"] <= 55
+    read_backs = AuditEvent.objects.filter(case=case, action=AuditAction.IMPLANT_READ_BACK)
+    assert read_backs.count() == case.implants.count() == 6
+    assert tablet.taps["record the checklist"] == len(steps) + typed_in + read_backs.count()
+    # At most 55 taps without the read-backs, which are one tap per implant by design.
+    assert tablet.taps["record the checklist"] <= 55 + read_backs.count()

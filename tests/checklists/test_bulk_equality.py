@@ -39,6 +39,7 @@ from checklists.bulk.plan import (
     PlannedAnswer,
     PlannedCancellation,
     PlannedImplant,
+    PlannedReadBack,
     PlannedReview,
 )
 from checklists.bulk.rows import RowBuilder
@@ -74,7 +75,8 @@ def team(nurse, scrub, anaesthetist, surgeon):
 
 def planned(team: dict, laterality: str, *, answered: int | None = None) -> Plan:
     """A case of the minimally invasive procedure; its first ``answered`` steps (all if None)
-    answered a minute apart as a theatre team would, implants logged before each implant step."""
+    answered a minute apart as a theatre team would, implants logged and read back (half a
+    minute later) before each implant step."""
     layout = cast.layout_of(Procedure.objects.get(slug=MI), laterality)
     people = {role: cast.person_of(user) for role, user in team.items()}
     plan = Plan(
@@ -93,7 +95,7 @@ def planned(team: dict, laterality: str, *, answered: int | None = None) -> Plan
         at = START + datetime.timedelta(minutes=index + 1, microseconds=1234 * index)
         if step.kind == StepKind.IMPLANTS:
             for n in (1, 2):
-                added = at - datetime.timedelta(seconds=40 - 15 * n, microseconds=7 * n)
+                added = at - datetime.timedelta(seconds=80 - 20 * n, microseconds=7 * n)
                 plan.implants.append(implant(step.side, n, plan.surgeon, added))
         by = people[step.role]
         plan.answers.append(PlannedAnswer(index, *answer(step), by=by, at=at))
@@ -159,7 +161,10 @@ def replay(plan: Plan, clock: Clock) -> Case:
         scheduled_start=plan.start,
     )
     step_ids = list(case.steps.order_by("position").values_list("pk", flat=True))
-    moments = [(i.added_at, 0, i) for i in plan.implants] + [(a.at, 1, a) for a in plan.answers]
+    moments = [(i.added_at, 0, i) for i in plan.implants]
+    moments += [(i.read_back_at, 0, PlannedReadBack(i)) for i in plan.implants]
+    moments += [(a.at, 1, a) for a in plan.answers]
+    logged: dict[int, int] = {}  # id() of a planned implant -> the workflow's implant id
     for at, _, item in sorted(moments, key=lambda moment: moment[:2]):
         clock.at = at
         if isinstance(item, PlannedImplant):
@@ -170,7 +175,17 @@ def replay(plan: Plan, clock: Clock) -> Case:
                 size=item.size,
                 udi=item.udi,
             )
-            workflow.add_implant(actor=users[item.added_by.pk], case_id=case.pk, entry=entry)
+            added = workflow.add_implant(
+                actor=users[item.added_by.pk], case_id=case.pk, entry=entry
+            )
+            logged[id(item)] = added.pk
+            continue
+        if isinstance(item, PlannedReadBack):
+            workflow.confirm_read_back(
+                actor=users[item.implant.added_by.pk],
+                case_id=case.pk,
+                implant_id=logged[id(item.implant)],
+            )
             continue
         workflow.record_step(
             actor=users[item.by.pk],

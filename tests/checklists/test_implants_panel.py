@@ -4,6 +4,7 @@ import re
 import pytest
 from django.contrib.messages import get_messages
 
+from accounts.people import display_name
 from catalogue.choices import RecallScope
 from catalogue.models import Recall
 from checklists import workflow
@@ -18,7 +19,7 @@ from tests.checklists.checklist_html import (
     out_of_band_ids,
     text,
 )
-from tests.conftest import events, make_case, record, record_phase
+from tests.conftest import events, make_case, place_implant, record, record_phase
 
 # The scans name a device of the sample catalogue (``device_catalogue``).
 pytestmark = pytest.mark.usefixtures("device_catalogue")
@@ -39,8 +40,9 @@ def add(client, case, *, htmx: bool = True, **fields):
 
 
 def log(case, actor, side="left", **fields):
+    """An implant logged and read back: placed."""
     entry = workflow.ImplantEntry(side=side, **{"product": "iFuse-3D", **fields})
-    return workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+    return place_implant(case, actor, entry)
 
 
 def panel(client, case) -> str:
@@ -142,13 +144,38 @@ def test_without_a_side_a_one_sided_case_takes_the_implant_on_its_side(client, n
     assert Implant.objects.get().side == "right"
 
 
-def test_a_catalogued_barcode_names_the_implant_in_the_list(client, nurse, case):
+def test_a_catalogued_barcode_names_the_implant_on_its_read_back_card(client, nurse, case):
     client.force_login(nurse)
 
     answer = text(content(add(client, case, udi=UDI, side="left")))
 
-    assert f"{NAME} · Example Orthopaedics (fictitious) · 7.0 x 45 mm" in answer
+    assert "Read back before opening: implant 1" in answer
+    assert f"Product {NAME} Example Orthopaedics (fictitious) Size 7.0 x 45 mm" in answer
+    assert "Side LEFT Expiry 31 Dec 2028 Lot LOT123" in answer
     assert "Unnamed product" not in answer
+
+
+def test_the_read_back_is_one_tap_and_the_implant_is_then_listed_as_placed(client, nurse, case):
+    client.force_login(nurse)
+    add(client, case, udi=UDI, side="left")
+    implant = case.implants.get()
+    since = Case.objects.get(pk=case.pk).audit_seq
+
+    response = client.post(
+        f"/cases/{case.pk}/implants/{implant.pk}/read-back/", {"since": since}, headers=HTMX
+    )
+
+    assert response.status_code == 200
+    answer = text(content(response))
+    assert "Read back before opening" not in answer
+    assert f"{NAME} · Example Orthopaedics (fictitious) · 7.0 x 45 mm" in answer
+    assert f"Read back {display_name(nurse)}, " in answer
+    event = events(case)[-1]
+    assert (event.action, event.actor, event.after) == (
+        AuditAction.IMPLANT_READ_BACK,
+        nurse,
+        {"implant": implant.pk, "side": "left", "position": 1},
+    )
 
 
 def test_an_unknown_gtin_asks_for_the_products_name_with_the_typed_fields_open(client, nurse, case):

@@ -147,6 +147,7 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     mistaken = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN457"), product="X")
     placed = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    workflow.confirm_read_back(actor=nurse, case_id=case.pk, implant_id=placed.pk)
     workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=mistaken.pk, reason="Twice")
     entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN458"), product="X")
     dropped = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)

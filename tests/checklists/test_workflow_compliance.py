@@ -213,5 +213,6 @@ def test_storing_the_facts_costs_the_same_queries_whatever_the_case_size(nurse, 
     small, large = queries_for(2), queries_for(40)
     assert small == large
     sign_out, amendment, cancellation = small
-    # One query more each than before the facts were stored: the SELECT of the steps' facts.
-    assert sign_out <= 12 and amendment <= 14 and cancellation <= 6, small
+    # One query more each than before the facts were stored: the SELECT of the steps' facts;
+    # sign-out one more again: the sides with an implant not yet read back.
+    assert sign_out <= 13 and amendment <= 14 and cancellation <= 6, small

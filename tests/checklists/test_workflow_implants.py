@@ -16,7 +16,7 @@ from checklists.errors import (
     RuleViolation,
 )
 from checklists.models import Implant
-from tests.conftest import events, make_case, make_procedure, record
+from tests.conftest import events, make_case, make_procedure, place_implant, record
 
 UDI = "(01)00812345678901(17)281231(10)LOT123(21)SN456"
 # The same UDI as a scanner reads it from the DataMatrix: symbology identifier, no brackets, a
@@ -40,6 +40,11 @@ def case(nurse, surgeon):
 def add(case, actor, side="left", **fields):
     entry = workflow.ImplantEntry(side=side, **fields)
     return workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+
+
+def place(case, actor, side="left", **fields):
+    """An implant logged and read back: placed."""
+    return place_implant(case, actor, workflow.ImplantEntry(side=side, **fields))
 
 
 def test_a_scanned_udi_fills_gtin_expiry_lot_and_serial(case, nurse):
@@ -110,7 +115,7 @@ def test_an_expired_implant_needs_a_reason(case, nurse, surgeon):
 
 
 def test_the_implant_step_needs_an_implant_on_its_side(case, nurse):
-    add(case, nurse, side="right", product="Screw")
+    place(case, nurse, side="right", product="Screw")
     with pytest.raises(RuleViolation, match="left side"):
         record(case, "Implants placed", nurse, side="left")
     assert record(case, "Implants placed", nurse, side="right").status == "done"
@@ -135,7 +140,7 @@ def test_removing_needs_a_reason(case, nurse):
 
 
 def test_the_last_implant_of_a_ticked_step_cannot_be_removed(case, nurse):
-    implant = add(case, nurse, product="Screw")
+    implant = place(case, nurse, product="Screw")
     record(case, "Implants placed", nurse, side="left")
     with pytest.raises(RuleViolation, match="pending first"):
         workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=implant.pk, reason="x")
@@ -242,7 +247,7 @@ def test_without_a_side_a_one_sided_case_takes_it_on_its_side(nurse, surgeon):
 def test_without_a_side_a_bilateral_case_takes_it_on_the_side_whose_implant_step_is_next(
     case, nurse
 ):
-    assert add(case, nurse, side="", product="Screw").side == "left"
+    assert place(case, nurse, side="", product="Screw").side == "left"
     record(case, "Implants placed", nurse, side="left")
 
     implant = add(case, nurse, side="", product="Screw")
@@ -253,7 +258,7 @@ def test_without_a_side_a_bilateral_case_takes_it_on_the_side_whose_implant_step
 
 def test_without_a_side_and_no_implant_step_to_do_the_side_is_asked_for(case, nurse):
     for side in ("left", "right"):
-        add(case, nurse, side=side, product="Screw")
+        place(case, nurse, side=side, product="Screw")
         record(case, "Implants placed", nurse, side=side)
 
     with pytest.raises(RuleViolation, match="Choose the side"):

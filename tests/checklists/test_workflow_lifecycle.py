@@ -1,6 +1,6 @@
-"""An implant's lifecycle through the workflow: opened but not implanted (wasted) while the
-case is open; explanted, with its day and reason, after the case is signed. Each change is its
-own audit event, which the replay folds (``verify_audit``)."""
+"""An implant's lifecycle through the workflow: read back aloud before it is opened; opened but
+not implanted (wasted) while the case is open; explanted, with its day and reason, after the
+case is signed. Each change is its own audit event, which the replay folds (``verify_audit``)."""
 
 import datetime
 
@@ -10,9 +10,9 @@ from django.utils import timezone
 from checklists import workflow
 from checklists.audit import verify_audit
 from checklists.choices import AuditAction, ImplantStatus
-from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation
+from checklists.errors import CaseLocked, NotFound, NotPermitted, RuleViolation, SignOutBlocked
 from checklists.models import Signature
-from tests.conftest import PASSWORD, events, make_case, make_procedure, record
+from tests.conftest import PASSWORD, events, make_case, make_procedure, place_implant, record
 
 STEPS = ({"title": "Implants placed", "kind": "implants"},)
 
@@ -23,9 +23,10 @@ def case(nurse, surgeon):
 
 
 def add(case, actor, serial):
+    """An implant logged and read back."""
     udi = f"(01)00812345678901(17)301231(10)LOT1(21){serial}"
     entry = workflow.ImplantEntry(udi=udi, product="Exemplar SI Fusion Implant")
-    return workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+    return place_implant(case, actor, entry)
 
 
 def waste(case, implant, actor, reason="Dropped on the floor"):
@@ -52,6 +53,109 @@ def sign(case, nurse, surgeon):
 def assert_replays(case):
     verdict = verify_audit(case_ids=[case.pk])
     assert verdict.ok, verdict
+
+
+def scan(case, actor, serial):
+    """An implant logged, its read-back still to do."""
+    udi = f"(01)00812345678901(17)301231(10)LOT1(21){serial}"
+    entry = workflow.ImplantEntry(udi=udi, product="Exemplar SI Fusion Implant")
+    return workflow.add_implant(actor=actor, case_id=case.pk, entry=entry)
+
+
+def read_back(case, implant, actor):
+    return workflow.confirm_read_back(actor=actor, case_id=case.pk, implant_id=implant.pk)
+
+
+# --- the read-back before opening ---------------------------------------------------------------
+
+
+def test_a_read_back_records_who_confirmed_it_and_when_in_its_own_event(case, nurse, scrub):
+    implant = scan(case, nurse, "S1")
+    assert implant.awaiting_read_back
+
+    confirmed = read_back(case, implant, scrub)
+
+    implant.refresh_from_db()
+    assert (implant.read_back_by, implant.read_back_at) == (scrub, confirmed.read_back_at)
+    assert not implant.awaiting_read_back
+    event = events(case)[-1]
+    assert (event.action, event.actor, event.before, event.after, event.created_at) == (
+        AuditAction.IMPLANT_READ_BACK,
+        scrub,
+        None,
+        {"implant": implant.pk, "side": "left", "position": 1},
+        implant.read_back_at,
+    )
+    assert_replays(case)
+
+
+def test_a_second_read_back_of_the_same_implant_changes_nothing(case, nurse, scrub):
+    implant = scan(case, nurse, "S1")
+    first = read_back(case, implant, nurse)
+    count = len(events(case))
+
+    again = read_back(case, implant, scrub)  # a double tap, or a second tablet
+
+    assert (again.read_back_by, again.read_back_at) == (nurse, first.read_back_at)
+    assert len(events(case)) == count
+
+
+def test_the_implant_step_waits_for_every_implant_of_its_side_to_be_read_back(case, nurse):
+    first = scan(case, nurse, "S1")
+    second = scan(case, nurse, "S2")
+    read_back(case, first, nurse)
+
+    with pytest.raises(RuleViolation, match="Read back implant 2 aloud"):
+        record(case, "Implants placed", nurse)
+    read_back(case, second, nurse)
+
+    assert record(case, "Implants placed", nurse).status == "done"
+
+
+def test_an_implant_logged_after_its_step_was_ticked_stops_sign_out_until_read_back(
+    case, nurse, surgeon
+):
+    add(case, nurse, "S1")
+    record(case, "Implants placed", nurse)
+    late = scan(case, nurse, "S2")
+    step = case.steps.get(title="Implants placed")
+
+    assert workflow.missing_for_sign_out(case) == [step]
+    with pytest.raises(SignOutBlocked, match="Implants placed"):
+        workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)
+    read_back(case, late, nurse)
+
+    assert workflow.missing_for_sign_out(case) == []
+    workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)
+
+
+def test_an_implant_taken_off_the_log_or_wasted_unopened_is_not_read_back(case, nurse):
+    wrong_box = scan(case, nurse, "S1")
+    dropped = scan(case, nurse, "S2")
+    workflow.remove_implant(
+        actor=nurse, case_id=case.pk, implant_id=wrong_box.pk, reason="Wrong size scanned"
+    )
+    waste(case, dropped, nurse)
+
+    with pytest.raises(RuleViolation, match="opened, not implanted"):
+        read_back(case, dropped, nurse)
+    with pytest.raises(NotFound):
+        read_back(case, wrong_box, nurse)
+
+
+def test_a_read_back_needs_a_role_that_logs_implants_and_an_open_case(
+    case, nurse, surgeon, reviewer
+):
+    implant = scan(case, nurse, "S1")
+    with pytest.raises(NotPermitted):
+        read_back(case, implant, reviewer)
+    workflow.cancel(actor=nurse, case_id=case.pk, reason="Postponed")
+    with pytest.raises(CaseLocked):
+        read_back(case, implant, surgeon)
+    assert events(case)[-2].action == AuditAction.IMPLANT_ADDED
+
+
+# --- waste and explant --------------------------------------------------------------------------
 
 
 def test_an_implant_opened_but_not_implanted_stays_on_the_log_marked_with_why(case, nurse):
@@ -83,7 +187,7 @@ def test_the_waste_needs_a_reason_and_a_role_that_logs_implants(case, nurse, rev
         waste(case, implant, nurse, reason="  ")
     with pytest.raises(NotPermitted):
         waste(case, implant, reviewer)
-    assert events(case)[-1].action == AuditAction.IMPLANT_ADDED
+    assert events(case)[-1].action == AuditAction.IMPLANT_READ_BACK
 
 
 def test_the_only_implant_placed_of_a_ticked_step_is_not_wasted(case, nurse):

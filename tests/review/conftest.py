@@ -8,7 +8,7 @@ from django.utils import timezone
 from catalogue.selectors import device_for
 from checklists import workflow
 from checklists.choices import StepStatus
-from tests.conftest import PASSWORD, make_case, make_procedure, record
+from tests.conftest import PASSWORD, make_case, make_procedure, place_implant, record
 
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
@@ -59,7 +59,7 @@ def signed_out(
     case = make_case(procedure, actor=nurse, surgeon=surgeon, **fields)
     for product, wasted_reason in implants:
         entry = workflow.ImplantEntry(product=product)
-        implant = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+        implant = place_implant(case, nurse, entry)
         if wasted_reason:
             workflow.waste_implant(
                 actor=nurse, case_id=case.pk, implant_id=implant.pk, reason=wasted_reason
@@ -107,10 +107,10 @@ def work_through(case, *, nurse, surgeon, na: dict[str, str] | None = None) -> N
         actor = surgeon if step.role == "surgeon" else nurse
         if step.kind == StepKind.IMPLANTS:
             for n in (1, 2):
-                workflow.add_implant(
-                    actor=surgeon,
-                    case_id=case.pk,
-                    entry=workflow.ImplantEntry(
+                place_implant(
+                    case,
+                    surgeon,
+                    workflow.ImplantEntry(
                         side=step.side,
                         # Typed only where the device catalogue (loaded for browser tests)
                         # does not name the device itself.

@@ -88,6 +88,9 @@ def test_the_record_lists_implants_with_their_udi_parts(logged_in, bilateral):
     )
     assert implant in words
     assert f"(01)00812345678901(17)281231(10)LOT123(21)SNR2C{bilateral.pk}" in words
+    # Who logged each implant and who confirmed its read-back before opening, and when.
+    assert re.search(r"Sue Surgeon, \d\d:\d\d; read back: Sue Surgeon, \d\d:\d\d", words)
+    assert re.search(r"Read aloud before opening: right side, implant 2", words)
 
 
 def test_the_record_shows_the_signature_and_the_team(logged_in, bilateral):

@@ -27,7 +27,15 @@ from checklists import workflow
 from checklists.choices import AccessAction, Side
 from checklists.models import AuditEvent, Case, CaseStep, Implant, RecordAccess
 from review.models import EmergencyAccess
-from tests.conftest import PASSWORD, make_case, make_procedure, make_user, record, tamper
+from tests.conftest import (
+    PASSWORD,
+    make_case,
+    make_procedure,
+    make_user,
+    place_implant,
+    record,
+    tamper,
+)
 
 HARD_STOP = "Identity confirmed"
 INCISION = "Incision length"  # number, 3–5 cm
@@ -93,7 +101,8 @@ def implant_entry(side: str = Side.LEFT, **fields) -> workflow.ImplantEntry:
 
 
 def add_implant(case: Case, actor: User, side: str = Side.LEFT) -> Implant:
-    return workflow.add_implant(actor=actor, case_id=case.pk, entry=implant_entry(side))
+    """An implant logged and read back: placed."""
+    return place_implant(case, actor, implant_entry(side))
 
 
 def make_ready(case: Case, nurse: User, surgeon: User) -> Case:

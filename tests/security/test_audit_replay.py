@@ -272,6 +272,19 @@ def test_an_implants_lot_changed_in_sql_is_named(world):
     )
 
 
+def test_an_implants_read_back_removed_in_sql_is_named(world):
+    implant = world.implant  # logged and read back by the nurse
+    tamper(
+        Implant,
+        "UPDATE {table} SET read_back_by_id = NULL, read_back_at = NULL WHERE id = %s",
+        implant.pk,
+    )
+    assert_named(
+        f"Case {world.in_progress.pk}, implant {implant.pk} (left side, position 1): "
+        f"the chain says read back by (user id) {world.nurse.pk}, the row says nothing"
+    )
+
+
 def test_an_implant_slipped_in_by_sql_is_named(world):
     model = world.implant
     tamper(

@@ -202,6 +202,28 @@ def test_implant_waste_survives_anything(world, who, case, implant, body, htmx):
 @FUZZ
 @given(
     who=RECORDERS,
+    case=mostly(["in_progress"], CASE_NAMES),
+    implant=mostly(["own"], ["own", "other", "unknown", "huge"]),
+    body=bodies(since=field(0, 4)),
+    htmx=HTMX,
+)
+def test_implant_read_back_survives_anything(world, who, case, implant, body, htmx):
+    implant_ids = {
+        "own": world.implant.pk,
+        "other": world.other_implant.pk,  # logged in the other case, not yet read back
+        "unknown": 10**9,
+        "huge": 2**64,
+    }
+    with rolled_back():
+        client = client_for(world, who)
+        url = f"/cases/{case_id(world, case)}/implants/{implant_ids[implant]}/read-back/"
+        before = snapshot()
+        check(send(client, url, body.on({}), htmx), before)
+
+
+@FUZZ
+@given(
+    who=RECORDERS,
     case=OPEN_CASES,
     body=bodies(reason=field("Patient unwell", "   ")),
     htmx=HTMX,

@@ -99,6 +99,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("implant-remove",                GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("implant-remove",                "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     ("implant-waste",                 GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("implant-read-back",             GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("implant-read-back",             "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
     ("implant-waste",                 "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     ("case-sign-out",                 GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
     ("case-sign-out",                 "POST",   LOGIN, 422,   422,   422,   422,    422,   422,   404),
@@ -255,6 +257,13 @@ OWN_URLS = {
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
     "implant-remove": (
+        lambda w: {"case_id": w.in_progress.pk, "implant_id": w.implant.pk},
+        [
+            lambda w: {"case_id": w.in_progress.pk, "implant_id": w.other_implant.pk},
+            lambda w: {"case_id": w.unknown_case_id, "implant_id": w.implant.pk},
+        ],
+    ),
+    "implant-read-back": (
         lambda w: {"case_id": w.in_progress.pk, "implant_id": w.implant.pk},
         [
             lambda w: {"case_id": w.in_progress.pk, "implant_id": w.other_implant.pk},
