@@ -143,7 +143,8 @@ def case_record(*, case_id: int) -> CaseRecord:
     case = get_object_or_404(with_compliance(cases), pk=case_id)
     related = ("recorded_by", "stop_overridden_by")
     steps = list(case.steps.select_related(*related).order_by("position"))
-    implants = list(case.implants.select_related("added_by").order_by("side", "position"))
+    related = ("added_by", "read_back_by")
+    implants = list(case.implants.select_related(*related).order_by("side", "position"))
     signatures = list(
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
     )
@@ -328,6 +329,11 @@ def _event_detail(event: AuditEvent) -> str:
         if action != AuditAction.IMPLANT_ADDED and outcome.get("reason"):
             detail += f". Reason: {outcome['reason']}"
         return detail
+    if action == AuditAction.IMPLANT_READ_BACK:
+        read_back = cast(payloads.ImplantReadBack, after)
+        side = read_back.get("side")
+        where = f"{Side(side).label.lower()} side, " if side in Side.values else ""
+        return f"Read aloud before opening: {where}implant {read_back.get('position', '')}"
     if action == AuditAction.STOP_OVERRIDDEN:
         answer, override = cast(payloads.StepState, before), cast(payloads.StopOverridden, after)
         expected = override.get("expected_answer", "")
