@@ -105,7 +105,9 @@ class StaffUserAdmin(UserAdmin):
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        users = super().get_queryset(request)
+        # An API token's service user changes with its token only (its name, its scopes'
+        # permissions, revoked with it): a role given here would widen what the token may do.
+        users = super().get_queryset(request).filter(api_token__isnull=True)
         # A superuser's account is changed by a superuser only.
         return users if request.user.is_superuser else users.filter(is_superuser=False)
 

@@ -87,3 +87,13 @@ def test_the_changelist_reads_a_fixed_number_of_queries(
         response = administrator_client.get(CHANGELIST)
 
     assert response.status_code == 200
+
+
+def test_a_tokens_service_user_is_not_in_the_people_admin(administrator_client, administrator):
+    token, _ = make_token(administrator)
+
+    listed = administrator_client.get("/admin/auth/user/")
+    page = administrator_client.get(f"/admin/auth/user/{token.user.pk}/change/")
+
+    assert token.user.username.encode() not in listed.content
+    assert page.status_code == 302  # the admin's "not found": back to the list
