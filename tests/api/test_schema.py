@@ -71,15 +71,20 @@ def in_process(settings):
 
 
 def aim(case, checklist, procedure, surgeon) -> None:
-    """Most generated ids are put on the real case, its steps, procedure and surgeon (odd or
-    even draws decide), so the fuzzing goes past the 404s into the workflow too."""
+    """Most generated ids are put on the real case, its steps, procedure and surgeon (the draw
+    decides: one in eight stays as drawn, for the 404s), so that the fuzzing goes past the
+    404s into the workflow too."""
     path, body = case.path_parameters or {}, case.body
     steps = list(checklist.steps.order_by("position").values_list("pk", flat=True))
-    if isinstance(path.get("case_id"), int) and path["case_id"] % 4:
+    if isinstance(path.get("case_id"), int) and path["case_id"] % 8 != 7:
         path["case_id"] = checklist.pk
-    if isinstance(path.get("step_id"), int) and path["step_id"] % 4:
+    if isinstance(path.get("step_id"), int) and path["step_id"] % 8 != 7:
         path["step_id"] = steps[path["step_id"] % len(steps)]
-    if isinstance(body, dict) and isinstance(body.get("procedure"), int) and body["procedure"] % 2:
+    if (
+        isinstance(body, dict)
+        and isinstance(body.get("procedure"), int)
+        and body["procedure"] % 8 != 7
+    ):
         body.update(procedure=procedure.pk, surgeon=surgeon.pk, room="OR 3")
 
 
