@@ -30,7 +30,11 @@ urlpatterns = [
     path("schema/", login_not_required(never_cache(SpectacularAPIView.as_view())), name="schema"),
     path(
         "docs/",
-        for_administrators(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        for_administrators(
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api:schema", template_name="api/docs.html"
+            )
+        ),
         name="docs",
     ),
 ]

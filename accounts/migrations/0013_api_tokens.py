@@ -11,7 +11,8 @@ import accounts.text
 def make_throttle_table(apps, schema_editor):
     """The API's per-token call counts live in the database (settings.CACHES["api_throttle"]),
     in the table Django's createcachetable makes (it leaves one that exists alone)."""
-    call_command("createcachetable", "api_throttle", database=schema_editor.connection.alias)
+    alias = schema_editor.connection.alias
+    call_command("createcachetable", "api_throttle", database=alias, verbosity=0)
 
 
 def drop_throttle_table(apps, schema_editor):
