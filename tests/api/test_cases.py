@@ -8,6 +8,7 @@ import pytest
 from django.utils import timezone
 
 from accounts.models import Room
+from accounts.people import display_name
 from checklists import workflow
 from checklists.choices import AccessAction, AuditAction
 from checklists.models import Case, RecordAccess
@@ -63,6 +64,7 @@ def test_it_lists_cases_with_the_patients_identity(api, token, case):
     )
     [access] = RecordAccess.objects.all()
     assert (access.user, access.action, access.case) == (token[0].user, AccessAction.API_LIST, None)
+    assert display_name(access.user) == "Theatre engine (API)"  # the token's name
 
 
 def test_the_filters_narrow_the_list_and_go_to_the_access_log(
