@@ -248,7 +248,7 @@ def test_a_case_reads_a_fixed_number_of_queries_however_long(
     assert len(response.json()["steps"]) > 20
 
 
-def test_procedures_are_read_by_any_token(administrator, procedure):
+def test_procedures_are_read_by_any_token(administrator, procedure, django_assert_max_num_queries):
     from django.test import Client
 
     from accounts.choices import ApiScope
@@ -256,7 +256,9 @@ def test_procedures_are_read_by_any_token(administrator, procedure):
 
     _, text = make_token(administrator, scopes=[ApiScope.RECORD_STEPS])
 
-    response = Client(headers=bearer(text)).get("/api/v1/procedures/")
+    # The token, its last use noted, the throttle (6), the procedures and their steps.
+    with django_assert_max_num_queries(10):
+        response = Client(headers=bearer(text)).get("/api/v1/procedures/")
 
     assert response.status_code == 200
     titles = {p["title"]: p for p in response.json()}
