@@ -1,9 +1,11 @@
 """People in the admin: their quick-switch PIN, and what an Administrator may change about them;
-the operating rooms; the tablets enrolled for the quick user switch and the rooms' wall displays.
+the operating rooms; the tablets enrolled for the quick user switch and the rooms' wall displays;
+the integrations' API tokens.
 
 ``ReadOnlyAdminMixin`` is here for every app whose records the admin shows but never changes.
 """
 
+import datetime
 from typing import Any
 
 from django import forms
@@ -13,11 +15,13 @@ from django.contrib.auth.models import User
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
+from django.utils import timezone
 
-from accounts import devices, pins
+from accounts import devices, pins, tokens
+from accounts.choices import ApiScope
 from accounts.errors import InvalidPin
 from accounts.http import AuthenticatedHttpRequest
-from accounts.models import DisplayPairing, EnrolledDevice, Room, StaffProfile
+from accounts.models import ApiToken, DisplayPairing, EnrolledDevice, Room, StaffProfile
 from accounts.people import display_name
 
 
@@ -101,7 +105,9 @@ class StaffUserAdmin(UserAdmin):
         ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
-        users = super().get_queryset(request)
+        # An API token's service user changes with its token only (its name, its scopes'
+        # permissions, revoked with it): a role given here would widen what the token may do.
+        users = super().get_queryset(request).filter(api_token__isnull=True)
         # A superuser's account is changed by a superuser only.
         return users if request.user.is_superuser else users.filter(is_superuser=False)
 
@@ -209,3 +215,87 @@ class DisplayPairingAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[DisplayPairing]:
         return super().get_queryset(request).select_related("room", "created_by", "device")
+
+
+# A token made in the admin lasts a year unless the administrator says otherwise.
+API_TOKEN_DAYS = 365
+
+
+@admin.register(ApiToken)
+class ApiTokenAdmin(admin.ModelAdmin):
+    """Integrations' API tokens: "Add" makes one and shows it once (only its hash is kept). Its
+    name, scopes and expiry may change later; a token is revoked with the action, never
+    deleted, so the record of who made and revoked what stays."""
+
+    list_display = ("name", "prefix", "scope_list", "expires_at", "last_used_at", "status")
+    list_filter = (("revoked_at", admin.EmptyFieldListFilter),)
+    search_fields = ("name", "prefix")
+    fields = ("name", *(scope.value for scope in ApiScope), "expires_at")
+    readonly_on_change = (
+        "prefix",
+        "user",
+        "created_at",
+        "made_by",
+        "last_used_at",
+        "revoked_at",
+        "revoked",
+    )
+    actions = ["revoke"]
+
+    def get_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return self.fields if obj is None else (*self.fields, *self.readonly_on_change)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Model | None = None) -> Any:
+        return () if obj is None else self.readonly_on_change
+
+    def get_changeform_initial_data(self, request: HttpRequest) -> dict[str, Any]:
+        return {"expires_at": timezone.now() + datetime.timedelta(days=API_TOKEN_DAYS)}
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return False
+
+    def save_model(
+        self, request: HttpRequest, obj: ApiToken, form: forms.ModelForm, change: bool
+    ) -> None:
+        assert isinstance(request.user, User)
+        if change:
+            obj.save()
+            tokens.follow_token(obj)
+            return
+        token, text = tokens.issue(
+            name=obj.name, scopes=obj.scopes(), expires_at=obj.expires_at, by=request.user
+        )
+        obj.pk = token.pk  # what the admin logs and links to
+        messages.warning(
+            request,
+            f"The token for “{token.name}” is {text} . Copy it into the integration now: it is "
+            "shown only this once, and only its hash is kept.",
+        )
+
+    @admin.display(description="scopes")
+    def scope_list(self, token: ApiToken) -> str:
+        return ", ".join(sorted(scope.label for scope in token.scopes())) or "–"
+
+    @admin.display(description="made by")
+    def made_by(self, token: ApiToken) -> str:
+        return display_name(token.created_by)
+
+    @admin.display(description="revoked by")
+    def revoked(self, token: ApiToken) -> str:
+        return display_name(token.revoked_by) if token.revoked_by else "–"
+
+    @admin.display(description="status")
+    def status(self, token: ApiToken) -> str:
+        if not token.is_active:
+            return "revoked"
+        return "expired" if token.expires_at <= timezone.now() else "active"
+
+    @admin.action(description="Revoke the selected tokens", permissions=["change"])
+    def revoke(self, request: AuthenticatedHttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        active = list(queryset.filter(revoked_at__isnull=True).select_related("user"))
+        for token in active:
+            tokens.revoke(token=token, by=request.user)
+        self.message_user(request, f"{len(active)} revoked.", messages.SUCCESS)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ApiToken]:
+        return super().get_queryset(request).select_related("created_by", "revoked_by", "user")

@@ -19,3 +19,12 @@ class DeviceKind(models.TextChoices):
 
     SWITCH_TABLET = "switch_tablet", "Tablet for the quick user switch"
     WALL_DISPLAY = "wall_display", "Wall display of a room"
+
+
+class ApiScope(models.TextChoices):
+    """What an integration's API token may do (``accounts.tokens``). Each value is also the
+    name of the token's flag for it (``ApiToken.read_cases``...)."""
+
+    READ_CASES = "read_cases", "Read cases (patient identity included)"
+    IMPORT_SCHEDULE = "import_schedule", "Import the schedule (schedule cases)"
+    RECORD_STEPS = "record_steps", "Record steps and log implants"

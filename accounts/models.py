@@ -1,5 +1,6 @@
 """What a person needs on a shared tablet: a quick-switch PIN, and the count of wrong ones; the
-operating rooms; and the devices an administrator enrolled (tablets, rooms' wall displays).
+operating rooms; the devices an administrator enrolled (tablets, rooms' wall displays); and the
+integrations' API tokens.
 
 StaffProfile and PinFailure began in ``checklists`` and moved here without touching the
 database: their tables keep the names they were created with (accounts 0001, checklists 0009).
@@ -8,7 +9,7 @@ database: their tables keep the names they were created with (accounts 0001, che
 from django.conf import settings
 from django.db import models
 
-from accounts.choices import ClinicalRole, DeviceKind
+from accounts.choices import ApiScope, ClinicalRole, DeviceKind
 from accounts.text import validate_plain_text
 
 
@@ -192,3 +193,76 @@ class DisplayPairing(models.Model):
 
     def __str__(self) -> str:
         return f"Code for {self.name} ({self.room})"
+
+
+class ApiToken(models.Model):
+    """A key an integration (the hospital's integration engine, its scheduling system) uses on
+    ``/api/v1/`` (``accounts.tokens``), with what it may do (one flag per ``ApiScope``).
+
+    The token is ``sit_<prefix>_<secret>``: the prefix finds the row and is not secret; only
+    the SHA-256 of the secret (256 random bits: nothing to guess, so a plain hash is enough) is
+    stored, so a copy of this table lets no one in. It is shown once, when made.
+
+    The token acts as its own service user (``user``, made with it, named after it, with no
+    password and no role), so the audit trail, a step's "recorded by" and the access log name
+    the integration, never a person who did not do it. The user's permissions follow the
+    scopes. A token is revoked, never deleted; its user is then made inactive.
+    """
+
+    name = models.CharField(
+        max_length=100,
+        validators=[validate_plain_text],
+        help_text="The integration, as the record names it, e.g. “Theatre scheduling”.",
+    )
+    read_cases = models.BooleanField(
+        default=False, help_text="List and read cases, with the patient's identity."
+    )
+    import_schedule = models.BooleanField(default=False, help_text="Schedule cases.")
+    record_steps = models.BooleanField(
+        default=False, help_text="Record checklist steps and log implants."
+    )
+    expires_at = models.DateTimeField(help_text="After this moment the token is refused.")
+    prefix = models.CharField(max_length=16, unique=True, editable=False)
+    secret_hash = models.CharField(max_length=64, editable=False)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="api_token",
+        editable=False,
+        help_text="The service user the token acts as.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", editable=False
+    )
+    created_at = models.DateTimeField(editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        editable=False,
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API token"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(revoked_at__isnull=True, revoked_by__isnull=True)
+                | models.Q(revoked_at__isnull=False, revoked_by__isnull=False),
+                name="apitoken_revoked_by_whom_and_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def scopes(self) -> set[ApiScope]:
+        return {scope for scope in ApiScope if getattr(self, scope.value)}

@@ -90,6 +90,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "catalogue.add_recall",
         "catalogue.change_recall",
         "catalogue.view_recall",
+        # Integrations' API tokens: made (shown once), their scopes and expiry changed, revoked
+        # (never deleted); the API's documentation (/api/docs/) is theirs too.
+        "accounts.add_apitoken",
+        "accounts.change_apitoken",
+        "accounts.view_apitoken",
         # Sign-in attempts kept by django-axes: read only, like the audit trail.
         "axes.view_accessattempt",
         "axes.view_accessfailurelog",

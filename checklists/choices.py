@@ -98,6 +98,9 @@ class AccessAction(models.TextChoices):
     WALL_DISPLAY = "wall_display", "Shown on the room's wall display"
     RECALL = "recall", "Looked up a recall"
     RECALL_EXPORT = "recall_export", "Exported a recall look-up"
+    # An integration's token (its service user is the "who"), through the REST API.
+    API_LIST = "api_list", "Listed cases through the API"
+    API_READ = "api_read", "Read a case through the API"
 
 
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).

@@ -104,12 +104,16 @@ INSTALLED_APPS = [
     "django_filters",
     "axes",
     "csp",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "procedures",
     "accounts",
     "catalogue",
     "checklists",
     "review",
     "wall",
+    "api",
 ]
 
 MIDDLEWARE = [
@@ -401,3 +405,52 @@ AXES_SENSITIVE_PARAMETERS = [
 ]
 AXES_CLIENT_IP_CALLABLE = "accounts.context.client_ip"
 AXES_LOCKOUT_CALLABLE = "sitracker.views.locked_out"
+
+# --- the REST API for integrations (app ``api``, /api/v1/) -----------------------------------
+# Only an integration's token lets anyone in (accounts.tokens): no session, so no CSRF question.
+# Every answer is JSON; every refusal an RFC 9457 problem (api.problems).
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["api.authentication.ApiTokenAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+}
+# Calls per token (``N/second|minute|hour|day``); over it, 429 with Retry-After. Counted in the
+# database (the cache below), so every web process shares the count.
+API_RATE = os.environ.get("SITRACKER_API_RATE", "600/minute")
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Its table is made by migration accounts 0013 (Django's createcachetable).
+    "api_throttle": {
+        "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+        "LOCATION": "api_throttle",
+        # One row per token in use: far below this, so no token's count is ever culled early.
+        "OPTIONS": {"MAX_ENTRIES": 10_000},
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "SI Tracker API",
+    "DESCRIPTION": (
+        "Cases, their checklist steps and implants, for the hospital's integration engine. "
+        "Authenticate with `Authorization: Bearer <token>` (an administrator makes tokens in "
+        "the admin). Refusals are RFC 9457 problem details (`application/problem+json`)."
+    ),
+    "VERSION": "1",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "checklists.choices.CaseStatus",
+        "StepStatusEnum": "checklists.choices.StepStatus",
+        "ImplantStatusEnum": "checklists.choices.ImplantStatus",
+        "StepRoleEnum": "procedures.choices.StepRole",
+    },
+    # The documentation's scripts and styles from our own server (no CDN: closed networks).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+}

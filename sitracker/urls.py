@@ -8,6 +8,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("review/", include("review.urls")),
+    path("api/", include("api.urls")),
     path("", include("wall.urls")),
     path("", include("checklists.urls")),
 ]

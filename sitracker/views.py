@@ -9,7 +9,11 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
+from api import problems
 from sitracker import database
+
+# Under it, a URL no endpoint answers is refused as the API refuses: a problem document.
+API_PREFIX = "/api/v1/"
 
 
 @login_not_required
@@ -24,6 +28,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error_page(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
+    if request is not None and request.path.startswith(API_PREFIX):
+        return problems.plain_problem(status=status, detail=message)  # an integration, not a page
     # error_page: the page does not echo the requested URL anywhere (not even in a return link).
     context = {"status": status, "title": title, "message": message, "error_page": True}
     return render(request, "error.html", context, status=status)

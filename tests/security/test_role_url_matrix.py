@@ -143,6 +143,22 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("wall-display",                  "POST",   403,   403,   403,   403,   403,    403,   403,   None),
     ("wall-display-live",             GET_HEAD, 403,   403,   403,   403,   403,    403,   403,   None),
     ("wall-display-live",             "POST",   403,   403,   403,   403,   403,    403,   403,   None),
+    # the REST API: an integration's token only, never a person's session (tests/api/ has the
+    # tokens' rows); its schema is public, its documentation for administrators
+    ("api:procedure-list",            GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:procedure-list",            "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:case-list",                 GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:case-list",                 "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:case-detail",               GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:case-detail",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:step-record",               GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:step-record",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:implant-add",               GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:implant-add",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:schema",                    GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
+    ("api:schema",                    "POST",   405,   405,   405,   405,   405,    405,   405,   None),
+    ("api:docs",                      GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   None),
+    ("api:docs",                      "POST",   LOGIN, 403,   403,   403,   403,    403,   405,   None),
     # the admin: representative rows; every other admin URL follows admin_rule()
     ("admin:index",                   GET_HEAD, LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
     ("admin:index",                   "POST",   LOGIN, STAFF, STAFF, STAFF, STAFF,  STAFF, 200,   None),
@@ -301,6 +317,9 @@ OWN_URLS = {
         lambda w: {"case_id": w.in_progress.pk, "concern_id": 1},
         [lambda w: {"case_id": w.unknown_case_id, "concern_id": 1}],
     ),
+    "api:case-detail": (lambda w: {"case_id": w.in_progress.pk}, []),
+    "api:step-record": (lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk}, []),
+    "api:implant-add": (lambda w: {"case_id": w.in_progress.pk}, []),
     "wall-display": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
     "wall-display-live": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
 }

@@ -1,11 +1,13 @@
 """Deny by default: every view outside the admin states the permissions it needs.
 
 The URLconf is walked, so a view added later without ``@requires(...)`` (accounts.permissions)
-fails here. Three kinds of view need no permission, each on purpose:
+fails here. These kinds of view need no permission, each on purpose:
 - public pages (``login_not_required``), listed in tests/site/test_login_required.py;
 - one's own account (``@signed_in``): logging out, setting one's PIN or password, the page's
   heartbeat that keeps one's own session open;
-- the admin, whose site checks staff status and each model's permissions itself.
+- the admin, whose site checks staff status and each model's permissions itself;
+- a room's wall display (its enrolled device) and the REST API (an integration's token, whose
+  scope each endpoint checks: tests/api/test_tokens.py).
 """
 
 import pytest
@@ -18,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import requires
-from tests.site.test_login_required import DISPLAY_ONLY, PUBLIC, endpoints
+from tests.site.test_login_required import DISPLAY_ONLY, PUBLIC, TOKEN_ONLY, endpoints
 
 OWN_ACCOUNT = {"logout", "my-pin", "password-change", "session-heartbeat"}
 # The admin's named pages and its unnamed redirects (the catch-all, the object-id shortcuts).
@@ -35,8 +37,9 @@ def test_the_walk_reaches_the_checklist_and_review_pages():
 
 
 def test_every_view_states_the_permissions_it_needs():
-    # A wall display's pages check the display's device, not a person's permissions.
-    exempt = PUBLIC | DISPLAY_ONLY
+    # A wall display's pages check the display's device, not a person's permissions; the API's
+    # endpoints check the token's scope (api.permissions).
+    exempt = PUBLIC | DISPLAY_ONLY | TOKEN_ONLY
     silent = sorted(e.route for e in OURS if e.name not in exempt and declared(e) is None)
 
     assert not silent, "Add @requires('app.permission') (accounts.permissions) to these views"

@@ -19,10 +19,20 @@ from django.utils.regex_helper import normalize
 
 # Public by intent. Static files are served outside the URLconf (runserver, WhiteNoise).
 # switch-user is the shared tablet's lock screen: the next person signs in there with a PIN.
-PUBLIC = {"login", "healthz", "admin:login", "switch-user"}
+# The API's schema holds no data: integrators read it before they have a token.
+PUBLIC = {"login", "healthz", "admin:login", "switch-user", "api:schema"}
 # A room's wall display signs in with its device token, never a person's login: its pages
 # refuse (403) any browser that is not the room's enrolled display (tests/wall/).
 DISPLAY_ONLY = {"wall-pair", "wall-display", "wall-display-live"}
+# The REST API signs in with an integration's token, never a person's login or session: it
+# answers 401 to anyone without one (tests/api/test_tokens.py).
+TOKEN_ONLY = {
+    "api:procedure-list",
+    "api:case-list",
+    "api:case-detail",
+    "api:step-record",
+    "api:implant-add",
+}
 LOGIN_URL = "/accounts/login/"
 ADMIN_LOGIN_URL = "/admin/login/"
 
@@ -86,7 +96,8 @@ def build_url(endpoint: Endpoint) -> str:
 
 
 ENDPOINTS = list(endpoints(get_resolver()))
-PROTECTED = [endpoint for endpoint in ENDPOINTS if endpoint.name not in PUBLIC | DISPLAY_ONLY]
+NOT_A_LOGIN = PUBLIC | DISPLAY_ONLY | TOKEN_ONLY
+PROTECTED = [endpoint for endpoint in ENDPOINTS if endpoint.name not in NOT_A_LOGIN]
 
 
 def test_the_walk_reaches_our_pages_and_the_admin():
@@ -99,7 +110,7 @@ def test_only_the_public_pages_opt_out_of_the_login():
         endpoint.route
         for endpoint in ENDPOINTS
         if getattr(endpoint.callback, "login_required", True) is False
-        and endpoint.name not in PUBLIC | DISPLAY_ONLY
+        and endpoint.name not in NOT_A_LOGIN
     }
     assert not opted_out, "Login must not be switched off for these views"
 
@@ -122,6 +133,16 @@ def test_a_public_page_answers_without_a_login(client, db, name):
     endpoint = next(endpoint for endpoint in ENDPOINTS if endpoint.name == name)
 
     assert client.get(build_url(endpoint)).status_code == 200
+
+
+@pytest.mark.parametrize("name", sorted(TOKEN_ONLY))
+def test_the_apis_endpoints_refuse_an_anonymous_visitor_with_401(client, db, name):
+    endpoint = next(endpoint for endpoint in ENDPOINTS if endpoint.name == name)
+
+    response = client.get(build_url(endpoint))
+
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
 
 
 @pytest.mark.parametrize("name", ["wall-display", "wall-display-live"])

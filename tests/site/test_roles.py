@@ -66,6 +66,9 @@ ADMINISTRATOR = REVIEWER | {
     "axes.view_accessattempt",
     "axes.view_accessfailurelog",
     "axes.view_accesslog",
+    "accounts.add_apitoken",
+    "accounts.change_apitoken",
+    "accounts.view_apitoken",
 }
 
 

@@ -1,0 +1,48 @@
+"""What the API reads: cases by its filters, and a case with its whole record."""
+
+import datetime
+
+from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
+
+from checklists.models import Case, CaseStep, Implant, Signature
+
+
+def cases(
+    *,
+    date_from: datetime.date | None = None,
+    date_to: datetime.date | None = None,
+    status: str = "",
+    room: str = "",
+    procedure: int | None = None,
+    surgeon: int | None = None,
+) -> QuerySet[Case]:
+    """Cases in order of their scheduled start, filtered by what is given (one query)."""
+    found = Case.objects.select_related("procedure", "surgeon").order_by("scheduled_start", "pk")
+    if date_from is not None:
+        found = found.filter(scheduled_start__date__gte=date_from)
+    if date_to is not None:
+        found = found.filter(scheduled_start__date__lte=date_to)
+    if status:
+        found = found.filter(status=status)
+    if room:
+        found = found.filter(room=room)
+    if procedure is not None:
+        found = found.filter(procedure_id=procedure)
+    if surgeon is not None:
+        found = found.filter(surgeon_id=surgeon)
+    return found
+
+
+def case_record(*, case_id: int) -> Case:
+    """The case with its steps (in order, with who recorded each), its implants and its
+    signatures, or a 404: four queries, however long the checklist."""
+    steps = CaseStep.objects.select_related("recorded_by").order_by("position")
+    implants = Implant.objects.select_related("added_by", "read_back_by").order_by(
+        "side", "position"
+    )
+    signatures = Signature.objects.order_by("signed_at", "pk")
+    found = Case.objects.select_related("procedure", "surgeon").prefetch_related(
+        Prefetch("steps", steps), Prefetch("implants", implants), Prefetch("signatures", signatures)
+    )
+    return get_object_or_404(found, pk=case_id)
