@@ -34,7 +34,7 @@ if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 PUBLISH = "_publish"
-SAME_PHASE = "— as the step above —"
+SAME_PHASE = "— as above —"
 
 
 class OptionsField(forms.CharField):
@@ -83,6 +83,9 @@ class StepForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name not in self.DETAIL_FIELDS:  # in a table row: its column names it
+                field.widget.attrs.setdefault("aria-label", str(field.label))
         if "phase" in self.fields:
             # A new step dragged into place may take its phase from the step above it.
             phase = self.fields["phase"]
@@ -108,6 +111,11 @@ class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     """
 
     instance: ProcedureVersion
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this step"
 
     def clean(self) -> None:
         # Not BaseModelFormSet.clean: its check that no two rows share a position does not
@@ -239,6 +247,11 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
 
     class Media:
         css = {"all": ["css/step_editor.css"]}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.is_draft:
+            return ["procedure", "change_note"]  # its number and status are in its title
+        return super().get_fields(request, obj)
 
     def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
         return {}  # reached from its procedure, not listed on the admin's index
