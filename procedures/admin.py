@@ -19,10 +19,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Max, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
 from procedures.choices import PHASE_ORDER, Phase, VersionStatus
@@ -412,12 +412,12 @@ class ProcedureAdmin(admin.ModelAdmin):
     def get_urls(self) -> list:
         own = [
             path(
-                "<int:procedure_id>/draft/",
+                "<path:object_id>/draft/",
                 self.admin_site.admin_view(self.draft_view),
                 name="procedures_procedure_draft",
             ),
             path(
-                "<int:procedure_id>/compare/",
+                "<path:object_id>/compare/",
                 self.admin_site.admin_view(self.compare_view),
                 name="procedures_procedure_compare",
             ),
@@ -438,19 +438,24 @@ class ProcedureAdmin(admin.ModelAdmin):
         )
         return HttpResponseRedirect(_version_url(draft))
 
-    @staticmethod
-    @require_POST
-    def draft_view(request: HttpRequest, procedure_id: int) -> HttpResponse:
+    def _procedure(self, request: HttpRequest, object_id: str) -> Procedure:
+        procedure = self.get_object(request, object_id)  # None for an id that is not one
+        if procedure is None:
+            raise Http404("No such procedure.")
+        return procedure
+
+    @method_decorator(require_POST)
+    def draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Open the procedure's draft, starting one from the published steps if need be."""
         if not request.user.has_perm("procedures.add_procedureversion"):
             raise PermissionDenied
-        procedure = get_object_or_404(Procedure, pk=procedure_id)
+        procedure = self._procedure(request, object_id)
         draft = start_draft(procedure=procedure, by=request.user)  # type: ignore[arg-type]
         return HttpResponseRedirect(_version_url(draft))
 
-    def compare_view(self, request: HttpRequest, procedure_id: int) -> HttpResponse:
+    def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """Two versions side by side: the steps added, removed, moved and changed."""
-        procedure = get_object_or_404(Procedure, pk=procedure_id)
+        procedure = self._procedure(request, object_id)
         if not self.has_view_permission(request, procedure):
             raise PermissionDenied
         versions = list(procedure.versions.order_by("-number"))

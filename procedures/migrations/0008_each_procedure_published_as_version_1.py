@@ -3,7 +3,8 @@ from exactly these steps. Each step gets the key that follows it through later v
 
 Going back keeps, of each procedure, the steps of its published version (else of its newest),
 linked to the procedure again; the steps of its other versions are deleted (cases keep their
-own copies, as they do when a step is deleted). Running it again changes nothing.
+own copies, unlinked from them by checklists 0028 first, as when a step is deleted). Running it
+again changes nothing.
 """
 
 import uuid

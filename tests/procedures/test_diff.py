@@ -190,3 +190,8 @@ def test_a_procedure_made_in_the_admin_compares_its_steps(administrator_client, 
     )
     response = administrator_client.get(compare_url(procedure))
     assert '<th scope="row">Guidance</th><td>—</td><td>Wristband</td>' in response.text
+
+
+def test_an_id_that_is_not_a_procedure_is_a_404(administrator_client):
+    assert administrator_client.get(f"{CHANGELIST}not-a-number/compare/").status_code == 404
+    assert administrator_client.post(f"{CHANGELIST}999999/draft/").status_code == 404

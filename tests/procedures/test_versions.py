@@ -184,3 +184,28 @@ def test_a_retired_version_keeps_its_cases(administrator, nurse, surgeon):
 
     assert list(case.procedure_version.cases.all()) == [case]
     assert template_titles(case) == ["Identity confirmed"]
+
+
+# Going back before versions, and forward again
+
+
+def test_going_back_keeps_the_published_steps_and_coming_back_makes_them_version_1(
+    reference_data, administrator, nurse, surgeon
+):
+    from tests.checklists.conftest import migrate, migrate_to_latest
+
+    procedure = make_procedure("Hip check", [(Phase.SIGN_IN, "Identity confirmed")])
+    case = make_case(procedure, actor=nurse, surgeon=surgeon)
+    edit_draft(procedure, by=administrator, change={"Identity confirmed": {"title": "Wristband"}})
+    publish_as(procedure, by=administrator, note="Wording.")
+    edit_draft(procedure, by=administrator, change={"Wristband": {"title": "Draft only"}})
+
+    migrate(("procedures", "0006_induction_phase_and_time_out_gate"))
+    migrate_to_latest()
+
+    [version] = ProcedureVersion.objects.filter(procedure=procedure)
+    assert (version.number, version.status) == (1, VersionStatus.PUBLISHED)
+    assert list(version.steps.values_list("title", flat=True)) == ["Wristband"]
+    case.refresh_from_db()
+    assert case.procedure_version == version
+    assert template_titles(case) == ["Identity confirmed"]  # its own copy, as always
