@@ -283,6 +283,12 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
             and version.is_draft
             and request.user.has_perm("procedures.publish_procedureversion"),
         }
+        if version is not None and version.is_draft:
+            # What publishing it would change, counted: the lead sees it before publishing.
+            published = version.procedure.published_version()
+            if published is not None:
+                context["published"] = published
+                context["changes"] = diff_versions(published, version)
         if version is not None:
             context["procedure_url"] = reverse(
                 "admin:procedures_procedure_change", args=[version.procedure_id]

@@ -276,6 +276,22 @@ def test_the_editor_shows_the_steps_in_order_with_their_help(administrator_clien
     assert "Who normally confirms it." in response.text
     assert "Yes\nNo\nNot applicable</textarea>" in response.text  # options, one per line
     assert "Save and publish" in response.text
+    assert "No change yet from version 1, the published one." in response.text
+
+
+def test_the_editor_counts_the_changes_publishing_would_make(administrator_client, knee_check):
+    url = change_url(knee_check)
+    data = form_data(administrator_client.get(url))
+    data[f"{step_row(data, 'Incision made')}-DELETE"] = "on"
+    data[f"{step_row(data, 'Counts correct')}-required"] = ""
+    assert administrator_client.post(url, data).status_code == 302
+
+    response = administrator_client.get(url)
+
+    assert (
+        "From version 1, the published one, as saved: 0 added, 1 removed, 0 moved, 1 changed"
+        in " ".join(response.text.split())
+    )
 
 
 def test_the_editor_reads_a_long_procedure_in_few_queries(
