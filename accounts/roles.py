@@ -55,6 +55,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "procedures.change_step",
         "procedures.delete_step",
         "procedures.view_step",
+        # Versions of a template: a draft made, edited, discarded, published with its note.
+        "procedures.add_procedureversion",
+        "procedures.change_procedureversion",
+        "procedures.delete_procedureversion",
+        "procedures.view_procedureversion",
+        "procedures.publish_procedureversion",
         # A case's whole record in the admin, read-only.
         "checklists.view_casestep",
         "checklists.view_implant",

@@ -6,6 +6,20 @@ from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 
 from checklists.models import Case, CaseStep, Implant, Signature
+from procedures.choices import VersionStatus
+from procedures.models import ProcedureVersion, Step
+
+
+def published_versions() -> QuerySet[ProcedureVersion]:
+    """Each procedure's published version (what new cases are made from), with its procedure
+    and its steps in order, by the procedure's title: two queries."""
+    steps = Step.objects.order_by("position")
+    return (
+        ProcedureVersion.objects.filter(status=VersionStatus.PUBLISHED)
+        .select_related("procedure")
+        .prefetch_related(Prefetch("steps", steps))
+        .order_by("procedure__title")
+    )
 
 
 def cases(

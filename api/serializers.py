@@ -17,7 +17,8 @@ from accounts.people import display_name
 from checklists import workflow
 from checklists.choices import CaseStatus, ImplantStatus, Laterality, Side, StepStatus
 from checklists.models import Case, CaseStep, Implant, Signature, max_length
-from procedures.models import Procedure, Step
+from procedures.choices import Approach
+from procedures.models import Procedure, ProcedureVersion, Step
 
 # The largest revision a step form takes (the column is a 32-bit integer on PostgreSQL).
 MAX_REVISION = 2**31 - 1
@@ -63,11 +64,23 @@ class StepSerializer(serializers.ModelSerializer):
 
 
 class ProcedureSerializer(serializers.ModelSerializer):
+    """A procedure as new cases are made from it, read from its published version: the
+    procedure's id and names, the version's number and its steps in order."""
+
+    id = serializers.IntegerField(source="procedure_id", read_only=True)
+    slug = serializers.CharField(source="procedure.slug", read_only=True)
+    title = serializers.CharField(source="procedure.title", read_only=True)
+    approach = serializers.ChoiceField(
+        source="procedure.approach", choices=Approach.choices, read_only=True
+    )
+    description = serializers.CharField(source="procedure.description", read_only=True)
+    active = serializers.BooleanField(source="procedure.active", read_only=True)
+    version = serializers.IntegerField(source="number", read_only=True)
     steps = StepSerializer(many=True, read_only=True)
 
     class Meta:
-        model = Procedure
-        fields = ["id", "slug", "title", "approach", "description", "active", "steps"]
+        model = ProcedureVersion
+        fields = ["id", "slug", "title", "approach", "description", "active", "version", "steps"]
 
 
 # --- cases --------------------------------------------------------------------------------------

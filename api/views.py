@@ -36,7 +36,6 @@ from api.serializers import (
 from checklists import workflow
 from checklists.access import log_access
 from checklists.choices import AccessAction
-from procedures.models import Procedure
 
 
 def endpoint(methods: list[str], *, scope: type, **schema: Any) -> Callable[[Callable], Any]:
@@ -69,9 +68,9 @@ def valid(serializer: Any) -> Any:
     responses=answers({200: ProcedureSerializer(many=True)}),
 )
 def procedure_list(request: Request) -> Response:
-    """The procedures (templates), with their steps in order."""
-    procedures = Procedure.objects.prefetch_related("steps").order_by("title")
-    return Response(ProcedureSerializer(procedures, many=True).data)
+    """The procedures cases can be made from: each with its published version's number and
+    steps in order."""
+    return Response(ProcedureSerializer(selectors.published_versions(), many=True).data)
 
 
 class CaseCollection(APIView):

@@ -1,29 +1,47 @@
-"""Procedure templates in the admin: a procedure and its steps, edited as one ordered table."""
+"""Procedure templates in the admin, as a clinical lead edits them.
 
-from collections import defaultdict
-from itertools import pairwise
+A procedure holds its identity (title, approach, description) and its versions. Its steps are
+edited in a draft: one compact table whose rows are dragged into order (django-admin-sortable2),
+each step's less used fields folded under its title. The draft is published, with a change
+note, from the same page; published and retired versions are shown read-only.
+"""
+
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from adminsortable2.admin import (
+    CustomInlineFormSetMixin,
+    SortableAdminBase,
+    SortableInlineAdminMixin,
+)
 from django import forms
-from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
-from django.db.models import Count, Max, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.forms.models import BaseInlineFormSet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.decorators import method_decorator
+from django.views.decorators.http import require_POST
 
-from procedures.choices import PHASE_ORDER, Phase
-from procedures.models import Procedure, Step
+from procedures.choices import PHASE_ORDER, Phase, VersionStatus
+from procedures.diff import diff_versions
+from procedures.models import Procedure, ProcedureVersion, Step, check_step_order
+from procedures.versions import PublishRefused, publish, start_draft
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
+
+PUBLISH = "_publish"
+SAME_PHASE = "— as above —"
 
 
 class OptionsField(forms.CharField):
     """A choice step's answers, typed one per line (no JSON to write); blank lines are dropped.
     The model's ``validate_options`` checks the list."""
 
-    widget = forms.Textarea(attrs={"rows": 3, "cols": 24})
+    widget = forms.Textarea(attrs={"rows": 2, "cols": 18})
 
     def prepare_value(self, value: Any) -> Any:
         if isinstance(value, list):
@@ -46,159 +64,449 @@ class StepForm(forms.ModelForm):
     options = OptionsField(
         required=False,
         strip=False,
+        label="Options, one per line",
         help_text="Choice steps: the answers the team chooses from, one per line.",
     )
 
-
-class StepFormSet(BaseInlineFormSet):
-    """A procedure's steps, checked and saved as one ordered list.
-
-    The database keeps positions unique per procedure. Renumbering steps (swapping two, say)
-    is therefore checked among the submitted rows, not against the rows about to move, and
-    saving first parks every renumbered row on a free position, so no statement ever meets
-    the constraint halfway through the change.
-    """
-
-    def clean(self) -> None:
-        if any(self.errors):
-            return  # each row shows its own errors first
-        kept = sorted(self._kept_rows(), key=lambda row: row["position"])
-        self._check_positions_are_unique(kept)
-        super().clean()
-        self._check_phases_run_in_order(kept)
-        self._check_gating_phases_are_whole(kept)
-
-    def _kept_rows(self) -> list[dict[str, Any]]:
-        # An untouched blank row has no cleaned data; a row ticked for deletion frees its position.
-        # (_should_delete_form is BaseFormSet's own test for that tick; the stubs leave it out.)
-        return [
-            form.cleaned_data
-            for form in self.forms
-            if form.cleaned_data and not self._should_delete_form(form)  # type: ignore[attr-defined]
-        ]
-
-    @staticmethod
-    def _check_positions_are_unique(rows: list[dict[str, Any]]) -> None:
-        titles_by_position: dict[int, list[str]] = defaultdict(list)
-        for row in rows:
-            titles_by_position[row["position"]].append(row["title"])
-        errors = [
-            f"Position {position} is given to more than one step "
-            f"({', '.join(f'“{title}”' for title in titles)}). Give each step its own position."
-            for position, titles in titles_by_position.items()
-            if len(titles) > 1
-        ]
-        if errors:
-            raise ValidationError(errors)
-
-    @staticmethod
-    def _check_phases_run_in_order(rows: list[dict[str, Any]]) -> None:
-        for earlier, later in pairwise(rows):
-            if PHASE_ORDER[later["phase"]] < PHASE_ORDER[earlier["phase"]]:
-                order = ", ".join(Phase.labels)
-                raise ValidationError(
-                    f"Phases must run in order by position ({order}): "
-                    f"“{later['title']}” ({Phase(later['phase']).label}, position "
-                    f"{later['position']}) comes after “{earlier['title']}” "
-                    f"({Phase(earlier['phase']).label}, position {earlier['position']})."
-                )
-
-    @staticmethod
-    def _check_gating_phases_are_whole(rows: list[dict[str, Any]]) -> None:
-        """A phase gates the later ones as a whole (the Time Out before the incision): its
-        steps all say so, or none does, so that a step added to it later is not forgotten."""
-        marks: dict[str, set[bool]] = defaultdict(set)
-        for row in rows:
-            marks[row["phase"]].add(bool(row.get("gates_later_phases")))
-        split = [phase for phase in Phase.values if len(marks[phase]) > 1]
-        if split:
-            labels = ", ".join(Phase(phase).label for phase in split)
-            raise ValidationError(
-                f"“Gates later phases” is ticked on some steps of the {labels} and not on "
-                "others: a phase gates the later ones as a whole. Tick it on all of its steps, "
-                "or on none."
-            )
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> list[Step]:
-        if commit:
-            self._park_renumbered_steps()
-        return super().save(commit=commit)
-
-    def _park_renumbered_steps(self) -> None:
-        # _should_delete_form: see _kept_rows.
-        moving = [
-            form.instance.pk
-            for form in self.initial_forms
-            if self._should_delete_form(form) or "position" in form.changed_data  # type: ignore[attr-defined]
-        ]
-        if not moving:
-            return
-        in_database = Step.objects.filter(procedure=self.instance).aggregate(top=Max("position"))
-        submitted = max((row["position"] for row in self._kept_rows()), default=0)
-        free = max(in_database["top"] or 0, submitted) + 1
-        for offset, pk in enumerate(moving):
-            Step.objects.filter(pk=pk).update(position=free + offset)
-
-
-class StepInline(admin.TabularInline):
-    model = Step
-    form = StepForm
-    formset = StepFormSet
-    ordering = ["position"]
-    extra = 1
-    fields = [
-        "position",
-        "phase",
-        "title",
+    # Folded under the step's title in the editor (StepInline.detail_fields).
+    DETAIL_FIELDS = (
         "guidance",
-        "role",
-        "kind",
-        "required",
-        "hard_stop",
-        "gates_later_phases",
-        "per_side",
-        "milestone",
         "unit",
         "min_value",
         "max_value",
-        "options",
         "expected_answer",
         "details_required_for",
         "default_value",
-        "kind_summary",
+        "gates_later_phases",
+        "milestone",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if name not in self.DETAIL_FIELDS:  # in a table row: its column names it
+                field.widget.attrs.setdefault("aria-label", str(field.label))
+        if "phase" in self.fields:
+            # A new step dragged into place may take its phase from the step above it.
+            phase = self.fields["phase"]
+            phase.required = False
+            phase.choices = [("", SAME_PHASE), *Phase.choices]  # type: ignore[attr-defined]
+            phase.help_text = (
+                f"{phase.help_text} Left at “{SAME_PHASE}”, a step takes the phase of the "
+                "step above it."
+            )
+
+    @property
+    def details_have_errors(self) -> bool:
+        return any(name in self.errors for name in self.DETAIL_FIELDS)
+
+
+class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
+    """A version's steps, checked and saved as one ordered list.
+
+    The rows come in the order the lead dragged them to (the editor numbers the rows' hidden
+    positions 1..N as they are dropped). A new row not dragged goes to the end of its phase.
+    Every row is then numbered 1..N again, so positions are never the lead's concern; saving
+    first moves the stored rows out of the way, as positions are unique within a version.
+    """
+
+    instance: ProcedureVersion
+
+    def add_fields(self, form: forms.Form, index: int | None) -> None:
+        super().add_fields(form, index)
+        if "DELETE" in form.fields:
+            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this step"
+
+    def clean(self) -> None:
+        # Not BaseModelFormSet.clean: its check that no two rows share a position does not
+        # apply, as the rows are numbered again here.
+        if any(self.errors):
+            return  # each row shows its own errors first
+        forms_in_order = self._in_order()
+        self._fill_in_phases(forms_in_order)
+        if any(self.errors):
+            return
+        for position, form in enumerate(forms_in_order, start=1):
+            form.instance.position = position
+        check_step_order([form.instance for form in forms_in_order])
+
+    def _kept_forms(self) -> list[forms.ModelForm]:
+        # An untouched blank row has no cleaned data; a row ticked for deletion is gone.
+        return [
+            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
+        ]
+
+    def _in_order(self) -> list[forms.ModelForm]:
+        placed: list[forms.ModelForm] = []
+        unplaced: list[forms.ModelForm] = []
+        for form in self._kept_forms():
+            (placed if form.cleaned_data.get("position") else unplaced).append(form)
+        placed.sort(key=lambda form: form.cleaned_data["position"])  # stable: ties keep rows
+        for form in unplaced:
+            phase = form.cleaned_data.get("phase")
+            if not phase:
+                placed.append(form)
+                continue
+            # After the last step of its phase or of an earlier one.
+            at = 0
+            for index, other in enumerate(placed):
+                other_phase = other.cleaned_data.get("phase")
+                if other_phase and PHASE_ORDER[other_phase] <= PHASE_ORDER[phase]:
+                    at = index + 1
+            placed.insert(at, form)
+        return placed
+
+    def _fill_in_phases(self, forms_in_order: list[forms.ModelForm]) -> None:
+        phases = [form.cleaned_data.get("phase") or "" for form in forms_in_order]
+        for index, form in enumerate(forms_in_order):
+            if phases[index]:
+                continue
+            above = next((phase for phase in reversed(phases[:index]) if phase), "")
+            below = next((phase for phase in phases[index + 1 :] if phase), "")
+            if not (above or below):
+                form.add_error("phase", "Choose the phase of this step.")
+                continue
+            phases[index] = above or below
+            form.instance.phase = phases[index]
+            try:
+                form.instance.clean()  # its rules that depend on the phase
+            except ValidationError as refused:
+                form.add_error(None, refused)
+
+    @transaction.atomic
+    def save(self, commit: bool = True) -> list[Step]:
+        if not commit:
+            return super().save(commit=False)
+        kept = self._kept_forms()
+        stored = Step.objects.filter(version=self.instance)
+        top = stored.aggregate(top=Max("position"))["top"] or 0
+        stored.update(position=models.F("position") + top + len(self.forms) + 1)
+        saved = super().save(commit=True)
+        unchanged = [form.instance for form in kept if form.instance.pk and not form.has_changed()]
+        Step.objects.bulk_update(unchanged, ["position"])
+        return saved
+
+
+class StepInline(SortableInlineAdminMixin, admin.TabularInline):
+    model = Step
+    form = StepForm
+    formset = StepFormSet
+    template = "admin/procedures/step_inline.html"
+    ordering = ["position"]
+    extra = 0
+    fields = [
+        "phase",
+        "title",
+        "role",
+        "kind",
+        "options",
+        "required",
+        "hard_stop",
+        "per_side",
+        *StepForm.DETAIL_FIELDS,
     ]
-    readonly_fields = ["kind_summary"]
+    detail_fields = StepForm.DETAIL_FIELDS
     formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 30})},
-        models.JSONField: {"widget": forms.Textarea(attrs={"rows": 1, "cols": 24})},
+        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
     }
 
-    @admin.display(description="Kind summary")
-    def kind_summary(self, step: Step) -> str:
-        return step.kind_summary()
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_delete_permission(request, obj)
 
 
-class StepCount(TypedDict):
+def _is_draft(version: ProcedureVersion | None) -> bool:
+    return version is None or version.is_draft
+
+
+class VersionForm(forms.ModelForm):
+    class Meta:
+        model = ProcedureVersion
+        fields = ["change_note"]
+        widgets = {"change_note": forms.Textarea(attrs={"rows": 2, "cols": 80})}
+
+    def clean_change_note(self) -> str:
+        note = self.cleaned_data["change_note"].strip()
+        if PUBLISH in self.data and not note:
+            raise ValidationError("Write a change note to publish: what changed and why.")
+        return note
+
+
+@admin.register(ProcedureVersion)
+class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
+    form = VersionForm
+    inlines = [StepInline]
+    fields = ["procedure", "number", "status", "change_note", "published_by", "published_at"]
+    readonly_fields = ["procedure", "number", "status", "published_by", "published_at"]
+    change_form_template = "admin/procedures/procedureversion/change_form.html"
+
+    class Media:
+        css = {"all": ["css/step_editor.css"]}
+
+    def get_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        if obj is not None and obj.is_draft:
+            return ["procedure", "change_note"]  # its number and status are in its title
+        return super().get_fields(request, obj)
+
+    def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
+        return {}  # reached from its procedure, not listed on the admin's index
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ProcedureVersion]:
+        return super().get_queryset(request).select_related("procedure", "published_by")
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False  # a draft is started from its procedure
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _is_draft(obj) and super().has_delete_permission(request, obj)
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        version = self.get_object(request, object_id) if object_id else None
+        context = {
+            **(extra_context or {}),
+            "is_nav_sidebar_enabled": False,  # the step table needs the width
+            "can_publish": version is not None
+            and version.is_draft
+            and request.user.has_perm("procedures.publish_procedureversion"),
+        }
+        if version is not None and version.is_draft:
+            # What publishing it would change, counted: the lead sees it before publishing.
+            published = version.procedure.published_version()
+            if published is not None:
+                context["published"] = published
+                context["changes"] = diff_versions(published, version)
+        if version is not None:
+            context["procedure_url"] = reverse(
+                "admin:procedures_procedure_change", args=[version.procedure_id]
+            )
+            context["compare_url"] = reverse(
+                "admin:procedures_procedure_compare", args=[version.procedure_id]
+            )
+        return super().changeform_view(request, object_id, form_url, context)
+
+    def response_change(self, request: HttpRequest, obj: ProcedureVersion) -> HttpResponse:
+        if PUBLISH not in request.POST:
+            return super().response_change(request, obj)
+        if not request.user.has_perm("procedures.publish_procedureversion"):
+            raise PermissionDenied
+        try:
+            publish(version=obj, by=request.user, note=obj.change_note)  # type: ignore[arg-type]
+        except PublishRefused as refused:
+            self.message_user(request, f"Saved, not published: {refused}", messages.ERROR)
+            return HttpResponseRedirect(request.path)
+        self.message_user(
+            request,
+            f"Version {obj.number} of {obj.procedure} published: cases scheduled from now on "
+            "follow it; cases already scheduled keep their steps.",
+            messages.SUCCESS,
+        )
+        return HttpResponseRedirect(
+            reverse("admin:procedures_procedure_change", args=[obj.procedure_id])
+        )
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        super().response_delete(request, obj_display, obj_id)
+        return HttpResponseRedirect(reverse("admin:procedures_procedure_changelist"))
+
+
+class VersionStepCount(TypedDict):
+    step_count: int
+
+
+class VersionHistoryInline(admin.TabularInline):
+    """Every version of the procedure, newest first: who published it, when, and why."""
+
+    model = ProcedureVersion
+    verbose_name = "version"
+    verbose_name_plural = "Versions"
+    fields = ["number", "status", "change_note", "published_by", "published_at", "step_count"]
+    readonly_fields = ["number", "status", "change_note", "published_by", "published_at"]
+    readonly_fields += ["step_count"]
+    show_change_link = True
+    can_delete = False
+    extra = 0
+    ordering = ["-number"]
+
+    def get_queryset(
+        self, request: HttpRequest
+    ) -> "QuerySet[WithAnnotations[ProcedureVersion, VersionStepCount]]":
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("published_by", "procedure")
+            .annotate(step_count=Count("steps"))
+        )
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="Steps")
+    def step_count(self, version: "WithAnnotations[ProcedureVersion, VersionStepCount]") -> int:
+        return version.step_count
+
+
+class ProcedureSummary(TypedDict):
     """What the procedure list's queryset adds to each procedure."""
 
     step_count: int
+    published_number: int | None
+    draft_number: int | None
+
+
+PUBLISHED = Q(versions__status=VersionStatus.PUBLISHED)
 
 
 @admin.register(Procedure)
 class ProcedureAdmin(admin.ModelAdmin):
-    list_display = ["title", "approach", "active", "step_count"]
+    list_display = ["title", "approach", "active", "published", "step_count", "draft"]
     list_filter = ["approach", "active"]
     search_fields = ["title", "slug"]
     prepopulated_fields = {"slug": ["title"]}
     fields = ["title", "slug", "approach", "active", "description"]
-    inlines = [StepInline]
+    inlines = [VersionHistoryInline]
+    change_form_template = "admin/procedures/procedure/change_form.html"
+
+    class Media:
+        css = {"all": ["css/step_editor.css"]}
 
     def get_queryset(
         self, request: HttpRequest
-    ) -> "QuerySet[WithAnnotations[Procedure, StepCount]]":
-        return super().get_queryset(request).annotate(step_count=Count("steps"))
+    ) -> "QuerySet[WithAnnotations[Procedure, ProcedureSummary]]":
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                step_count=Count("versions__steps", filter=PUBLISHED),
+                published_number=Max("versions__number", filter=PUBLISHED),
+                draft_number=Max(
+                    "versions__number", filter=Q(versions__status=VersionStatus.DRAFT)
+                ),
+            )
+        )
 
     @admin.display(description="Steps", ordering="step_count")
-    def step_count(self, procedure: "WithAnnotations[Procedure, StepCount]") -> int:
+    def step_count(self, procedure: "WithAnnotations[Procedure, ProcedureSummary]") -> int:
         return procedure.step_count
+
+    @admin.display(description="Published version")
+    def published(self, procedure: "WithAnnotations[Procedure, ProcedureSummary]") -> str:
+        number = procedure.published_number
+        return f"Version {number}" if number else "None yet"
+
+    @admin.display(description="Draft")
+    def draft(self, procedure: "WithAnnotations[Procedure, ProcedureSummary]") -> str:
+        number = procedure.draft_number
+        return f"Version {number}" if number else "—"
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<path:object_id>/draft/",
+                self.admin_site.admin_view(self.draft_view),
+                name="procedures_procedure_draft",
+            ),
+            path(
+                "<path:object_id>/compare/",
+                self.admin_site.admin_view(self.compare_view),
+                name="procedures_procedure_compare",
+            ),
+        ]
+        return own + super().get_urls()
+
+    def save_model(self, request: HttpRequest, obj: Procedure, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            start_draft(procedure=obj, by=request.user)  # type: ignore[arg-type]
+
+    def response_add(
+        self, request: HttpRequest, obj: Procedure, post_url_continue: str | None = None
+    ) -> HttpResponse:
+        draft = obj.versions.get(status=VersionStatus.DRAFT)
+        self.message_user(
+            request, f"{obj} added. Add its steps, then publish them.", messages.SUCCESS
+        )
+        return HttpResponseRedirect(_version_url(draft))
+
+    def _procedure(self, request: HttpRequest, object_id: str) -> Procedure:
+        procedure = self.get_object(request, object_id)  # None for an id that is not one
+        if procedure is None:
+            raise Http404("No such procedure.")
+        return procedure
+
+    @method_decorator(require_POST)
+    def draft_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Open the procedure's draft, starting one from the published steps if need be."""
+        if not request.user.has_perm("procedures.add_procedureversion"):
+            raise PermissionDenied
+        procedure = self._procedure(request, object_id)
+        draft = start_draft(procedure=procedure, by=request.user)  # type: ignore[arg-type]
+        return HttpResponseRedirect(_version_url(draft))
+
+    def compare_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Two versions side by side: the steps added, removed, moved and changed."""
+        procedure = self._procedure(request, object_id)
+        if not self.has_view_permission(request, procedure):
+            raise PermissionDenied
+        versions = list(procedure.versions.order_by("-number"))
+        form = CompareForm(request.GET or None, versions=versions)
+        old, new = form.chosen()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Compare versions of {procedure}",
+            "opts": self.opts,
+            "procedure": procedure,
+            "form": form,
+            "old": old,
+            "new": new,
+            "diff": diff_versions(old, new) if old and new else None,
+        }
+        return TemplateResponse(request, "admin/procedures/procedure/compare.html", context)
+
+
+class CompareForm(forms.Form):
+    """Which two versions to compare; by default the published one and the draft (or the
+    version before the published one)."""
+
+    old = forms.TypedChoiceField(label="From version", coerce=int)
+    new = forms.TypedChoiceField(label="To version", coerce=int)
+
+    def __init__(self, *args: Any, versions: list[ProcedureVersion], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.versions = {version.number: version for version in versions}
+        choices = [(version.number, str(version)) for version in versions]
+        self.fields["old"].choices = choices  # type: ignore[attr-defined]
+        self.fields["new"].choices = choices  # type: ignore[attr-defined]
+
+    def chosen(self) -> tuple[ProcedureVersion | None, ProcedureVersion | None]:
+        if self.is_bound and self.is_valid():
+            return self.versions[self.cleaned_data["old"]], self.versions[self.cleaned_data["new"]]
+        by_status = {version.status: version for version in self.versions.values()}
+        new = by_status.get(VersionStatus.DRAFT) or by_status.get(VersionStatus.PUBLISHED)
+        if new is None:
+            return None, None
+        older = [number for number in self.versions if number < new.number]
+        old = self.versions[max(older)] if older else None
+        if not self.is_bound:
+            self.initial = {"old": old.number if old else None, "new": new.number}
+        return old, new
+
+
+def _version_url(version: ProcedureVersion) -> str:
+    return reverse("admin:procedures_procedureversion_change", args=[version.pk])

@@ -40,4 +40,14 @@ class StepKind(models.TextChoices):
     IMPLANTS = "implants", "Implant log"
 
 
+class VersionStatus(models.TextChoices):
+    """Where a version of a procedure stands: a draft is edited and used for no case; the one
+    published version is what new cases are made from; a retired one was published once, and
+    the cases made from it keep it."""
+
+    DRAFT = "draft", "Draft"
+    PUBLISHED = "published", "Published"
+    RETIRED = "retired", "Retired"
+
+
 PHASE_ORDER = {phase: index for index, phase in enumerate(Phase.values)}

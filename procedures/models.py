@@ -1,12 +1,26 @@
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
 from decimal import Decimal
+from itertools import pairwise
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.utils import timezone
 
 from accounts.text import validate_plain_text
-from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
+from procedures.choices import (
+    PHASE_ORDER,
+    Approach,
+    Milestone,
+    Phase,
+    StepKind,
+    StepRole,
+    VersionStatus,
+)
 
 LAST_PHASE = Phase.values[-1]
 
@@ -52,6 +66,72 @@ class Procedure(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    def published_version(self) -> "ProcedureVersion | None":
+        """The version new cases are made from (one query); None until one is published."""
+        return self.versions.filter(status=VersionStatus.PUBLISHED).first()
+
+
+class ProcedureVersion(models.Model):
+    """One edition of a procedure's steps. A draft is edited in the admin and used for no case;
+    an administrator publishes it with a change note, and from then on new cases are made from
+    it, while the version it replaces is retired. A published or retired version never changes:
+    the cases made from it name it."""
+
+    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    status = models.CharField(
+        max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    change_note = models.TextField(
+        blank=True,
+        max_length=2000,
+        validators=TEXT,
+        help_text=(
+            "What changed and why, in a sentence or two the team will read, e.g. “Neuromonitoring "
+            "check added before the first screw (M&M review, 12 May)”. Needed to publish."
+        ),
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["procedure", "-number"]
+        permissions = [("publish_procedureversion", "Can publish a procedure's draft")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["procedure", "number"], name="procedure_version_unique_number"
+            ),
+            models.UniqueConstraint(
+                fields=["procedure"],
+                condition=Q(status=VersionStatus.PUBLISHED),
+                name="procedure_one_published_version",
+                violation_error_message="A procedure has one published version at a time.",
+            ),
+            models.UniqueConstraint(
+                fields=["procedure"],
+                condition=Q(status=VersionStatus.DRAFT),
+                name="procedure_one_draft",
+                violation_error_message="A procedure has one draft at a time.",
+            ),
+            models.CheckConstraint(
+                condition=Q(status=VersionStatus.DRAFT) | Q(published_at__isnull=False),
+                name="procedure_version_published_when",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.procedure}, version {self.number} ({self.get_status_display().lower()})"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
 
 class AnswerRules:
     """What a step asks for, shared by a template step and its snapshot on a case."""
@@ -86,14 +166,44 @@ class AnswerRules:
 class Step(AnswerRules, models.Model):
     """One item of a procedure's checklist; cases take a snapshot of it when they are created."""
 
-    procedure = models.ForeignKey(Procedure, on_delete=models.CASCADE, related_name="steps")
-    phase = models.CharField(max_length=16, choices=Phase.choices)
+    version = models.ForeignKey(ProcedureVersion, on_delete=models.CASCADE, related_name="steps")
+    # The same step through the versions: a draft's copy keeps it, so the diff between two
+    # versions follows a step whose title or place changed.
+    key = models.UUIDField(default=uuid.uuid4, editable=False)
+    phase = models.CharField(
+        max_length=16,
+        choices=Phase.choices,
+        help_text=(
+            "When the team does it, in the WHO checklist's order: Sign In before anaesthesia, "
+            "Induction and positioning, Time Out before the skin incision, Procedure, Sign Out "
+            "before the patient leaves the room."
+        ),
+    )
     position = models.PositiveIntegerField(help_text="Order within the procedure, across phases.")
-    title = models.CharField(max_length=200, validators=TEXT)
-    guidance = models.TextField(blank=True, validators=TEXT)
-    required = models.BooleanField(default=True)
+    title = models.CharField(
+        max_length=200,
+        validators=TEXT,
+        help_text=(
+            "What the team confirms, as it is read aloud, e.g. “Antibiotic prophylaxis given "
+            "within the last 60 minutes”."
+        ),
+    )
+    guidance = models.TextField(
+        blank=True,
+        validators=TEXT,
+        help_text="A short hint shown under the step on the tablet: what to check, or where.",
+    )
+    required = models.BooleanField(
+        default=True,
+        help_text="The surgeon cannot sign the case out until it is done or marked not applicable "
+        "with a reason.",
+    )
     hard_stop = models.BooleanField(
-        default=False, help_text="No later step may be recorded until this one is done."
+        default=False,
+        help_text=(
+            "No later step may be recorded until this one is done: for the checks that must never "
+            "be passed over, such as the patient's identity."
+        ),
     )
     # db_default too: servers still on the code before this field (a rolling deploy) insert
     # steps without naming the column.
@@ -105,9 +215,16 @@ class Step(AnswerRules, models.Model):
             "recorded. Mark every step of a phase to make the whole phase a gate (the Time Out)."
         ),
     )
-    role = models.CharField(max_length=16, choices=StepRole.choices)
+    role = models.CharField(
+        "who confirms it",
+        max_length=16,
+        choices=StepRole.choices,
+        help_text="Who normally confirms it. Anyone in the team may record it; the record then "
+        "says for whom.",
+    )
     per_side = models.BooleanField(
-        default=False, help_text="Repeated for each side of a bilateral case."
+        default=False,
+        help_text="Asked once for each side in a bilateral case, e.g. the incision or the implant.",
     )
     # db_default too: servers still on the code before this field (a rolling deploy) insert
     # steps without naming the column.
@@ -122,12 +239,37 @@ class Step(AnswerRules, models.Model):
             "the skin incision: reviewers check that the Time Out was complete before it."
         ),
     )
-    kind = models.CharField(max_length=16, choices=StepKind.choices, default=StepKind.CHECK)
-    unit = models.CharField(
-        max_length=20, blank=True, validators=TEXT, help_text="Number steps: e.g. cm."
+    kind = models.CharField(
+        "answer",
+        max_length=16,
+        choices=StepKind.choices,
+        default=StepKind.CHECK,
+        help_text="How the team answers: a tick; yes or no; a number within limits; one of a "
+        "list of options; a few words; or the implants scanned.",
     )
-    min_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
-    max_value = models.DecimalField(max_digits=9, decimal_places=2, null=True, blank=True)
+    unit = models.CharField(
+        max_length=20,
+        blank=True,
+        validators=TEXT,
+        help_text="Number steps: the unit shown beside the answer, e.g. cm or ml.",
+    )
+    min_value = models.DecimalField(
+        "lowest answer",
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Number steps: the lowest answer accepted, e.g. 3 for an incision of 3–5 cm. "
+        "Empty: no lower limit.",
+    )
+    max_value = models.DecimalField(
+        "highest answer",
+        max_digits=9,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Number steps: the highest answer accepted. Empty: no upper limit.",
+    )
     options = models.JSONField(
         default=list,
         blank=True,
@@ -150,14 +292,14 @@ class Step(AnswerRules, models.Model):
         max_length=200,
         blank=True,
         validators=TEXT,
-        help_text="Text steps: the answer offered by default.",
+        help_text="Text steps: the words already filled in, which the team may change.",
     )
 
     class Meta:
-        ordering = ["procedure", "position"]
+        ordering = ["version", "position"]
         constraints = [
             models.UniqueConstraint(
-                fields=["procedure", "position"], name="step_unique_position_per_procedure"
+                fields=["version", "position"], name="step_unique_position_per_version"
             ),
             models.CheckConstraint(
                 condition=Q(min_value__isnull=True)
@@ -220,6 +362,34 @@ class Step(AnswerRules, models.Model):
             errors["milestone"] = "Only a step of the Procedure phase marks a milestone."
         if errors:
             raise ValidationError(errors)
+
+
+def check_step_order(steps: Sequence[Step]) -> None:
+    """The rules a procedure's steps keep as a list, in their order: the phases run in the WHO
+    checklist's order, and a phase gates the later ones as a whole or not at all. Checked by the
+    admin's editor and again when a draft is published."""
+    for earlier, later in pairwise(steps):
+        if PHASE_ORDER[later.phase] < PHASE_ORDER[earlier.phase]:
+            order = ", ".join(Phase.labels)
+            raise ValidationError(
+                f"Phases must run in order ({order}): “{later.title}” "
+                f"({Phase(later.phase).label}) comes after “{earlier.title}” "
+                f"({Phase(earlier.phase).label}). Drag it back among the steps of its phase, "
+                "or change its phase."
+            )
+    # A phase gates the later ones as a whole (the Time Out before the incision): its steps all
+    # say so, or none does, so that a step added to it later is not forgotten.
+    marks: dict[str, set[bool]] = defaultdict(set)
+    for step in steps:
+        marks[step.phase].add(bool(step.gates_later_phases))
+    split = [phase for phase in Phase.values if len(marks[phase]) > 1]
+    if split:
+        labels = ", ".join(Phase(phase).label for phase in split)
+        raise ValidationError(
+            f"“Gates later phases” is ticked on some steps of the {labels} and not on "
+            "others: a phase gates the later ones as a whole. Tick it on all of its steps, "
+            "or on none."
+        )
 
 
 def describe_kind(

@@ -97,6 +97,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # Drag-and-drop order of a procedure's steps in the admin.
+    "adminsortable2",
     "crispy_forms",
     "crispy_bootstrap5",
     "django_htmx",

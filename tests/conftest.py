@@ -137,17 +137,30 @@ def device_catalogue(db) -> None:
 
 
 def make_procedure(*steps: dict, title: str = "Test procedure", slug: str = "test-procedure"):
-    """A small template; each step is a dict of Step fields over sensible defaults."""
-    from procedures.models import Procedure, Step
+    """A small template, published as its version 1; each step is a dict of Step fields over
+    sensible defaults."""
+    from django.utils import timezone
+
+    from procedures.models import Procedure, ProcedureVersion, Step
 
     procedure = Procedure.objects.create(title=title, slug=slug, approach="open")
+    version = ProcedureVersion.objects.create(
+        procedure=procedure, number=1, status="published", published_at=timezone.now()
+    )
     for position, fields in enumerate(steps, start=1):
         Step.objects.create(
-            procedure=procedure,
+            version=version,
             position=position,
             **{"phase": "procedure", "role": "nurse", "title": f"Step {position}", **fields},
         )
     return procedure
+
+
+def published_steps(procedure):
+    """The steps of ``procedure``'s published version: what a case made now copies."""
+    from procedures.models import Step
+
+    return Step.objects.filter(version__procedure=procedure, version__status="published")
 
 
 def make_case(procedure, *, actor, surgeon, laterality: str = "left", **fields):
@@ -249,27 +262,30 @@ def events(case, **filters) -> list:
     return list(AuditEvent.objects.filter(case=case, **filters).order_by("seq"))
 
 
-# What the data migrations install (roles, the seeded procedures). A transactional test's
-# teardown flushes every table, so the transactional tests that follow put it back first.
-REFERENCE_DATA = (
-    ("procedures.migrations.0002_seed_si_joint_fusion", "seed_procedures"),
-    ("procedures.migrations.0003_step_milestone", "mark_incisions"),
-    ("procedures.migrations.0006_induction_phase_and_time_out_gate", "into_clinical_order"),
-)
+# The procedure rows the data migrations install, read once the test database is migrated.
+# A transactional test's teardown flushes every table, so the transactional tests that follow
+# put them back (``reference_data``).
+SEEDED_PROCEDURES: dict[str, list[dict]] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    from procedures.models import Procedure, ProcedureVersion, Step
+
+    with django_db_blocker.unblock():
+        for model in (Procedure, ProcedureVersion, Step):
+            SEEDED_PROCEDURES[model.__name__] = list(model.objects.order_by("pk").values())
 
 
 @pytest.fixture
 def reference_data(transactional_db) -> None:
-    import importlib
-
+    """What the data migrations install (roles, the seeded procedures), put back if flushed."""
     from django.apps import apps
 
-    from procedures.models import Procedure
+    from procedures.models import Procedure, ProcedureVersion, Step
 
     roles.apply_permissions(apps)
     if Procedure.objects.exists():
-        # Not flushed yet (the first transactional test of a run): the migrations' own data is
-        # there, and the seed's first version, run again over its later changes, would undo them.
-        return
-    for module, function in REFERENCE_DATA:
-        getattr(importlib.import_module(module), function)(apps, None)
+        return  # not flushed yet (the first transactional test of a run)
+    for model in (Procedure, ProcedureVersion, Step):
+        model.objects.bulk_create(model(**row) for row in SEEDED_PROCEDURES[model.__name__])

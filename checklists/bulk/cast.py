@@ -68,6 +68,7 @@ class Layout:
     (unsaved ``CaseStep`` rows, positions and sides set), shared by every case of the kind."""
 
     procedure_id: int
+    version_id: int
     slug: str
     title: str
     laterality: str
@@ -75,14 +76,17 @@ class Layout:
 
 
 def layout_of(procedure: Procedure, laterality: str, *, gated: bool = True) -> Layout:
-    """The procedure's steps as a case made now snapshots them; not ``gated``: as a case made
-    before its phases gated the later ones (before procedures 0005) has them."""
-    template = list(procedure.steps.order_by("position"))
+    """The procedure's published steps as a case made now snapshots them; not ``gated``: as a
+    case made before its phases gated the later ones (before procedures 0005) has them."""
+    version = procedure.published_version()
+    if version is None:
+        raise LookupError(f"{procedure.title} has no published version.")
+    template = list(version.steps.order_by("position"))
     steps = tuple(snapshot_of(Case(laterality=laterality), template))
     if not gated:
         for step in steps:
             step.gates_later_phases = False
-    return Layout(procedure.pk, procedure.slug, procedure.title, laterality, steps)
+    return Layout(procedure.pk, version.pk, procedure.slug, procedure.title, laterality, steps)
 
 
 @dataclass(frozen=True)

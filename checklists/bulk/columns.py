@@ -20,8 +20,9 @@ Ids = dict[str, Iterator[int]]
 
 # Column order of each table's rows (checked against the models by checklists.bulk.database).
 CASE_COLUMNS = (
-    "id", "patient_mrn", "patient_name", "patient_birth_date", "procedure_id", "laterality",
-    "surgeon_id", "room", "scheduled_start", "status", "created_by_id", "created_at",
+    "id", "patient_mrn", "patient_name", "patient_birth_date", "procedure_id",
+    "procedure_version_id", "laterality", "surgeon_id", "room", "scheduled_start", "status",
+    "created_by_id", "created_at",
     "started_at", "completed_at", "reviewed_at", "reviewed_by_id", "review_comment",
     "cancelled_at", "cancel_reason", "version", "audit_seq", "audit_head", "time_out_at",
     "incision_at", "required_complete", "amended",

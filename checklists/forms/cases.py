@@ -24,6 +24,7 @@ from checklists.models import (
     validate_birth_date,
     validate_mrn,
 )
+from procedures.choices import VersionStatus
 from procedures.models import Procedure
 
 
@@ -68,7 +69,10 @@ class NewCaseForm(forms.Form):
         },
     )
     procedure = forms.ModelChoiceField(
-        queryset=Procedure.objects.filter(active=True).order_by("title"),
+        # A procedure whose first version is still a draft is not offered yet.
+        queryset=Procedure.objects.filter(
+            active=True, versions__status=VersionStatus.PUBLISHED
+        ).order_by("title"),
         widget=forms.RadioSelect,  # one tap each, and every choice in view
         error_messages={
             "required": "Choose the procedure.",

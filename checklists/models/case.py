@@ -17,7 +17,7 @@ from checklists import payloads
 from checklists.choices import CaseStatus, Gate, Laterality, Side, StepStatus
 from checklists.models.sealing import audit_key, canonical_json
 from procedures.choices import PHASE_ORDER, Milestone, Phase, StepKind, StepRole
-from procedures.models import AnswerRules, Procedure, Step
+from procedures.models import AnswerRules, Procedure, ProcedureVersion, Step
 
 
 def max_length(model: type[models.Model], field: str) -> int:
@@ -56,6 +56,10 @@ class Case(models.Model):
     )
     patient_birth_date = models.DateField("date of birth", validators=[validate_birth_date])
     procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="cases")
+    # The version of the procedure whose steps the case copied when it was scheduled.
+    procedure_version = models.ForeignKey(
+        ProcedureVersion, on_delete=models.PROTECT, related_name="cases"
+    )
     laterality = models.CharField(max_length=16, choices=Laterality.choices)
     surgeon = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="cases_as_surgeon"

@@ -27,7 +27,7 @@ from checklists.workflow.common import (
     required_reason,
     set_compliance,
 )
-from procedures.models import Procedure, Step
+from procedures.models import Procedure, ProcedureVersion, Step
 
 
 def create_case(
@@ -43,7 +43,8 @@ def create_case(
     scheduled_start: datetime.datetime,
     context: RequestContext = NO_CONTEXT,
 ) -> Case:
-    """Schedule a case and snapshot its procedure's steps (per side for a bilateral case)."""
+    """Schedule a case and snapshot the steps of its procedure's published version (per side
+    for a bilateral case); the case names that version. A draft is never used."""
     require_permission(actor, "checklists.add_case", "Your role cannot schedule cases.")
     patient_mrn, room = patient_mrn.strip(), room.strip()
     patient_name = normalise_identity(patient_name)
@@ -68,6 +69,11 @@ def create_case(
         raise RuleViolation("Choose the side: left, right or bilateral.")
     if not procedure.active:
         raise RuleViolation(f"{procedure.title} is no longer offered; choose an active procedure.")
+    version = procedure.published_version()
+    if version is None:
+        raise RuleViolation(
+            f"{procedure.title} has no published version yet: an administrator publishes it first."
+        )
     if not Room.objects.filter(name=room, active=True).exists():
         raise RuleViolation(f"“{room}” is not a room in use: choose one of the rooms offered.")
     if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
@@ -80,6 +86,7 @@ def create_case(
             patient_name=patient_name,
             patient_birth_date=patient_birth_date,
             procedure=procedure,
+            procedure_version=version,
             laterality=laterality,
             surgeon=surgeon,
             room=room,
@@ -87,7 +94,7 @@ def create_case(
             created_by=actor,
             created_at=now,
         )
-        steps = CaseStep.objects.bulk_create(snapshot_steps(case, procedure))
+        steps = CaseStep.objects.bulk_create(snapshot_steps(case, version))
         after = payloads.case_created(
             procedure_id=procedure.pk,
             laterality=laterality,
@@ -103,9 +110,9 @@ def create_case(
     return case
 
 
-def snapshot_steps(case: Case, procedure: Procedure) -> list[CaseStep]:
-    """The procedure's steps as this case's, unsaved (see ``snapshot_of``): one query."""
-    return snapshot_of(case, list(procedure.steps.order_by("position")))
+def snapshot_steps(case: Case, version: ProcedureVersion) -> list[CaseStep]:
+    """The version's steps as this case's, unsaved (see ``snapshot_of``): one query."""
+    return snapshot_of(case, list(version.steps.order_by("position")))
 
 
 def snapshot_of(case: Case, template: list[Step]) -> list[CaseStep]:

@@ -139,7 +139,9 @@ def case_record(*, case_id: int) -> CaseRecord:
     case, its steps, implants, signatures, Stops called and audit events. The audit verdict is
     ``checklists.audit.verify_case`` on those rows, the check ``verify_audit`` makes of every
     case: the chain proven, then replayed against the rows."""
-    cases = Case.objects.select_related("procedure", "surgeon", "reviewed_by", "created_by")
+    cases = Case.objects.select_related(
+        "procedure", "procedure_version", "surgeon", "reviewed_by", "created_by"
+    )
     case = get_object_or_404(with_compliance(cases), pk=case_id)
     related = ("recorded_by", "stop_overridden_by")
     steps = list(case.steps.select_related(*related).order_by("position"))

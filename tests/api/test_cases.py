@@ -255,12 +255,13 @@ def test_procedures_are_read_by_any_token(administrator, procedure, django_asser
 
     _, text = make_token(administrator, scopes=[ApiScope.RECORD_STEPS])
 
-    # The token, its last use noted, the throttle (6), the procedures and their steps.
+    # The token, its last use noted, the throttle (6), the published versions and their steps.
     with django_assert_max_num_queries(10):
         response = Client(headers=bearer(text)).get("/api/v1/procedures/")
 
     assert response.status_code == 200
     titles = {p["title"]: p for p in response.json()}
+    assert titles["Test procedure"]["version"] == 1  # the published version cases are made from
     steps = titles["Test procedure"]["steps"]
     assert [s["title"] for s in steps] == [IDENTITY, INCISION, "Implants placed"]
     assert steps[1]["min_value"] == "3.00"

@@ -34,6 +34,7 @@ def test_an_administrator_works_in_the_admin_under_the_policy(page, live_server,
 
     page.goto(f"{live_server.url}/admin/procedures/procedure/")
     page.get_by_role("link", name="SI joint fusion — open").click()
+    page.get_by_role("button", name="Edit the steps").click()  # its draft, sortable
     # The inline formset's "Add another" row is made by Django's JavaScript, and so is the new row.
     add_step = page.get_by_role("button", name="Add another Step")
     expect(add_step).to_be_visible()

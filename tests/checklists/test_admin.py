@@ -32,6 +32,7 @@ def make_case_row(*, procedure: Procedure, surgeon, room: str = "OR 3", days: in
         patient_name=PATIENT_NAME,
         patient_birth_date=datetime.date(1961, 4, 2),
         procedure=procedure,
+        procedure_version=procedure.published_version(),
         laterality=Laterality.LEFT,
         surgeon=surgeon,
         room=room,

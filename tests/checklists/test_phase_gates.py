@@ -135,7 +135,7 @@ def test_a_time_out_step_stays_recorded_once_a_procedure_step_is(case, nurse, su
 
 
 def test_a_case_keeps_the_gate_its_procedure_had_when_it_was_made(case, nurse, surgeon):
-    Step.objects.filter(procedure=case.procedure).update(gates_later_phases=False)
+    Step.objects.filter(version=case.procedure_version).update(gates_later_phases=False)
     later = make_case(mi_procedure(), actor=nurse, surgeon=surgeon, laterality="left")
     record_phase(later, "sign_in", nurse)
     record(later, TIME_OUT_STOP, surgeon)  # a hard stop still

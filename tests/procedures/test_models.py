@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole
-from procedures.models import Procedure, Step
+from procedures.models import Procedure, ProcedureVersion, Step
 
 
 @pytest.fixture
@@ -22,7 +22,8 @@ def make_step(procedure: Procedure, *, position: int = 1, **fields) -> Step:
         "kind": StepKind.CHECK,
         **fields,
     }
-    return Step(procedure=procedure, position=position, **fields)
+    version, _ = ProcedureVersion.objects.get_or_create(procedure=procedure, number=1)
+    return Step(version=version, position=position, **fields)
 
 
 def clean_errors(step: Step) -> dict[str, list[str]]:
@@ -163,7 +164,7 @@ def test_it_reports_every_broken_rule_at_once(procedure):
 # Database constraints: they hold even when clean() is never called.
 
 
-def test_the_database_refuses_two_steps_at_one_position_of_a_procedure(procedure):
+def test_the_database_refuses_two_steps_at_one_position_of_a_version(procedure):
     make_step(procedure, position=1).save()
     with pytest.raises(IntegrityError), transaction.atomic():
         make_step(procedure, position=1, title="Another step").save()
@@ -173,7 +174,7 @@ def test_the_database_allows_the_same_position_in_two_procedures(procedure):
     other = Procedure.objects.create(title="Other", slug="other", approach=Approach.OPEN)
     make_step(procedure, position=1).save()
     make_step(other, position=1).save()
-    assert Step.objects.filter(position=1, procedure__in=[procedure, other]).count() == 2
+    assert Step.objects.filter(position=1, version__procedure__in=[procedure, other]).count() == 2
 
 
 def test_the_database_refuses_a_minimum_above_the_maximum(procedure):
@@ -228,7 +229,7 @@ def test_the_database_accepts_a_choice_step_with_options(procedure):
 def test_it_summarises_what_a_step_asks_for(procedure, fields, summary):
     # Saved and read back, so the bounds are the database's two-decimal values (3.00, 10.00).
     make_step(procedure, **fields).save()
-    assert Step.objects.get(procedure=procedure).kind_summary() == summary
+    assert Step.objects.get(version__procedure=procedure).kind_summary() == summary
 
 
 def test_it_reads_as_its_position_and_title(procedure):
@@ -237,13 +238,7 @@ def test_it_reads_as_its_position_and_title(procedure):
 
 def test_a_hard_stop_must_be_required(db):
     procedure = Procedure.objects.create(title="HS", slug="hs", approach="open")
-    step = Step(
-        procedure=procedure,
-        phase="sign_in",
-        position=1,
-        title="Gate",
-        role="nurse",
-        hard_stop=True,
-        required=False,
+    step = make_step(
+        procedure, phase="sign_in", title="Gate", role="nurse", hard_stop=True, required=False
     )
     assert "required" in clean_errors(step)

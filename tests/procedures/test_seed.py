@@ -2,7 +2,6 @@
 
 import importlib
 
-from django.apps import apps
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
@@ -113,7 +112,7 @@ def row_of(step: Step) -> tuple[str, ...]:
     if step.details_required_for:
         answers.append(f"details_for={step.details_required_for}")
     if step.default_value:
-        default = step.default_value.replace(step.procedure.title, "<procedure title>")
+        default = step.default_value.replace(step.version.procedure.title, "<procedure title>")
         answers.append(f"default={default}")
     return (
         step.phase,
@@ -130,16 +129,21 @@ def apps_at(target: tuple[str, str]):
     return MigrationExecutor(connection).loader.project_state(target).apps
 
 
-def titles_of(title: str) -> list[str]:
-    """The procedure's step titles by position: a query any version of the table answers."""
-    steps = Step.objects.filter(procedure__title=title).order_by("position")
+def old_steps():
+    """The steps as they were before versions (migrated back to ``BEFORE_CLINICAL_ORDER``)."""
+    return apps_at(BEFORE_CLINICAL_ORDER).get_model("procedures", "Step").objects
+
+
+def old_titles_of(title: str) -> list[str]:
+    """The procedure's step titles by position, before versions."""
+    steps = old_steps().filter(procedure__title=title).order_by("position")
     return list(steps.values_list("title", flat=True))
 
 
 def steps_of(title: str) -> list[Step]:
-    return list(
-        Step.objects.filter(procedure__title=title).select_related("procedure").order_by("position")
-    )
+    """The steps of the procedure's published version, in order."""
+    steps = Step.objects.filter(version__procedure__title=title, version__status="published")
+    return list(steps.select_related("version__procedure").order_by("position"))
 
 
 def test_a_fresh_database_has_both_si_joint_fusion_procedures(db):
@@ -178,7 +182,9 @@ def test_the_whole_time_out_gates_the_later_phases_in_both_procedures(db):
 
 def test_the_procedure_performed_defaults_to_the_procedures_own_title(db):
     for title in (MINIMALLY_INVASIVE, OPEN):
-        step = Step.objects.get(procedure__title=title, title="Procedure performed recorded")
+        step = Step.objects.get(
+            version__procedure__title=title, title="Procedure performed recorded"
+        )
         assert step.default_value == title
 
 
@@ -194,8 +200,8 @@ def test_some_steps_carry_guidance_for_the_nurse(db):
 
 
 def test_each_seeded_procedure_marks_its_incision_step(db):
-    marked = Step.objects.filter(milestone="incision").order_by("procedure__title")
-    assert [(step.procedure.title, step.title) for step in marked] == [
+    marked = Step.objects.filter(milestone="incision").order_by("version__procedure__title")
+    assert [(step.version.procedure.title, step.title) for step in marked] == [
         (MINIMALLY_INVASIVE, "Lateral buttock incision made"),
         (OPEN, "Lower back incision made; SI joint exposed"),
     ]
@@ -205,13 +211,13 @@ def test_the_seed_run_again_on_the_procedures_as_it_left_them_duplicates_nothing
     migrate(BEFORE_CLINICAL_ORDER)
     try:
         migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
-        before = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
+        before = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
 
         migration.seed_procedures(apps_at(BEFORE_CLINICAL_ORDER), None)
 
         assert Procedure.objects.count() == 2
-        assert Step.objects.count() == 62
-        after = list(Step.objects.order_by("pk").values_list("pk", "procedure__slug", "position"))
+        assert old_steps().count() == 62
+        after = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
         assert after == before
     finally:
         migrate_to_latest()
@@ -222,9 +228,9 @@ def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
 
     migrate(BEFORE_CLINICAL_ORDER)
     try:
-        assert not Step.objects.filter(phase="induction").exists()
-        assert not Step.objects.filter(gates_later_phases=True).exists()
-        titles = titles_of(OPEN)  # as 0002 seeded them: the Time Out, then the anaesthesia
+        assert not old_steps().filter(phase="induction").exists()
+        assert not old_steps().filter(gates_later_phases=True).exists()
+        titles = old_titles_of(OPEN)  # as 0002 seeded them: the Time Out, then the anaesthesia
         assert titles[10:12] == [
             "Team members introduced by name and role",
             "Patient, procedure, side and position confirmed aloud",
@@ -238,14 +244,19 @@ def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
     assert dict(Step.objects.filter(pk__in=kept).values_list("pk", "title")) == kept
 
 
-def test_running_the_new_order_again_changes_nothing(db):
-    migration = importlib.import_module(CLINICAL_ORDER)
-    before = list(Step.objects.order_by("pk").values_list("pk", "phase", "position", "title"))
+def test_running_the_new_order_again_changes_nothing(reference_data):
+    clinical_order = ("procedures", CLINICAL_ORDER.rsplit(".", 1)[1])
+    migrate(clinical_order)
+    try:
+        old = apps_at(clinical_order)
+        steps = old.get_model("procedures", "Step").objects.order_by("pk")
+        before = list(steps.values_list("pk", "phase", "position", "title"))
 
-    migration.into_clinical_order(apps, None)
+        importlib.import_module(CLINICAL_ORDER).into_clinical_order(old, None)
 
-    after = list(Step.objects.order_by("pk").values_list("pk", "phase", "position", "title"))
-    assert after == before
+        assert list(steps.values_list("pk", "phase", "position", "title")) == before
+    finally:
+        migrate_to_latest()
 
 
 def test_templates_an_administrator_edited_are_put_in_order_as_far_as_they_go(reference_data):

@@ -45,7 +45,10 @@ def test_the_record_shows_patient_identity_and_the_case(logged_in, bilateral):
     assert "Patient Pat Example" in words
     assert "Date of birth 14 Mar 1961" in words
     assert "MRN MRN0042" in words
-    assert "SI joint fusion — minimally invasive (lateral transiliac)" in words
+    assert (
+        "Procedure SI joint fusion — minimally invasive (lateral transiliac) "
+        "(template version 1)" in words
+    )
     assert "Side Bilateral" in words
     assert "Surgeon Sue Surgeon" in words
 

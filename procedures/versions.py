@@ -1,0 +1,103 @@
+"""A procedure's versions: a draft started from the published steps, and its publication.
+
+Publishing is written to the admin's log (``LogEntry``) on the procedure, as the admin's own
+changes are: the procedure's history in the admin says who published which version, when,
+and with what note.
+"""
+
+from django.contrib.admin.models import ADDITION, CHANGE, LogEntry
+from django.contrib.auth.models import User
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from procedures.choices import VersionStatus
+from procedures.models import Procedure, ProcedureVersion, Step, check_step_order
+
+# Everything a copy of a step keeps: the step itself, not where it is stored.
+COPIED_FIELDS = tuple(
+    field.name
+    for field in Step._meta.concrete_fields
+    if not field.primary_key and field.name != "version"
+)
+
+
+class PublishRefused(Exception):
+    """A draft that cannot be published as it is; the message says why, for the administrator."""
+
+
+def start_draft(*, procedure: Procedure, by: User) -> ProcedureVersion:
+    """The procedure's draft: the one already started, else a new version holding a copy of the
+    published steps (or of the newest version's, before any is published)."""
+    with transaction.atomic():
+        # One draft at a time: two administrators starting one at once get the same.
+        Procedure.objects.select_for_update().get(pk=procedure.pk)
+        versions = ProcedureVersion.objects.filter(procedure=procedure)
+        draft = versions.filter(status=VersionStatus.DRAFT).first()
+        if draft is not None:
+            return draft
+        published = versions.filter(status=VersionStatus.PUBLISHED).first()
+        source = published or versions.order_by("-number").first()
+        top = versions.aggregate(top=Max("number"))["top"] or 0
+        draft = ProcedureVersion.objects.create(
+            procedure=procedure, number=top + 1, created_by=by, created_at=timezone.now()
+        )
+        if source is not None:
+            Step.objects.bulk_create(
+                Step(version=draft, **{name: getattr(step, name) for name in COPIED_FIELDS})
+                for step in source.steps.order_by("position")
+            )
+        _log(procedure, by=by, action=ADDITION, message=f"Draft version {draft.number} started.")
+    return draft
+
+
+def publish(*, version: ProcedureVersion, by: User, note: str) -> ProcedureVersion:
+    """Publish a draft with its change note: new cases are made from it from now on, and the
+    version it replaces is retired (its cases keep it)."""
+    note = note.strip()
+    if not note:
+        raise PublishRefused("Write a change note: what changed and why, for the team.")
+    with transaction.atomic():
+        Procedure.objects.select_for_update().get(pk=version.procedure_id)
+        version = ProcedureVersion.objects.select_related("procedure").get(pk=version.pk)
+        if version.status != VersionStatus.DRAFT:
+            raise PublishRefused(
+                f"Version {version.number} is {version.get_status_display().lower()}: "
+                "only a draft can be published."
+            )
+        steps = list(version.steps.order_by("position"))
+        if not steps:
+            raise PublishRefused("A version without steps cannot be published.")
+        try:
+            for step in steps:
+                step.full_clean(exclude=["version"])
+            check_step_order(steps)
+            version.change_note = note
+            version.full_clean(exclude=["procedure", "created_by", "published_by"])
+        except ValidationError as refused:
+            raise PublishRefused(" ".join(refused.messages)) from None
+        now = timezone.now()
+        ProcedureVersion.objects.filter(
+            procedure_id=version.procedure_id, status=VersionStatus.PUBLISHED
+        ).update(status=VersionStatus.RETIRED)
+        version.status = VersionStatus.PUBLISHED
+        version.published_by, version.published_at = by, now
+        version.save(update_fields=["status", "change_note", "published_by", "published_at"])
+        _log(
+            version.procedure,
+            by=by,
+            action=CHANGE,
+            message=f"Published version {version.number}: {note}",
+        )
+    return version
+
+
+def _log(target: models.Model, *, by: User, action: int, message: str) -> None:
+    LogEntry.objects.log_actions(
+        user_id=by.pk,
+        queryset=[target],
+        action_flag=action,
+        change_message=message,
+        single_object=True,
+    )
