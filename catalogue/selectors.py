@@ -1,5 +1,7 @@
 """What the catalogue answers other apps: a device by its GTIN, and whether it is recalled."""
 
+from collections.abc import Iterable
+
 from catalogue.models import Device, Recall
 
 
@@ -8,6 +10,14 @@ def device_for(gtin: str) -> Device | None:
     if not gtin:
         return None
     return Device.objects.filter(gtin=gtin, active=True).first()
+
+
+def devices_for(gtins: Iterable[str]) -> dict[str, Device]:
+    """The active catalogue entries of these GTIN-14s, by GTIN (one query)."""
+    wanted = {gtin for gtin in gtins if gtin}
+    if not wanted:
+        return {}
+    return {device.gtin: device for device in Device.objects.filter(gtin__in=wanted, active=True)}
 
 
 def recall_for(gtin: str, *, lot: str, serial: str) -> Recall | None:

@@ -6,6 +6,7 @@ from typing import cast
 
 from accounts.http import AuthenticatedHttpRequest
 from checklists import selectors
+from checklists.choices import SIGNED_STATUSES
 from checklists.forms import CancelCaseForm, ImplantForm
 from checklists.models import Case
 
@@ -84,3 +85,5 @@ def add_implant_panels(
         )
         for side in sides
     ]
+    # A signed case with an implant placed has the patient's implant card to print.
+    context["implant_card"] = case.status in SIGNED_STATUSES and any(s.count for s in sides)

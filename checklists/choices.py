@@ -101,7 +101,10 @@ class AccessAction(models.TextChoices):
     # An integration's token (its service user is the "who"), through the REST API.
     API_LIST = "api_list", "Listed cases through the API"
     API_READ = "api_read", "Read a case through the API"
+    IMPLANT_CARD = "implant_card", "Printed the patient's implant card (PDF)"
 
 
 # Statuses in which the checklist itself may change (a completed case changes only by amendment).
 OPEN_STATUSES = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)
+# A case signed out by its surgeon (and perhaps reviewed since).
+SIGNED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)

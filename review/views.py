@@ -142,6 +142,23 @@ def emergency_access(request: AuthenticatedHttpRequest, case_id: int) -> HttpRes
 
 
 @never_cache  # patient identity
+@requires("checklists.view_case")
+@require_safe
+def implant_card_pdf(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """The patient's implant card, printed by the theatre team (or a reviewer) once the case
+    is signed out, to hand to the patient; logged as its own kind of access."""
+    card = selectors.implant_card(case_id=case_id)
+    log_access(
+        user=request.user,
+        action=AccessAction.IMPLANT_CARD,
+        case_id=card.case.pk,
+        context=request_context(request),
+    )
+    pdf = documents.implant_card_pdf(card, printed_at=timezone.now())
+    return documents.pdf_response(pdf, case_id=card.case.pk, document="implant-card")
+
+
+@never_cache  # patient identity
 @requires(REVIEW)
 @require_safe
 def record_pdf(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:

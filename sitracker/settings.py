@@ -351,6 +351,9 @@ LOGGING = {
 
 CSRF_FAILURE_VIEW = "sitracker.views.csrf_failure"
 
+# The hospital's name as the patient's implant card prints it (review/documents.py).
+HOSPITAL_NAME = os.environ.get("SITRACKER_HOSPITAL_NAME", "SI Tracker Demonstration Hospital")
+
 # Patient identity: the hospital's MRN format, as a regular expression the whole MRN matches, and
 # what the form says when one does not. By default ASCII letters, digits and hyphens, so that
 # two MRNs that look the same are the same (no look-alike letters or non-ASCII digits).

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists import payloads
-from checklists.choices import AuditAction, CaseStatus
+from checklists.choices import SIGNED_STATUSES, AuditAction
 from checklists.errors import CaseLocked, NotFound, RuleViolation
 from checklists.models import Case, Implant, max_length
 from checklists.workflow.chain import append_event
@@ -36,7 +36,7 @@ from checklists.workflow.implants import check_not_the_last_placed
 
 WASTED_REASON_LENGTH = max_length(Implant, "wasted_reason")
 EXPLANT_REASON_LENGTH = max_length(Implant, "explant_reason")
-SIGNED = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
+SIGNED = SIGNED_STATUSES
 
 
 def confirm_read_back(

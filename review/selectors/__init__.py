@@ -6,8 +6,8 @@ are. Nothing here writes: a reviewer's one change, "Mark reviewed", goes through
 ``checklists.workflow.mark_reviewed``.
 
 The modules: ``cases`` (the list, its choices and export), ``record`` (one case's record),
-``dashboard`` (the figures) and ``spreads`` (medians and percentiles, the one place with
-database-specific SQL).
+``implant_card`` (the patient's implant card), ``dashboard`` (the figures) and ``spreads``
+(medians and percentiles, the one place with database-specific SQL).
 """
 
 from review.selectors.cases import (
@@ -21,6 +21,7 @@ from review.selectors.cases import (
     surgeons,
 )
 from review.selectors.dashboard import Dashboard, dashboard
+from review.selectors.implant_card import ImplantCard, implant_card
 from review.selectors.recalls import recalled_implants
 from review.selectors.record import (
     CaseRecord,
@@ -34,11 +35,13 @@ from review.selectors.spreads import percentile
 __all__ = [
     "CaseRecord",
     "Dashboard",
+    "ImplantCard",
     "RecordViews",
     "case_export_rows",
     "case_outline",
     "case_record",
     "dashboard",
+    "implant_card",
     "percentile",
     "procedures",
     "recalled_implants",

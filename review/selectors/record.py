@@ -10,7 +10,15 @@ from django.shortcuts import get_object_or_404
 from accounts.people import display_name
 from checklists import payloads
 from checklists.audit import Verdict, verify_case
-from checklists.choices import AuditAction, CaseStatus, Side, SignatureMeaning, StepStatus
+from checklists.choices import (
+    SIGNED_STATUSES,
+    AuditAction,
+    CaseStatus,
+    ImplantStatus,
+    Side,
+    SignatureMeaning,
+    StepStatus,
+)
 from checklists.compliance import StepFacts, compliance_of
 from checklists.models import (
     AuditEvent,
@@ -109,6 +117,13 @@ class CaseRecord:
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
     chain: Verdict
+
+    @property
+    def has_implant_card(self) -> bool:
+        """Signed out with an implant in the patient: the card to hand them exists."""
+        return self.case.status in SIGNED_STATUSES and any(
+            implant.status == ImplantStatus.IMPLANTED for implant in self.implants
+        )
 
     @property
     def times(self) -> list[CaseTime]:

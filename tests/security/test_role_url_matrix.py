@@ -130,6 +130,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("review:record",                 "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("review:record-pdf",             GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   404),
     ("review:record-pdf",             "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:implant-card-pdf",       GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
+    ("review:implant-card-pdf",       "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("review:mark-reviewed",          GET_HEAD, LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:mark-reviewed",          "POST",   LOGIN, 403,   403,   403,   403,    302,   302,   404),
     # emergency access: OR staff and surgeons give a reason; reviewers' roles open records anyway
@@ -294,6 +296,10 @@ OWN_URLS = {
         ],
     ),
     "review:record": (
+        lambda w: {"case_id": w.completed.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "review:implant-card-pdf": (
         lambda w: {"case_id": w.completed.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
