@@ -206,6 +206,9 @@ def test_a_case_not_signed_out_has_no_bundle(api, case):
 
 def test_an_unknown_case_has_no_bundle(api, db):
     assert api.get("/fhir/Bundle/999999").status_code == 404
+    not_an_id = api.get("/fhir/Bundle/abc")
+    assert not_an_id.status_code == 404
+    assert not_an_id["Content-Type"] == "application/problem+json"
 
 
 def test_a_bundle_needs_a_token(client, bilateral):
@@ -240,3 +243,9 @@ def test_metadata_names_what_the_server_offers(api, django_assert_max_num_querie
     assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
         ("Bundle", ["read"])
     ]
+
+
+def test_the_openapi_schema_leaves_fhir_to_its_capability_statement(client, db):
+    paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
+
+    assert paths and not [path for path in paths if path.startswith("/fhir/")]
