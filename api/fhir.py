@@ -4,8 +4,10 @@ R4B models, which validate each resource as it is made: nothing here assembles J
 The Bundle (type ``collection``) of a completed case holds its ``Patient`` (MRN, name, date of
 birth), the ``Procedure`` (completed; the procedure's title; the sacroiliac joint with the
 case's laterality; the surgeon as performer; each implant as a focal device), one ``Device``
-per implant (its UDI as GS1 gave it: GTIN, carrier form, entry type; lot, serial, expiry), a
-``Practitioner`` for the surgeon and for each signer, and one ``Provenance`` per signature.
+per implant (its UDI as GS1 gave it: GTIN, carrier form, entry type; lot, serial, expiry), the
+``QuestionnaireResponse`` of the checklist (each step answered: its answer, who, when), a
+``Practitioner`` for the surgeon, each signer and each person who recorded a step, and one
+``Provenance`` per signature.
 Resources are named by ``urn:uuid:`` full URLs made from the case's id (the same on every
 read), and refer to each other by them: every reference resolves inside the Bundle.
 
@@ -16,6 +18,7 @@ The models are R4B's (4.3.0); every resource and element used here is unchanged 
 import base64
 import uuid
 from collections.abc import Iterable
+from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -39,13 +42,28 @@ from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure, ProcedureFocalDevice, ProcedurePerformer
 from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent
+from fhir.resources.R4B.quantity import Quantity
+from fhir.resources.R4B.questionnaireresponse import (
+    QuestionnaireResponse,
+    QuestionnaireResponseItem,
+    QuestionnaireResponseItemAnswer,
+)
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.signature import Signature as FhirSignature
 
 from accounts.people import display_name
-from checklists.choices import CaseStatus, ImplantStatus, Laterality, SignatureMeaning, UdiCarrier
-from checklists.models import Case, Implant, Signature
+from checklists.choices import (
+    CaseStatus,
+    ImplantStatus,
+    Laterality,
+    Side,
+    SignatureMeaning,
+    StepStatus,
+    UdiCarrier,
+)
+from checklists.models import Case, CaseStep, Implant, Signature
+from procedures.choices import Phase, StepKind
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -53,6 +71,11 @@ SNOMED = "http://snomed.info/sct"
 GS1_ISSUER = "http://hl7.org/fhir/NamingSystem/gs1-di"
 # mCODE's laterality qualifier: the one published extension whose context is Procedure.bodySite.
 LATERALITY_EXTENSION = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
+# Who answered a QuestionnaireResponse's item (FHIR's core extensions); when, and why a step
+# was not applicable, have no published extension: these are SI Tracker's.
+AUTHOR_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author"
+RECORDED_AT = "urn:sitracker:fhir:step-recorded-at"
+NOT_APPLICABLE = "urn:sitracker:fhir:step-not-applicable-reason"
 SACROILIAC_JOINT = Coding(system=SNOMED, code="39723000", display="Sacroiliac joint structure")
 SIDES = {
     Laterality.LEFT: Coding(system=SNOMED, code="7771000", display="Left"),
@@ -104,22 +127,21 @@ def case_bundle(case: Case) -> Bundle:
     ``selectors.case_record`` (its implants and signatures prefetched): no query here."""
     assert case.status in SIGNED_STATUSES, "only a signed case's record goes out"
     patient = case_patient(case)
-    surgeon = practitioner(case, case.surgeon.pk, display_name(case.surgeon))
-    signers = {
-        s.signer_id: practitioner(case, s.signer_id, s.printed_name) for s in signatures(case)
-    }
-    signers.pop(case.surgeon.pk, None)
+    people = case_people(case)
+    surgeon = people[case.surgeon_id]
     devices = [(implant, implant_device(case, implant, patient)) for implant in case.implants.all()]
     procedure = case_procedure(case, patient=patient, surgeon=surgeon, devices=devices)
+    answers = case_answers(
+        case, patient=patient, procedure=procedure, people=people, devices=devices
+    )
     provenances = [
-        signature_provenance(case, s, procedure, signers.get(s.signer_id, surgeon))
-        for s in signatures(case)
+        signature_provenance(case, s, procedure, people[s.signer_id]) for s in signatures(case)
     ]
     resources: list[Resource] = [
         patient,
         procedure,
-        surgeon,
-        *signers.values(),
+        answers,
+        *people.values(),
         *(device for _, device in devices),
         *provenances,
     ]
@@ -134,6 +156,28 @@ def case_bundle(case: Case) -> Bundle:
 
 def signatures(case: Case) -> Iterable[Signature]:
     return case.signatures.all()
+
+
+def recorded_steps(case: Case) -> list[CaseStep]:
+    """The steps answered (done, or marked not applicable), in the checklist's order."""
+    return [step for step in case.steps.all() if step.status != StepStatus.PENDING]
+
+
+def case_people(case: Case) -> dict[int, Practitioner]:
+    """A Practitioner for each person in the record, by user id: the surgeon first, then each
+    signer (named as the signature prints them) and each person who recorded a step."""
+    people = {case.surgeon_id: practitioner(case, case.surgeon_id, display_name(case.surgeon))}
+    for signature in signatures(case):
+        if signature.signer_id not in people:
+            people[signature.signer_id] = practitioner(
+                case, signature.signer_id, signature.printed_name
+            )
+    for step in recorded_steps(case):
+        if step.recorded_by is not None and step.recorded_by.pk not in people:
+            people[step.recorded_by.pk] = practitioner(
+                case, step.recorded_by.pk, display_name(step.recorded_by)
+            )
+    return people
 
 
 def case_patient(case: Case) -> Patient:
@@ -298,8 +342,9 @@ def capability_statement() -> CapabilityStatement:
                 mode="server",
                 documentation=(
                     "Read-only. GET /fhir/Bundle/<case id>: a completed case as a Bundle "
-                    "(collection) of its Patient, Procedure, Practitioner, Device (one per "
-                    "implant) and Provenance (one per signature) resources."
+                    "(collection) of its Patient, Procedure, QuestionnaireResponse (the "
+                    "checklist's answers), Practitioner, Device (one per implant) and "
+                    "Provenance (one per signature) resources."
                 ),
                 security=CapabilityStatementRestSecurity(
                     description=(
@@ -316,3 +361,82 @@ def capability_statement() -> CapabilityStatement:
             )
         ],
     )
+
+
+def case_answers(
+    case: Case,
+    *,
+    patient: Patient,
+    procedure: Procedure,
+    people: dict[int, Practitioner],
+    devices: list[tuple[Implant, Device]],
+) -> QuestionnaireResponse:
+    """The checklist as answered: one group per phase, one item per step answered (each side
+    of a per-side step its own), with who recorded it (FHIR's questionnaireresponse-author
+    extension) and when (ours, ``RECORDED_AT``). A step marked not applicable has no answer,
+    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices."""
+    by_phase: dict[str, list[QuestionnaireResponseItem]] = {}
+    for step in recorded_steps(case):
+        by_phase.setdefault(step.phase, []).append(step_item(step, people=people, devices=devices))
+    return QuestionnaireResponse(
+        id=resource_id(case, "QuestionnaireResponse"),
+        identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),
+        status="completed",
+        subject=reference(patient),
+        partOf=[reference(procedure)],
+        authored=case.completed_at,
+        author=reference(people[case.surgeon_id], display_name(case.surgeon)),
+        item=[
+            QuestionnaireResponseItem(linkId=phase, text=Phase(phase).label, item=items)
+            for phase in Phase.values
+            if (items := by_phase.get(phase))
+        ]
+        or None,
+    )
+
+
+def step_item(
+    step: CaseStep, *, people: dict[int, Practitioner], devices: list[tuple[Implant, Device]]
+) -> QuestionnaireResponseItem:
+    extensions = []
+    if step.recorded_by is not None:
+        who = reference(people[step.recorded_by.pk], display_name(step.recorded_by))
+        extensions.append(Extension(url=AUTHOR_EXTENSION, valueReference=who))
+    if step.recorded_at is not None:
+        extensions.append(Extension(url=RECORDED_AT, valueDateTime=step.recorded_at))
+    answers = None
+    if step.status == StepStatus.NOT_APPLICABLE:
+        extensions.append(Extension(url=NOT_APPLICABLE, valueString=step.na_reason))
+    else:
+        answers = step_answers(step, devices) or None
+    side = f" ({Side(step.side).label.lower()})" if step.side else ""
+    return QuestionnaireResponseItem(
+        linkId=f"{step.position}-{step.side}" if step.side else str(step.position),
+        text=f"{step.title}{side}",
+        extension=extensions or None,
+        answer=answers,
+    )
+
+
+def step_answers(
+    step: CaseStep, devices: list[tuple[Implant, Device]]
+) -> list[QuestionnaireResponseItemAnswer]:
+    """A done step's answer in FHIR's type for its kind."""
+    answer = QuestionnaireResponseItemAnswer
+    if step.kind == StepKind.CHECK:
+        return [answer(valueBoolean=True)]
+    if step.kind == StepKind.YES_NO:
+        return [answer(valueBoolean=step.value == "yes")]
+    if step.kind == StepKind.NUMBER and step.value:
+        if step.unit:
+            quantity = Quantity(value=Decimal(step.value), unit=step.unit)
+            return [answer(valueQuantity=quantity)]
+        return [answer(valueDecimal=Decimal(step.value))]
+    if step.kind == StepKind.IMPLANTS:
+        return [
+            answer(valueReference=reference(device))
+            for implant, device in devices
+            if implant.status != ImplantStatus.WASTED
+            and implant.side == (step.side or implant.side)
+        ]
+    return [answer(valueString=step.value)] if step.value else []

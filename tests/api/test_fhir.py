@@ -14,6 +14,7 @@ from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure
 from fhir.resources.R4B.provenance import Provenance
+from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from accounts.choices import ApiScope
 from checklists import workflow
@@ -76,7 +77,14 @@ def test_it_answers_a_signed_bilateral_case_as_a_bundle_of_valid_resources(
     bundle, resources = bundle_of(response)
     assert bundle.type == "collection"
     kinds = sorted(type(r).__name__ for r in resources.values())
-    assert kinds == ["Device"] * 4 + ["Patient", "Practitioner", "Procedure", "Provenance"]
+    assert kinds == ["Device"] * 4 + [
+        "Patient",
+        "Practitioner",  # the surgeon
+        "Practitioner",  # the nurse, who recorded steps
+        "Procedure",
+        "Provenance",
+        "QuestionnaireResponse",
+    ]
     for resource in resources.values():  # each one alone, as a receiver would store it
         type(resource).model_validate_json(resource.model_dump_json())
     body = response.json()
@@ -187,6 +195,59 @@ def test_the_surgeons_signature_is_the_procedures_provenance(api, bilateral):
         ("1.2.840.10065.1.12.1.5", "Verification Signature")
     ]
     assert (signature.when, signature.who.display) == (signed.signed_at, "Sue Surgeon")
+
+
+def test_the_checklists_answers_say_who_recorded_each_and_when(api, bilateral):
+    _, resources = bundle_of(api.get(f"/fhir/Bundle/{bilateral.pk}"))
+
+    [answers] = of_type(resources, QuestionnaireResponse)
+    [procedure] = of_type(resources, Procedure)
+    assert (answers.status, answers.authored) == ("completed", bilateral.completed_at)
+    assert [ref.reference for ref in answers.partOf] == [f"urn:uuid:{procedure.id}"]
+    assert [group.text for group in answers.item] == [
+        "Sign In",
+        "Induction and positioning",
+        "Time Out",
+        "Procedure",
+        "Sign Out",
+    ]
+    items = {item.text: item for group in answers.item for item in group.item}
+    steps = bilateral.steps.exclude(status="pending")
+    assert len(items) == steps.count()
+    for step in steps:
+        item = items[f"{step.title} ({step.side})" if step.side else step.title]
+        extensions = {extension.url: extension for extension in item.extension}
+        who = extensions["http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author"]
+        assert isinstance(resources[who.valueReference.reference], Practitioner)
+        assert who.valueReference.display == (
+            "Sue Surgeon" if step.role == "surgeon" else "Nora Nurse"
+        )
+        assert extensions["urn:sitracker:fhir:step-recorded-at"].valueDateTime == step.recorded_at
+    not_applicable = items["Specimens labelled"]
+    assert not_applicable.answer is None
+    assert "No specimen" in [e.valueString for e in not_applicable.extension]
+
+
+def test_each_kind_of_answer_has_its_fhir_type(api, bilateral):
+    _, resources = bundle_of(api.get(f"/fhir/Bundle/{bilateral.pk}"))
+
+    [answers] = of_type(resources, QuestionnaireResponse)
+    items = {item.text: item for group in answers.item for item in group.item}
+    by_kind = {}
+    for step in bilateral.steps.filter(status="done"):
+        item = items[f"{step.title} ({step.side})" if step.side else step.title]
+        by_kind.setdefault(step.kind, (step, item))
+    step, check = by_kind["check"]
+    assert [a.valueBoolean for a in check.answer] == [True]
+    step, number = by_kind["number"]
+    assert [(a.valueQuantity.value, a.valueQuantity.unit) for a in number.answer] == [
+        (4, step.unit)
+    ]
+    step, implants = by_kind["implants"]
+    placed = [resources[a.valueReference.reference] for a in implants.answer]
+    assert [device.serialNumber for device in placed] == [
+        f"SN{step.side[0].upper()}{n}C{bilateral.pk}" for n in (1, 2)
+    ]
 
 
 def test_reading_the_bundle_is_in_the_access_log(api, token, bilateral):
