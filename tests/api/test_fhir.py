@@ -310,3 +310,31 @@ def test_the_openapi_schema_leaves_fhir_to_its_capability_statement(client, db):
     paths = client.get("/api/schema/", {"format": "json"}).json()["paths"]
 
     assert paths and not [path for path in paths if path.startswith("/fhir/")]
+
+
+def test_an_amendment_is_a_second_provenance_with_its_reason(api, case, nurse, surgeon):
+    record(case, IDENTITY, nurse)
+    record(case, INCISION, surgeon, value="4")
+    workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)
+    incision = case.steps.get(title=INCISION)
+    workflow.amend(
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=incision.pk,
+        answer=workflow.Answer(status="done", value="5"),
+        revision=incision.revision,
+        reason="Measured again",
+        password=PASSWORD,
+    )
+
+    _, resources = bundle_of(api.get(f"/fhir/Bundle/{case.pk}"))
+
+    signed, amended = sorted(of_type(resources, Provenance), key=lambda p: p.recorded)
+    assert signed.reason is None
+    assert [reason.text for reason in amended.reason] == ["Measured again"]
+    assert amended.activity.text == "Amendment to a signed case, approved by surgeon"
+    [answers] = of_type(resources, QuestionnaireResponse)
+    [incision_item] = [i for group in answers.item for i in group.item if i.text == INCISION]
+    assert [(a.valueQuantity.value, a.valueQuantity.unit) for a in incision_item.answer] == [
+        (5, "cm")
+    ]
