@@ -124,7 +124,8 @@ def reference(resource: Resource, display: str = "") -> Reference:
 
 def case_bundle(case: Case) -> Bundle:
     """The signed case as a Bundle of type collection. ``case`` comes from
-    ``selectors.case_record`` (its implants and signatures prefetched): no query here."""
+    ``selectors.case_record`` (its steps, implants and signatures prefetched): no query here.
+    Its id is the case's, as its URL (``/fhir/Bundle/<case id>``) reads it."""
     assert case.status in SIGNED_STATUSES, "only a signed case's record goes out"
     patient = case_patient(case)
     people = case_people(case)
@@ -146,7 +147,7 @@ def case_bundle(case: Case) -> Bundle:
         *provenances,
     ]
     return Bundle(
-        id=resource_id(case, "Bundle"),
+        id=str(case.pk),
         type="collection",
         timestamp=timezone.now(),
         identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),

@@ -75,7 +75,7 @@ def test_it_answers_a_signed_bilateral_case_as_a_bundle_of_valid_resources(
         response = api.get(f"/fhir/Bundle/{bilateral.pk}")
 
     bundle, resources = bundle_of(response)
-    assert bundle.type == "collection"
+    assert (bundle.type, bundle.id) == ("collection", str(bilateral.pk))
     kinds = sorted(type(r).__name__ for r in resources.values())
     assert kinds == ["Device"] * 4 + [
         "Patient",
