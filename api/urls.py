@@ -38,3 +38,9 @@ urlpatterns = [
         name="docs",
     ),
 ]
+
+# FHIR R4, read-only (api.fhir), mounted at /fhir/ by the project's URLs.
+fhir_urlpatterns = [
+    path("metadata", views.fhir_metadata, name="metadata"),
+    path("Bundle/<int:case_id>", views.fhir_case_bundle, name="case-bundle"),
+]

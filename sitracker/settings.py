@@ -426,6 +426,9 @@ REST_FRAMEWORK = {
 # Calls per token (``N/second|minute|hour|day``); over it, 429 with Retry-After. Counted in the
 # database (the cache below), so every web process shares the count.
 API_RATE = os.environ.get("SITRACKER_API_RATE", "600/minute")
+# The system (a URI) naming the hospital's medical record numbers in FHIR resources (the
+# Patient's identifier in /fhir/ Bundles); the hospital's own namespace in production.
+FHIR_MRN_SYSTEM = os.environ.get("SITRACKER_FHIR_MRN_SYSTEM", "urn:sitracker:mrn")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     # Its table is made by migration accounts 0013 (Django's createcachetable).

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from api.urls import fhir_urlpatterns
 from sitracker import views
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("review/", include("review.urls")),
     path("api/", include("api.urls")),
+    path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("", include("wall.urls")),
     path("", include("checklists.urls")),
 ]

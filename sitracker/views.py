@@ -12,8 +12,8 @@ from django.views.decorators.http import require_safe
 from api import problems
 from sitracker import database
 
-# Under it, a URL no endpoint answers is refused as the API refuses: a problem document.
-API_PREFIX = "/api/v1/"
+# Under them, a URL no endpoint answers is refused as the API refuses: a problem document.
+API_PREFIXES = ("/api/v1/", "/fhir/")
 
 
 @login_not_required
@@ -28,7 +28,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error_page(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
-    if request is not None and request.path.startswith(API_PREFIX):
+    if request is not None and request.path.startswith(API_PREFIXES):
         return problems.plain_problem(status=status, detail=message)  # an integration, not a page
     # error_page: the page does not echo the requested URL anywhere (not even in a return link).
     context = {"status": status, "title": title, "message": message, "error_page": True}

@@ -157,6 +157,11 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("api:step-record",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
     ("api:implant-add",               GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
     ("api:implant-add",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    # FHIR (read-only): the same tokens; a signed case's Bundle (tests/api/test_fhir.py)
+    ("fhir:metadata",                 GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("fhir:metadata",                 "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("fhir:case-bundle",              GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("fhir:case-bundle",              "POST",   401,   401,   401,   401,   401,    401,   401,   None),
     ("api:schema",                    GET_HEAD, 200,   200,   200,   200,   200,    200,   200,   None),
     ("api:schema",                    "POST",   405,   405,   405,   405,   405,    405,   405,   None),
     ("api:docs",                      GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   None),
@@ -326,6 +331,7 @@ OWN_URLS = {
     "api:case-detail": (lambda w: {"case_id": w.in_progress.pk}, []),
     "api:step-record": (lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk}, []),
     "api:implant-add": (lambda w: {"case_id": w.in_progress.pk}, []),
+    "fhir:case-bundle": (lambda w: {"case_id": w.completed.pk}, []),
     "wall-display": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
     "wall-display-live": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
 }

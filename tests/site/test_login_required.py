@@ -32,6 +32,8 @@ TOKEN_ONLY = {
     "api:case-detail",
     "api:step-record",
     "api:implant-add",
+    "fhir:metadata",  # FHIR's read-only resources (api.fhir), with the same tokens
+    "fhir:case-bundle",
 }
 LOGIN_URL = "/accounts/login/"
 ADMIN_LOGIN_URL = "/admin/login/"
