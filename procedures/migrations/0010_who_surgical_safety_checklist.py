@@ -235,22 +235,20 @@ def remove(apps, schema_editor):
     """In SQL: the ORM's cascade, on the models of an unapplied state, mistakes the versions'
     class. Nothing else points at these rows once no case is made from the procedure."""
     Procedure = apps.get_model("procedures", "Procedure")
-    ProcedureVersion = apps.get_model("procedures", "ProcedureVersion")
-    Step = apps.get_model("procedures", "Step")
     Case = apps.get_model("checklists", "Case")
     procedure = Procedure.objects.filter(slug=SLUG).first()
     if procedure is None or Case.objects.filter(procedure_id=procedure.pk).exists():
         return
-    versions = f"SELECT id FROM {ProcedureVersion._meta.db_table} WHERE procedure_id = %s"
     with schema_editor.connection.cursor() as cursor:
         cursor.execute(
-            f"DELETE FROM {Step._meta.db_table} WHERE version_id IN ({versions})", [procedure.pk]
-        )
-        cursor.execute(
-            f"DELETE FROM {ProcedureVersion._meta.db_table} WHERE procedure_id = %s",
+            "DELETE FROM procedures_step WHERE version_id IN "
+            "(SELECT id FROM procedures_procedureversion WHERE procedure_id = %s)",
             [procedure.pk],
         )
-        cursor.execute(f"DELETE FROM {Procedure._meta.db_table} WHERE id = %s", [procedure.pk])
+        cursor.execute(
+            "DELETE FROM procedures_procedureversion WHERE procedure_id = %s", [procedure.pk]
+        )
+        cursor.execute("DELETE FROM procedures_procedure WHERE id = %s", [procedure.pk])
 
 
 class Migration(migrations.Migration):
