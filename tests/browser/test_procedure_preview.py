@@ -34,3 +34,18 @@ def test_a_lead_previews_a_draft_for_each_side(page, live_server, administrator,
     screenshot(page, "procedure-preview-bilateral-1366", full_page=False)
     assert serious_violations(page) == []
     assert csp_violations == []
+
+
+def test_the_who_checklist_previews_its_three_phases(page, live_server, administrator):
+    version = Procedure.objects.get(slug="who-surgical-safety-checklist").published_version()
+    page.set_viewport_size({"width": 1366, "height": 768})
+    log_in(page, live_server, "admin")
+
+    page.goto(f"{live_server.url}/procedures/versions/{version.pk}/preview/")
+
+    stepper = page.get_by_role("navigation", name="Phases")
+    expect(stepper.get_by_role("link")).to_have_count(3)
+    for phase, total in (("Sign In", 7), ("Time Out", 7), ("Sign Out", 5)):
+        expect(stepper.get_by_role("link", name=f"{phase} 0 of {total} recorded")).to_be_visible()
+    screenshot(page, "procedure-preview-who-1366", full_page=False)
+    assert serious_violations(page) == []

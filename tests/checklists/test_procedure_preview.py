@@ -18,7 +18,7 @@ from tests.checklists.checklist_html import (
     mi_procedure,
     text,
 )
-from tests.conftest import make_user
+from tests.conftest import make_procedure, make_user
 from tests.procedures.test_versions import edit_draft
 
 ADDED = "C-arm draped and positioned"
@@ -155,3 +155,22 @@ def test_it_answers_404_for_a_version_that_does_not_exist(administrator_client):
 
 def test_it_takes_no_post(administrator_client, draft):
     assert administrator_client.post(preview_url(draft)).status_code == 405
+
+
+def test_it_shows_a_step_waiting_for_the_whole_time_out_and_for_a_hard_stop(administrator_client):
+    procedure = make_procedure(
+        {"phase": Phase.SIGN_IN, "title": "Site marked"},
+        {"phase": Phase.TIME_OUT, "title": "Team introduced", "gates_later_phases": True},
+        {"phase": Phase.PROCEDURE, "title": "Incision made"},
+        {"phase": Phase.PROCEDURE, "title": "Count taken", "hard_stop": True},
+        {"phase": Phase.SIGN_OUT, "title": "Specimen labelled"},
+        title="Knee check",
+        slug="knee-check",
+    )
+    version = procedure.published_version()
+
+    page = text(content(administrator_client.get(preview_url(version))))
+
+    assert "Waiting for the whole Time Out: Team introduced" in page
+    assert "Waiting for: Count taken" not in page  # the Time Out holds it back first
+    assert page.count("Locked") == 3  # the steps after the Time Out
