@@ -17,8 +17,8 @@ from checklists.models import Case
 from checklists.workflow.cases import snapshot_steps
 from procedures.models import ProcedureVersion
 
-# No case has the id 0 (ids start at 1; the pages refuse 0): the preview's controls, disabled,
-# name a case that cannot exist, so that even a forged submission reaches nothing.
+# No case has the id 0 (ids start at 1; asked for, it is a 404): the preview's controls,
+# disabled, name a case that cannot exist, so that even a forged submission reaches nothing.
 PREVIEW_CASE_ID = 0
 
 
@@ -49,7 +49,9 @@ def preview_context(
 
     Each unsaved step takes its position as its id, so its row, controls and links are named
     as a real case's are. The controls are those of a person who records steps (whoever looks:
-    an administrator does not record), and the page disables them all (``preview``)."""
+    an administrator does not record); the preview's template disables them all, and
+    ``preview`` leaves out of the checklist what would reach a real case (the poll, the
+    cancel form, emergency access)."""
     case = preview_case(version, laterality=laterality)
     steps = snapshot_steps(case, version)
     for step in steps:
