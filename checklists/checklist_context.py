@@ -8,7 +8,7 @@ from accounts.http import AuthenticatedHttpRequest
 from checklists import selectors
 from checklists.choices import SIGNED_STATUSES
 from checklists.forms import CancelCaseForm, ImplantForm
-from checklists.models import Case
+from checklists.models import Case, Implant
 
 
 def etag(case_id: int, version: int) -> str:
@@ -19,16 +19,20 @@ def etag(case_id: int, version: int) -> str:
 def checklist_context(
     request: AuthenticatedHttpRequest,
     case: Case,
+    checklist: selectors.Checklist | None = None,
+    /,
     *,
     implants: bool = True,
     forms: bool = True,
     **extra: object,
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
-    steps: one query for the steps, one for the implants (when asked for, or later by
-    ``add_implant_panels``), one for the Stops called. The cancel form, the signatures and the
-    Stops (``forms``) are left out of the answers that do not show them: a ticked row's."""
-    checklist = selectors.checklist_for(case)
+    steps: one query for the steps (none when the ``checklist`` is given: the procedure
+    preview's), one for the implants (when asked for, or later by ``add_implant_panels``), one
+    for the Stops called. The cancel form, the signatures and the Stops (``forms``) are left
+    out of the answers that do not show them: a ticked row's. ``extra`` goes in last, so it
+    may also say who may do what (the preview shows the controls of those who record)."""
+    checklist = checklist or selectors.checklist_for(case)
     context: dict[str, object] = {
         "case": case,
         "checklist": checklist,
@@ -61,16 +65,25 @@ class ImplantPanel:
 
 
 def add_implant_panels(
-    context: dict[str, object], case: Case, checklist: selectors.Checklist
+    context: dict[str, object],
+    case: Case,
+    checklist: selectors.Checklist,
+    *,
+    implants: list[Implant] | None = None,
 ) -> None:
     """Each side's implant panel (one query), with its form: the one ``context`` already holds
     for its side (``implant_form``: refused, or fresh after a scan), else an empty one; and a
     refused removal's message (``list_error``) in the list of the implant it was about (in
-    every list if none has it: an implant of another case, or one removed meanwhile)."""
+    every list if none has it: an implant of another case, or one removed meanwhile). The
+    ``implants`` given are used without a query (the preview's: none)."""
     if context["implant_panels"] is not None or not checklist.has_implant_steps:
         return
     holders = checklist.implant_step_ids()
-    sides = [side for side in selectors.implant_sides_for(case) if side.side in holders]
+    sides = [
+        side
+        for side in selectors.implant_sides_for(case, implants=implants)
+        if side.side in holders
+    ]
     chosen = cast(ImplantForm | None, context.get("implant_form"))
     error, about = str(context.get("list_error", "")), context.get("list_error_implant")
     erring = [side for side in sides if any(i.pk == about for i in side.implants)] or sides

@@ -307,7 +307,12 @@ def checklist_for(case: Case) -> Checklist:
     ``workflow.record_step`` checks): the first by position, which the row names.
     """
     related = ("recorded_by", "stop_overridden_by")
-    steps = list(case.steps.select_related(*related).order_by("position"))
+    return checklist_of(case, list(case.steps.select_related(*related).order_by("position")))
+
+
+def checklist_of(case: Case, steps: list[CaseStep]) -> Checklist:
+    """The checklist of these steps (in position order) of ``case``, saved or not (the
+    procedure preview draws unsaved ones): no query."""
     gates = [step for step in steps if step.gate]
     rows: dict[str, list[StepRow]] = {phase: [] for phase in Phase.values}
     for step in steps:
@@ -347,10 +352,12 @@ class ImplantSide:
         return self.count < self.expected_minimum
 
 
-def implant_sides_for(case: Case) -> list[ImplantSide]:
-    """The case's implant log, one entry per side of the case, in one query."""
-    related = ("added_by", "read_back_by")
-    implants = list(case.implants.select_related(*related).order_by("side", "position"))
+def implant_sides_for(case: Case, *, implants: list[Implant] | None = None) -> list[ImplantSide]:
+    """The case's implant log, one entry per side of the case, in one query (none when the
+    ``implants`` are given: the procedure preview's unsaved case has none)."""
+    if implants is None:
+        related = ("added_by", "read_back_by")
+        implants = list(case.implants.select_related(*related).order_by("side", "position"))
     minimum = MIN_IMPLANTS_PER_SIDE if case.procedure.approach == Approach.MINIMALLY_INVASIVE else 0
     return [
         ImplantSide(

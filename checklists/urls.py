@@ -20,6 +20,11 @@ urlpatterns = [
         views.stop_override,
         name="stop-override",
     ),
+    path(
+        "procedures/versions/<int:version_id>/preview/",
+        views.procedure_preview,
+        name="procedure-preview",
+    ),
     path("cases/<int:case_id>/version", views.case_version, name="case-version"),
     path("cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
     path(

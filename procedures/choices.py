@@ -6,6 +6,8 @@ from accounts.choices import ClinicalRole
 class Approach(models.TextChoices):
     MINIMALLY_INVASIVE = "minimally_invasive", "Minimally invasive"
     OPEN = "open", "Open"
+    # A template for any operation, whatever its approach (the WHO checklist on its own).
+    ANY = "any", "Any"
 
 
 class Phase(models.TextChoices):

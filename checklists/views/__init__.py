@@ -1,5 +1,6 @@
 """The checklist app's pages: the board and a case's scheduling, signature and cancelling
-(``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``)."""
+(``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
+a procedure version's preview (``preview``)."""
 
 from checklists.views.cases import board, case_cancel, case_sign_out, new_case
 from checklists.views.checklist import (
@@ -14,6 +15,7 @@ from checklists.views.checklist import (
     stop_override,
 )
 from checklists.views.concerns import concern_raise, concern_resolve
+from checklists.views.preview import procedure_preview
 
 __all__ = [
     "board",
@@ -28,6 +30,7 @@ __all__ = [
     "implant_remove",
     "implant_waste",
     "new_case",
+    "procedure_preview",
     "record_step_from",
     "step_update",
     "stop_override",

@@ -152,6 +152,7 @@ def test_it_lists_procedures_with_their_approach_and_step_count(administrator_cl
         "Knee check": 5,
         "SI joint fusion — minimally invasive (lateral transiliac)": 32,
         "SI joint fusion — open": 31,
+        "WHO Surgical Safety Checklist — any procedure": 19,
     }
     assert "Minimally invasive" in response.text
 

@@ -10,6 +10,7 @@ from tests.checklists.conftest import migrate, migrate_to_latest
 
 MINIMALLY_INVASIVE = "SI joint fusion — minimally invasive (lateral transiliac)"
 OPEN = "SI joint fusion — open"
+WHO = "WHO Surgical Safety Checklist — any procedure"  # 0010; its steps: test_who_checklist.py
 MI_SLUG, OPEN_SLUG = "si-fusion-minimally-invasive", "si-fusion-open"
 CLINICAL_ORDER = "procedures.migrations.0006_induction_phase_and_time_out_gate"
 BEFORE_CLINICAL_ORDER = ("procedures", "0005_step_gates_later_phases")
@@ -146,16 +147,18 @@ def steps_of(title: str) -> list[Step]:
     return list(steps.select_related("version__procedure").order_by("position"))
 
 
-def test_a_fresh_database_has_both_si_joint_fusion_procedures(db):
+def test_a_fresh_database_has_both_si_joint_fusion_procedures_and_the_who_checklist(db):
     assert sorted(Procedure.objects.values_list("title", "slug", "approach", "active")) == [
         (MINIMALLY_INVASIVE, "si-fusion-minimally-invasive", "minimally_invasive", True),
         (OPEN, "si-fusion-open", "open", True),
+        (WHO, "who-surgical-safety-checklist", "any", True),
     ]
 
 
 def test_each_procedure_has_a_description(db):
-    for procedure in Procedure.objects.all():
+    for procedure in Procedure.objects.filter(slug__in=(MI_SLUG, OPEN_SLUG)):
         assert "sacroiliac" in procedure.description
+    assert "WHO Surgical Safety Checklist (2009)" in Procedure.objects.get(title=WHO).description
 
 
 def test_the_minimally_invasive_procedure_has_every_step_of_the_document_in_order(db):
@@ -224,7 +227,9 @@ def test_the_seed_run_again_on_the_procedures_as_it_left_them_duplicates_nothing
 
 
 def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
-    kept = dict(Step.objects.exclude(title="Patient positioned prone").values_list("pk", "title"))
+    # The SI fusion steps keep their rows; the WHO checklist (0010) goes and comes back anew.
+    si_fusion = Step.objects.filter(version__procedure__slug__in=(MI_SLUG, OPEN_SLUG))
+    kept = dict(si_fusion.exclude(title="Patient positioned prone").values_list("pk", "title"))
 
     migrate(BEFORE_CLINICAL_ORDER)
     try:

@@ -60,7 +60,8 @@ def template_titles(case) -> list[str]:
 
 
 def test_each_seeded_procedure_is_its_version_1_published(db):
-    for procedure in Procedure.objects.all():
+    # The WHO checklist, seeded with versions already, has its own: test_who_checklist.py.
+    for procedure in Procedure.objects.filter(slug__startswith="si-fusion-"):
         [version] = procedure.versions.all()
         assert (version.number, version.status) == (1, VersionStatus.PUBLISHED)
         assert version.change_note == "The procedure as it was when versions began."

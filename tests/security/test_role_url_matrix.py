@@ -111,6 +111,9 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("concern-raise",                 "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
     ("concern-resolve",               GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("concern-resolve",               "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # a procedure version's preview, for those who edit templates (administrators)
+    ("procedure-preview",             GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   404),
+    ("procedure-preview",             "POST",   LOGIN, 403,   403,   403,   403,    403,   405,   None),
     # the review side (reviewers and administrators)
     ("review:case-list",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:case-list",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
@@ -327,6 +330,10 @@ OWN_URLS = {
     "concern-resolve": (
         lambda w: {"case_id": w.in_progress.pk, "concern_id": 1},
         [lambda w: {"case_id": w.unknown_case_id, "concern_id": 1}],
+    ),
+    "procedure-preview": (
+        lambda w: {"version_id": w.procedure.published_version().pk},
+        [lambda w: {"version_id": 999999}],
     ),
     "api:case-detail": (lambda w: {"case_id": w.in_progress.pk}, []),
     "api:step-record": (lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk}, []),
