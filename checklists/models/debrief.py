@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from accounts.choices import ClinicalRole
 from checklists.models.case import Case
@@ -60,3 +61,7 @@ class DebriefAction(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.is_open and self.due < timezone.localdate()
