@@ -4,6 +4,7 @@ the reviewers' list); each posted and answered with a redirect back to the page 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
@@ -41,9 +42,7 @@ def debrief_action_add(request: AuthenticatedHttpRequest, case_id: int) -> HttpR
 @require_POST
 def debrief_action_close(request: AuthenticatedHttpRequest, action_id: int) -> HttpResponse:
     form = DebriefActionClosedForm(request.POST)
-    back = form.data.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
-        back = ""
+    back = _page_it_came_from(request)
     if not form.is_valid():
         messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(back or "home")
@@ -60,4 +59,15 @@ def debrief_action_close(request: AuthenticatedHttpRequest, action_id: int) -> H
         messages.error(request, error.message)
         return redirect(back or "home")
     messages.success(request, "Debrief action closed.")
-    return redirect(back or "case-detail", **({} if back else {"case_id": action.case_id}))
+    return redirect(back or reverse("case-detail", args=[action.case_id]))
+
+
+def _page_it_came_from(request: AuthenticatedHttpRequest) -> str:
+    """The form's ``next``: a path on this site, else "" (never another site, nor a name
+    ``redirect`` would take for a view)."""
+    back = request.POST.get("next", "")
+    local = back.startswith("/") and back.isprintable() and " " not in back
+    allowed = {request.get_host()}
+    if local and url_has_allowed_host_and_scheme(back, allowed, request.is_secure()):
+        return back
+    return ""
