@@ -1,6 +1,7 @@
 """The debrief's forms on the checklist page: an action added at Sign Out, an action closed."""
 
 import datetime
+from typing import cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Div, Field, Layout, Submit
@@ -47,7 +48,7 @@ class DebriefActionForm(forms.Form):
     def __init__(self, *args, case: Case | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self._people: dict[str, User] | None = None
-        self.fields["owner"].choices = self._owner_choices
+        cast(forms.ChoiceField, self.fields["owner"]).choices = self._owner_choices
         self.fields["due"].initial = timezone.localdate() + datetime.timedelta(days=7)
         self.helper = FormHelper()
         if case is not None:

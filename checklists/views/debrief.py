@@ -44,7 +44,7 @@ def debrief_action_close(request: AuthenticatedHttpRequest, action_id: int) -> H
     form = DebriefActionClosedForm(request.POST)
     back = _page_it_came_from(request)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect(back or "home")
     try:
         action = workflow.close_debrief_action(
