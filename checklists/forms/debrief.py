@@ -41,7 +41,7 @@ class DebriefActionForm(forms.Form):
     owner = forms.ChoiceField(label="Owner", error_messages={"required": "Choose an owner."})
     due = forms.DateField(
         label="Due",
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages={"required": "Give a due date.", "invalid": "Give a due date."},
     )
 
