@@ -34,7 +34,7 @@ class DebriefActionForm(forms.Form):
     list: one tap to open, one to choose) and a due day."""
 
     what = forms.CharField(
-        label="Action",
+        label="What is to be done",
         max_length=max_length(DebriefAction, "what"),
         error_messages={"required": "Say what is to be done."},
     )
