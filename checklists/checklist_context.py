@@ -5,9 +5,10 @@ from dataclasses import dataclass
 from typing import cast
 
 from accounts.http import AuthenticatedHttpRequest
-from checklists import selectors
+from checklists import selectors, workflow
 from checklists.choices import SIGNED_STATUSES
-from checklists.forms import CancelCaseForm, ImplantForm
+from checklists.debrief import debrief_for
+from checklists.forms import CancelCaseForm, DebriefActionForm, ImplantForm
 from checklists.models import Case, Implant
 
 
@@ -29,9 +30,11 @@ def checklist_context(
     """What the checklist page and its partials draw from; the same whatever the number of
     steps: one query for the steps (none when the ``checklist`` is given: the procedure
     preview's), one for the implants (when asked for, or later by ``add_implant_panels``), one
-    for the Stops called. The cancel form, the signatures and the Stops (``forms``) are left
-    out of the answers that do not show them: a ticked row's. ``extra`` goes in last, so it
-    may also say who may do what (the preview shows the controls of those who record)."""
+    for the Stops called, one for the debrief's actions and briefing (``checklists.debrief``)
+    and one for the people an action may be given to, when its form is drawn. The cancel form,
+    the signatures, the Stops and the debrief (``forms``) are left out of the answers that do
+    not show them: a ticked row's. ``extra`` goes in last, so it may also say who may do what
+    (the preview shows the controls of those who record)."""
     checklist = checklist or selectors.checklist_for(case)
     context: dict[str, object] = {
         "case": case,
@@ -50,6 +53,10 @@ def checklist_context(
             cancel_form=CancelCaseForm(case=case),
             signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
             concerns=selectors.open_concerns(case) if case.is_open else [],
+            debrief=debrief_for(case, briefing=case.is_open),
+            debrief_form=DebriefActionForm(case=case)
+            if workflow.debrief_is_open(case) and request.user.has_perm("checklists.record_step")
+            else None,
         )
     return context
 

@@ -81,6 +81,8 @@ class AuditAction(models.TextChoices):
     STOP_OVERRIDDEN = "stop_overridden", "Stop overridden by surgeon"
     CONCERN_RAISED = "concern_raised", "Stop called by the team"
     CONCERN_RESOLVED = "concern_resolved", "Stop called by the team resolved"
+    DEBRIEF_ACTION_ADDED = "debrief_action_added", "Debrief action added"
+    DEBRIEF_ACTION_CLOSED = "debrief_action_closed", "Debrief action closed"
 
 
 class AccessAction(models.TextChoices):

@@ -238,6 +238,25 @@ class ConcernResolved(TypedDict):
     resolution: str
 
 
+class DebriefActionAdded(TypedDict):
+    """``debrief_action_added`` after: an action agreed at the debrief (``DebriefAction``), its
+    owner (a person's id, or else a ``ClinicalRole``) and due day. Who and when: the event's."""
+
+    action: int  # the DebriefAction's id
+    what: str
+    owner: int | None  # the owner's user id; None when a role owns it
+    owner_role: str  # "" when a person owns it
+    due: str  # ISO 8601 date
+
+
+class DebriefActionClosed(TypedDict):
+    """``debrief_action_closed`` after: the action closed, with a note. Who and when: the
+    event's (written on the chain of the case that raised it, whenever it is closed)."""
+
+    action: int
+    note: str
+
+
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CASE_CREATED: (None, CaseCreated),
@@ -255,6 +274,8 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.STOP_OVERRIDDEN: (StepState, StopOverridden),
     AuditAction.CONCERN_RAISED: (None, ConcernRaised),
     AuditAction.CONCERN_RESOLVED: (None, ConcernResolved),
+    AuditAction.DEBRIEF_ACTION_ADDED: (None, DebriefActionAdded),
+    AuditAction.DEBRIEF_ACTION_CLOSED: (None, DebriefActionClosed),
 }
 
 
@@ -451,3 +472,19 @@ def concern_raised(*, concern: int, reason: str) -> ConcernRaised:
 
 def concern_resolved(*, concern: int, resolution: str) -> ConcernResolved:
     return {"concern": concern, "resolution": resolution}
+
+
+def debrief_action_added(
+    *, action: int, what: str, owner: int | None, owner_role: str, due: datetime.date
+) -> DebriefActionAdded:
+    return {
+        "action": action,
+        "what": what,
+        "owner": owner,
+        "owner_role": owner_role,
+        "due": due.isoformat(),
+    }
+
+
+def debrief_action_closed(*, action: int, note: str) -> DebriefActionClosed:
+    return {"action": action, "note": note}

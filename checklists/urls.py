@@ -13,6 +13,12 @@ urlpatterns = [
         views.concern_resolve,
         name="concern-resolve",
     ),
+    path("cases/<int:case_id>/debrief/", views.debrief_action_add, name="debrief-action-add"),
+    path(
+        "debrief-actions/<int:action_id>/closed/",
+        views.debrief_action_close,
+        name="debrief-action-close",
+    ),
     path("cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("cases/<int:case_id>/steps/<int:step_id>/", views.step_update, name="step-update"),
     path(

@@ -9,6 +9,7 @@ urlpatterns = [
     path("search/", views.mrn_search, name="mrn-search"),
     path("export/", views.case_export, name="export"),
     path("dashboard/", views.dashboard, name="dashboard"),
+    path("debrief/", views.debrief_actions, name="debrief-actions"),
     path("recalls/", views.recalls, name="recalls"),
     path("recalls/export/", views.recalls_export, name="recalls-export"),
     path("<int:case_id>/", views.record, name="record"),

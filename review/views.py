@@ -17,7 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from accounts.context import request_context
 from accounts.http import AuthenticatedHttpRequest
 from accounts.permissions import requires
-from checklists import workflow
+from checklists import debrief, workflow
 from checklists.access import log_access
 from checklists.choices import AccessAction
 from checklists.errors import WorkflowError
@@ -36,6 +36,7 @@ EMERGENCY_ACCESS = "review.add_emergencyaccess"
 # The session key of the MRN searched for: held server-side (sessions live in the database),
 # never in a URL, a log line or the access log.
 HELD_MRN = "review_held_mrn"
+DEBRIEF_PAGE_SIZE = 50
 
 
 @never_cache  # an MRN search's results are one patient's cases
@@ -236,6 +237,20 @@ def dashboard(request: AuthenticatedHttpRequest) -> HttpResponse:
     context = {"form": form, "figures": figures, "chart_data": figures.chart_data()}
     status = 400 if form.is_bound and not valid else 200
     return render(request, "review/dashboard.html", context, status=status)
+
+
+@requires(REVIEW)
+@require_safe
+def debrief_actions(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """Every case's debrief actions, open, overdue or closed, each closable here with a note.
+    No patient's identity (the case's procedure, room and day): not an access to log."""
+    status = request.GET.get("status", debrief.OPEN)
+    if status not in debrief.STATUSES:
+        status = debrief.OPEN
+    actions = debrief.actions_by_status(status)
+    page = Paginator(actions, DEBRIEF_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"status": status, "statuses": debrief.STATUSES, "page": page}
+    return render(request, "review/debrief_actions.html", context)
 
 
 @never_cache  # patients' identities

@@ -69,6 +69,7 @@ class Replayed:
     implants: dict[int, dict[str, Any]] = field(default_factory=dict)  # implant id -> ...
     signatures: dict[int, dict[str, Any]] = field(default_factory=dict)  # signature id -> ...
     concerns: dict[int, dict[str, Any]] = field(default_factory=dict)  # concern id -> ...
+    actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # debrief action id -> ...
     signed_content: str | None = None  # the newest signature's content hash
 
 
@@ -185,6 +186,25 @@ def _concern_resolved(state: Replayed, event: AuditEvent) -> None:
     )
 
 
+def _debrief_action_added(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.DebriefActionAdded, event.after)
+    state.actions[after["action"]] = {
+        **after,
+        "raised_by": event.actor_id,
+        "raised_at": event.created_at,
+        "closing_note": "",
+        "closed_by": None,
+        "closed_at": None,
+    }
+
+
+def _debrief_action_closed(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.DebriefActionClosed, event.after)
+    state.actions[after["action"]].update(
+        closing_note=after["note"], closed_by=event.actor_id, closed_at=event.created_at
+    )
+
+
 def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
     if event.step_id is None:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
@@ -240,6 +260,8 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.STOP_OVERRIDDEN: _stop_overridden,
     AuditAction.CONCERN_RAISED: _concern_raised,
     AuditAction.CONCERN_RESOLVED: _concern_resolved,
+    AuditAction.DEBRIEF_ACTION_ADDED: _debrief_action_added,
+    AuditAction.DEBRIEF_ACTION_CLOSED: _debrief_action_closed,
 }
 
 

@@ -29,6 +29,7 @@ from checklists.models import (
     Case,
     CaseStep,
     Concern,
+    DebriefAction,
     Implant,
     Signature,
     UnknownAuditKey,
@@ -107,6 +108,15 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "resolution": ("how it was resolved", False),
     "resolved_by": ("resolved by (user id)", True),
     "resolved_at": ("time resolved", True),
+    # an action agreed at the debrief
+    "action": ("debrief action id", True),
+    "what": ("what is to be done", False),
+    "owner": ("owner (user id)", True),
+    "owner_role": ("owner (role)", True),
+    "due": ("due day", True),
+    "closing_note": ("closing note", False),
+    "closed_by": ("closed by (user id)", True),
+    "closed_at": ("time closed", True),
 }
 
 
@@ -198,6 +208,23 @@ def concern_as_kept(concern: Concern) -> dict[str, Any]:
     }
 
 
+def debrief_action_as_kept(action: DebriefAction) -> dict[str, Any]:
+    return {
+        **payloads.debrief_action_added(
+            action=action.pk,
+            what=action.what,
+            owner=action.owner_id,
+            owner_role=action.owner_role,
+            due=action.due,
+        ),
+        "raised_by": action.raised_by_id,
+        "raised_at": action.raised_at,
+        "closing_note": action.closing_note,
+        "closed_by": action.closed_by_id,
+        "closed_at": action.closed_at,
+    }
+
+
 # --- the comparison -------------------------------------------------------------------------
 
 
@@ -209,6 +236,7 @@ def replay_case(
     implants: Sequence[Implant],
     signatures: Sequence[Signature],
     concerns: Sequence[Concern],
+    actions: Sequence[DebriefAction] = (),
 ) -> Replay:
     """Replay ``case``'s chain (``events``, in ``seq`` order, already proven by the chain
     check) and compare it with the case's live rows; name the first difference."""
@@ -229,6 +257,7 @@ def replay_case(
         or _implants_difference(case.pk, state, implants)
         or _signatures_difference(case.pk, state, signatures)
         or _concerns_difference(case.pk, state, concerns)
+        or _actions_difference(case.pk, state, actions)
         or _content_difference(case, state, steps, implants)
     )
     return Replay(difference, sealed)
@@ -303,6 +332,18 @@ def _concerns_difference(
         {concern.pk: concern_as_kept(concern) for concern in concerns},
         where=lambda pk, concern: f"Stop {pk} called by the team",
         unrecorded="its row is there, but the chain never called it",
+    )
+
+
+def _actions_difference(
+    case_id: int, state: Replayed, actions: Sequence[DebriefAction]
+) -> RowDifference | None:
+    return _kept_rows_difference(
+        case_id,
+        state.actions,
+        {action.pk: debrief_action_as_kept(action) for action in actions},
+        where=lambda pk, action: f"debrief action {pk}",
+        unrecorded="its row is there, but the chain never added it",
     )
 
 

@@ -1,9 +1,9 @@
 """The whole audit trail verified: each case's chain proven, then replayed against its rows.
 
-``verify_audit`` walks the cases in batches of ``BATCH``: five queries a batch (the cases,
-their events, steps, implants and signatures), whatever the cases hold, and memory for one
-batch at a time. Each case is checked by ``verify_case``, which the review record calls too
-with the rows it has already read.
+``verify_audit`` walks the cases in batches of ``BATCH``: seven queries a batch (the cases,
+their events, steps, implants, signatures, Stops and debrief actions), whatever the cases
+hold, and memory for one batch at a time. Each case is checked by ``verify_case``, which the
+review record calls too with the rows it has already read.
 """
 
 from collections import defaultdict
@@ -13,7 +13,15 @@ from typing import Protocol, TypeVar
 from checklists.audit.chain import chain_break
 from checklists.audit.replay import replay_case
 from checklists.audit.verdict import ChainBreak, RowDifference, Verdict
-from checklists.models import AuditEvent, Case, CaseStep, Concern, Implant, Signature
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Concern,
+    DebriefAction,
+    Implant,
+    Signature,
+)
 
 BATCH = 200  # cases per batch
 
@@ -40,6 +48,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
         implants = _by_case(Implant.objects.filter(case_id__in=ids))
         signatures = _by_case(Signature.objects.filter(case_id__in=ids))
         concerns = _by_case(Concern.objects.filter(case_id__in=ids))
+        actions = _by_case(DebriefAction.objects.filter(case_id__in=ids))
         for case in batch:
             verdict = verify_case(
                 case,
@@ -48,6 +57,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
                 implants=implants[case.pk],
                 signatures=signatures[case.pk],
                 concerns=concerns[case.pk],
+                actions=actions[case.pk],
             )
             cases, events = cases + 1, events + verdict.events
             breaks += verdict.breaks
@@ -70,6 +80,7 @@ def verify_case(
     implants: Sequence[Implant],
     signatures: Sequence[Signature],
     concerns: Sequence[Concern],
+    actions: Sequence[DebriefAction] = (),
 ) -> Verdict:
     """One case's chain proven and replayed, from its rows already read (``events`` in
     ``seq`` order): no query."""
@@ -77,7 +88,13 @@ def verify_case(
     if found:
         return Verdict(cases=1, events=len(events), breaks=[found])
     replayed = replay_case(
-        case, events, steps=steps, implants=implants, signatures=signatures, concerns=concerns
+        case,
+        events,
+        steps=steps,
+        implants=implants,
+        signatures=signatures,
+        concerns=concerns,
+        actions=actions,
     )
     return Verdict(
         cases=1,

@@ -1,7 +1,7 @@
 """Forms check what a person typed and nothing more; checklists.workflow applies the rules.
 
 By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
-checklist's rows, implants and poll (``checklist``).
+checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``).
 """
 
 from checklists.forms.cases import (
@@ -24,6 +24,7 @@ from checklists.forms.checklist import (
     StepUpdateForm,
     StopOverrideForm,
 )
+from checklists.forms.debrief import DebriefActionClosedForm, DebriefActionForm
 
 __all__ = [
     "CODE_FIELD",
@@ -32,6 +33,8 @@ __all__ = [
     "CancelCaseForm",
     "ConcernForm",
     "ConcernResolvedForm",
+    "DebriefActionClosedForm",
+    "DebriefActionForm",
     "ImplantForm",
     "ImplantRemovalForm",
     "ImplantWasteForm",

@@ -1,9 +1,9 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow.
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
-(``records``), the Stops the team calls (``concerns``), the audit trail (``audit``, sealed as
-``sealing`` says) and the access log (``access``). Everything is importable from
-``checklists.models``, as Django and the migrations expect.
+(``records``), the Stops the team calls (``concerns``), the debrief's actions (``debrief``),
+the audit trail (``audit``, sealed as ``sealing`` says) and the access log (``access``).
+Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
 
 from checklists.models.access import RECORD_ACCESS_APPEND_ONLY, RecordAccess, RecordAccessQuerySet
@@ -19,6 +19,7 @@ from checklists.models.case import (
     validate_mrn,
 )
 from checklists.models.concerns import Concern
+from checklists.models.debrief import DebriefAction
 from checklists.models.records import Implant, Signature
 from checklists.models.sealing import (
     UnknownAuditKey,
@@ -35,6 +36,7 @@ __all__ = [
     "Case",
     "CaseStep",
     "Concern",
+    "DebriefAction",
     "Implant",
     "RecordAccess",
     "RecordAccessQuerySet",

@@ -15,6 +15,7 @@ from checklists.views.checklist import (
     stop_override,
 )
 from checklists.views.concerns import concern_raise, concern_resolve
+from checklists.views.debrief import debrief_action_add, debrief_action_close
 from checklists.views.preview import procedure_preview
 
 __all__ = [
@@ -25,6 +26,8 @@ __all__ = [
     "case_version",
     "concern_raise",
     "concern_resolve",
+    "debrief_action_add",
+    "debrief_action_close",
     "implant_add",
     "implant_read_back",
     "implant_remove",

@@ -18,6 +18,7 @@ The modules, by what they change:
   phases, Stops, implants, a reason to put a gating step back to pending);
 - ``stops``: a surgeon's override of a Stop (an expected answer not given);
 - ``concerns``: a Stop called by anyone in the room, and its resolution;
+- ``debrief``: an action agreed at the debrief, and its closing (it outlives the case);
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
 - ``lifecycle``: an implant read back before opening, opened but not implanted, or explanted
@@ -32,6 +33,7 @@ from accounts.context import NO_CONTEXT, RequestContext
 from checklists.workflow.answers import Answer
 from checklists.workflow.cases import cancel, create_case, mark_reviewed
 from checklists.workflow.concerns import raise_concern, resolve_concern
+from checklists.workflow.debrief import add_debrief_action, close_debrief_action, debrief_is_open
 from checklists.workflow.implants import (
     REMOVAL_REASON_LENGTH,
     ImplantEntry,
@@ -58,12 +60,15 @@ __all__ = [
     "Answer",
     "ImplantEntry",
     "RequestContext",
+    "add_debrief_action",
     "add_implant",
     "amend",
     "cancel",
     "case_content_hash",
+    "close_debrief_action",
     "confirm_read_back",
     "create_case",
+    "debrief_is_open",
     "explant_implant",
     "mark_reviewed",
     "missing_for_sign_out",

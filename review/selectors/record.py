@@ -25,6 +25,7 @@ from checklists.models import (
     Case,
     CaseStep,
     Concern,
+    DebriefAction,
     Implant,
     RecordAccess,
     Signature,
@@ -114,6 +115,7 @@ class CaseRecord:
     implants: list[Implant]
     signatures: list[Signature]
     concerns: list[Concern]  # the Stops the team called, oldest first
+    debrief_actions: list[DebriefAction]  # agreed at the debrief, by due day
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
     chain: Verdict
@@ -150,10 +152,10 @@ class CaseRecord:
 
 
 def case_record(*, case_id: int) -> CaseRecord:
-    """The whole record of one case, or a 404. Six queries, whatever the case's size: the
-    case, its steps, implants, signatures, Stops called and audit events. The audit verdict is
-    ``checklists.audit.verify_case`` on those rows, the check ``verify_audit`` makes of every
-    case: the chain proven, then replayed against the rows."""
+    """The whole record of one case, or a 404. Seven queries, whatever the case's size: the
+    case, its steps, implants, signatures, Stops called, debrief actions and audit events. The
+    audit verdict is ``checklists.audit.verify_case`` on those rows, the check ``verify_audit``
+    makes of every case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related(
         "procedure", "procedure_version", "surgeon", "reviewed_by", "created_by"
     )
@@ -166,6 +168,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
     )
     concerns = list(case.concerns.select_related("raised_by", "resolved_by"))
+    debrief_actions = list(case.debrief_actions.select_related("owner", "raised_by", "closed_by"))
     events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
     chain = verify_case(
         case,
@@ -174,6 +177,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         implants=implants,
         signatures=signatures,
         concerns=concerns,
+        actions=debrief_actions,
     )
     if case.is_open:
         _show_compliance_so_far(case, steps)
@@ -191,6 +195,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         implants=implants,
         signatures=signatures,
         concerns=concerns,
+        debrief_actions=debrief_actions,
         amendments=amendments,
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
         chain=chain,

@@ -162,6 +162,10 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     workflow.override_stop(
         actor=surgeon, case_id=case.pk, step_id=counts.pk, revision=1, reason="Recounted: X-ray"
     )
+    action = workflow.add_debrief_action(
+        actor=nurse, case_id=case.pk, what="Order X-ray", due=timezone.localdate(), owner=nurse
+    )
+    workflow.close_debrief_action(actor=nurse, action_id=action.pk, note="Ordered")
     with pytest.raises(SignatureRefused):
         workflow.sign_out(actor=surgeon, case_id=case.pk, password="wrong")
     workflow.sign_out(actor=surgeon, case_id=case.pk, password=PASSWORD)

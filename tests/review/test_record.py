@@ -382,9 +382,10 @@ def record_steps(case, nurse, steps) -> None:
 # --- queries ---------------------------------------------------------------------------------
 
 # Session, user, permissions (one query: accounts.backends), roles for the header; the case,
-# its steps, implants, signatures, Stops called, events (the audit verdict reads these rows);
-# the access log entry, and "who viewed this case" (one query, however long the log).
-RECORD_QUERIES = 12
+# its steps, implants, signatures, Stops called, debrief actions, events (the audit verdict
+# reads these rows); the access log entry, and "who viewed this case" (one query, however long
+# the log).
+RECORD_QUERIES = 13
 
 
 def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(

@@ -16,6 +16,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from checklists import workflow
 from checklists.audit import verify_audit, verify_chains
@@ -418,20 +419,27 @@ def test_an_older_signed_case_keeps_its_identity_under_its_signature(world):
 
 
 def queries_for(cases: int, batch_size: int) -> int:
-    """Six per batch (cases, events, steps, implants, signatures, Stops called), and one more
-    query that finds no case when the last batch was full."""
-    return 6 * math.ceil(cases / batch_size) + (cases % batch_size == 0)
+    """Seven per batch (cases, events, steps, implants, signatures, Stops called, debrief
+    actions), and one more query that finds no case when the last batch was full."""
+    return 7 * math.ceil(cases / batch_size) + (cases % batch_size == 0)
 
 
 @pytest.mark.parametrize("batch_size", [1, 2, 3, 200])
-def test_the_replay_costs_six_queries_a_batch_whatever_the_cases_hold(
+def test_the_replay_costs_seven_queries_a_batch_whatever_the_cases_hold(
     world, batch_size, django_assert_num_queries
 ):
     cases = Case.objects.count()
     with django_assert_num_queries(queries_for(cases, batch_size)):
         assert verify_audit(batch_size=batch_size).ok
-    # More history in one case, and one more case: still six queries a batch.
+    # More history in one case, and one more case: still seven queries a batch.
     record(world.scheduled, HARD_STOP, world.nurse)
+    workflow.add_debrief_action(
+        actor=world.nurse,
+        case_id=world.scheduled.pk,
+        what="Fix the lamp",
+        due=timezone.localdate(),
+        owner_role="nurse",
+    )
     record(world.scheduled, INCISION, world.surgeon, value="3.5")
     make_case(world.procedure, actor=world.nurse, surgeon=world.surgeon)
     with django_assert_num_queries(queries_for(cases + 1, batch_size)):

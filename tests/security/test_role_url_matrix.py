@@ -49,9 +49,10 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.test import Client
 from django.urls import get_resolver, resolve, reverse
+from django.utils import timezone
 
 from accounts.models import Room
-from checklists.models import AuditEvent, Case
+from checklists.models import AuditEvent, Case, DebriefAction
 from tests.conftest import PASSWORD
 from tests.security.conftest import PERSONAS, World
 from tests.site.test_login_required import Endpoint, endpoints, templates
@@ -111,6 +112,12 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("concern-raise",                 "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
     ("concern-resolve",               GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("concern-resolve",               "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # the debrief: OR staff add an action to a case; OR staff and reviewers close one (the
+    # workflow says who: any signed-in role may post, an administrator has the reviewer's rights)
+    ("debrief-action-add",            GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("debrief-action-add",            "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    ("debrief-action-close",          GET_HEAD, LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("debrief-action-close",          "POST",   LOGIN, 302,   302,   302,   302,    302,   302,   404),
     # a procedure version's preview, for those who edit templates (administrators)
     ("procedure-preview",             GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   404),
     ("procedure-preview",             "POST",   LOGIN, 403,   403,   403,   403,    403,   405,   None),
@@ -123,6 +130,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("review:export",                 "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:dashboard",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:dashboard",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
+    ("review:debrief-actions",        GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
+    ("review:debrief-actions",        "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     ("review:recalls",                GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:recalls",                "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
     # without a GTIN to look up, the export is refused: a 400 that says so
@@ -331,6 +340,14 @@ OWN_URLS = {
         lambda w: {"case_id": w.in_progress.pk, "concern_id": 1},
         [lambda w: {"case_id": w.unknown_case_id, "concern_id": 1}],
     ),
+    "debrief-action-add": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "debrief-action-close": (
+        lambda w: {"action_id": debrief_action(w).pk},
+        [lambda w: {"action_id": 999999}],
+    ),
     "procedure-preview": (
         lambda w: {"version_id": w.procedure.published_version().pk},
         [lambda w: {"version_id": 999999}],
@@ -354,9 +371,26 @@ OTHER_CASE_FORMS = {
     "case-cancel": {"reason": "Patient unwell"},
     "concern-raise": {"reason": "Count wrong"},
     "concern-resolve": {"resolution": "Recounted"},
+    "debrief-action-add": {"what": "Lamp", "owner": "role:nurse", "due": "2099-01-01"},
+    "debrief-action-close": {"note": "Lamp replaced"},
     "review:mark-reviewed": {"comment": "Fine"},
     "review:emergency-access": {"reason": "Patient back in theatre"},
 }
+
+
+def debrief_action(world: World) -> DebriefAction:
+    """An open debrief action on ``in_progress``, made in the table's own transaction (no audit
+    event, no version: the table counts those to prove a refused request wrote nothing)."""
+    return DebriefAction.objects.filter(case=world.in_progress).first() or (
+        DebriefAction.objects.create(
+            case=world.in_progress,
+            what="Fix the lamp",
+            owner_role="nurse",
+            due=timezone.localdate(),
+            raised_by=world.nurse,
+            raised_at=timezone.now(),
+        )
+    )
 
 
 def own_url(name: str, world: World, *, other: bool = False) -> list[str]:
