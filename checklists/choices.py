@@ -81,6 +81,7 @@ class AuditAction(models.TextChoices):
     STOP_OVERRIDDEN = "stop_overridden", "Stop overridden by surgeon"
     CONCERN_RAISED = "concern_raised", "Stop called by the team"
     CONCERN_RESOLVED = "concern_resolved", "Stop called by the team resolved"
+    CASE_RESCHEDULED = "case_rescheduled", "Case moved (time or room) by the theatre list"
 
 
 class AccessAction(models.TextChoices):
