@@ -64,7 +64,7 @@ class UnreadableFile(ValueError):
 
 @dataclass(frozen=True)
 class Refusal:
-    line: int  # the row's line in the file (the header is line 1)
+    line: int  # the row's line in the file (the header is line 1); a Bundle's entry number
     appointment_id: str  # "" when the row has none
     reason: str  # in words; never the patient's identity
 
@@ -75,6 +75,8 @@ class ScheduleReport:
     updated: int = 0
     unchanged: int = 0
     refused: list[Refusal] = field(default_factory=list)
+    # What a refusal's number counts: a CSV's "line", a FHIR Bundle's "entry".
+    unit: str = "line"
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -82,8 +84,8 @@ class ScheduleReport:
             "updated": self.updated,
             "unchanged": self.unchanged,
             "refused": [
-                {"line": r.line, "appointment_id": r.appointment_id, "reason": r.reason}
-                for r in self.refused
+                {self.unit: r.line, "appointment_id": r.appointment_id, "reason": r.reason}
+                for r in sorted(self.refused, key=lambda r: r.line)
             ],
         }
 
@@ -312,4 +314,4 @@ def report_lines(report: ScheduleReport) -> Iterator[str]:
     )
     for refusal in sorted(report.refused, key=lambda r: r.line):
         where = f" (appointment {refusal.appointment_id})" if refusal.appointment_id else ""
-        yield f"  line {refusal.line}{where}: {refusal.reason}"
+        yield f"  {report.unit} {refusal.line}{where}: {refusal.reason}"

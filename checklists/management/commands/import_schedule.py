@@ -6,6 +6,7 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from checklists.schedule_fhir import import_schedule_bundle
 from checklists.schedule_import import HEADER, UnreadableFile, import_schedule_csv, report_lines
 
 
@@ -17,7 +18,9 @@ class Command(BaseCommand):
         "surgeon's username, the room's name and the start in ISO 8601. A known appointment "
         "moves its case to the new time or room if the case has not started; the same file "
         "again changes nothing. Prints the rows created, updated, unchanged and refused, each "
-        "refusal with its line, its appointment id and the reason."
+        "refusal with its line, its appointment id and the reason. A file ending in .json is read "
+        "as a FHIR R4 Bundle of Appointments with their Patient, Practitioner and Location "
+        "(see checklists.schedule_fhir)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -38,7 +41,10 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file} cannot be read: {error.strerror or error}.") from None
         try:
-            report = import_schedule_csv(data, actor=actor)
+            if file.suffix.lower() == ".json":
+                report = import_schedule_bundle(data, actor=actor)
+            else:
+                report = import_schedule_csv(data, actor=actor)
         except UnreadableFile as error:
             raise CommandError(f"{file}: {error}") from None
         lines = list(report_lines(report))
