@@ -293,3 +293,22 @@ class ImplantEntrySerializer(serializers.Serializer):
 
     def entry(self) -> workflow.ImplantEntry:
         return workflow.ImplantEntry(**self.validated_data)
+
+
+class ScheduleRefusalSerializer(serializers.Serializer):
+    """A row of the theatre list refused: where (a CSV's line, or a Bundle's entry), which
+    appointment, and why; never the patient's identity."""
+
+    line = serializers.IntegerField(required=False, help_text="The CSV's line (header: 1).")
+    entry = serializers.IntegerField(required=False, help_text="The Bundle's entry, from 1.")
+    appointment_id = serializers.CharField(allow_blank=True)
+    reason = serializers.CharField()
+
+
+class ScheduleReportSerializer(serializers.Serializer):
+    """What an import of the theatre list did, row by row counted."""
+
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    refused = ScheduleRefusalSerializer(many=True)

@@ -26,6 +26,7 @@ urlpatterns = [
     path("v1/cases/<int:case_id>/", views.case_detail, name="case-detail"),
     path("v1/cases/<int:case_id>/steps/<int:step_id>/", views.step_record, name="step-record"),
     path("v1/cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
+    path("v1/schedule/", views.schedule_import, name="schedule-import"),
     # The schema is public (it holds no data); its documentation is for administrators.
     path("schema/", login_not_required(never_cache(SpectacularAPIView.as_view())), name="schema"),
     path(

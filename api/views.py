@@ -10,10 +10,17 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_not_required
 from django.views.decorators.cache import never_cache
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework.decorators import api_view, permission_classes, renderer_classes
-from rest_framework.exceptions import NotFound
+from rest_framework.decorators import (
+    api_view,
+    parser_classes,
+    permission_classes,
+    renderer_classes,
+)
+from rest_framework.exceptions import NotFound, ParseError
 from rest_framework.pagination import LimitOffsetPagination
+from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
@@ -34,11 +41,14 @@ from api.serializers import (
     ImplantSerializer,
     NewCaseSerializer,
     ProcedureSerializer,
+    ScheduleReportSerializer,
     StepChangeSerializer,
 )
 from checklists import workflow
 from checklists.access import log_access
 from checklists.choices import AccessAction
+from checklists.schedule_fhir import import_schedule_bundle
+from checklists.schedule_import import UnreadableFile, import_schedule_csv
 
 
 def endpoint(methods: list[str], *, scope: type, **schema: Any) -> Callable[[Callable], Any]:
@@ -172,6 +182,44 @@ def implant_add(request: Request, case_id: int) -> Response:
         actor=request.user, case_id=case_id, entry=entry, context=request_context(request)
     )
     return Response(ImplantSerializer(implant).data, status=201)
+
+
+class CsvBody(BaseParser):
+    """The theatre list's CSV, as bytes (``checklists.schedule_import`` decodes it)."""
+
+    media_type = "text/csv"
+
+    def parse(self, stream: Any, media_type: Any = None, parser_context: Any = None) -> bytes:
+        return stream.read() if stream is not None else b""
+
+
+class FhirBody(CsvBody):
+    """A FHIR Bundle, as bytes (``checklists.schedule_fhir`` reads and validates it)."""
+
+    media_type = fhir.FHIR_JSON
+
+
+@endpoint(
+    ["POST"],
+    scope=ImportsSchedule,
+    operation_id="schedule_import",
+    request={CsvBody.media_type: OpenApiTypes.STR, FhirBody.media_type: OpenApiTypes.OBJECT},
+    responses=answers({200: ScheduleReportSerializer}, 400, 415),
+)
+@parser_classes([CsvBody, FhirBody])
+def schedule_import(request: Request) -> Response:
+    """Import the day's theatre list (a CSV with its header, or a FHIR Bundle of
+    Appointments): each appointment's case scheduled, moved (not yet started) or left alone;
+    answers the rows created, updated, unchanged and refused, each refusal with its line (or
+    entry), its appointment id and the reason."""
+    data = request.data if isinstance(request.data, bytes) else b""  # no body: nothing parsed
+    bundle = request.content_type.startswith(FhirBody.media_type)
+    read = import_schedule_bundle if bundle else import_schedule_csv
+    try:
+        report = read(data, actor=request.user, context=request_context(request))
+    except UnreadableFile as error:
+        raise ParseError(str(error)) from None
+    return Response(report.as_json())
 
 
 def _logged_read(request: Request, case_id: int) -> None:

@@ -83,6 +83,7 @@ class AuditAction(models.TextChoices):
     CONCERN_RESOLVED = "concern_resolved", "Stop called by the team resolved"
     DEBRIEF_ACTION_ADDED = "debrief_action_added", "Debrief action added"
     DEBRIEF_ACTION_CLOSED = "debrief_action_closed", "Debrief action closed"
+    CASE_RESCHEDULED = "case_rescheduled", "Case moved (time or room) by the theatre list"
 
 
 class AccessAction(models.TextChoices):

@@ -8,6 +8,8 @@ reads them from here too.
 Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 
 - ``case_created``: None → ``CaseCreated``
+- ``case_rescheduled``: ``Scheduling`` (as it was) → ``Scheduling`` (as the theatre list now
+  says)
 - ``step_recorded``: ``StepState`` → ``StepRecorded`` (a ``StepState``, plus ``reason`` when
   an answer was put back to pending with one)
 - ``step_amended``: ``StepState`` (as signed) → ``StepAmended``
@@ -138,6 +140,14 @@ class CaseCreated(TypedDict):
     identity: NotRequired[str]
 
 
+class Scheduling(TypedDict):
+    """``case_rescheduled`` before and after: when and where a case not yet started is to be,
+    as the day's theatre list moved it (``workflow.reschedule_case``)."""
+
+    room: str
+    scheduled_start: str  # ISO 8601 in UTC, to the second, as ``CaseCreated`` keeps it
+
+
 class StepRecorded(StepState):
     """``step_recorded`` after: the step's new state, and why a recorded answer was put back
     to pending (``reason``), when a reason was given.
@@ -260,6 +270,7 @@ class DebriefActionClosed(TypedDict):
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CASE_CREATED: (None, CaseCreated),
+    AuditAction.CASE_RESCHEDULED: (Scheduling, Scheduling),
     AuditAction.STEP_RECORDED: (StepState, StepRecorded),
     AuditAction.STEP_AMENDED: (StepState, StepAmended),
     AuditAction.IMPLANT_ADDED: (None, LoggedImplant),
@@ -409,6 +420,13 @@ def case_created(
         "scheduled_start": scheduled_start.astimezone(datetime.UTC).isoformat(timespec="seconds"),
         "steps": steps,
         "identity": identity,
+    }
+
+
+def scheduling(*, room: str, scheduled_start: datetime.datetime) -> Scheduling:
+    return {
+        "room": room,
+        "scheduled_start": scheduled_start.astimezone(datetime.UTC).isoformat(timespec="seconds"),
     }
 
 

@@ -85,6 +85,12 @@ def _case_created(state: Replayed, event: AuditEvent) -> None:
     state.case.update(status=CaseStatus.SCHEDULED, created_by=event.actor_id)
 
 
+def _case_rescheduled(state: Replayed, event: AuditEvent) -> None:
+    if state.created is None:
+        raise Unreplayable(f"event #{event.seq} moves a case the chain has not scheduled")
+    state.created.update(cast(payloads.Scheduling, event.after))
+
+
 def _step_recorded(state: Replayed, event: AuditEvent) -> None:
     after = _answer(state, event)
     if after["status"] != StepStatus.PENDING:
@@ -246,6 +252,7 @@ def _sign(
 
 FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.CASE_CREATED: _case_created,
+    AuditAction.CASE_RESCHEDULED: _case_rescheduled,
     AuditAction.STEP_RECORDED: _step_recorded,
     AuditAction.STEP_AMENDED: _step_amended,
     AuditAction.IMPLANT_ADDED: _implant_added,

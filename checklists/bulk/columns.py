@@ -25,7 +25,7 @@ CASE_COLUMNS = (
     "created_by_id", "created_at",
     "started_at", "completed_at", "reviewed_at", "reviewed_by_id", "review_comment",
     "cancelled_at", "cancel_reason", "version", "audit_seq", "audit_head", "time_out_at",
-    "incision_at", "required_complete", "amended",
+    "incision_at", "required_complete", "amended", "source_appointment_id",
 )  # fmt: skip
 # A step row: its snapshot of the template (the same in every case of a layout), then its answer.
 SNAPSHOT_COLUMNS = ("template_step_id", "position", "side", *SNAPSHOT_FIELDS)

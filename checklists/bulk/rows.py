@@ -249,6 +249,7 @@ class RowBuilder:
                 dt(facts.incision_at),
                 facts.required_complete,
                 plan.amendment is not None,
+                None,  # source_appointment_id: generated cases come from no theatre list
             )
         )
 

@@ -66,6 +66,12 @@ class Case(models.Model):
     )
     room = models.CharField(max_length=32, validators=[validate_plain_text])
     scheduled_start = models.DateTimeField()
+    # The appointment's id in the hospital's scheduling system, for a case imported from the
+    # day's theatre list (``checklists.schedule_import``): a second import finds the case by it.
+    # Null for a case scheduled by hand.
+    source_appointment_id = models.CharField(
+        "appointment id (scheduling system)", max_length=64, null=True, blank=True, unique=True
+    )
     status = models.CharField(
         max_length=16, choices=CaseStatus.choices, default=CaseStatus.SCHEDULED
     )

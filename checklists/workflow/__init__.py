@@ -13,7 +13,8 @@ Views, the admin, management commands and tests call these functions, as
 argument and never read a request.
 
 The modules, by what they change:
-- ``cases``: scheduling a case (its steps snapshotted from the procedure), review, cancellation;
+- ``cases``: scheduling a case (its steps snapshotted from the procedure), moving one not yet
+  started (the theatre list's import), review, cancellation;
 - ``steps``: recording a step, and the gates it must pass (revision, hard stops, gating
   phases, Stops, implants, a reason to put a gating step back to pending);
 - ``stops``: a surgeon's override of a Stop (an expected answer not given);
@@ -31,7 +32,7 @@ The modules, by what they change:
 
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.workflow.answers import Answer
-from checklists.workflow.cases import cancel, create_case, mark_reviewed
+from checklists.workflow.cases import cancel, create_case, mark_reviewed, reschedule_case
 from checklists.workflow.concerns import raise_concern, resolve_concern
 from checklists.workflow.debrief import add_debrief_action, close_debrief_action, debrief_is_open
 from checklists.workflow.implants import (
@@ -76,6 +77,7 @@ __all__ = [
     "raise_concern",
     "record_step",
     "remove_implant",
+    "reschedule_case",
     "resolve_concern",
     "sign_out",
     "waste_implant",

@@ -41,10 +41,13 @@ def create_case(
     surgeon: User,
     room: str,
     scheduled_start: datetime.datetime,
+    source_appointment_id: str | None = None,
     context: RequestContext = NO_CONTEXT,
 ) -> Case:
     """Schedule a case and snapshot the steps of its procedure's published version (per side
-    for a bilateral case); the case names that version. A draft is never used."""
+    for a bilateral case); the case names that version. A draft is never used.
+    ``source_appointment_id`` is the appointment's id in the scheduling system, for a case
+    imported from the theatre list (one case per appointment)."""
     require_permission(actor, "checklists.add_case", "Your role cannot schedule cases.")
     patient_mrn, room = patient_mrn.strip(), room.strip()
     patient_name = normalise_identity(patient_name)
@@ -74,8 +77,18 @@ def create_case(
         raise RuleViolation(
             f"{procedure.title} has no published version yet: an administrator publishes it first."
         )
-    if not Room.objects.filter(name=room, active=True).exists():
-        raise RuleViolation(f"“{room}” is not a room in use: choose one of the rooms offered.")
+    _check_room(room)
+    if source_appointment_id is not None:
+        source_appointment_id = source_appointment_id.strip()
+        check_text(
+            source_appointment_id,
+            max_length(Case, "source_appointment_id"),
+            what="The appointment id",
+        )
+        if not source_appointment_id:
+            raise RuleViolation("The appointment id is empty.")
+        if Case.objects.filter(source_appointment_id=source_appointment_id).exists():
+            raise RuleViolation("A case was already scheduled from this appointment.")
     if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
         raise RuleViolation("The case's surgeon must be an active member of the Surgeon role.")
 
@@ -91,6 +104,7 @@ def create_case(
             surgeon=surgeon,
             room=room,
             scheduled_start=scheduled_start,
+            source_appointment_id=source_appointment_id,
             created_by=actor,
             created_at=now,
         )
@@ -108,6 +122,51 @@ def create_case(
             case, actor=actor, action=AuditAction.CASE_CREATED, after=after, context=context
         )
     return case
+
+
+def reschedule_case(
+    *,
+    actor: User,
+    case_id: int,
+    room: str,
+    scheduled_start: datetime.datetime,
+    context: RequestContext = NO_CONTEXT,
+) -> Case:
+    """Move a case not yet started to another time or room, as the day's theatre list now
+    says. A case whose first step is recorded stays where the team is; the same time and
+    room again changes nothing."""
+    require_permission(actor, "checklists.add_case", "Your role cannot schedule cases.")
+    room = room.strip()
+    check_text(room, max_length(Case, "room"), what="Room")
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if (case.room, case.scheduled_start) == (room, scheduled_start):
+            return case
+        if case.status != CaseStatus.SCHEDULED:
+            if not case.is_open:
+                raise CaseLocked(locked_message(case))
+            raise RuleViolation(
+                "This case has started: its time and room no longer change from the list."
+            )
+        if room != case.room:
+            _check_room(room)
+        before = payloads.scheduling(room=case.room, scheduled_start=case.scheduled_start)
+        case.room, case.scheduled_start = room, scheduled_start
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.CASE_RESCHEDULED,
+            before=before,
+            after=payloads.scheduling(room=room, scheduled_start=scheduled_start),
+            context=context,
+            case_fields=["room", "scheduled_start"],
+        )
+    return case
+
+
+def _check_room(room: str) -> None:
+    if not Room.objects.filter(name=room, active=True).exists():
+        raise RuleViolation(f"“{room}” is not a room in use: choose one of the rooms offered.")
 
 
 def snapshot_steps(case: Case, version: ProcedureVersion) -> list[CaseStep]:

@@ -378,6 +378,9 @@ def _event_detail(event: AuditEvent) -> str:
         return f"Stop called: {cast(payloads.ConcernRaised, after).get('reason', '')}"
     if action == AuditAction.CONCERN_RESOLVED:
         return f"Stop resolved: {cast(payloads.ConcernResolved, after).get('resolution', '')}"
+    if action == AuditAction.CASE_RESCHEDULED:
+        moves = [cast(payloads.Scheduling, kept) for kept in (before, after)]
+        return " → ".join(f"{m.get('room', '')}, {m.get('scheduled_start', '')}" for m in moves)
     if action == AuditAction.CASE_CREATED:
         created = cast(payloads.CaseCreated, after)
         return f"{created.get('steps', 0)} steps, {created.get('room', '')}"

@@ -27,6 +27,7 @@ OPERATIONS = {
     ("GET", "/api/v1/cases/{case_id}/"),
     ("POST", "/api/v1/cases/{case_id}/steps/{step_id}/"),
     ("POST", "/api/v1/cases/{case_id}/implants/"),
+    ("POST", "/api/v1/schedule/"),
 }
 
 

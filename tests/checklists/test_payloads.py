@@ -43,6 +43,16 @@ def test_a_step_state_is_stored_as_it_always_was():
     assert step.state() == payloads.step_state(step)
 
 
+def test_a_rescheduling_is_stored_as_room_and_start_in_utc_to_the_second():
+    start = datetime.datetime(
+        2025, 3, 4, 9, 15, 30, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=1))
+    )
+
+    assert stored(payloads.scheduling(room="OR 2", scheduled_start=start)) == (
+        '{"room": "OR 2", "scheduled_start": "2025-03-04T08:15:30+00:00"}'
+    )
+
+
 def test_a_recorded_step_is_stored_as_its_state_and_a_revert_adds_its_reason_last():
     step = CaseStep(status="pending", recorded_by_id=None, recorded_at=None)
     step.revision = 3
@@ -140,6 +150,9 @@ def test_an_implants_optional_keys_come_last_and_only_when_they_hold_something()
 
 def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
     case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon)
+    workflow.reschedule_case(
+        actor=nurse, case_id=case.pk, room=case.room, scheduled_start=AT.replace(microsecond=0)
+    )
     record(case, "Identity confirmed", nurse)
     record(case, "Identity confirmed", nurse, status="pending", reason="Band re-read")
     record(case, "Identity confirmed", nurse)

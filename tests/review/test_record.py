@@ -1,3 +1,4 @@
+import datetime
 import html
 import re
 from pathlib import Path
@@ -8,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from accounts.models import Room
 from checklists import bulk, workflow
 from checklists.choices import AuditAction, CaseStatus
 from checklists.models import AuditEvent, Case, CaseStep
@@ -424,3 +426,18 @@ def test_the_record_shows_an_implant_explanted_with_its_day_and_why(logged_in, b
     assert f"Explanted on {timezone.localdate():%-d %b %Y}: Loosening" in words
     assert "Implant explanted" in words  # the audit trail's event
     assert f"serial {right.serial}. Explanted on {timezone.localdate().isoformat()}" in words
+
+
+def test_the_record_shows_a_move_by_the_theatre_list(logged_in, nurse, surgeon):
+    start = datetime.datetime(2026, 12, 1, 8, 0, tzinfo=datetime.UTC)
+    procedure = Procedure.objects.get(slug="si-fusion-minimally-invasive")
+    case = make_case(procedure, actor=nurse, surgeon=surgeon, scheduled_start=start)
+    Room.objects.create(name="OR 4")
+    later = start + datetime.timedelta(hours=1)
+    workflow.reschedule_case(actor=nurse, case_id=case.pk, room="OR 4", scheduled_start=later)
+    work_through(case, nurse=nurse, surgeon=surgeon, na={"Specimens labelled": "No specimen"})
+
+    words = text(page_of(logged_in, case))
+
+    assert "Case moved (time or room) by the theatre list" in words
+    assert "OR 3, 2026-12-01T08:00:00+00:00 → OR 4, 2026-12-01T09:00:00+00:00" in words

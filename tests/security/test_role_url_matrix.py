@@ -169,6 +169,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("api:step-record",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
     ("api:implant-add",               GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
     ("api:implant-add",               "POST",   401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:schedule-import",           GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
+    ("api:schedule-import",           "POST",   401,   401,   401,   401,   401,    401,   401,   None),
     # FHIR (read-only): the same tokens; a signed case's Bundle (tests/api/test_fhir.py)
     ("fhir:metadata",                 GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
     ("fhir:metadata",                 "POST",   401,   401,   401,   401,   401,    401,   401,   None),

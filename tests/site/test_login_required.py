@@ -32,6 +32,7 @@ TOKEN_ONLY = {
     "api:case-detail",
     "api:step-record",
     "api:implant-add",
+    "api:schedule-import",
     "fhir:metadata",  # FHIR's read-only resources (api.fhir), with the same tokens
     "fhir:case-bundle",
 }
