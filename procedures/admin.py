@@ -9,182 +9,28 @@ note, from the same page; published and retired versions are shown read-only.
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from adminsortable2.admin import (
-    CustomInlineFormSetMixin,
     SortableAdminBase,
     SortableInlineAdminMixin,
 )
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import models, transaction
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
-from django.forms.models import BaseInlineFormSet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
-from procedures.choices import PHASE_ORDER, Phase, VersionStatus
+from procedures.choices import VersionStatus
 from procedures.diff import diff_versions
-from procedures.models import Procedure, ProcedureVersion, Step, check_step_order
+from procedures.editor import PUBLISH, CompareForm, StepForm, StepFormSet, VersionForm
+from procedures.models import Procedure, ProcedureVersion, Step
 from procedures.versions import PublishRefused, publish, start_draft
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
-
-PUBLISH = "_publish"
-SAME_PHASE = "— as above —"
-
-
-class OptionsField(forms.CharField):
-    """A choice step's answers, typed one per line (no JSON to write); blank lines are dropped.
-    The model's ``validate_options`` checks the list."""
-
-    widget = forms.Textarea(attrs={"rows": 2, "cols": 18})
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return "\n".join(str(option) for option in value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [line.strip() for line in text.splitlines() if line.strip()]
-
-    def validate(self, value: Any) -> None:
-        if self.required and not value:
-            raise ValidationError(self.error_messages["required"], code="required")
-
-    def has_changed(self, initial: Any, data: Any) -> bool:
-        return self.to_python(self.prepare_value(initial) or "") != self.to_python(data)
-
-
-class StepForm(forms.ModelForm):
-    options = OptionsField(
-        required=False,
-        strip=False,
-        label="Options, one per line",
-        help_text="Choice steps: the answers the team chooses from, one per line.",
-    )
-
-    # Folded under the step's title in the editor (StepInline.detail_fields).
-    DETAIL_FIELDS = (
-        "guidance",
-        "unit",
-        "min_value",
-        "max_value",
-        "expected_answer",
-        "details_required_for",
-        "default_value",
-        "gates_later_phases",
-        "milestone",
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        for name, field in self.fields.items():
-            if name not in self.DETAIL_FIELDS:  # in a table row: its column names it
-                field.widget.attrs.setdefault("aria-label", str(field.label))
-        if "phase" in self.fields:
-            # A new step dragged into place may take its phase from the step above it.
-            phase = self.fields["phase"]
-            phase.required = False
-            phase.choices = [("", SAME_PHASE), *Phase.choices]  # type: ignore[attr-defined]
-            phase.help_text = (
-                f"{phase.help_text} Left at “{SAME_PHASE}”, a step takes the phase of the "
-                "step above it."
-            )
-
-    @property
-    def details_have_errors(self) -> bool:
-        return any(name in self.errors for name in self.DETAIL_FIELDS)
-
-
-class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
-    """A version's steps, checked and saved as one ordered list.
-
-    The rows come in the order the lead dragged them to (the editor numbers the rows' hidden
-    positions 1..N as they are dropped). A new row not dragged goes to the end of its phase.
-    Every row is then numbered 1..N again, so positions are never the lead's concern; saving
-    first moves the stored rows out of the way, as positions are unique within a version.
-    """
-
-    instance: ProcedureVersion
-
-    def add_fields(self, form: forms.Form, index: int | None) -> None:
-        super().add_fields(form, index)
-        if "DELETE" in form.fields:
-            form.fields["DELETE"].widget.attrs["aria-label"] = "Delete this step"
-
-    def clean(self) -> None:
-        # Not BaseModelFormSet.clean: its check that no two rows share a position does not
-        # apply, as the rows are numbered again here.
-        if any(self.errors):
-            return  # each row shows its own errors first
-        forms_in_order = self._in_order()
-        self._fill_in_phases(forms_in_order)
-        if any(self.errors):
-            return
-        for position, form in enumerate(forms_in_order, start=1):
-            form.instance.position = position
-        check_step_order([form.instance for form in forms_in_order])
-
-    def _kept_forms(self) -> list[forms.ModelForm]:
-        # An untouched blank row has no cleaned data; a row ticked for deletion is gone.
-        return [
-            form for form in self.forms if form.cleaned_data and not self._should_delete_form(form)
-        ]
-
-    def _in_order(self) -> list[forms.ModelForm]:
-        placed: list[forms.ModelForm] = []
-        unplaced: list[forms.ModelForm] = []
-        for form in self._kept_forms():
-            (placed if form.cleaned_data.get("position") else unplaced).append(form)
-        placed.sort(key=lambda form: form.cleaned_data["position"])  # stable: ties keep rows
-        for form in unplaced:
-            phase = form.cleaned_data.get("phase")
-            if not phase:
-                placed.append(form)
-                continue
-            # After the last step of its phase or of an earlier one.
-            at = 0
-            for index, other in enumerate(placed):
-                other_phase = other.cleaned_data.get("phase")
-                if other_phase and PHASE_ORDER[other_phase] <= PHASE_ORDER[phase]:
-                    at = index + 1
-            placed.insert(at, form)
-        return placed
-
-    def _fill_in_phases(self, forms_in_order: list[forms.ModelForm]) -> None:
-        phases = [form.cleaned_data.get("phase") or "" for form in forms_in_order]
-        for index, form in enumerate(forms_in_order):
-            if phases[index]:
-                continue
-            above = next((phase for phase in reversed(phases[:index]) if phase), "")
-            below = next((phase for phase in phases[index + 1 :] if phase), "")
-            if not (above or below):
-                form.add_error("phase", "Choose the phase of this step.")
-                continue
-            phases[index] = above or below
-            form.instance.phase = phases[index]
-            try:
-                form.instance.clean()  # its rules that depend on the phase
-            except ValidationError as refused:
-                form.add_error(None, refused)
-
-    @transaction.atomic
-    def save(self, commit: bool = True) -> list[Step]:
-        if not commit:
-            return super().save(commit=False)
-        kept = self._kept_forms()
-        stored = Step.objects.filter(version=self.instance)
-        top = stored.aggregate(top=Max("position"))["top"] or 0
-        stored.update(position=models.F("position") + top + len(self.forms) + 1)
-        saved = super().save(commit=True)
-        unchanged = [form.instance for form in kept if form.instance.pk and not form.has_changed()]
-        Step.objects.bulk_update(unchanged, ["position"])
-        return saved
 
 
 class StepInline(SortableInlineAdminMixin, admin.TabularInline):
@@ -222,19 +68,6 @@ class StepInline(SortableInlineAdminMixin, admin.TabularInline):
 
 def _is_draft(version: ProcedureVersion | None) -> bool:
     return version is None or version.is_draft
-
-
-class VersionForm(forms.ModelForm):
-    class Meta:
-        model = ProcedureVersion
-        fields = ["change_note"]
-        widgets = {"change_note": forms.Textarea(attrs={"rows": 2, "cols": 80})}
-
-    def clean_change_note(self) -> str:
-        note = self.cleaned_data["change_note"].strip()
-        if PUBLISH in self.data and not note:
-            raise ValidationError("Write a change note to publish: what changed and why.")
-        return note
 
 
 @admin.register(ProcedureVersion)
@@ -478,34 +311,6 @@ class ProcedureAdmin(admin.ModelAdmin):
             "diff": diff_versions(old, new) if old and new else None,
         }
         return TemplateResponse(request, "admin/procedures/procedure/compare.html", context)
-
-
-class CompareForm(forms.Form):
-    """Which two versions to compare; by default the published one and the draft (or the
-    version before the published one)."""
-
-    old = forms.TypedChoiceField(label="From version", coerce=int)
-    new = forms.TypedChoiceField(label="To version", coerce=int)
-
-    def __init__(self, *args: Any, versions: list[ProcedureVersion], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.versions = {version.number: version for version in versions}
-        choices = [(version.number, str(version)) for version in versions]
-        self.fields["old"].choices = choices  # type: ignore[attr-defined]
-        self.fields["new"].choices = choices  # type: ignore[attr-defined]
-
-    def chosen(self) -> tuple[ProcedureVersion | None, ProcedureVersion | None]:
-        if self.is_bound and self.is_valid():
-            return self.versions[self.cleaned_data["old"]], self.versions[self.cleaned_data["new"]]
-        by_status = {version.status: version for version in self.versions.values()}
-        new = by_status.get(VersionStatus.DRAFT) or by_status.get(VersionStatus.PUBLISHED)
-        if new is None:
-            return None, None
-        older = [number for number in self.versions if number < new.number]
-        old = self.versions[max(older)] if older else None
-        if not self.is_bound:
-            self.initial = {"old": old.number if old else None, "new": new.number}
-        return old, new
 
 
 def _version_url(version: ProcedureVersion) -> str:
