@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 
 from accounts.dates import local_midnight
 from accounts.text import natural_key
-from checklists.choices import AuditAction, Side
+from checklists.choices import AuditAction, CaseStatus, Side
 from checklists.models import AuditEvent, Case, CaseStep, Concern, Implant, Signature, complete_q
 from procedures.choices import Approach, Phase, StepKind
 
@@ -424,3 +424,18 @@ def changes_since(case: Case, *, seq: int | None) -> CaseChanges:
         elif action != AuditAction.SIGNATURE_REFUSED:
             everything = True  # signed, amended, cancelled, reviewed: the whole page changes
     return CaseChanges(step_ids=frozenset(step_ids), implants=implants, everything=everything)
+
+
+def theatre_list(*, day: datetime.date, room: str | None) -> QuerySet[Case]:
+    """The day's cases imported from the theatre list (``checklists.schedule_import``) that
+    have not started, for ``room`` (all rooms when None): what the new-case page offers
+    instead of typing a patient's identity again. One query."""
+    cases = Case.objects.filter(
+        source_appointment_id__isnull=False,
+        status=CaseStatus.SCHEDULED,
+        scheduled_start__gte=local_midnight(day),
+        scheduled_start__lt=local_midnight(day + datetime.timedelta(days=1)),
+    )
+    if room is not None:
+        cases = cases.filter(room=room)
+    return cases.select_related("procedure", "surgeon").order_by("room", "scheduled_start", "pk")

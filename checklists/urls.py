@@ -5,6 +5,7 @@ from checklists import views
 urlpatterns = [
     path("", views.board, name="home"),
     path("cases/new/", views.new_case, name="case-new"),
+    path("cases/import/", views.schedule_import, name="schedule-import"),
     path("cases/<int:case_id>/sign-out/", views.case_sign_out, name="case-sign-out"),
     path("cases/<int:case_id>/cancel/", views.case_cancel, name="case-cancel"),
     path("cases/<int:case_id>/stop/", views.concern_raise, name="concern-raise"),

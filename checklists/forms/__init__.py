@@ -1,7 +1,8 @@
 """Forms check what a person typed and nothing more; checklists.workflow applies the rules.
 
 By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
-checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``).
+checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``); the
+theatre list's file (``schedule``).
 """
 
 from checklists.forms.cases import (
@@ -25,6 +26,7 @@ from checklists.forms.checklist import (
     StopOverrideForm,
 )
 from checklists.forms.debrief import DebriefActionClosedForm, DebriefActionForm
+from checklists.forms.schedule import ScheduleUploadForm
 
 __all__ = [
     "CODE_FIELD",
@@ -40,6 +42,7 @@ __all__ = [
     "ImplantWasteForm",
     "LiveSyncForm",
     "NewCaseForm",
+    "ScheduleUploadForm",
     "SignOutForm",
     "StepUpdateForm",
     "StopOverrideForm",

@@ -2,7 +2,7 @@
 (``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
 a procedure version's preview (``preview``)."""
 
-from checklists.views.cases import board, case_cancel, case_sign_out, new_case
+from checklists.views.cases import board, case_cancel, case_sign_out, new_case, schedule_import
 from checklists.views.checklist import (
     case_detail,
     case_version,
@@ -35,6 +35,7 @@ __all__ = [
     "new_case",
     "procedure_preview",
     "record_step_from",
+    "schedule_import",
     "step_update",
     "stop_override",
 ]

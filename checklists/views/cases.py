@@ -1,4 +1,4 @@
-"""The board, scheduling a case, signing it, cancelling it."""
+"""The board, scheduling a case (by hand, or the day's theatre list), signing it, cancelling it."""
 
 import datetime
 
@@ -27,9 +27,12 @@ from checklists.forms import (
     BoardDayForm,
     CancelCaseForm,
     NewCaseForm,
+    ScheduleUploadForm,
     SignOutForm,
 )
 from checklists.models import Case
+from checklists.schedule_fhir import import_schedule_bundle
+from checklists.schedule_import import UnreadableFile, import_schedule_csv, report_lines
 from checklists.views.common import change_and_go_back
 
 
@@ -64,7 +67,10 @@ def new_case(request: AuthenticatedHttpRequest) -> HttpResponse:
     initial = {"room": room.name} if room else None
     form = NewCaseForm(request.POST if request.method == "POST" else None, initial=initial)
     if not form.is_bound:
-        return render(request, "checklists/new_case.html", {"form": form})
+        # The day's list, when imported, names the patients: picking one retypes nothing.
+        listed = selectors.theatre_list(day=timezone.localdate(), room=room.name if room else None)
+        context = {"form": form, "listed": listed, "room": room}
+        return render(request, "checklists/new_case.html", context)
     if form.is_valid():
         try:
             case = workflow.create_case(
@@ -81,6 +87,36 @@ def new_case(request: AuthenticatedHttpRequest) -> HttpResponse:
             )
             return redirect("case-detail", case_id=case.pk)
     return render(request, "checklists/new_case.html", {"form": form}, status=422)
+
+
+@requires("checklists.add_case")
+@require_http_methods(["GET", "HEAD", "POST"])
+def schedule_import(request: AuthenticatedHttpRequest) -> HttpResponse:
+    """The day's theatre list, uploaded as a file (a CSV or a FHIR Bundle): each appointment's
+    case scheduled, moved or left alone, as ``manage.py import_schedule`` does, and the report
+    shown (rows created, updated, unchanged, refused with their line and reason)."""
+    form = ScheduleUploadForm(
+        request.POST if request.method == "POST" else None,
+        request.FILES if request.method == "POST" else None,
+    )
+    if not form.is_bound:
+        return render(request, "checklists/schedule_import.html", {"form": form})
+    if form.is_valid():
+        read = import_schedule_bundle if form.is_bundle() else import_schedule_csv
+        try:
+            report = read(
+                form.cleaned_data["file"].read(),
+                actor=request.user,
+                context=request_context(request),
+            )
+        except UnreadableFile as error:
+            form.add_error("file", str(error))
+        else:
+            summary, *refusals = report_lines(report)
+            context = {"form": ScheduleUploadForm(), "report": report, "summary": summary}
+            context["refusals"] = [line.strip() for line in refusals]
+            return render(request, "checklists/schedule_import.html", context)
+    return render(request, "checklists/schedule_import.html", {"form": form}, status=422)
 
 
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff

@@ -87,6 +87,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("home",                          "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("case-new",                      GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   None),
     ("case-new",                      "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   None),
+    ("schedule-import",               GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   None),
+    ("schedule-import",               "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   None),
     ("case-detail",                   GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
     ("case-detail",                   "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("case-version",                  GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
