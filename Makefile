@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format bench clean bench-review
+.PHONY: run test lint format bench clean bench-review bench-scale-out
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -58,3 +58,9 @@ clean:
 # a server answers at 127.0.0.1:5432) PostgreSQL. Takes several minutes the first time.
 bench-review: $(VENV)/.installed-runtime
 	$(PY) bench/review_bench.py --count $${COUNT:-100000}
+
+# The deployment in deploy/ proven: two app servers behind nginx (TLS) on one PostgreSQL
+# (127.0.0.1:5432), the hammer through it and a tick seen across servers; writes
+# bench/RESULTS-scale-out.md. Needs Debian's nginx.
+bench-scale-out: $(VENV)/.installed-runtime
+	$(PY) -m bench.scale_out $(BENCH_ARGS)

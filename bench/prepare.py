@@ -32,7 +32,7 @@ from accounts.models import Room  # noqa: E402
 from checklists import workflow  # noqa: E402
 from checklists.choices import AuditAction, CaseStatus, Laterality, StepStatus  # noqa: E402
 from checklists.models import AuditEvent, Case, CaseStep  # noqa: E402
-from procedures.choices import StepKind  # noqa: E402
+from procedures.choices import Phase, StepKind  # noqa: E402
 from procedures.models import Procedure  # noqa: E402
 
 SUPERUSER = "bench.admin"
@@ -88,7 +88,10 @@ def _fresh_case(nurse: Any, surgeon: Any, number: int) -> Case:
         room=room.name,
         scheduled_start=timezone.now().replace(microsecond=0),
     )
-    for stop in case.steps.filter(hard_stop=True).order_by("position"):
+    # The hard stops before the Time Out: the clients' steps come after them, and a step of
+    # the procedure waits for the whole Time Out (which the clients never record).
+    before_time_out = [Phase.SIGN_IN, Phase.INDUCTION]
+    for stop in case.steps.filter(hard_stop=True, phase__in=before_time_out).order_by("position"):
         workflow.record_step(
             actor=nurse,
             case_id=case.pk,

@@ -2,11 +2,14 @@
 login form, and what a page or an htmx answer says about its step rows."""
 
 import http.client
+import os
 import re
+import ssl
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
 USER_AGENT = "sitracker-bench/1 (load client)"
+TLS_PORTS = "SITRACKER_BENCH_TLS_PORTS"  # comma-separated: the ports that speak TLS
 HTTP_TIMEOUT = 300
 
 
@@ -25,21 +28,24 @@ class Browser:
     """One tablet or desk: a keep-alive connection, its cookies and its CSRF token. Requests
     say X-Forwarded-Proto: https, as the TLS proxy in front of the application would."""
 
-    def __init__(self, port: int, cookies: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, port: int, cookies: dict[str, str] | None = None, *, tls: bool | None = None
+    ) -> None:
         self.port = port
         self.cookies = dict(cookies or {})
         self.origin = f"https://127.0.0.1:{port}"
         self.connection: http.client.HTTPConnection | None = None
         self.csrf_token = ""
+        # TLS for the ports of nginx in front (bench/load/front.py), which the client
+        # processes learn from the environment; plain http to gunicorn itself.
+        self.tls = str(port) in tls_ports() if tls is None else tls
 
     def request(
         self, method: str, path: str, *, body: str | None = None, headers: dict | None = None
     ) -> Reply:
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(
-                    "127.0.0.1", self.port, timeout=HTTP_TIMEOUT
-                )
+                self.connection = self._connect()
             sent = {
                 "Host": f"127.0.0.1:{self.port}",
                 "X-Forwarded-Proto": "https",
@@ -69,6 +75,16 @@ class Browser:
                 self.close()
             return Reply(response.status, response.headers, data)
         raise AssertionError("unreachable")
+
+    def _connect(self) -> http.client.HTTPConnection:
+        if not self.tls:
+            return http.client.HTTPConnection("127.0.0.1", self.port, timeout=HTTP_TIMEOUT)
+        # The run's own self-signed certificate: encrypted, not verified.
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.port, timeout=HTTP_TIMEOUT, context=context
+        )
 
     def close(self) -> None:
         if self.connection is not None:
@@ -124,3 +140,7 @@ def read_rows(html: str) -> dict[int, tuple[str, int]]:
 def read_since(html: str, default: int) -> int:
     match = SINCE.search(html)
     return int(match.group(1)) if match else default
+
+
+def tls_ports() -> set[str]:
+    return {port for port in os.environ.get(TLS_PORTS, "").split(",") if port}
