@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1:8000
 
-.PHONY: run test lint format bench clean bench-review bench-scale-out
+.PHONY: run test lint format bench clean bench-review bench-scale-out bench-theatres
 
 $(VENV)/.installed-runtime: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,3 +64,8 @@ bench-review: $(VENV)/.installed-runtime
 # bench/RESULTS-scale-out.md. Needs Debian's nginx.
 bench-scale-out: $(VENV)/.installed-runtime
 	$(PY) -m bench.scale_out $(BENCH_ARGS)
+
+# How many theatres one server carries (tablets, wall displays, ticks, page loads; open-loop,
+# ramped until the p95 goals fail), on PostgreSQL and SQLite: writes bench/RESULTS-theatres.md.
+bench-theatres: $(VENV)/.installed-runtime
+	$(PY) -m bench.theatres $(BENCH_ARGS)

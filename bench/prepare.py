@@ -28,12 +28,14 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from accounts import devices  # noqa: E402
 from accounts.models import Room  # noqa: E402
 from checklists import workflow  # noqa: E402
 from checklists.choices import AuditAction, CaseStatus, Laterality, StepStatus  # noqa: E402
 from checklists.models import AuditEvent, Case, CaseStep  # noqa: E402
 from procedures.choices import Phase, StepKind  # noqa: E402
 from procedures.models import Procedure  # noqa: E402
+from wall.screen import current_case, screen_key  # noqa: E402
 
 SUPERUSER = "bench.admin"
 MINIMALLY_INVASIVE = "si-fusion-minimally-invasive"
@@ -75,8 +77,38 @@ def setup(*, password: str, step_cases: int) -> dict[str, Any]:
     }
 
 
-def _fresh_case(nurse: Any, surgeon: Any, number: int) -> Case:
-    room, _ = Room.objects.get_or_create(name=f"OR {20 + number}")
+def theatres(*, count: int) -> list[dict[str, Any]]:
+    """``count`` theatres for bench/theatres.py, each a room with a case in progress (its hard
+    stops before the Time Out recorded) and an enrolled wall display: {room, case, step (one
+    plain check to tick), display token}."""
+    users = get_user_model().objects
+    nurse, surgeon = users.get(username="nurse"), users.get(username="surgeon")
+    admin = users.get(username=SUPERUSER)
+    made = []
+    for number in range(count):
+        case = _fresh_case(nurse, surgeon, number, room_name=f"Theatre {number + 1:04d}")
+        room = Room.objects.get(name=case.room)
+        _, code = devices.new_pairing(room=room, name=f"Wall {room.name}", by=admin)
+        _, token = devices.claim_pairing(code)
+        case.refresh_from_db(fields=["version", "audit_seq"])
+        step = case.steps.get(pk=_describe(case)["steps"][0])
+        made.append(
+            {
+                "room": room.pk,
+                "case": case.pk,
+                "step": step.pk,
+                "status": step.status,
+                "revision": step.revision,
+                "since": case.audit_seq,
+                "seen": screen_key(current_case(room)),
+                "display": {devices.COOKIE: token},
+            }
+        )
+    return made
+
+
+def _fresh_case(nurse: Any, surgeon: Any, number: int, *, room_name: str = "") -> Case:
+    room, _ = Room.objects.get_or_create(name=room_name or f"OR {20 + number}")
     case = workflow.create_case(
         actor=nurse,
         procedure=Procedure.objects.get(slug=MINIMALLY_INVASIVE),
@@ -130,6 +162,8 @@ def main() -> None:
     task = tasks.add_parser("setup")
     task.add_argument("--password", required=True)
     task.add_argument("--step-cases", type=int, default=8)
+    task = tasks.add_parser("theatres")
+    task.add_argument("--count", type=int, required=True)
     task = tasks.add_parser("hammer-state")
     task.add_argument("--case", type=int, required=True)
     args = parser.parse_args()
@@ -137,6 +171,8 @@ def main() -> None:
         result = generate(count=args.count, seed=args.seed)
     elif args.task == "setup":
         result = setup(password=args.password, step_cases=args.step_cases)
+    elif args.task == "theatres":
+        result = theatres(count=args.count)
     else:
         result = hammer_state(case_id=args.case)
     sys.stdout.write(json.dumps(result, default=str) + "\n")
