@@ -383,7 +383,7 @@ class ProcedureAdmin(admin.ModelAdmin):
             else:
                 self.message_user(
                     request,
-                    f"{upload.name} imported as draft version {draft.number} of "
+                    f"Imported {upload.name} as draft version {draft.number} of "
                     f"{draft.procedure}. Preview it, then publish it with a change note.",
                     messages.SUCCESS,
                 )

@@ -199,18 +199,14 @@ def step_item(step: Step, *, hard_stops: list[Step]) -> QuestionnaireItem:
     extensions += bounds(step, item_type)
     if kind == StepKind.IMPLANTS:
         extensions.append(Extension(url=REFERENCE_RESOURCE, valueCode="Device"))
-    help_items = [
-        QuestionnaireItem(
-            linkId=f"{step.key}-help",
-            text=step.guidance,
-            type="display",
-            extension=[
-                Extension(url=ITEM_CONTROL, valueCodeableConcept=CodeableConcept(coding=[HELP]))
-            ],
-        )
-        for _ in [step.guidance]
-        if step.guidance
-    ]
+    # The guidance: a display item shown as the step's help, as FHIR's itemControl says.
+    help_control = CodeableConcept(coding=[HELP])
+    guidance = QuestionnaireItem(
+        linkId=f"{step.key}-help",
+        text=step.guidance or None,
+        type="display",
+        extension=[Extension(url=ITEM_CONTROL, valueCodeableConcept=help_control)],
+    )
     return QuestionnaireItem(
         linkId=str(step.key),
         text=step.title,
@@ -222,7 +218,7 @@ def step_item(step: Step, *, hard_stops: list[Step]) -> QuestionnaireItem:
         initial=[QuestionnaireItemInitial(valueString=step.default_value)]
         if step.default_value
         else None,
-        item=help_items or None,
+        item=[guidance] if step.guidance else None,
     )
 
 
