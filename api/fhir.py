@@ -108,6 +108,14 @@ NAMESPACE = uuid.UUID("6f0e4f1e-3c55-4d1c-9a53-2f8f1d5b7a10")
 
 # The statuses of a case whose record is signed: the ones a Bundle is made of.
 SIGNED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
+# A checklist's QuestionnaireResponse.status, by its case's.
+ANSWERS_STATUSES = {
+    CaseStatus.SCHEDULED: "in-progress",
+    CaseStatus.IN_PROGRESS: "in-progress",
+    CaseStatus.COMPLETED: "completed",
+    CaseStatus.REVIEWED: "completed",
+    CaseStatus.CANCELLED: "stopped",
+}
 
 
 def resource_id(case: Case, kind: str, key: object = "") -> str:
@@ -124,12 +132,14 @@ def reference(resource: Resource, display: str = "") -> Reference:
 
 @dataclass
 class CaseResources:
-    """A signed case's resources, as its Bundle holds them and as ``/fhir/`` reads them alone."""
+    """A case's resources, as its Bundle holds them and as ``/fhir/`` reads them alone. Before
+    the surgeon signs, the case has no Procedure (and no Provenance) yet: its checklist and its
+    implants are read as they stand."""
 
     case: Case
     patient: Patient
     people: dict[int, Practitioner]
-    procedure: Procedure
+    procedure: Procedure | None
     answers: QuestionnaireResponse
     devices: list[tuple[Implant, Device]]
     provenances: list[tuple[Signature, Provenance]]
@@ -137,7 +147,7 @@ class CaseResources:
     def all(self) -> list[Resource]:
         return [
             self.patient,
-            self.procedure,
+            *([self.procedure] if self.procedure is not None else []),
             self.answers,
             *self.people.values(),
             *(device for _, device in self.devices),
@@ -148,8 +158,9 @@ class CaseResources:
         """The resources this server also reads alone, by their names in the Bundle: where
         (``Device/12``). The Patient and the Practitioners are read only inside another."""
         case_id = self.case.pk
+        procedure = [self.procedure] if self.procedure is not None else []
         return {
-            full_url(self.procedure): f"Procedure/{case_id}",
+            **{full_url(p): f"Procedure/{case_id}" for p in procedure},
             full_url(self.answers): f"QuestionnaireResponse/{case_id}",
             **{full_url(device): f"Device/{implant.pk}" for implant, device in self.devices},
             **{full_url(p): f"Provenance/{signature.pk}" for signature, p in self.provenances},
@@ -157,26 +168,31 @@ class CaseResources:
 
 
 def case_resources(case: Case) -> CaseResources:
-    """The signed case's resources. ``case`` comes from ``selectors.case_record`` (its steps,
-    implants and signatures prefetched): no query here."""
-    assert case.status in SIGNED_STATUSES, "only a signed case's record goes out"
+    """The case's resources: the Procedure and its Provenances once the case is signed.
+    ``case`` comes from ``selectors.case_record`` (its steps, implants and signatures
+    prefetched): no query here."""
     patient = case_patient(case)
     people = case_people(case)
     surgeon = people[case.surgeon_id]
     devices = [(implant, implant_device(case, implant, patient)) for implant in case.implants.all()]
-    procedure = case_procedure(case, patient=patient, surgeon=surgeon, devices=devices)
+    procedure = None
+    provenances = []
+    if case.status in SIGNED_STATUSES:
+        procedure = case_procedure(case, patient=patient, surgeon=surgeon, devices=devices)
+        provenances = [
+            (s, signature_provenance(case, s, procedure, people[s.signer_id]))
+            for s in signatures(case)
+        ]
     answers = case_answers(
         case, patient=patient, procedure=procedure, people=people, devices=devices
     )
-    provenances = [
-        (s, signature_provenance(case, s, procedure, people[s.signer_id])) for s in signatures(case)
-    ]
     return CaseResources(case, patient, people, procedure, answers, devices, provenances)
 
 
 def case_bundle(case: Case) -> Bundle:
     """The signed case as a Bundle of type collection (``case`` as ``case_resources`` takes
     it). Its id is the case's, as its URL (``/fhir/Bundle/<case id>``) reads it."""
+    assert case.status in SIGNED_STATUSES, "only a signed case's record goes out whole"
     resources = case_resources(case).all()
     return Bundle(
         id=str(case.pk),
@@ -403,25 +419,31 @@ def case_answers(
     case: Case,
     *,
     patient: Patient,
-    procedure: Procedure,
+    procedure: Procedure | None,
     people: dict[int, Practitioner],
     devices: list[tuple[Implant, Device]],
 ) -> QuestionnaireResponse:
     """The checklist as answered: one group per phase, one item per step answered (each side
     of a per-side step its own), with who recorded it (FHIR's questionnaireresponse-author
     extension) and when (ours, ``RECORDED_AT``). A step marked not applicable has no answer,
-    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices."""
+    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices. Signed,
+    it is completed, part of the Procedure, authored by the surgeon when signed; before, in
+    progress (stopped, for a cancelled case), with the answers so far."""
     by_phase: dict[str, list[QuestionnaireResponseItem]] = {}
     for step in recorded_steps(case):
         by_phase.setdefault(step.phase, []).append(step_item(step, people=people, devices=devices))
     return QuestionnaireResponse(
         id=resource_id(case, "QuestionnaireResponse"),
         identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),
-        status="completed",
+        status=ANSWERS_STATUSES[CaseStatus(case.status)],
         subject=reference(patient),
-        partOf=[reference(procedure)],
+        partOf=[reference(procedure)] if procedure is not None else None,
         authored=case.completed_at,
-        author=reference(people[case.surgeon_id], display_name(case.surgeon)),
+        author=(
+            reference(people[case.surgeon_id], display_name(case.surgeon))
+            if procedure is not None
+            else None
+        ),
         item=[
             QuestionnaireResponseItem(linkId=phase, text=Phase(phase).label, item=items)
             for phase in Phase.values

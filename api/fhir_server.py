@@ -22,9 +22,9 @@ from api.fhir import FHIR_JSON, FHIR_VERSION
 READS = (
     ("Bundle", "case", "a signed case: all the resources below, with its Patient"),
     ("Questionnaire", "procedure version", "a published (or retired) version of a template"),
-    ("QuestionnaireResponse", "case", "a signed case's checklist: answers, who and when"),
+    ("QuestionnaireResponse", "case", "a case's checklist: answers, who, when, status"),
     ("Procedure", "case", "a signed case's operation: side, surgeon, implants placed"),
-    ("Device", "implant", "an implant of a signed case: its UDI, lot, serial, expiry"),
+    ("Device", "implant", "an implant: its UDI, lot, serial, expiry"),
     ("Provenance", "signature", "the surgeon's signature (or an amendment's) of a case"),
 )
 # OperationOutcome's issue type for each refusal's HTTP status.

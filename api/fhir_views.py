@@ -1,5 +1,5 @@
 """The FHIR server's reads (``/fhir/``, read-only, ``application/fhir+json``): the
-CapabilityStatement, a signed case's Bundle, each resource of it alone, and each published
+CapabilityStatement, a signed case's Bundle, each resource of a case alone, and each published
 template version as a Questionnaire. The API's tokens and throttle; any refusal an
 OperationOutcome. Each answer that shows a patient's identity writes one access-log entry, as
 the REST API's do. Left out of the OpenAPI schema: the CapabilityStatement describes them."""
@@ -101,10 +101,6 @@ def signed_case(case: Case) -> Case:
     return case
 
 
-def signed(case: Case) -> fhir.CaseResources:
-    return fhir.case_resources(signed_case(case))
-
-
 class CaseBundle(FhirRead):
     def get(self, request: Request, case_id: int) -> Response:
         """A signed case as a FHIR Bundle; a case not yet signed has none (404)."""
@@ -117,29 +113,33 @@ class CaseBundle(FhirRead):
 class ProcedureRead(FhirRead):
     def get(self, request: Request, case_id: int) -> Response:
         """A signed case's Procedure, with its Patient and surgeon contained."""
-        resources = signed(selectors.case_record(case_id=case_id))
+        resources = fhir.case_resources(signed_case(selectors.case_record(case_id=case_id)))
+        assert resources.procedure is not None  # signed
         return answer(request, resources, resources.procedure)
 
 
 class QuestionnaireResponseRead(FhirRead):
     def get(self, request: Request, case_id: int) -> Response:
-        """A signed case's checklist as answered, with its Patient and people contained."""
-        resources = signed(selectors.case_record(case_id=case_id))
+        """A case's checklist as answered (so far, before it is signed), with its Patient and
+        people contained."""
+        resources = fhir.case_resources(selectors.case_record(case_id=case_id))
         return answer(request, resources, resources.answers)
 
 
 class DeviceRead(FhirRead):
     def get(self, request: Request, implant_id: int) -> Response:
-        """An implant of a signed case as a Device, with its Patient contained."""
-        resources = signed(selectors.case_record_of_implant(implant_id=implant_id))
+        """An implant as a Device, with its Patient contained."""
+        resources = fhir.case_resources(selectors.case_record_of_implant(implant_id=implant_id))
         [device] = [d for implant, d in resources.devices if implant.pk == implant_id]
         return answer(request, resources, device)
 
 
 class ProvenanceRead(FhirRead):
     def get(self, request: Request, signature_id: int) -> Response:
-        """A signature of a signed case as a Provenance of its Procedure (no patient in it)."""
-        resources = signed(selectors.case_record_of_signature(signature_id=signature_id))
+        """A signature as a Provenance of its case's Procedure (no patient in it)."""
+        resources = fhir.case_resources(
+            signed_case(selectors.case_record_of_signature(signature_id=signature_id))
+        )
         [provenance] = [p for s, p in resources.provenances if s.pk == signature_id]
         return answer(request, resources, provenance)
 

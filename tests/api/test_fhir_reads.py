@@ -1,6 +1,7 @@
 """The FHIR server's single reads: /fhir/Questionnaire/<version id> for each published template
-version, and each resource of a signed case alone (QuestionnaireResponse and Procedure by the
-case's id, Device by the implant's, Provenance by the signature's). Every answer validates with
+version, and each resource of a case alone (QuestionnaireResponse and Procedure by the case's
+id, Device by the implant's, Provenance by the signature's; the Procedure and Provenance once
+the case is signed, the answers and the implants as they stand before). Every answer validates with
 the R4B models; every reference resolves on this server or inside the resource; each read that
 shows the patient is in the access log; every refusal is an OperationOutcome."""
 
@@ -16,14 +17,16 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
 from accounts.choices import ApiScope
+from checklists import workflow
 from checklists.choices import AccessAction
 from checklists.models import RecordAccess
 from procedures.models import Procedure as Template
 from procedures.models import ProcedureVersion
 from procedures.questionnaire import questionnaire
 from procedures.versions import publish, start_draft
-from tests.api.conftest import bearer, make_token
+from tests.api.conftest import IDENTITY, bearer, make_token
 from tests.api.test_fhir import FHIR, bilateral, references
+from tests.conftest import place_implant, record
 
 __all__ = ["bilateral"]  # the fixture, used by name below
 
@@ -184,19 +187,27 @@ def test_each_read_that_shows_the_patient_is_in_the_access_log(api, token, bilat
     assert {(access.user, access.case) for access in logged} == {(token[0].user, bilateral)}
 
 
-def test_a_case_not_signed_has_no_resources(api, case, surgeon):
-    from checklists import workflow
-    from tests.conftest import place_implant
-
+def test_a_case_not_signed_reads_its_answers_so_far_and_its_implants(
+    api, token, case, nurse, surgeon
+):
+    record(case, IDENTITY, nurse)
     implant = place_implant(case, surgeon, workflow.ImplantEntry(product="Pin", lot="L9"))
 
-    for url in (
-        f"/fhir/Procedure/{case.pk}",
-        f"/fhir/QuestionnaireResponse/{case.pk}",
-        f"/fhir/Device/{implant.pk}",
-    ):
-        assert "signs it out" in outcome(api.get(url), 404, "not-found")
-    assert not RecordAccess.objects.exists()
+    answers = read(api, f"/fhir/QuestionnaireResponse/{case.pk}")
+    device = read(api, f"/fhir/Device/{implant.pk}")
+
+    assert (answers.status, answers.partOf, answers.author) == ("in-progress", None, None)
+    assert [item.text for group in answers.item for item in group.item] == [IDENTITY]
+    assert (device.lotNumber, device.deviceName[0].name) == ("L9", "Pin")
+    assert "signs it out" in outcome(api.get(f"/fhir/Procedure/{case.pk}"), 404, "not-found")
+    assert RecordAccess.objects.filter(user=token[0].user, case=case).count() == 2
+
+
+def test_a_cancelled_cases_answers_are_stopped(api, case, nurse):
+    record(case, IDENTITY, nurse)
+    workflow.cancel(actor=nurse, case_id=case.pk, reason="Patient unwell")
+
+    assert read(api, f"/fhir/QuestionnaireResponse/{case.pk}").status == "stopped"
 
 
 @pytest.mark.parametrize(
