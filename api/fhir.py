@@ -11,26 +11,25 @@ per implant (its UDI as GS1 gave it: GTIN, carrier form, entry type; lot, serial
 Resources are named by ``urn:uuid:`` full URLs made from the case's id (the same on every
 read), and refer to each other by them: every reference resolves inside the Bundle.
 
+The same resources are read alone (``standalone``): the Procedure and the
+QuestionnaireResponse by the case's id, a Device by its implant's, a Provenance by its
+signature's. Read alone, a resource refers to those by their reads (``Device/12``) and contains
+the Patient and the Practitioners it names. A template's Questionnaire is
+``procedures.questionnaire``'s.
+
 The models are R4B's (4.3.0); every resource and element used here is unchanged from R4
 (4.0.1), which is the version the CapabilityStatement declares, as the issue asks.
 """
 
 import base64
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
 from fhir.resources.R4B.bundle import Bundle, BundleEntry
-from fhir.resources.R4B.capabilitystatement import (
-    CapabilityStatement,
-    CapabilityStatementRest,
-    CapabilityStatementRestResource,
-    CapabilityStatementRestResourceInteraction,
-    CapabilityStatementRestSecurity,
-    CapabilityStatementSoftware,
-)
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
 from fhir.resources.R4B.device import Device, DeviceDeviceName, DeviceUdiCarrier
@@ -51,6 +50,7 @@ from fhir.resources.R4B.questionnaireresponse import (
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
 from fhir.resources.R4B.signature import Signature as FhirSignature
+from pydantic import BaseModel
 
 from accounts.people import display_name
 from checklists.choices import (
@@ -108,6 +108,14 @@ NAMESPACE = uuid.UUID("6f0e4f1e-3c55-4d1c-9a53-2f8f1d5b7a10")
 
 # The statuses of a case whose record is signed: the ones a Bundle is made of.
 SIGNED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
+# A checklist's QuestionnaireResponse.status, by its case's.
+ANSWERS_STATUSES = {
+    CaseStatus.SCHEDULED: "in-progress",
+    CaseStatus.IN_PROGRESS: "in-progress",
+    CaseStatus.COMPLETED: "completed",
+    CaseStatus.REVIEWED: "completed",
+    CaseStatus.CANCELLED: "stopped",
+}
 
 
 def resource_id(case: Case, kind: str, key: object = "") -> str:
@@ -122,30 +130,70 @@ def reference(resource: Resource, display: str = "") -> Reference:
     return Reference(reference=full_url(resource), display=display or None)
 
 
-def case_bundle(case: Case) -> Bundle:
-    """The signed case as a Bundle of type collection. ``case`` comes from
-    ``selectors.case_record`` (its steps, implants and signatures prefetched): no query here.
-    Its id is the case's, as its URL (``/fhir/Bundle/<case id>``) reads it."""
-    assert case.status in SIGNED_STATUSES, "only a signed case's record goes out"
+@dataclass
+class CaseResources:
+    """A case's resources, as its Bundle holds them and as ``/fhir/`` reads them alone. Before
+    the surgeon signs, the case has no Procedure (and no Provenance) yet: its checklist and its
+    implants are read as they stand."""
+
+    case: Case
+    patient: Patient
+    people: dict[int, Practitioner]
+    procedure: Procedure | None
+    answers: QuestionnaireResponse
+    devices: list[tuple[Implant, Device]]
+    provenances: list[tuple[Signature, Provenance]]
+
+    def all(self) -> list[Resource]:
+        return [
+            self.patient,
+            *([self.procedure] if self.procedure is not None else []),
+            self.answers,
+            *self.people.values(),
+            *(device for _, device in self.devices),
+            *(provenance for _, provenance in self.provenances),
+        ]
+
+    def served(self) -> dict[str, str]:
+        """The resources this server also reads alone, by their names in the Bundle: where
+        (``Device/12``). The Patient and the Practitioners are read only inside another."""
+        case_id = self.case.pk
+        procedure = [self.procedure] if self.procedure is not None else []
+        return {
+            **{full_url(p): f"Procedure/{case_id}" for p in procedure},
+            full_url(self.answers): f"QuestionnaireResponse/{case_id}",
+            **{full_url(device): f"Device/{implant.pk}" for implant, device in self.devices},
+            **{full_url(p): f"Provenance/{signature.pk}" for signature, p in self.provenances},
+        }
+
+
+def case_resources(case: Case) -> CaseResources:
+    """The case's resources: the Procedure and its Provenances once the case is signed.
+    ``case`` comes from ``selectors.case_record`` (its steps, implants and signatures
+    prefetched): no query here."""
     patient = case_patient(case)
     people = case_people(case)
     surgeon = people[case.surgeon_id]
     devices = [(implant, implant_device(case, implant, patient)) for implant in case.implants.all()]
-    procedure = case_procedure(case, patient=patient, surgeon=surgeon, devices=devices)
+    procedure = None
+    provenances = []
+    if case.status in SIGNED_STATUSES:
+        procedure = case_procedure(case, patient=patient, surgeon=surgeon, devices=devices)
+        provenances = [
+            (s, signature_provenance(case, s, procedure, people[s.signer_id]))
+            for s in signatures(case)
+        ]
     answers = case_answers(
         case, patient=patient, procedure=procedure, people=people, devices=devices
     )
-    provenances = [
-        signature_provenance(case, s, procedure, people[s.signer_id]) for s in signatures(case)
-    ]
-    resources: list[Resource] = [
-        patient,
-        procedure,
-        answers,
-        *people.values(),
-        *(device for _, device in devices),
-        *provenances,
-    ]
+    return CaseResources(case, patient, people, procedure, answers, devices, provenances)
+
+
+def case_bundle(case: Case) -> Bundle:
+    """The signed case as a Bundle of type collection (``case`` as ``case_resources`` takes
+    it). Its id is the case's, as its URL (``/fhir/Bundle/<case id>``) reads it."""
+    assert case.status in SIGNED_STATUSES, "only a signed case's record goes out whole"
+    resources = case_resources(case).all()
     return Bundle(
         id=str(case.pk),
         type="collection",
@@ -153,6 +201,45 @@ def case_bundle(case: Case) -> Bundle:
         identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),
         entry=[BundleEntry(fullUrl=full_url(r), resource=r) for r in resources],
     )
+
+
+def standalone(resources: CaseResources, resource: Resource) -> Resource:
+    """One of the case's resources read alone: its id the one its URL names; its references to
+    the resources this server reads alone made relative (``Device/12``), and the Patient and
+    Practitioners it names contained in it (``#<id>``). Validated again once changed."""
+    served = resources.served()
+    named = {full_url(r): r for r in resources.all()}
+    single = resource.model_copy(deep=True)
+    contained: dict[str, Resource] = {}
+    for ref in references_in(single):
+        target = ref.reference or ""
+        if target in served:
+            ref.reference = served[target]
+        elif target in named:
+            contained.setdefault(target, named[target])
+            ref.reference = f"#{named[target].id}"
+    single.id = served[full_url(resource)].partition("/")[2]
+    if contained:
+        single.contained = list(contained.values())  # type: ignore[attr-defined]
+    return type(single).model_validate_json(single.model_dump_json())
+
+
+def names_patient(resource: Resource) -> bool:
+    """Whether a resource read alone shows a patient's identity (its Patient contained)."""
+    contained = getattr(resource, "contained", None) or []
+    return any(r.get_resource_type() == "Patient" for r in contained)
+
+
+def references_in(value: object) -> Iterator[Reference]:
+    """Every Reference inside a resource (its elements, their elements, ...)."""
+    if isinstance(value, Reference):
+        yield value
+    elif isinstance(value, BaseModel):
+        for name in type(value).model_fields:
+            yield from references_in(getattr(value, name))
+    elif isinstance(value, list):
+        for item in value:
+            yield from references_in(item)
 
 
 def signatures(case: Case) -> Iterable[Signature]:
@@ -328,65 +415,35 @@ def signature_provenance(
     )
 
 
-def capability_statement() -> CapabilityStatement:
-    """What this server offers: a completed case's Bundle, read by the case's id."""
-    return CapabilityStatement(
-        status="active",
-        date=timezone.now(),
-        publisher="SI Tracker",
-        kind="instance",
-        software=CapabilityStatementSoftware(name="SI Tracker"),
-        fhirVersion=FHIR_VERSION,
-        format=["json"],
-        rest=[
-            CapabilityStatementRest(
-                mode="server",
-                documentation=(
-                    "Read-only. GET /fhir/Bundle/<case id>: a completed case as a Bundle "
-                    "(collection) of its Patient, Procedure, QuestionnaireResponse (the "
-                    "checklist's answers), Practitioner, Device (one per implant) and "
-                    "Provenance (one per signature) resources."
-                ),
-                security=CapabilityStatementRestSecurity(
-                    description=(
-                        "An API token with the scope read_cases, as "
-                        "'Authorization: Bearer <token>'."
-                    )
-                ),
-                resource=[
-                    CapabilityStatementRestResource(
-                        type="Bundle",
-                        interaction=[CapabilityStatementRestResourceInteraction(code="read")],
-                    )
-                ],
-            )
-        ],
-    )
-
-
 def case_answers(
     case: Case,
     *,
     patient: Patient,
-    procedure: Procedure,
+    procedure: Procedure | None,
     people: dict[int, Practitioner],
     devices: list[tuple[Implant, Device]],
 ) -> QuestionnaireResponse:
     """The checklist as answered: one group per phase, one item per step answered (each side
     of a per-side step its own), with who recorded it (FHIR's questionnaireresponse-author
     extension) and when (ours, ``RECORDED_AT``). A step marked not applicable has no answer,
-    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices."""
+    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices. Signed,
+    it is completed, part of the Procedure, authored by the surgeon when signed; before, in
+    progress (stopped, for a cancelled case), with the answers so far."""
     by_phase: dict[str, list[QuestionnaireResponseItem]] = {}
     for step in recorded_steps(case):
         by_phase.setdefault(step.phase, []).append(step_item(step, people=people, devices=devices))
     return QuestionnaireResponse(
         id=resource_id(case, "QuestionnaireResponse"),
         identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),
-        status="completed",
+        status=ANSWERS_STATUSES[CaseStatus(case.status)],
         subject=reference(patient),
-        partOf=[reference(procedure)],
+        partOf=[reference(procedure)] if procedure is not None else None,
         authored=case.completed_at,
-        author=reference(people[case.surgeon_id], display_name(case.surgeon)),
+        author=(
+            reference(people[case.surgeon_id], display_name(case.surgeon))
+            if procedure is not None
+            else None
+        ),
         item=[
             QuestionnaireResponseItem(linkId=phase, text=Phase(phase).label, item=items)
             for phase in Phase.values

@@ -48,15 +48,40 @@ def cases(
     return found
 
 
+def questionnaire_version(*, version_id: int) -> ProcedureVersion:
+    """A version of a procedure that was published (now or before), with its procedure and its
+    steps in order, or a 404 (a draft is no one's business outside the admin): two queries."""
+    steps = Step.objects.order_by("position")
+    found = (
+        ProcedureVersion.objects.exclude(status=VersionStatus.DRAFT)
+        .select_related("procedure")
+        .prefetch_related(Prefetch("steps", steps))
+    )
+    return get_object_or_404(found, pk=version_id)
+
+
 def case_record(*, case_id: int) -> Case:
     """The case with its steps (in order, with who recorded each), its implants and its
     signatures, or a 404: four queries, however long the checklist."""
+    return get_object_or_404(_records(), pk=case_id)
+
+
+def case_record_of_implant(*, implant_id: int) -> Case:
+    """The record (as ``case_record``) of the case the implant was logged on, or a 404."""
+    return get_object_or_404(_records(), implants__pk=implant_id)
+
+
+def case_record_of_signature(*, signature_id: int) -> Case:
+    """The record (as ``case_record``) of the case the signature signs, or a 404."""
+    return get_object_or_404(_records(), signatures__pk=signature_id)
+
+
+def _records() -> QuerySet[Case]:
     steps = CaseStep.objects.select_related("recorded_by").order_by("position")
     implants = Implant.objects.select_related("added_by", "read_back_by").order_by(
         "side", "position"
     )
     signatures = Signature.objects.order_by("signed_at", "pk")
-    found = Case.objects.select_related("procedure", "surgeon").prefetch_related(
+    return Case.objects.select_related("procedure", "surgeon").prefetch_related(
         Prefetch("steps", steps), Prefetch("implants", implants), Prefetch("signatures", signatures)
     )
-    return get_object_or_404(found, pk=case_id)

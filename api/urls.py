@@ -6,7 +6,7 @@ from django.views.decorators.cache import never_cache
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.permissions import requires
-from api import views
+from api import fhir_views, views
 
 app_name = "api"
 
@@ -42,6 +42,19 @@ urlpatterns = [
 
 # FHIR R4, read-only (api.fhir), mounted at /fhir/ by the project's URLs.
 fhir_urlpatterns = [
-    path("metadata", views.fhir_metadata, name="metadata"),
-    path("Bundle/<int:case_id>", views.fhir_case_bundle, name="case-bundle"),
+    path("metadata", fhir_views.Metadata.view(), name="metadata"),
+    path("Bundle/<int:case_id>", fhir_views.CaseBundle.view(), name="case-bundle"),
+    path(
+        "Questionnaire/<int:version_id>",
+        fhir_views.QuestionnaireRead.view(),
+        name="questionnaire",
+    ),
+    path(
+        "QuestionnaireResponse/<int:case_id>",
+        fhir_views.QuestionnaireResponseRead.view(),
+        name="questionnaire-response",
+    ),
+    path("Procedure/<int:case_id>", fhir_views.ProcedureRead.view(), name="procedure"),
+    path("Device/<int:implant_id>", fhir_views.DeviceRead.view(), name="device"),
+    path("Provenance/<int:signature_id>", fhir_views.ProvenanceRead.view(), name="provenance"),
 ]

@@ -4,7 +4,6 @@ answers JSON; a refusal is a problem document (api.problems) with the tablet's s
 Each answer that shows a patient's identity writes one access-log entry, by the token's
 service user (whose name is the token's)."""
 
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -16,13 +15,11 @@ from rest_framework.decorators import (
     api_view,
     parser_classes,
     permission_classes,
-    renderer_classes,
 )
-from rest_framework.exceptions import NotFound, ParseError
+from rest_framework.exceptions import ParseError
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.parsers import BaseParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission
-from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -125,7 +122,7 @@ class CaseCollection(APIView):
         procedure); the answer shows the patient's identity (access-logged)."""
         data = valid(NewCaseSerializer(data=request.data)).validated_data
         case = workflow.create_case(actor=request.user, context=request_context(request), **data)
-        _logged_read(request, case.pk)
+        logged_read(request, case.pk)
         return Response(CaseSerializer(case).data, status=201)
 
 
@@ -141,7 +138,7 @@ case_collection = login_not_required(never_cache(CaseCollection.as_view()))
 def case_detail(request: Request, case_id: int) -> Response:
     """A case with its steps, implants and signatures; with the patient's identity."""
     case = selectors.case_record(case_id=case_id)
-    _logged_read(request, case.pk)
+    logged_read(request, case.pk)
     return Response(CaseDetailSerializer(case).data)
 
 
@@ -222,59 +219,11 @@ def schedule_import(request: Request) -> Response:
     return Response(report.as_json())
 
 
-def _logged_read(request: Request, case_id: int) -> None:
+def logged_read(request: Request, case_id: int) -> None:
+    """An answer with the patient's identity: one access-log entry, by the token's user."""
     log_access(
         user=request.user,
         action=AccessAction.API_READ,
         case_id=case_id,
         context=request_context(request),
     )
-
-
-class FhirJsonRenderer(BaseRenderer):
-    """FHIR's JSON (``application/fhir+json``): the resource as its model serialised it, or a
-    refusal's problem document as JSON."""
-
-    media_type = fhir.FHIR_JSON
-    format = "fhir"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context=None):
-        if isinstance(data, str):
-            return data.encode()
-        return json.dumps(data).encode()
-
-
-class PlainJsonRenderer(FhirJsonRenderer):
-    """The same, for a client that asks for ``application/json`` (FHIR servers accept both)."""
-
-    media_type = "application/json"
-    format = "json"
-
-
-def fhir_endpoint(*, scope: type) -> Callable[[Callable], Any]:
-    """A read-only FHIR endpoint: GET, the API's tokens and throttle, FHIR's JSON; left out of
-    the OpenAPI schema (the CapabilityStatement describes it)."""
-
-    def decorator(view: Callable) -> Any:
-        rendered = renderer_classes([FhirJsonRenderer, PlainJsonRenderer])(view)
-        return endpoint(["GET"], scope=scope, exclude=True)(rendered)
-
-    return decorator
-
-
-@fhir_endpoint(scope=AnyScope)
-def fhir_metadata(request: Request) -> Response:
-    """The CapabilityStatement: what this FHIR server offers."""
-    return Response(fhir.capability_statement().model_dump_json())
-
-
-@fhir_endpoint(scope=ReadsCases)
-def fhir_case_bundle(request: Request, case_id: int) -> Response:
-    """A signed case as a FHIR Bundle; a case not yet signed has none (404)."""
-    case = selectors.case_record(case_id=case_id)
-    if case.status not in fhir.SIGNED_STATUSES:
-        raise NotFound("This case has no FHIR record until its surgeon signs it out.")
-    bundle = fhir.case_bundle(case)
-    _logged_read(request, case.pk)
-    return Response(bundle.model_dump_json())

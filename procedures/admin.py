@@ -27,6 +27,12 @@ from procedures.choices import VersionStatus
 from procedures.diff import diff_versions
 from procedures.editor import PUBLISH, CompareForm, StepForm, StepFormSet, VersionForm
 from procedures.models import Procedure, ProcedureVersion, Step
+from procedures.questionnaire import (
+    QuestionnaireRefused,
+    chosen_version,
+    export_json,
+    import_questionnaire,
+)
 from procedures.versions import PublishRefused, publish, start_draft
 
 if TYPE_CHECKING:
@@ -88,6 +94,25 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
 
     def get_model_perms(self, request: HttpRequest) -> dict[str, bool]:
         return {}  # reached from its procedure, not listed on the admin's index
+
+    def get_urls(self) -> list:
+        own = [
+            path(
+                "<path:object_id>/questionnaire/",
+                self.admin_site.admin_view(self.questionnaire_view),
+                name="procedures_procedureversion_questionnaire",
+            )
+        ]
+        return own + super().get_urls()
+
+    def questionnaire_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The version as a FHIR Questionnaire, downloaded (for another hospital's import)."""
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404("No such version.")
+        if not self.has_view_permission(request, version):
+            raise PermissionDenied
+        return questionnaire_download(version)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ProcedureVersion]:
         return super().get_queryset(request).select_related("procedure", "published_by")
@@ -215,6 +240,8 @@ class ProcedureAdmin(admin.ModelAdmin):
     fields = ["title", "slug", "approach", "active", "description"]
     inlines = [VersionHistoryInline]
     change_form_template = "admin/procedures/procedure/change_form.html"
+    change_list_template = "admin/procedures/procedure/change_list.html"
+    actions = ["export_questionnaire"]
 
     class Media:
         css = {"all": ["css/step_editor.css"]}
@@ -254,6 +281,11 @@ class ProcedureAdmin(admin.ModelAdmin):
                 "<path:object_id>/draft/",
                 self.admin_site.admin_view(self.draft_view),
                 name="procedures_procedure_draft",
+            ),
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="procedures_procedure_import",
             ),
             path(
                 "<path:object_id>/compare/",
@@ -311,6 +343,79 @@ class ProcedureAdmin(admin.ModelAdmin):
             "diff": diff_versions(old, new) if old and new else None,
         }
         return TemplateResponse(request, "admin/procedures/procedure/compare.html", context)
+
+    @admin.action(description="Export as a FHIR Questionnaire (the published version)")
+    def export_questionnaire(
+        self, request: HttpRequest, queryset: QuerySet[Procedure]
+    ) -> HttpResponse | None:
+        chosen = list(queryset[:2])
+        if len(chosen) != 1:
+            self.message_user(
+                request, "Choose one procedure to export: one file each.", messages.WARNING
+            )
+            return None
+        try:
+            version = chosen_version(chosen[0])
+        except ProcedureVersion.DoesNotExist as missing:
+            self.message_user(request, str(missing), messages.WARNING)
+            return None
+        return questionnaire_download(version)
+
+    def import_view(self, request: HttpRequest) -> HttpResponse:
+        """A Questionnaire file uploaded as a new draft (of its procedure, or of a new one)."""
+        if not (
+            self.has_add_permission(request)
+            and request.user.has_perm("procedures.add_procedureversion")
+        ):
+            raise PermissionDenied
+        posted = request.method == "POST"
+        form = ImportForm(request.POST, request.FILES) if posted else ImportForm()
+        if posted and form.is_valid():
+            upload = form.cleaned_data["file"]
+            try:
+                draft = import_questionnaire(
+                    upload.read(),
+                    by=request.user,  # type: ignore[arg-type]
+                    source=upload.name,
+                )
+            except QuestionnaireRefused as refused:
+                form.add_error("file", f"{refused} Nothing was imported.")
+            else:
+                self.message_user(
+                    request,
+                    f"Imported {upload.name} as draft version {draft.number} of "
+                    f"{draft.procedure}. Preview it, then publish it with a change note.",
+                    messages.SUCCESS,
+                )
+                return HttpResponseRedirect(_version_url(draft))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Import a procedure from a FHIR Questionnaire",
+            "opts": self.opts,
+            "form": form,
+        }
+        status = 422 if form.errors else 200
+        return TemplateResponse(
+            request, "admin/procedures/procedure/import.html", context, status=status
+        )
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Questionnaire file (JSON)",
+        help_text=(
+            "A FHIR R4 Questionnaire, as another SI Tracker exports it (or another system). It "
+            "becomes a draft: of the procedure it names if there is one here, else of a new "
+            "procedure. Nothing reaches the theatre until the draft is published."
+        ),
+    )
+
+
+def questionnaire_download(version: ProcedureVersion) -> HttpResponse:
+    name = f"{version.procedure.slug}-version-{version.number}.questionnaire.json"
+    response = HttpResponse(export_json(version), content_type="application/fhir+json")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def _version_url(version: ProcedureVersion) -> str:

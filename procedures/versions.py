@@ -27,6 +27,10 @@ class PublishRefused(Exception):
     """A draft that cannot be published as it is; the message says why, for the administrator."""
 
 
+class DraftRefused(Exception):
+    """A draft that cannot be started as asked; the message says why, for the administrator."""
+
+
 def start_draft(*, procedure: Procedure, by: User) -> ProcedureVersion:
     """The procedure's draft: the one already started, else a new version holding a copy of the
     published steps (or of the newest version's, before any is published)."""
@@ -39,16 +43,50 @@ def start_draft(*, procedure: Procedure, by: User) -> ProcedureVersion:
             return draft
         published = versions.filter(status=VersionStatus.PUBLISHED).first()
         source = published or versions.order_by("-number").first()
-        top = versions.aggregate(top=Max("number"))["top"] or 0
-        draft = ProcedureVersion.objects.create(
-            procedure=procedure, number=top + 1, created_by=by, created_at=timezone.now()
-        )
-        if source is not None:
-            Step.objects.bulk_create(
-                Step(version=draft, **{name: getattr(step, name) for name in COPIED_FIELDS})
-                for step in source.steps.order_by("position")
-            )
+        steps = [
+            Step(**{name: getattr(step, name) for name in COPIED_FIELDS})
+            for step in (source.steps.order_by("position") if source is not None else [])
+        ]
+        draft = _new_draft(procedure, steps=steps, by=by)
         _log(procedure, by=by, action=ADDITION, message=f"Draft version {draft.number} started.")
+    return draft
+
+
+def import_draft(
+    *, procedure: Procedure, steps: list[Step], by: User | None, source: str
+) -> ProcedureVersion:
+    """A new draft of the procedure holding ``steps`` (unsaved, as an imported file gave them,
+    already checked). Refused while the procedure has a draft: an import never overwrites a
+    lead's work in progress."""
+    with transaction.atomic():
+        Procedure.objects.select_for_update().get(pk=procedure.pk)
+        draft = ProcedureVersion.objects.filter(
+            procedure=procedure, status=VersionStatus.DRAFT
+        ).first()
+        if draft is not None:
+            raise DraftRefused(
+                f"{procedure} already has a draft (version {draft.number}): publish or delete "
+                "it first, so that no one's edits are overwritten."
+            )
+        draft = _new_draft(procedure, steps=steps, by=by)
+        if by is not None:  # a command run without --by names no one
+            message = f"Draft version {draft.number} imported from {source}."
+            _log(procedure, by=by, action=ADDITION, message=message)
+    return draft
+
+
+def _new_draft(procedure: Procedure, *, steps: list[Step], by: User | None) -> ProcedureVersion:
+    """A new version numbered after the newest, holding ``steps``; the caller holds the lock."""
+    top = ProcedureVersion.objects.filter(procedure=procedure).aggregate(top=Max("number"))
+    draft = ProcedureVersion.objects.create(
+        procedure=procedure,
+        number=(top["top"] or 0) + 1,
+        created_by=by,
+        created_at=timezone.now(),
+    )
+    for step in steps:
+        step.version = draft
+    Step.objects.bulk_create(steps)
     return draft
 
 

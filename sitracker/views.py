@@ -9,11 +9,12 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
-from api import problems
+from api import fhir_server, problems
 from sitracker import database
 
 # Under them, a URL no endpoint answers is refused as the API refuses: a problem document.
 API_PREFIXES = ("/api/v1/", "/fhir/")
+FHIR_PREFIX = "/fhir/"  # ... and under this one, as FHIR does: an OperationOutcome
 
 
 @login_not_required
@@ -28,6 +29,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def _error_page(request: HttpRequest | None, status: int, title: str, message: str) -> HttpResponse:
+    if request is not None and request.path.startswith(FHIR_PREFIX):
+        return fhir_server.outcome_response(status=status, detail=message)  # a FHIR client
     if request is not None and request.path.startswith(API_PREFIXES):
         return problems.plain_problem(status=status, detail=message)  # an integration, not a page
     # error_page: the page does not echo the requested URL anywhere (not even in a return link).

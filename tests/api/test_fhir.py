@@ -10,6 +10,7 @@ from django.test import Client
 from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.device import Device
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure
@@ -261,7 +262,11 @@ def test_a_case_not_signed_out_has_no_bundle(api, case):
     response = api.get(f"/fhir/Bundle/{case.pk}")
 
     assert response.status_code == 404
-    assert "signs it out" in response.json()["detail"]
+    [issue] = OperationOutcome.model_validate_json(response.content).issue
+    assert (issue.code, issue.diagnostics) == (
+        "not-found",
+        "This case has no FHIR record until its surgeon signs it out.",
+    )
     assert not RecordAccess.objects.exists()
 
 
@@ -269,7 +274,8 @@ def test_an_unknown_case_has_no_bundle(api, db):
     assert api.get("/fhir/Bundle/999999").status_code == 404
     not_an_id = api.get("/fhir/Bundle/abc")
     assert not_an_id.status_code == 404
-    assert not_an_id["Content-Type"] == "application/problem+json"
+    assert not_an_id["Content-Type"] == FHIR
+    assert OperationOutcome.model_validate_json(not_an_id.content).issue[0].code == "not-found"
 
 
 def test_a_bundle_needs_a_token(client, bilateral):
@@ -302,7 +308,15 @@ def test_metadata_names_what_the_server_offers(api, django_assert_max_num_querie
     )
     [rest] = statement.rest
     assert [(r.type, [i.code for i in r.interaction]) for r in rest.resource] == [
-        ("Bundle", ["read"])
+        (kind, ["read"])
+        for kind in (
+            "Bundle",
+            "Questionnaire",
+            "QuestionnaireResponse",
+            "Procedure",
+            "Device",
+            "Provenance",
+        )
     ]
 
 

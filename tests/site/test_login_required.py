@@ -35,6 +35,11 @@ TOKEN_ONLY = {
     "api:schedule-import",
     "fhir:metadata",  # FHIR's read-only resources (api.fhir), with the same tokens
     "fhir:case-bundle",
+    "fhir:questionnaire",
+    "fhir:questionnaire-response",
+    "fhir:procedure",
+    "fhir:device",
+    "fhir:provenance",
 }
 LOGIN_URL = "/accounts/login/"
 ADMIN_LOGIN_URL = "/admin/login/"
@@ -145,7 +150,11 @@ def test_the_apis_endpoints_refuse_an_anonymous_visitor_with_401(client, db, nam
     response = client.get(build_url(endpoint))
 
     assert response.status_code == 401
-    assert response["Content-Type"] == "application/problem+json"
+    # FHIR's refusals are its own OperationOutcomes; the REST API's, RFC 9457 problems.
+    fhir = name.startswith("fhir:")
+    assert response["Content-Type"] == (
+        "application/fhir+json; charset=utf-8" if fhir else "application/problem+json"
+    )
 
 
 @pytest.mark.parametrize("name", ["wall-display", "wall-display-live"])
