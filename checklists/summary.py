@@ -34,7 +34,7 @@ from checklists.models import (
 
 SIGNED = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
 CLOSED = (*SIGNED, CaseStatus.CANCELLED)
-STATUS_COUNTS = {
+STATUS_COUNTS: dict[str, str] = {
     StepStatus.DONE: "done",
     StepStatus.NOT_APPLICABLE: "not_applicable",
     StepStatus.PENDING: "pending",
