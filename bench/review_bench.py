@@ -3,7 +3,8 @@
     python bench/review_bench.py [--count 100000] [--repeat 5] [--fresh] [--no-postgres]
 
 For SQLite (a separate file, bench/.data/review-bench.sqlite3) and, when a server answers at
-postgres://postgres@127.0.0.1:5432/, for PostgreSQL (database ``sitracker_bench``):
+postgres://postgres@127.0.0.1:5432/, for PostgreSQL (database ``sitracker_bench``, or
+``$SITRACKER_BENCH_DATABASE``):
 
 1. ``migrate`` and ``generate_cases`` up to ``--count`` synthetic cases (kept between runs;
    ``--fresh`` starts again), then ANALYZE, as autovacuum would on PostgreSQL after a bulk load;
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / ".data"
 RESULTS = ROOT / "bench" / "RESULTS-review.md"
 POSTGRES_SERVER = "postgres://postgres@127.0.0.1:5432/"
-POSTGRES_DATABASE = "sitracker_bench"
+POSTGRES_DATABASE = os.environ.get("SITRACKER_BENCH_DATABASE", "sitracker_bench")
 BENCH_USER = "bench.superuser"
 
 
@@ -224,8 +225,26 @@ def measure(repeat: int) -> None:
         f"room=OR+1&scheduled_start__year={last_month.year}"
         f"&scheduled_start__month={last_month.month}"
     )
+    # A deep page: the middle of the default list (the farthest from either end), asked for
+    # by number (a bookmark) and reached by its Next link (keyset: after the case before it).
+    listed = Case.objects.filter(status__in=["completed", "reviewed"])
+    middle = max(2, listed.count() // 25 // 2)
+    before_middle = listed.order_by("-scheduled_start", "-pk").values_list("pk", flat=True)[
+        (middle - 1) * 25 - 1
+    ]
+    admin_middle = max(1, middle * 25 // 100)  # the admin shows 100 cases a page
     pages = [
         ("Review list, first page", "/review/", "/admin/checklists/case/"),
+        (
+            f"Review list, deep page {middle} by number",
+            f"/review/?page={middle}",
+            f"/admin/checklists/case/?p={admin_middle}",
+        ),
+        (
+            f"Review list, deep page {middle} by its Next link",
+            f"/review/?page={middle}&after={before_middle}",
+            f"/admin/checklists/case/?p={admin_middle}",
+        ),
         (
             "Review list, one surgeon's month",
             f"/review/?{one_surgeon_month}",

@@ -44,7 +44,13 @@ DEBRIEF_PAGE_SIZE = 50
 @require_safe
 def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
     cases = ReviewCaseFilter(request.GET, held_mrn=request.session.get(HELD_MRN, ""))
-    page = selectors.review_page(cases.qs, number=request.GET.get("page"), per_page=cases.page_size)
+    page = selectors.review_page(
+        cases.qs,
+        number=request.GET.get("page"),
+        per_page=cases.page_size,
+        after=request.GET.get("after"),
+        before=request.GET.get("before"),
+    )
     log_access(
         user=request.user,
         action=AccessAction.LIST,

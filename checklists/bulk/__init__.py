@@ -4,8 +4,9 @@ Every real change to a case goes through ``checklists.workflow``: one transactio
 case, one audit event at a time. That is far too slow to make a year of history for 100k cases,
 so this package writes the same rows directly, in bulk, built by the workflow's own pure
 functions (its step snapshot, ``checklists.payloads``, its content hash, the audit chain's
-hash, ``checklists.compliance``), never by copies of them. A test makes one case both ways and
-compares every row (``tests/checklists/test_bulk_equality.py``).
+hash, ``checklists.compliance``), never by copies of them; each batch adds its closed cases to
+the dashboard's counts with ``checklists.summary``, the workflow's own writer of them. A test
+makes one case both ways and compares every row (``tests/checklists/test_bulk_equality.py``).
 
 The modules, in the order a run uses them:
 - ``cast``: the synthetic staff, and each procedure's steps as the workflow snapshots them;
@@ -25,11 +26,12 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Room
+from checklists import summary
 from checklists.bulk import database
 from checklists.bulk.cast import prepare_cast
 from checklists.bulk.plan import ROOMS, Planner, SerialsInUse, generated_gtins
 from checklists.bulk.rows import RowBuilder, needed_ids
-from checklists.models import Implant
+from checklists.models import Case, Implant
 
 
 def generate(
@@ -62,7 +64,11 @@ def generate(
         plans = [planner.plan() for _ in range(size)]
         with transaction.atomic():
             ids = database.reserve(needed_ids(plans))
-            database.insert(builder.rows(plans, ids))
+            rows = builder.rows(plans, ids)
+            database.insert(rows)
+            # The dashboard's counts, by the workflow's own function, in the batch's transaction.
+            batch = [row[0] for row in rows.cases]  # CASE_COLUMNS begin with the id
+            summary.count_closed_cases(Case.objects.filter(pk__in=batch))
         made += size
         batch_number += 1
         if progress:

@@ -2,7 +2,8 @@
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
 (``records``), the Stops the team calls (``concerns``), the debrief's actions (``debrief``),
-the audit trail (``audit``, sealed as ``sealing`` says) and the access log (``access``).
+the audit trail (``audit``, sealed as ``sealing`` says), the access log (``access``) and the
+dashboard's day-by-day counts of closed cases (``summary``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
 
@@ -28,19 +29,24 @@ from checklists.models.sealing import (
     canonical_json,
     sha256_json,
 )
+from checklists.models.summary import CaseCount, ImplantProductCount, ImplantSideCount, StepCount
 
 __all__ = [
     "RECORD_ACCESS_APPEND_ONLY",
     "AppendOnlyQuerySet",
     "AuditEvent",
     "Case",
+    "CaseCount",
     "CaseStep",
     "Concern",
     "DebriefAction",
     "Implant",
+    "ImplantProductCount",
+    "ImplantSideCount",
     "RecordAccess",
     "RecordAccessQuerySet",
     "Signature",
+    "StepCount",
     "UnknownAuditKey",
     "audit_key",
     "audit_key_id",

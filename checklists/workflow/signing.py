@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.people import display_name
-from checklists import compliance, payloads
+from checklists import compliance, payloads, summary
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
 from checklists.models import (
@@ -107,6 +107,7 @@ def sign_out(
                 case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
                 now=now,
             )
+            summary.count_closed_cases(Case.objects.filter(pk=case.pk))
     # Raised after the commit, so that the refusal's own audit event is kept.
     if signature is None:
         raise SignatureRefused("The password is not right. The case was not signed.")
@@ -146,7 +147,7 @@ def amend(
         signature = None
         if password_matches(case, actor, password, context, SignatureMeaning.AMENDMENT):
             now = timezone.now()
-            before = payloads.step_state(step)
+            before, status_before = payloads.step_state(step), step.status
             apply_answer(step, answer, actor=actor, now=now)
             signature = Signature.objects.create(
                 case=case,
@@ -172,6 +173,7 @@ def amend(
                 case_fields=["amended", *compliance.CASE_FIELDS],
                 now=now,
             )
+            summary.count_amendment(case, step, status_before=status_before)
     if signature is None:
         raise SignatureRefused("The password is not right. The amendment was not saved.")
     return signature

@@ -1,4 +1,7 @@
-"""The dashboard: compliance figures over signed-out cases, each computed by the database."""
+"""The dashboard: compliance figures over signed-out cases, each computed by the database.
+
+Counts are sums of the day-by-day rows the workflow keeps (``checklists.summary``); medians
+and percentiles come from the cases themselves (``review.selectors.spreads``)."""
 
 import datetime
 import itertools
@@ -6,12 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, Min, Q, QuerySet
+from django.db.models import F, Min, Q, Sum
 
-from accounts.dates import local_midnight
 from accounts.people import display_name_from
-from checklists.choices import Side, StepStatus
-from checklists.models import Case, CaseStep, Implant
+from checklists.choices import Side
+from checklists.models import Case, CaseCount, ImplantProductCount, ImplantSideCount, StepCount
 from procedures.choices import PHASE_ORDER, Phase
 from procedures.models import Procedure
 from review.selectors.cases import REVIEWABLE_STATUSES, scheduled_between
@@ -146,19 +148,24 @@ def dashboard(
 ) -> Dashboard:
     """Compliance figures over signed-out cases scheduled between two days (both included).
 
-    Seven queries whatever the number of cases: cases per month; step counts by step (the
-    phase figures are sums of those rows); Time Out to incision per case (the times stored on
-    the case), summed up overall and by procedure; case duration (first step recorded to
-    sign-out) by procedure, and by surgeon; implants placed by procedure and side; implants
-    opened but not implanted, by product.
+    Seven queries whatever the number of cases. The counts come from the day-by-day rows the
+    workflow keeps as cases close (``checklists.summary``): cases per month; step counts by
+    step (the phase figures are sums of those rows); implants placed by procedure and side;
+    implants opened but not implanted, by product. Medians and percentiles cannot be added up
+    day by day, so they are read from the cases (the times stored on each): Time Out to
+    incision, overall and by procedure; case duration (first step recorded to sign-out) by
+    procedure, and by surgeon.
     """
     cases = Case.objects.filter(status__in=REVIEWABLE_STATUSES)
     cases = scheduled_between(cases, date_from=date_from, date_to=date_to)
+    days = Q(day__gte=date_from, day__lte=date_to)
     if procedure is not None:
         cases = cases.filter(procedure=procedure)
+        days &= Q(procedure=procedure)
     if surgeon is not None:
         cases = cases.filter(surgeon=surgeon)
-    steps = _step_rates(cases)
+        days &= Q(surgeon=surgeon)
+    steps = _step_rates(days)
     time_out_to_incision = MinutesBetween(F("time_out_at"), F("incision_at"))
     duration = MinutesBetween(F("started_at"), F("completed_at"))
     surgeon_columns = {
@@ -170,7 +177,7 @@ def dashboard(
     return Dashboard(
         date_from=date_from,
         date_to=date_to,
-        months=_months(cases, date_from=date_from, date_to=date_to),
+        months=_months(days, date_from=date_from, date_to=date_to),
         phases=_phase_rates(steps),
         steps=steps,
         time_out_to_incision=spreads(
@@ -187,50 +194,40 @@ def dashboard(
             group=tuple(surgeon_columns),
             label=_surgeon_label,
         ),
-        implants=_implants_per_side(cases),
-        waste=_waste_by_product(cases),
+        implants=_implants_per_side(days),
+        waste=_waste_by_product(days),
     )
 
 
-def _months(
-    cases: QuerySet[Case], *, date_from: datetime.date, date_to: datetime.date
-) -> list[MonthCount]:
-    """Every month of the period (those without cases too), counted in one pass: a filtered
-    count per month between local midnights, rather than truncating each case's date."""
+def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> list[MonthCount]:
+    """Every month of the period (those without cases too), summed in one query."""
     starts, month = [], date_from.replace(day=1)
     while month <= date_to:
         starts.append(month)
         month = (month + datetime.timedelta(days=32)).replace(day=1)
     ends = [*starts[1:], month]
-    counts = cases.aggregate(
+    counts = CaseCount.objects.filter(days).aggregate(
         **{
-            f"month_{index}": Count(
-                "pk",
-                filter=Q(
-                    scheduled_start__gte=local_midnight(start),
-                    scheduled_start__lt=local_midnight(end),
-                ),
-            )
+            f"month_{index}": Sum("signed_out", filter=Q(day__gte=start, day__lt=end))
             for index, (start, end) in enumerate(zip(starts, ends, strict=True))
         }
     )
     return [
-        MonthCount(month=start, cases=counts[f"month_{index}"])
+        MonthCount(month=start, cases=counts[f"month_{index}"] or 0)
         for index, start in enumerate(starts)
     ]
 
 
-def _step_rates(cases: QuerySet[Case]) -> list[StepRate]:
+def _step_rates(days: Q) -> list[StepRate]:
     rows = (
-        CaseStep.objects.filter(case__in=cases.values("pk"))
+        StepCount.objects.filter(days)
         .order_by()
         .values("phase", "title")
         .annotate(
-            total=Count("pk"),
-            done=Count("pk", filter=Q(status=StepStatus.DONE)),
-            not_applicable=Count("pk", filter=Q(status=StepStatus.NOT_APPLICABLE)),
-            missing=Count("pk", filter=Q(status=StepStatus.PENDING)),
-            first_position=Min("position"),
+            done=Sum("done"),
+            not_applicable=Sum("not_applicable"),
+            missing=Sum("pending"),
+            first_position=Min("first_position"),
         )
     )
     ordered = sorted(
@@ -241,7 +238,7 @@ def _step_rates(cases: QuerySet[Case]) -> list[StepRate]:
             phase=row["phase"],
             phase_label=Phase(row["phase"]).label,
             title=row["title"],
-            total=row["total"],
+            total=row["done"] + row["not_applicable"] + row["missing"],
             done=row["done"],
             not_applicable=row["not_applicable"],
             missing=row["missing"],
@@ -274,17 +271,18 @@ def _surgeon_label(key: tuple[Any, ...]) -> str:
     return display_name_from(first, last, username)
 
 
-def _implants_per_side(cases: QuerySet[Case]) -> list[ImplantsPerSide]:
+def _implants_per_side(days: Q) -> list[ImplantsPerSide]:
     rows = (
-        Implant.objects.filter(case__in=cases.values("pk"), wasted_reason="")
+        ImplantSideCount.objects.filter(days)
         .order_by()
-        .values("case__procedure__title", "side")
-        .annotate(implants=Count("pk"), sides=Count("case", distinct=True))
-        .order_by("case__procedure__title", "side")
+        .values("procedure__title", "side")
+        .annotate(implants=Sum("implants"), sides=Sum("sides"))
+        .filter(implants__gt=0)
+        .order_by("procedure__title", "side")
     )
     return [
         ImplantsPerSide(
-            procedure=row["case__procedure__title"],
+            procedure=row["procedure__title"],
             side=Side(row["side"]).label,
             implants=row["implants"],
             sides=row["sides"],
@@ -293,13 +291,13 @@ def _implants_per_side(cases: QuerySet[Case]) -> list[ImplantsPerSide]:
     ]
 
 
-def _waste_by_product(cases: QuerySet[Case]) -> list[WasteByProduct]:
+def _waste_by_product(days: Q) -> list[WasteByProduct]:
     """The products with an implant opened but not implanted, most wasted first."""
     rows = (
-        Implant.objects.filter(case__in=cases.values("pk"))
+        ImplantProductCount.objects.filter(days)
         .order_by()
         .values("manufacturer", "product")
-        .annotate(opened=Count("pk"), wasted=Count("pk", filter=~Q(wasted_reason="")))
+        .annotate(opened=Sum("opened"), wasted=Sum("wasted"))
         .filter(wasted__gt=0)
         .order_by("-wasted", "manufacturer", "product")
     )

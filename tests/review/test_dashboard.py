@@ -9,11 +9,13 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 from django.utils import timezone
 
-from checklists import bulk
+from checklists import bulk, workflow
 from checklists.bulk.cast import OPEN
+from checklists.choices import Side
 from checklists.models import Case, CaseStep, Implant
 from procedures.models import Procedure
 from review import selectors
+from tests.conftest import PASSWORD
 from tests.review.conftest import day, signed_out
 
 DASHBOARD = reverse("review:dashboard")
@@ -307,3 +309,86 @@ def test_an_out_of_range_date_is_a_message_not_a_server_error(client, reviewer, 
     client.force_login(reviewer)
     response = client.get(url, {"date_to": day, "date_from": day})
     assert response.status_code < 500
+
+
+def test_the_counted_figures_equal_those_read_from_the_cases_for_any_period_and_filter(
+    history, procedure, nurse, surgeon
+):
+    """The day-by-day counts the dashboard sums give exactly what reading every case, step
+    and implant of the period gives: over generated history (amended, cancelled, implants
+    wasted) and a workflow case amended from pending to not applicable, for periods with
+    edges inside months, one day, and each procedure and surgeon filter."""
+    case = signed_out(
+        procedure,
+        nurse=nurse,
+        surgeon=surgeon,
+        scheduled_start=timezone.now() - datetime.timedelta(days=20),
+        implants=[("iFuse-3D", ""), ("iFuse-3D", "Contaminated")],
+    )
+    specimens = case.steps.get(title="Specimens labelled")
+    workflow.amend(
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=specimens.pk,
+        answer=workflow.Answer(status="na", na_reason="No specimen"),
+        revision=specimens.revision,
+        reason="Recorded late",
+        password=PASSWORD,
+    )
+    today = timezone.localdate()
+    periods = [
+        (today - datetime.timedelta(days=400), today),
+        (today - datetime.timedelta(days=137), today - datetime.timedelta(days=12)),
+        (timezone.localdate(case.scheduled_start),) * 2,
+    ]
+    surgeon_id = history.values_list("surgeon_id", flat=True).first()
+    filters = [{}, {"procedure": Procedure.objects.get(slug=OPEN)}, {"procedure": procedure}]
+    filters += [{"surgeon": get_user_model().objects.get(pk=surgeon_id)}, {"surgeon": surgeon}]
+    for date_from, date_to in periods:
+        for narrowed in filters:
+            figures = selectors.dashboard(date_from=date_from, date_to=date_to, **narrowed)
+            assert _read_from_cases(date_from, date_to, **narrowed) == (
+                [(month.month, month.cases) for month in figures.months],
+                {(r.phase, r.title): (r.done, r.not_applicable, r.missing) for r in figures.steps},
+                {(r.procedure, r.side): (r.implants, r.sides) for r in figures.implants},
+                {(r.manufacturer, r.product): (r.opened, r.wasted) for r in figures.waste},
+            )
+
+
+def _read_from_cases(date_from, date_to, *, procedure=None, surgeon=None):
+    """Months, step counts, implants per side and waste, read case by case in Python."""
+    cases = [
+        case
+        for case in Case.objects.filter(status__in=["completed", "reviewed"]).select_related(
+            "procedure"
+        )
+        if date_from <= timezone.localdate(case.scheduled_start) <= date_to
+        and procedure in (None, case.procedure)
+        and surgeon in (None, case.surgeon)
+    ]
+    months: Counter = Counter()
+    month = date_from.replace(day=1)
+    while month <= date_to:
+        months[month] = 0
+        month = (month + datetime.timedelta(days=32)).replace(day=1)
+    steps: dict = defaultdict(lambda: [0, 0, 0])
+    sides: dict = defaultdict(lambda: [0, set()])
+    products: dict = defaultdict(lambda: [0, 0])
+    for case in cases:
+        months[timezone.localdate(case.scheduled_start).replace(day=1)] += 1
+        for step in case.steps.all():
+            steps[step.phase, step.title][["done", "na", "pending"].index(step.status)] += 1
+        for implant in case.implants.all():
+            products[implant.manufacturer, implant.product][0] += 1
+            if implant.wasted_reason:
+                products[implant.manufacturer, implant.product][1] += 1
+                continue
+            side = sides[case.procedure.title, Side(implant.side).label]
+            side[0] += 1
+            side[1].add(case.pk)
+    return (
+        sorted(months.items()),
+        {key: tuple(value) for key, value in steps.items()},
+        {key: (count, len(seen)) for key, (count, seen) in sides.items()},
+        {key: tuple(value) for key, value in products.items() if value[1]},
+    )

@@ -187,3 +187,45 @@ def test_the_list_links_to_the_export_of_its_own_filters(logged_in, procedure, n
     page = logged_in.get(LIST, {"room": "OR 3", "page": "1", "per_page": "50"}).content.decode()
     assert f'href="{EXPORT}?room=OR+3"' in page
     assert f'href="{EXPORT}?room=OR+3&amp;rows=steps"' in page
+
+
+def test_the_case_export_streams_every_listed_case_as_it_reads_them(
+    logged_in, db, monkeypatch, django_assert_max_num_queries
+):
+    """The file is sent in pieces as rows are read, never built whole: the first piece
+    leaves before most cases are read, and the pieces add up to every case, right."""
+    from review import exports
+    from review.selectors import cases
+
+    monkeypatch.setattr(exports, "CHUNK_BYTES", 2048)
+    monkeypatch.setattr(cases, "CASE_EXPORT_CHUNK", 10)
+    bulk.generate(count=90, seed=14)
+    logged_in.get(LIST)  # the session's first request writes its start time: not counted
+    read = []
+    streamed = cases.case_export_rows
+
+    def counted(queryset):
+        for row in streamed(queryset):
+            read.append(row["pk"])
+            yield row
+
+    monkeypatch.setattr(cases, "case_export_rows", counted)
+    monkeypatch.setattr(exports.selectors, "case_export_rows", counted)
+
+    response = logged_in.get(EXPORT, {"cancelled": "on"})
+    pieces = iter(response.streaming_content)
+    first = next(pieces)
+    assert 0 < len(read) < 45
+    with django_assert_max_num_queries(1):  # the rest: the same one query, read on
+        text = (first + b"".join(pieces)).decode("utf-8")
+
+    listed = Case.objects.order_by("-scheduled_start", "-pk")
+    rows = list(csv.DictReader(io.StringIO(text[1:])))
+    assert [int(row["Case"]) for row in rows] == list(listed.values_list("pk", flat=True))
+    assert read == [int(row["Case"]) for row in rows]
+    for row, case in zip(rows, listed.select_related("procedure"), strict=True):
+        assert row["Room"] == case.room
+        assert row["Procedure"] == case.procedure.title
+        assert row["Status"] == case.get_status_display()
+        assert row["Amended"] == ("yes" if case.amended else "no")
+        assert row["Required steps complete"] == ("yes" if case.required_complete else "no")

@@ -31,6 +31,8 @@ role that may do a thing is predicted, and so is "a locked case refuses". After 
   case's version counts its events (refusals aside);
 - a closed case's stored compliance facts are those its steps give now (an open case's are
   unknown), and it is marked amended exactly when it has been;
+- the dashboard's day-by-day counts (``checklists.summary``) are a recount of the case as it
+  stands, whatever changed it;
 - the status only moves forward: scheduled → in progress → completed → reviewed, or to
   cancelled from the first two.
 
@@ -69,6 +71,7 @@ from checklists.errors import (
 )
 from checklists.models import AuditEvent, Case, CaseStep
 from procedures.choices import PHASE_ORDER, StepKind
+from tests.checklists.counts import kept, recount
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 from tests.examples import examples
 from tests.security.conftest import (
@@ -591,6 +594,10 @@ class WorkflowMachine(RuleBasedStateMachine):
             assert stored == (facts.time_out_at, facts.incision_at, facts.required_complete)
         amended = any(event.action == AuditAction.STEP_AMENDED for event in observed.events)
         assert case.amended == amended
+
+    @invariant()
+    def the_dashboards_counts_are_a_recount_of_the_case(self) -> None:
+        assert kept() == recount()
 
     @invariant()
     def the_status_only_moves_forward(self) -> None:

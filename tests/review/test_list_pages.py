@@ -1,0 +1,100 @@
+"""The review list's pages: Previous and Next find a page from its neighbouring case (keyset
+pagination), a page asked for by number is read from the nearer end, and every link still
+opens the page it names, whatever the sort."""
+
+import html
+import re
+
+import pytest
+from django.urls import reverse
+
+from checklists import bulk
+from checklists.bulk.cast import MI
+from checklists.models import Case
+from procedures.models import Procedure
+from tests.review.test_list import LIST, listed
+
+SORTS = ["", "date", "surgeon", "-time_out", "room", "reviewed"]
+
+
+@pytest.fixture
+def history(db):
+    """About 60 listed cases (three pages): generated, several surgeons, rooms and days."""
+    bulk.generate(count=64, seed=51)
+
+
+def link(response, rel: str) -> str | None:
+    found = re.search(rf'href="([^"]*)" rel="{rel}"', response.content.decode())
+    return html.unescape(found.group(1)) if found else None
+
+
+def whole_list(client, sort: str) -> list[int]:
+    return listed(client.get(LIST, {"sort": sort, "per_page": 100}))
+
+
+@pytest.mark.parametrize("sort", SORTS)
+def test_next_and_previous_walk_every_case_once_in_the_lists_order(logged_in, history, sort):
+    expected = whole_list(logged_in, sort)
+    assert 50 < len(expected) <= 75
+
+    pages, response = [], logged_in.get(LIST, {"sort": sort})
+    while True:
+        pages.append(listed(response))
+        following = link(response, "next")
+        if following is None:
+            break
+        assert "after=" in following
+        response = logged_in.get(LIST + following)
+    assert [pk for page in pages for pk in page] == expected
+    assert f"Page {len(pages)} of {len(pages)}" in response.content.decode()
+
+    backwards = [listed(response)]
+    while (preceding := link(response, "prev")) is not None:
+        assert "before=" in preceding
+        response = logged_in.get(LIST + preceding)
+        backwards.append(listed(response))
+    assert backwards[::-1] == pages
+
+
+@pytest.mark.parametrize("sort", ["", "surgeon", "reviewed"])
+def test_a_page_asked_for_by_number_is_the_same_from_either_end(logged_in, history, sort):
+    expected = whole_list(logged_in, sort)
+    for number in (1, 2, 3):
+        page = listed(logged_in.get(LIST, {"sort": sort, "page": number}))
+        assert page == expected[(number - 1) * 25 : number * 25]
+    last = logged_in.get(LIST, {"sort": sort, "page": 99})  # past the end: the last page
+    assert listed(last) == expected[(len(expected) - 1) // 25 * 25 :]
+
+
+def test_a_cursor_from_elsewhere_falls_back_to_the_page_number(logged_in, history):
+    expected = whole_list(logged_in, "")
+    cancelled = Case.objects.filter(status="cancelled").values_list("pk", flat=True).first()
+
+    for cursor in (str(cancelled), "999999", "abc", "-3", ""):
+        response = logged_in.get(LIST, {"page": 2, "after": cursor, "before": cursor})
+        assert response.status_code == 200
+        assert listed(response) == expected[25:50]
+
+
+def test_a_cursor_narrows_within_the_filters(logged_in, history):
+    procedure = Procedure.objects.get(slug=MI)  # about two cases in three
+    expected = listed(logged_in.get(LIST, {"procedure": procedure.pk, "per_page": 100}))
+    assert len(expected) > 25
+
+    following = link(logged_in.get(LIST, {"procedure": procedure.pk}), "next")
+
+    assert f"procedure={procedure.pk}" in following
+    assert listed(logged_in.get(LIST + following)) == expected[25:50]
+
+
+def test_a_page_found_by_its_neighbour_costs_no_more_queries(
+    logged_in, history, django_assert_max_num_queries
+):
+    from tests.review.test_list import LIST_QUERIES
+
+    first = logged_in.get(LIST)
+    following = link(first, "next")
+    with django_assert_max_num_queries(LIST_QUERIES):
+        assert logged_in.get(LIST + following).status_code == 200
+    with django_assert_max_num_queries(LIST_QUERIES):
+        assert logged_in.get(reverse("review:case-list"), {"page": 3}).status_code == 200
