@@ -1,7 +1,8 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow.
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
-(``records``), the Stops the team calls (``concerns``), the debrief's actions (``debrief``),
+(``records``), the Stops the team calls (``concerns``),
+the sides that disagree (``sides``), the debrief's actions (``debrief``),
 the audit trail (``audit``, sealed as ``sealing`` says) and the access log (``access``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
@@ -28,6 +29,7 @@ from checklists.models.sealing import (
     canonical_json,
     sha256_json,
 )
+from checklists.models.sides import SideDisagreement
 
 __all__ = [
     "RECORD_ACCESS_APPEND_ONLY",
@@ -40,6 +42,7 @@ __all__ = [
     "Implant",
     "RecordAccess",
     "RecordAccessQuerySet",
+    "SideDisagreement",
     "Signature",
     "UnknownAuditKey",
     "audit_key",
