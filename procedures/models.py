@@ -250,7 +250,9 @@ class Step(AnswerRules, models.Model):
         choices=StepKind.choices,
         default=StepKind.CHECK,
         help_text="How the team answers: a tick; yes or no; a number within limits; one of a "
-        "list of options; a few words; or the implants scanned.",
+        "list of options; a few words; the implants scanned; or the side they see (left, right "
+        "or both), which must be the case's side: a side that is not holds the whole case "
+        "until the surgeon resolves it.",
     )
     unit = models.CharField(
         max_length=20,

@@ -23,7 +23,12 @@ class Migration(migrations.Migration):
                     ("side", "Side seen (left / right / both)"),
                 ],
                 default="check",
-                help_text="How the team answers: a tick; yes or no; a number within limits; one of a list of options; a few words; or the implants scanned.",
+                help_text=(
+                    "How the team answers: a tick; yes or no; a number within limits; one of a "
+                    "list of options; a few words; the implants scanned; or the side they see "
+                    "(left, right or both), which must be the case's side: a side that is not "
+                    "holds the whole case until the surgeon resolves it."
+                ),
                 max_length=16,
                 verbose_name="answer",
             ),

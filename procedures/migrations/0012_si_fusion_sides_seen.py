@@ -12,8 +12,9 @@ Out asks for the side seen.
 
 Cases keep the version they were made from; new cases are made from this one. Every other
 step is copied as it is, with its key, so the versions' diff follows each step. Running it
-again changes nothing. Going back removes the new version (unless a case was made from it)
-and publishes the one it retired again.
+again changes nothing (a published version that asks for a side seen is left as it is). Going
+back removes the new version, unless a case was made from it, and publishes the one it retired
+again.
 """
 
 from django.db import migrations
@@ -53,8 +54,8 @@ def publish_sides_seen(apps, schema_editor):
     now = timezone.now()
     for procedure in Procedure.objects.filter(slug__in=SLUGS):
         published = procedure.versions.filter(status="published").first()
-        if published is None or published.change_note == NOTE:
-            continue
+        if published is None or published.steps.filter(kind="side").exists():
+            continue  # none to copy, or it asks for the sides seen already
         top = procedure.versions.aggregate(top=Max("number"))["top"]
         procedure.versions.filter(pk=published.pk).update(status="retired")
         version = ProcedureVersion.objects.create(
