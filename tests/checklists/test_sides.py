@@ -2,6 +2,10 @@
 each implant's side, against the case's side. A disagreement holds the whole case until the
 surgeon resolves it with a reason; all of it in the audit trail, replayed by verify_audit."""
 
+import json
+import shutil
+import subprocess
+
 import pytest
 from django.test import Client
 
@@ -368,3 +372,51 @@ def test_the_review_record_shows_the_disagreement_and_its_resolution(
     assert f"{CONSENT}: right seen, the case is left" in page
     assert "Consent re-read: left." in page
     assert "Sides disagree: " in page  # the timeline's words
+
+
+def test_the_pages_that_show_it_are_valid_html(
+    client: Client, case, nurse, surgeon, reviewer, administrator, tmp_path
+):
+    """The Nu Html Checker (see tests/security/test_html_validity.py) on the tablet's page with
+    the red banner, the surgeon's with its form, the wall display's, and the review record."""
+    from accounts import devices
+    from accounts.models import Room
+    from tests.security.test_html_validity import VNU_JAR
+
+    java = shutil.which("java")
+    assert java, "Java is needed for the Nu Html Checker (Debian: default-jre-headless)"
+    disagree(case, nurse)
+    documents = []
+    for person in (nurse, surgeon):
+        client.force_login(person)
+        documents.append(client.get(f"/cases/{case.pk}/").content)
+    room = Room.objects.get(name=case.room)
+    _, code = devices.new_pairing(room=room, name="Wall", by=administrator)
+    wall = Client()
+    wall.post("/display/", {"code": code})
+    documents.append(wall.get(f"/rooms/{room.pk}/display/").content)
+    assert all(b"SIDES DISAGREE" in document for document in documents)
+    workflow.resolve_side_disagreement(
+        actor=surgeon,
+        case_id=case.pk,
+        disagreement_id=SideDisagreement.objects.get().pk,
+        resolution="Consent re-read: left.",
+    )
+    client.force_login(reviewer)
+    documents.append(client.get(f"/review/{case.pk}/").content)
+    paths = []
+    for number, document in enumerate(documents):
+        path = tmp_path / f"{number}.html"
+        path.write_bytes(document)
+        paths.append(str(path))
+
+    options = ["--errors-only", "--format", "json", "--exit-zero-always"]
+    checked = subprocess.run(  # noqa: S603 (our own arguments)
+        [java, "-jar", str(VNU_JAR), *options, *paths],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    messages = json.loads(checked.stderr or checked.stdout)["messages"]
+    assert [(m.get("url", "")[-7:], m.get("lastLine"), m["message"]) for m in messages] == []
