@@ -64,6 +64,7 @@ from checklists.choices import (
 )
 from checklists.models import Case, CaseStep, Implant, Signature
 from procedures.choices import Phase, StepKind
+from procedures.models import BOTH
 
 FHIR_JSON = "application/fhir+json"
 FHIR_VERSION = "4.0.1"
@@ -490,6 +491,10 @@ def step_answers(
             quantity = Quantity(value=Decimal(step.value), unit=step.unit)
             return [answer(valueQuantity=quantity)]
         return [answer(valueDecimal=Decimal(step.value))]
+    if step.kind == StepKind.SIDE and step.value:
+        # The side seen, in the same SNOMED CT laterality codes as the Procedure's body site.
+        seen = Laterality.BILATERAL if step.value == BOTH else Laterality(step.value)
+        return [answer(valueCoding=SIDES[seen])]
     if step.kind == StepKind.IMPLANTS:
         return [
             answer(valueReference=reference(device))

@@ -53,6 +53,7 @@ def checklist_context(
             cancel_form=CancelCaseForm(case=case),
             signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
             concerns=selectors.open_concerns(case) if case.is_open else [],
+            side_disagreements=selectors.open_side_disagreements(case) if case.is_open else [],
             debrief=debrief_for(case, briefing=case.is_open),
             debrief_form=DebriefActionForm(case=case)
             if workflow.debrief_is_open(case) and request.user.has_perm("checklists.record_step")

@@ -84,6 +84,8 @@ class AuditAction(models.TextChoices):
     DEBRIEF_ACTION_ADDED = "debrief_action_added", "Debrief action added"
     DEBRIEF_ACTION_CLOSED = "debrief_action_closed", "Debrief action closed"
     CASE_RESCHEDULED = "case_rescheduled", "Case moved (time or room) by the theatre list"
+    SIDE_DISAGREEMENT_RAISED = "side_disagreement_raised", "Sides disagree: case held"
+    SIDE_DISAGREEMENT_RESOLVED = "side_disagreement_resolved", "Side disagreement resolved"
 
 
 class AccessAction(models.TextChoices):

@@ -70,6 +70,13 @@ class CaseStopped(RuleViolation):
     status_code = 409
 
 
+class SidesDisagree(RuleViolation):
+    """A side seen is not the case's side (a ``SideDisagreement``): the whole case waits for
+    a surgeon to resolve it."""
+
+    status_code = 409
+
+
 class HardStopPending(StepGated):
     """A pending hard stop holds this step back."""
 

@@ -13,7 +13,16 @@ from django.shortcuts import get_object_or_404
 from accounts.dates import local_midnight
 from accounts.text import natural_key
 from checklists.choices import AuditAction, CaseStatus, Side
-from checklists.models import AuditEvent, Case, CaseStep, Concern, Implant, Signature, complete_q
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Concern,
+    Implant,
+    SideDisagreement,
+    Signature,
+    complete_q,
+)
 from procedures.choices import Approach, Phase, StepKind
 
 if TYPE_CHECKING:
@@ -121,6 +130,13 @@ def patient_initials(name: str) -> str:
 def get_case(*, case_id: int) -> Case:
     """The case with its procedure and surgeon, or a 404."""
     return get_object_or_404(Case.objects.select_related("procedure", "surgeon"), pk=case_id)
+
+
+def open_side_disagreements(case: Case) -> list[SideDisagreement]:
+    """The side disagreements of ``case`` that stand, oldest first, with who recorded each:
+    the whole case waits on them (``workflow.sides``)."""
+    standing = case.side_disagreements.filter(resolved_at__isnull=True)
+    return list(standing.select_related("raised_by"))
 
 
 def open_concerns(case: Case) -> list[Concern]:

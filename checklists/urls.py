@@ -14,6 +14,11 @@ urlpatterns = [
         views.concern_resolve,
         name="concern-resolve",
     ),
+    path(
+        "cases/<int:case_id>/sides/<int:disagreement_id>/resolved/",
+        views.side_disagreement_resolve,
+        name="side-disagreement-resolve",
+    ),
     path("cases/<int:case_id>/debrief/", views.debrief_action_add, name="debrief-action-add"),
     path(
         "debrief-actions/<int:action_id>/closed/",

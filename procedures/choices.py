@@ -40,6 +40,10 @@ class StepKind(models.TextChoices):
     CHOICE = "choice", "Choice"
     TEXT = "text", "Text"
     IMPLANTS = "implants", "Implant log"
+    # The side the person sees (on the consent, the skin mark, the images): left, right or
+    # both, never filled in from the case. The workflow compares it with the case's side
+    # (``checklists.workflow.sides``); a disagreement holds the whole case.
+    SIDE = "side", "Side seen (left / right / both)"
 
 
 class VersionStatus(models.TextChoices):

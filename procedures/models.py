@@ -27,6 +27,9 @@ LAST_PHASE = Phase.values[-1]
 YES = "yes"
 NO = "no"
 YES_NO_ANSWERS = (YES, NO)
+# A side step's answers (``StepKind.SIDE``): the side seen. "both" is a bilateral case's.
+LEFT, RIGHT, BOTH = "left", "right", "both"
+SIDE_ANSWERS = (LEFT, RIGHT, BOTH)
 MAX_OPTIONS = 20
 MAX_OPTION_LENGTH = 100
 TEXT = [validate_plain_text]
@@ -149,6 +152,8 @@ class AnswerRules:
             return YES_NO_ANSWERS
         if self.kind == StepKind.CHOICE:
             return tuple(self.options)
+        if self.kind == StepKind.SIDE:
+            return SIDE_ANSWERS
         return ()
 
     def kind_summary(self) -> str:
@@ -245,7 +250,9 @@ class Step(AnswerRules, models.Model):
         choices=StepKind.choices,
         default=StepKind.CHECK,
         help_text="How the team answers: a tick; yes or no; a number within limits; one of a "
-        "list of options; a few words; or the implants scanned.",
+        "list of options; a few words; the implants scanned; or the side they see (left, right "
+        "or both), which must be the case's side: a side that is not holds the whole case "
+        "until the surgeon resolves it.",
     )
     unit = models.CharField(
         max_length=20,
@@ -346,6 +353,10 @@ class Step(AnswerRules, models.Model):
                     errors["options"] = "A choice step needs at least one option."
         elif self.options:
             errors["options"] = "Only choice steps have options."
+        if self.kind == StepKind.SIDE and self.expected_answer:
+            errors["expected_answer"] = (
+                "A side step expects the case's side: it has no expected answer of its own."
+            )
         answers = self.answers() if "options" not in errors else ()
         for field in ("expected_answer", "details_required_for"):
             value = getattr(self, field)

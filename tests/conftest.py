@@ -214,7 +214,7 @@ def record(
 
 def record_phase(case, phase: str, actor) -> None:
     """Record every pending step of one phase of ``case`` (each side), with a plausible answer
-    for its kind: the expected one where there is one."""
+    for its kind: the expected one where there is one, the case's side where a side is seen."""
     from checklists import workflow
 
     for step in case.steps.filter(phase=phase, status="pending").order_by("position"):
@@ -226,6 +226,8 @@ def record_phase(case, phase: str, actor) -> None:
             value = str(step.min_value or 1)
         elif step.kind == "text":
             value = step.default_value or "As planned."
+        elif step.kind == "side":
+            value = workflow.side_expected(case, step)  # the side seen agrees
         else:
             value = ""
         workflow.record_step(

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import Room
 from checklists import selectors
 from checklists.choices import CaseStatus, Laterality, StepStatus
-from checklists.models import Case, CaseStep, Concern
+from checklists.models import Case, CaseStep, Concern, SideDisagreement
 from checklists.selectors import Checklist, ChecklistPhase, ImplantSide, StepRow
 from procedures.choices import Phase
 
@@ -84,6 +84,11 @@ class Screen:
     def concerns(self) -> list[Concern]:
         """The Stops the team called that stand: the wall shows them first, in red."""
         return selectors.open_concerns(self.case) if self.case else []
+
+    @cached_property
+    def side_disagreements(self) -> list[SideDisagreement]:
+        """Sides seen that are not the case's side: the whole case waits for the surgeon."""
+        return selectors.open_side_disagreements(self.case) if self.case else []
 
     @property
     def stops(self) -> list[CaseStep]:

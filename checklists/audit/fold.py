@@ -2,7 +2,8 @@
 
 One small function per action (``FOLD``); ``replay`` runs them over a case's chain and gives
 the case's columns, every step's answer, revision and Stop override (a step no event touched is
-pending at revision 0), the implants on the log and every signature, keyed as
+pending at revision 0), the implants on the log, every signature, Stop called and side
+disagreement, keyed as
 ``checklists.payloads`` keeps rows. ``checklists.audit.replay`` compares that with the rows.
 Pure: it reads only the events it is given.
 """
@@ -70,6 +71,7 @@ class Replayed:
     signatures: dict[int, dict[str, Any]] = field(default_factory=dict)  # signature id -> ...
     concerns: dict[int, dict[str, Any]] = field(default_factory=dict)  # concern id -> ...
     actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # debrief action id -> ...
+    sides: dict[int, dict[str, Any]] = field(default_factory=dict)  # side disagreement id -> ...
     signed_content: str | None = None  # the newest signature's content hash
 
 
@@ -124,7 +126,12 @@ def _implant_added(state: Replayed, event: AuditEvent) -> None:
 
 
 def _implant_removed(state: Replayed, event: AuditEvent) -> None:
-    state.implants.pop(cast(payloads.LoggedImplant, event.before)["implant"], None)
+    removed = cast(payloads.LoggedImplant, event.before)["implant"]
+    state.implants.pop(removed, None)
+    # A side disagreement keeps its words, but no longer points at the implant's row.
+    for disagreement in state.sides.values():
+        if disagreement["implant"] == removed:
+            disagreement["implant"] = None
 
 
 def _implant_wasted(state: Replayed, event: AuditEvent) -> None:
@@ -211,6 +218,26 @@ def _debrief_action_closed(state: Replayed, event: AuditEvent) -> None:
     )
 
 
+def _side_disagreement_raised(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.SideDisagreementRaised, event.after)
+    state.sides[after["disagreement"]] = {
+        **after,
+        "step": event.step_id,
+        "raised_by": event.actor_id,
+        "raised_at": event.created_at,
+        "resolution": "",
+        "resolved_by": None,
+        "resolved_at": None,
+    }
+
+
+def _side_disagreement_resolved(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.SideDisagreementResolved, event.after)
+    state.sides[after["disagreement"]].update(
+        resolution=after["resolution"], resolved_by=event.actor_id, resolved_at=event.created_at
+    )
+
+
 def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
     if event.step_id is None:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
@@ -269,6 +296,8 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.CONCERN_RESOLVED: _concern_resolved,
     AuditAction.DEBRIEF_ACTION_ADDED: _debrief_action_added,
     AuditAction.DEBRIEF_ACTION_CLOSED: _debrief_action_closed,
+    AuditAction.SIDE_DISAGREEMENT_RAISED: _side_disagreement_raised,
+    AuditAction.SIDE_DISAGREEMENT_RESOLVED: _side_disagreement_resolved,
 }
 
 

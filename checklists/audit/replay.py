@@ -31,6 +31,7 @@ from checklists.models import (
     Concern,
     DebriefAction,
     Implant,
+    SideDisagreement,
     Signature,
     UnknownAuditKey,
 )
@@ -108,6 +109,12 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "resolution": ("how it was resolved", False),
     "resolved_by": ("resolved by (user id)", True),
     "resolved_at": ("time resolved", True),
+    # a side seen that is not the case's ("raised_by", "resolution"... as for a Stop above)
+    "disagreement": ("side disagreement id", True),
+    "place": ("where the side was seen", True),
+    "side_seen": ("side seen", True),
+    "case_side": ("the case's side then", True),
+    "step": ("step (id)", True),
     # an action agreed at the debrief
     "action": ("debrief action id", True),
     "what": ("what is to be done", False),
@@ -208,6 +215,24 @@ def concern_as_kept(concern: Concern) -> dict[str, Any]:
     }
 
 
+def side_disagreement_as_kept(disagreement: SideDisagreement) -> dict[str, Any]:
+    return {
+        **payloads.side_disagreement_raised(
+            disagreement=disagreement.pk,
+            place=disagreement.place,
+            side_seen=disagreement.side_seen,
+            case_side=disagreement.case_side,
+            implant=disagreement.implant_id,
+        ),
+        "step": disagreement.step_id,
+        "raised_by": disagreement.raised_by_id,
+        "raised_at": disagreement.raised_at,
+        "resolution": disagreement.resolution,
+        "resolved_by": disagreement.resolved_by_id,
+        "resolved_at": disagreement.resolved_at,
+    }
+
+
 def debrief_action_as_kept(action: DebriefAction) -> dict[str, Any]:
     return {
         **payloads.debrief_action_added(
@@ -237,6 +262,7 @@ def replay_case(
     signatures: Sequence[Signature],
     concerns: Sequence[Concern],
     actions: Sequence[DebriefAction] = (),
+    sides: Sequence[SideDisagreement] = (),
 ) -> Replay:
     """Replay ``case``'s chain (``events``, in ``seq`` order, already proven by the chain
     check) and compare it with the case's live rows; name the first difference."""
@@ -258,6 +284,7 @@ def replay_case(
         or _signatures_difference(case.pk, state, signatures)
         or _concerns_difference(case.pk, state, concerns)
         or _actions_difference(case.pk, state, actions)
+        or _sides_difference(case.pk, state, sides)
         or _content_difference(case, state, steps, implants)
     )
     return Replay(difference, sealed)
@@ -344,6 +371,18 @@ def _actions_difference(
         {action.pk: debrief_action_as_kept(action) for action in actions},
         where=lambda pk, action: f"debrief action {pk}",
         unrecorded="its row is there, but the chain never added it",
+    )
+
+
+def _sides_difference(
+    case_id: int, state: Replayed, sides: Sequence[SideDisagreement]
+) -> RowDifference | None:
+    return _kept_rows_difference(
+        case_id,
+        state.sides,
+        {disagreement.pk: side_disagreement_as_kept(disagreement) for disagreement in sides},
+        where=lambda pk, disagreement: f"side disagreement {pk}",
+        unrecorded="its row is there, but the chain never raised it",
     )
 
 

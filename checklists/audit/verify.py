@@ -1,9 +1,9 @@
 """The whole audit trail verified: each case's chain proven, then replayed against its rows.
 
-``verify_audit`` walks the cases in batches of ``BATCH``: seven queries a batch (the cases,
-their events, steps, implants, signatures, Stops and debrief actions), whatever the cases
-hold, and memory for one batch at a time. Each case is checked by ``verify_case``, which the
-review record calls too with the rows it has already read.
+``verify_audit`` walks the cases in batches of ``BATCH``: eight queries a batch (the cases,
+their events, steps, implants, signatures, Stops, debrief actions and side disagreements),
+whatever the cases hold, and memory for one batch at a time. Each case is checked by
+``verify_case``, which the review record calls too with the rows it has already read.
 """
 
 from collections import defaultdict
@@ -20,6 +20,7 @@ from checklists.models import (
     Concern,
     DebriefAction,
     Implant,
+    SideDisagreement,
     Signature,
 )
 
@@ -49,6 +50,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
         signatures = _by_case(Signature.objects.filter(case_id__in=ids))
         concerns = _by_case(Concern.objects.filter(case_id__in=ids))
         actions = _by_case(DebriefAction.objects.filter(case_id__in=ids))
+        sides = _by_case(SideDisagreement.objects.filter(case_id__in=ids))
         for case in batch:
             verdict = verify_case(
                 case,
@@ -58,6 +60,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
                 signatures=signatures[case.pk],
                 concerns=concerns[case.pk],
                 actions=actions[case.pk],
+                sides=sides[case.pk],
             )
             cases, events = cases + 1, events + verdict.events
             breaks += verdict.breaks
@@ -81,6 +84,7 @@ def verify_case(
     signatures: Sequence[Signature],
     concerns: Sequence[Concern],
     actions: Sequence[DebriefAction] = (),
+    sides: Sequence[SideDisagreement] = (),
 ) -> Verdict:
     """One case's chain proven and replayed, from its rows already read (``events`` in
     ``seq`` order): no query."""
@@ -95,6 +99,7 @@ def verify_case(
         signatures=signatures,
         concerns=concerns,
         actions=actions,
+        sides=sides,
     )
     return Verdict(
         cases=1,

@@ -20,6 +20,7 @@ from checklists.bulk.cast import MI, OPEN, Cast, Layout, Person
 from checklists.choices import Laterality, StepStatus
 from checklists.models import CaseStep
 from procedures.choices import Milestone, Phase, StepKind, StepRole
+from procedures.models import BOTH
 
 MRN_PREFIX = "SYN-"
 ROOMS = ("OR 1", "OR 2", "OR 3", "OR 4", "OR 5", "OR 7")
@@ -391,6 +392,10 @@ class Planner:
             return StepStatus.DONE, f"{value:f}", "", ""
         if kind == StepKind.TEXT:
             return StepStatus.DONE, step.default_value or rng.choice(RECOVERY_NOTES), "", ""
+        if kind == StepKind.SIDE:
+            # The sides seen agree with the case's: the generator makes no side disagreement.
+            both = plan.layout.laterality == Laterality.BILATERAL
+            return StepStatus.DONE, step.side or (BOTH if both else plan.layout.laterality), "", ""
         return StepStatus.DONE, "", "", ""
 
     def _implants(self, plan: Plan, step: CaseStep, moment: datetime.datetime) -> None:

@@ -20,6 +20,7 @@ from checklists.choices import Laterality
 from checklists.models import (
     Case,
     Concern,
+    SideDisagreement,
     max_length,
     validate_birth_date,
     validate_mrn,
@@ -256,6 +257,17 @@ class ConcernResolvedForm(forms.Form):
         max_length=max_length(Concern, "resolution"),
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={"required": "Say how the Stop was resolved."},
+    )
+
+
+class SideDisagreementResolvedForm(forms.Form):
+    resolution = forms.CharField(
+        label="Why the case may go on",
+        max_length=max_length(SideDisagreement, "resolution"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": "Say why the case may go on: what was checked, and which side is right."
+        },
     )
 
 

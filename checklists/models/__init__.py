@@ -1,9 +1,10 @@
 """Cases and their records. Reads are free; every write goes through checklists.workflow.
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
-(``records``), the Stops the team calls (``concerns``), the debrief's actions (``debrief``),
-the audit trail (``audit``, sealed as ``sealing`` says), the access log (``access``) and the
-dashboard's day-by-day counts of closed cases (``summary``).
+(``records``), the Stops the team calls (``concerns``), the sides that disagree
+(``sides``), the debrief's actions (``debrief``), the audit trail (``audit``, sealed as
+``sealing`` says), the access log (``access``) and the dashboard's day-by-day counts of
+closed cases (``summary``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
 
@@ -29,6 +30,7 @@ from checklists.models.sealing import (
     canonical_json,
     sha256_json,
 )
+from checklists.models.sides import SideDisagreement
 from checklists.models.summary import CaseCount, ImplantProductCount, ImplantSideCount, StepCount
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "ImplantSideCount",
     "RecordAccess",
     "RecordAccessQuerySet",
+    "SideDisagreement",
     "Signature",
     "StepCount",
     "UnknownAuditKey",

@@ -24,6 +24,8 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 - ``reviewed``: None → ``Reviewed``
 - ``cancelled``: ``CaseStatusState`` → ``Cancelled``
 - ``stop_overridden``: ``StepState`` (the answer that is a Stop) → ``StopOverridden``
+- ``side_disagreement_raised``: None → ``SideDisagreementRaised``
+- ``side_disagreement_resolved``: None → ``SideDisagreementResolved``
 
 ``PAYLOADS`` says the same in code.
 
@@ -87,6 +89,12 @@ from checklists.payloads.rows import (
     signature_state,
     step_state,
 )
+from checklists.payloads.sides import (
+    SideDisagreementRaised,
+    SideDisagreementResolved,
+    side_disagreement_raised,
+    side_disagreement_resolved,
+)
 from checklists.payloads.steps import (
     StepAmended,
     StepRecorded,
@@ -126,6 +134,8 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.CONCERN_RESOLVED: (None, ConcernResolved),
     AuditAction.DEBRIEF_ACTION_ADDED: (None, DebriefActionAdded),
     AuditAction.DEBRIEF_ACTION_CLOSED: (None, DebriefActionClosed),
+    AuditAction.SIDE_DISAGREEMENT_RAISED: (None, SideDisagreementRaised),
+    AuditAction.SIDE_DISAGREEMENT_RESOLVED: (None, SideDisagreementResolved),
 }
 
 __all__ = [
@@ -147,6 +157,8 @@ __all__ = [
     "LoggedImplant",
     "Reviewed",
     "Scheduling",
+    "SideDisagreementRaised",
+    "SideDisagreementResolved",
     "SignatureRefused",
     "SignatureRow",
     "SignatureState",
@@ -170,6 +182,8 @@ __all__ = [
     "logged_implant",
     "reviewed",
     "scheduling",
+    "side_disagreement_raised",
+    "side_disagreement_resolved",
     "signature_refused",
     "signature_state",
     "step_amended",

@@ -1,5 +1,6 @@
 """The checklist app's pages: the board and a case's scheduling, signature and cancelling
 (``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
+a side disagreement resolved by the surgeon (``sides``),
 a procedure version's preview (``preview``)."""
 
 from checklists.views.cases import board, case_cancel, case_sign_out, new_case, schedule_import
@@ -17,6 +18,7 @@ from checklists.views.checklist import (
 from checklists.views.concerns import concern_raise, concern_resolve
 from checklists.views.debrief import debrief_action_add, debrief_action_close
 from checklists.views.preview import procedure_preview
+from checklists.views.sides import side_disagreement_resolve
 
 __all__ = [
     "board",
@@ -36,6 +38,7 @@ __all__ = [
     "procedure_preview",
     "record_step_from",
     "schedule_import",
+    "side_disagreement_resolve",
     "step_update",
     "stop_override",
 ]

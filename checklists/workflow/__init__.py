@@ -20,6 +20,8 @@ The modules, by what they change:
   phases, Stops, implants, a reason to put a gating step back to pending);
 - ``stops``: a surgeon's override of a Stop (an expected answer not given);
 - ``concerns``: a Stop called by anyone in the room, and its resolution;
+- ``sides``: sides must agree: a side seen that is not the case's holds the whole case until
+  a surgeon resolves it;
 - ``debrief``: an action agreed at the debrief, and its closing (it outlives the case);
 - ``answers``: an answer checked against its step's kind and bounds (pure);
 - ``implants``: the implant log, a scanned UDI merged with the typed fields;
@@ -49,6 +51,7 @@ from checklists.workflow.lifecycle import (
     explant_implant,
     waste_implant,
 )
+from checklists.workflow.sides import resolve_side_disagreement, side_expected
 from checklists.workflow.signing import amend, case_content_hash, missing_for_sign_out, sign_out
 from checklists.workflow.steps import REVERT_REASON_LENGTH, record_step
 from checklists.workflow.stops import override_stop
@@ -80,6 +83,8 @@ __all__ = [
     "remove_implant",
     "reschedule_case",
     "resolve_concern",
+    "resolve_side_disagreement",
+    "side_expected",
     "sign_out",
     "waste_implant",
 ]

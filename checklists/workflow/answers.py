@@ -53,7 +53,7 @@ def _clean_value(step: CaseStep, value: str) -> str:
         return ""
     if not value:
         raise RuleViolation(f"“{step.label}” needs an answer.")
-    if step.kind in (StepKind.YES_NO, StepKind.CHOICE):
+    if step.kind in (StepKind.YES_NO, StepKind.CHOICE, StepKind.SIDE):
         if value not in step.answers():
             raise RuleViolation(f"“{step.label}”: answer one of {', '.join(step.answers())}.")
         return value

@@ -32,6 +32,7 @@ from checklists.workflow.common import (
     require_permission,
     required_reason,
 )
+from checklists.workflow.sides import check_sides_agree, disagree_with_implant
 from procedures.choices import StepKind
 
 # A removal's reason is kept in its audit event alone, held to the limit of the other reason a
@@ -133,6 +134,7 @@ def add_implant(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
+        check_sides_agree(case)
         side = _side(case, entry.side)
         _check_recall(fields)
         _check_duplicates(actor, case, fields)
@@ -159,12 +161,20 @@ def add_implant(
             context=context,
             case_fields=case_fields,
         )
+        disagree_with_implant(case, implant, actor=actor, context=context)
     return implant
 
 
 def _side(case: Case, side: str) -> str:
-    """The side asked for, which must be one of the case's; none asked for, the case's side, or
-    on a bilateral case the side of the implant step still to do first."""
+    """The side asked for; none asked for, the case's side, or on a bilateral case the side of
+    the implant step still to do first.
+
+    A side the case does not have is taken, not refused: the implant is logged as it was
+    reported and raises a side disagreement that holds the whole case until a surgeon
+    resolves it (``sides.disagree_with_implant``). The tablet never offers such a side (each
+    side's panel logs its own), so only an integration or a crafted request sends one, and a
+    refusal there would be lost in a machine's log: a possible wrong-side implant must stop
+    the room instead, on every screen."""
     sides = case.sides()
     if not side:
         if len(sides) == 1:
@@ -177,9 +187,8 @@ def _side(case: Case, side: str) -> str:
         if next_step is None:
             raise RuleViolation("Choose the side the implant was placed on.")
         return next_step.side
-    if side not in sides:
-        named = " or ".join(Side(value).label.lower() for value in sides)
-        raise RuleViolation(f"This case's implants go on the {named} side.")
+    if side not in Side.values:
+        raise RuleViolation("Choose the side the implant was placed on: left or right.")
     return side
 
 
@@ -307,6 +316,7 @@ def remove_implant(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
+        check_sides_agree(case)
         implant = case.implants.filter(pk=implant_id).first()
         if implant is None:
             raise NotFound("That implant is not on this case's log.")

@@ -33,6 +33,7 @@ from checklists.workflow.common import (
     required_reason,
 )
 from checklists.workflow.implants import check_not_the_last_placed
+from checklists.workflow.sides import check_sides_agree
 
 WASTED_REASON_LENGTH = max_length(Implant, "wasted_reason")
 EXPLANT_REASON_LENGTH = max_length(Implant, "explant_reason")
@@ -53,6 +54,7 @@ def confirm_read_back(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
+        check_sides_agree(case)
         implant = _implant_of(case, implant_id)
         if implant.read_back_at is not None:
             return implant
@@ -93,6 +95,7 @@ def waste_implant(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
+        check_sides_agree(case)
         implant = _implant_of(case, implant_id)
         if implant.wasted_reason:
             raise RuleViolation("This implant is already recorded as opened, not implanted.")

@@ -32,6 +32,7 @@ from checklists.workflow.common import (
     set_compliance,
 )
 from checklists.workflow.passwords import password_matches
+from checklists.workflow.sides import check_sides_agree
 from checklists.workflow.steps import apply_answer, check_implants_logged, check_revision
 from procedures.choices import StepKind
 
@@ -77,6 +78,7 @@ def sign_out(
                 if case.is_locked
                 else "Nothing has been recorded yet: the checklist must be worked through first."
             )
+        check_sides_agree(case)
         missing = missing_for_sign_out(case)
         if missing:
             titles = "; ".join(step.label for step in missing[:5])

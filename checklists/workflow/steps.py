@@ -31,6 +31,7 @@ from checklists.workflow.common import (
     require_permission,
     required_reason,
 )
+from checklists.workflow.sides import check_sides_agree, disagree_with_step
 from procedures.choices import Phase, StepKind
 
 # As long as an amendment's reason: the other reason the trail keeps for changing an answer.
@@ -56,6 +57,10 @@ def record_step(
     that gates others (``CaseStep.gates_others``) must give; no other change takes one. The
     step comes back with ``step.case``, the case as this change left it (status, version,
     audit).
+
+    While a side disagreement stands, every change is refused (``sides.check_sides_agree``);
+    a side step answered with a side that is not the case's raises one, with its own event
+    after the answer's (``sides.disagree_with_step``).
     """
     require_permission(actor, "checklists.record_step", "Your role cannot record checklist steps.")
     if reason.strip() and answer.status != StepStatus.PENDING:
@@ -69,6 +74,7 @@ def record_step(
         if same_state(step, answer):
             return step
         check_revision(step, revision)
+        check_sides_agree(case)  # a side disagreement holds every step of the case
         if answer.status == StepStatus.PENDING:
             _check_no_recorded_dependents(case, step)
             reason = _revert_reason(step, reason)
@@ -91,6 +97,7 @@ def record_step(
             context=context,
             case_fields=case_fields,
         )
+        disagree_with_step(case, step, actor=actor, context=context)
     return step
 
 

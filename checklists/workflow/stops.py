@@ -18,6 +18,7 @@ from checklists.workflow.common import (
     require_permission,
     required_reason,
 )
+from checklists.workflow.sides import check_sides_agree
 from checklists.workflow.steps import check_revision
 
 
@@ -53,6 +54,7 @@ def override_stop(
         if step.stop_overridden and step.stop_override_reason == reason:
             return step
         check_revision(step, revision)
+        check_sides_agree(case)
         if not step.departs_from_expected:
             raise RuleViolation(f"“{step.label}” is not a Stop: there is nothing to override.")
         if step.stop_overridden:

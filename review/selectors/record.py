@@ -28,6 +28,7 @@ from checklists.models import (
     DebriefAction,
     Implant,
     RecordAccess,
+    SideDisagreement,
     Signature,
 )
 from procedures.choices import Phase, StepRole
@@ -115,6 +116,7 @@ class CaseRecord:
     implants: list[Implant]
     signatures: list[Signature]
     concerns: list[Concern]  # the Stops the team called, oldest first
+    side_disagreements: list[SideDisagreement]  # sides seen that were not the case's, oldest first
     debrief_actions: list[DebriefAction]  # agreed at the debrief, by due day
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
@@ -152,8 +154,9 @@ class CaseRecord:
 
 
 def case_record(*, case_id: int) -> CaseRecord:
-    """The whole record of one case, or a 404. Seven queries, whatever the case's size: the
-    case, its steps, implants, signatures, Stops called, debrief actions and audit events. The
+    """The whole record of one case, or a 404. Eight queries, whatever the case's size: the
+    case, its steps, implants, signatures, Stops called, side disagreements, debrief actions
+    and audit events. The
     audit verdict is ``checklists.audit.verify_case`` on those rows, the check ``verify_audit``
     makes of every case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related(
@@ -168,6 +171,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
     )
     concerns = list(case.concerns.select_related("raised_by", "resolved_by"))
+    side_disagreements = list(case.side_disagreements.select_related("raised_by", "resolved_by"))
     debrief_actions = list(case.debrief_actions.select_related("owner", "raised_by", "closed_by"))
     events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
     chain = verify_case(
@@ -178,6 +182,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         signatures=signatures,
         concerns=concerns,
         actions=debrief_actions,
+        sides=side_disagreements,
     )
     if case.is_open:
         _show_compliance_so_far(case, steps)
@@ -195,6 +200,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         implants=implants,
         signatures=signatures,
         concerns=concerns,
+        side_disagreements=side_disagreements,
         debrief_actions=debrief_actions,
         amendments=amendments,
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
@@ -378,6 +384,15 @@ def _event_detail(event: AuditEvent) -> str:
         return f"Stop called: {cast(payloads.ConcernRaised, after).get('reason', '')}"
     if action == AuditAction.CONCERN_RESOLVED:
         return f"Stop resolved: {cast(payloads.ConcernResolved, after).get('resolution', '')}"
+    if action == AuditAction.SIDE_DISAGREEMENT_RAISED:
+        raised = cast(payloads.SideDisagreementRaised, after)
+        return (
+            f"Sides disagree: {raised.get('place', '')}: {raised.get('side_seen', '')} seen, "
+            f"the case is {raised.get('case_side', '')}"
+        )
+    if action == AuditAction.SIDE_DISAGREEMENT_RESOLVED:
+        resolved = cast(payloads.SideDisagreementResolved, after)
+        return f"Side disagreement resolved: {resolved.get('resolution', '')}"
     if action == AuditAction.CASE_RESCHEDULED:
         moves = [cast(payloads.Scheduling, kept) for kept in (before, after)]
         return " → ".join(f"{m.get('room', '')}, {m.get('scheduled_start', '')}" for m in moves)

@@ -244,6 +244,10 @@ def test_each_kind_of_answer_has_its_fhir_type(api, bilateral):
     assert [(a.valueQuantity.value, a.valueQuantity.unit) for a in number.answer] == [
         (4, step.unit)
     ]
+    step, side = by_kind["side"]  # the side seen, in SNOMED CT's laterality codes
+    assert [(a.valueCoding.code, a.valueCoding.display) for a in side.answer] == [
+        ("51440002", "Right and left")
+    ]
     step, implants = by_kind["implants"]
     placed = [resources[a.valueReference.reference] for a in implants.answer]
     assert [device.serialNumber for device in placed] == [

@@ -81,11 +81,17 @@ def test_an_expired_implant_needs_a_surgeon_not_an_integration(api, case):
     assert not Implant.objects.exists()
 
 
-def test_a_side_the_case_does_not_have_is_a_422(api, case):
+def test_a_side_the_case_does_not_have_holds_the_case_for_the_surgeon(api, case):
     response = post_json(api, url(case), {"product": "iFuse-3D", "side": "right"})
 
-    assert response.status_code == 422
-    assert response.json()["detail"] == "This case's implants go on the left side."
+    assert response.status_code == 201  # logged as reported: the room is stopped, not the API
+    assert case.side_disagreements.get().side_seen == "right"
+    refused = post_json(api, url(case), {"product": "iFuse-3D", "side": "left"})
+    assert refused.status_code == 409
+    assert refused.json()["detail"] == (
+        "The sides disagree: Implant 1 (iFuse-3D): right seen, the case is left. "
+        "Only the surgeon resolves it, with a reason; everything else waits."
+    )
 
 
 def test_an_unknown_case_is_a_404(api, db):

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from playwright.sync_api import Locator, Page, expect
 
+from checklists import workflow
 from checklists.models import CaseStep
 from procedures.choices import StepKind
 
@@ -122,7 +123,8 @@ def row(page: Page, step: CaseStep) -> Locator:
 
 def record_step(tablet: Tablet, step: CaseStep) -> None:
     """Record one step as the team would: the expected answer (else "No"), the first option,
-    4 cm, a sentence where there is no default, three implants per side by the scanner."""
+    the case's side where the side seen is asked, 4 cm, a sentence where there is no default,
+    three implants per side by the scanner."""
     page, label = tablet.page, step.label
     if step.kind == StepKind.IMPLANTS:
         scan_implants(tablet, step.side)
@@ -132,6 +134,9 @@ def record_step(tablet: Tablet, step: CaseStep) -> None:
         tablet.tap(page.get_by_role("button", name=f"{answer}: {label}", exact=True))
     elif step.kind == StepKind.CHOICE:
         tablet.tap(page.get_by_role("button", name=f"{step.options[0]}: {label}", exact=True))
+    elif step.kind == StepKind.SIDE:  # the side seen, one tap, as the case says (they agree)
+        seen = workflow.side_expected(step.case, step).title()
+        tablet.tap(page.get_by_role("button", name=f"{seen}: {label}", exact=True))
     elif step.kind == StepKind.NUMBER:
         tablet.type_into(row(page, step).get_by_label(re.compile("^Value")), "4")
         tablet.tap(page.get_by_role("button", name=f"Save: {label}", exact=True))

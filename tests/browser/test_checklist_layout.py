@@ -57,6 +57,7 @@ def plausibly(step: CaseStep) -> workflow.Answer:
         StepKind.CHOICE: step.options[0] if step.options else "",
         StepKind.NUMBER: "4",
         StepKind.TEXT: "Routine",
+        StepKind.SIDE: workflow.side_expected(step.case, step),  # the sides agree
     }.get(step.kind, "")
     return workflow.Answer(status="done", value=value)
 

@@ -33,6 +33,8 @@ def answer(page: Page, step: CaseStep) -> None:
         page.get_by_role("button", name=f"{choice.title()}: {label}", exact=True).click()
     elif step.kind == StepKind.CHOICE:
         page.get_by_role("button", name=f"{step.options[0]}: {label}", exact=True).click()
+    elif step.kind == StepKind.SIDE:  # the side seen: this bilateral case's, "Both"
+        page.get_by_role("button", name=f"Both: {label}", exact=True).click()
     elif step.kind == StepKind.TEXT:
         field = row(page, step).get_by_label(re.compile("^Answer"))
         if not field.input_value():

@@ -25,6 +25,7 @@ pytestmark = [pytest.mark.browser, browser_test]
 
 IDENTITY = "Patient identity confirmed (name, date of birth, MRN)"
 PROCEDURE_AND_SIDE = "Procedure and side confirmed against consent"
+EQUIPMENT = "Implants, imaging and special equipment available and matched to the patient"
 CONSENT = "Consent form signed"
 SITE_MARKED = "Operative site marked"
 ALLERGY = "Known allergy"
@@ -32,7 +33,7 @@ ALLERGY = "Known allergy"
 # The row tapped, and the words of the control tapped on it.
 ROWS = {
     "hard-stop": (IDENTITY, "Mark done"),
-    "check": (PROCEDURE_AND_SIDE, "Mark done"),
+    "check": (EQUIPMENT, "Mark done"),
     "yes-no": (CONSENT, "Yes"),
 }
 
@@ -109,7 +110,7 @@ def test_taps_at_the_same_spot_record_the_step_once(tablet, case, nurse, row, ga
 def test_a_check_goes_back_to_pending_only_through_change(tablet, case, nurse):
     record(case, IDENTITY, nurse)
     tablet.reload()
-    step = case.steps.get(title=PROCEDURE_AND_SIDE)
+    step = case.steps.get(title=EQUIPMENT)
     tablet.get_by_role("button", name=f"Mark done: {step.label}").click()
     expect(step_row(tablet, step)).to_contain_text("Recorded by Nora Nurse")
     back = tablet.get_by_role("button", name=f"Back to pending: {step.label}")
@@ -160,15 +161,16 @@ def test_a_hard_stop_goes_back_to_pending_only_with_a_reason(tablet, case, nurse
 def test_recorded_change_and_choice_rows_at_1024x768(tablet, case, nurse):
     """Screenshots to look at, axe on the page with panels open, and every target's size."""
     record(case, IDENTITY, nurse)
-    record(case, PROCEDURE_AND_SIDE, nurse)
+    record(case, PROCEDURE_AND_SIDE, nurse, value="left")
     record(case, CONSENT, nurse, value="yes")
     tablet.reload()
     consent = case.steps.get(title=CONSENT)
     site = case.steps.get(title=SITE_MARKED)
-    # One tap per answer, and "not applicable" once: the control that asks for the reason.
+    # One tap per side seen, and "not applicable" once: the control that asks for the reason.
     assert visible_controls(step_row(tablet, site)) == [
-        f"Yes: {SITE_MARKED}",
-        f"No: {SITE_MARKED}",
+        f"Left: {SITE_MARKED}",
+        f"Right: {SITE_MARKED}",
+        f"Both: {SITE_MARKED}",
         f"Not applicable…: {SITE_MARKED}",
     ]
 

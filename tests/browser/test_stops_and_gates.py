@@ -137,7 +137,8 @@ def test_a_procedure_step_waits_for_every_time_out_step(page, live_server, nurse
     record_phase(case, "sign_in", nurse)
     record_phase(case, "induction", nurse)
     for step in case.steps.filter(phase="time_out").exclude(title=TEAM).order_by("position"):
-        record(case, step.title, surgeon, value=step.options[0] if step.options else "")
+        value = step.options[0] if step.options else ""
+        record(case, step.title, surgeon, value="left" if step.kind == "side" else value)
     log_in(page, live_server, "surgeon")
     page.goto(f"{live_server.url}/cases/{case.pk}/")
 

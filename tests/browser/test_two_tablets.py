@@ -92,7 +92,8 @@ def test_the_same_step_changed_on_both_resolves_to_one_change_and_a_visible_conf
 def test_a_double_tap_writes_one_audit_event(tablets, case):
     nurse_tablet, _ = tablets
     nurse_tablet.get_by_role("button", name=f"Mark done: {IDENTITY}").click()
-    button = nurse_tablet.get_by_role("button", name=f"Mark done: {PROCEDURE_AND_SIDE}")
+    # The side read on the consent: a side step, tapped twice.
+    button = nurse_tablet.get_by_role("button", name=f"Left: {PROCEDURE_AND_SIDE}")
     step_url = f"/steps/{case.steps.get(title=PROCEDURE_AND_SIDE).pk}/"
     posts = []
     nurse_tablet.on(

@@ -129,3 +129,35 @@ def test_a_stop_called_on_one_tablet_shows_on_the_other_and_on_the_wall_until_re
     row.get_by_label(re.compile("^Value")).fill("4")
     page.get_by_role("button", name=f"Save: {step.label}").click()
     expect(row).to_contain_text("Recorded by")
+
+
+def test_a_side_mismatch_caught_on_the_tablet_shows_on_the_wall_until_the_surgeon_resolves_it(
+    wall, page, live_server, nurse, surgeon
+):
+    from checklists import workflow
+    from checklists.models import SideDisagreement
+    from tests.conftest import record
+
+    consent = "Procedure and side confirmed against consent"
+    case = make_case(
+        Procedure.objects.get(slug=MI), actor=nurse, surgeon=surgeon, room="OR 4", laterality="left"
+    )
+    record(case, "Patient identity confirmed (name, date of birth, MRN)", nurse)
+    log_in(page, live_server, "nurse")
+    page.goto(f"{live_server.url}/cases/{case.pk}/")
+
+    page.get_by_role("button", name=f"Right: {consent}", exact=True).click()
+
+    line = wall.locator(".wall-sides")
+    expect(line).to_contain_text(
+        f"SIDES DISAGREE · {consent}: right seen, the case is left", timeout=5000
+    )
+    screenshot(wall, "wall-sides-disagree-1920x1080", full_page=False)
+    assert serious_violations(wall) == []
+    workflow.resolve_side_disagreement(
+        actor=surgeon,
+        case_id=case.pk,
+        disagreement_id=SideDisagreement.objects.get().pk,
+        resolution="Consent re-read: left",
+    )
+    expect(line).to_have_count(0, timeout=5000)

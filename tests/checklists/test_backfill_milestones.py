@@ -78,7 +78,7 @@ def test_it_marks_the_template_steps_titled_incision_seeded_or_made_in_the_admin
 
     migrate_back_and_forth(BEFORE_TEMPLATE_STEPS)
 
-    marked = Step.objects.filter(milestone="incision")
+    marked = Step.objects.filter(milestone="incision", version__status="published")
     assert sorted(marked.values_list("version__procedure__slug", "title")) == [
         ("si-fusion-minimally-invasive", "Lateral buttock incision made"),
         ("si-fusion-open", "Lower back incision made; SI joint exposed"),

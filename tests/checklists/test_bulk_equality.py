@@ -98,12 +98,13 @@ def planned(team: dict, laterality: str, *, answered: int | None = None) -> Plan
                 added = at - datetime.timedelta(seconds=80 - 20 * n, microseconds=7 * n)
                 plan.implants.append(implant(step.side, n, plan.surgeon, added))
         by = people[step.role]
-        plan.answers.append(PlannedAnswer(index, *answer(step), by=by, at=at))
+        plan.answers.append(PlannedAnswer(index, *answer(step, laterality), by=by, at=at))
     return plan
 
 
-def answer(step: CaseStep) -> tuple[str, str, str, str]:
-    """(status, value, note, reason not applicable), as the workflow stores an answer."""
+def answer(step: CaseStep, laterality: str) -> tuple[str, str, str, str]:
+    """(status, value, note, reason not applicable), as the workflow stores an answer; the
+    sides seen agree with the case's ``laterality``."""
     if step.title in NOT_APPLICABLE and not step.hard_stop:
         return StepStatus.NOT_APPLICABLE, "", "", NOT_APPLICABLE[step.title][1]
     if step.kind == StepKind.YES_NO:
@@ -116,6 +117,9 @@ def answer(step: CaseStep) -> tuple[str, str, str, str]:
         return StepStatus.DONE, plain((step.min_value or 0) + Decimal("1.5")), "", ""
     if step.kind == StepKind.TEXT:
         return StepStatus.DONE, step.default_value or "Routine recovery.", "", ""
+    if step.kind == StepKind.SIDE:
+        seen = step.side or ("both" if laterality == "bilateral" else laterality)
+        return StepStatus.DONE, seen, "", ""
     return StepStatus.DONE, "", "Checked twice" if step.position == 1 else "", ""
 
 

@@ -29,8 +29,9 @@ from tests.conftest import PASSWORD, make_case, make_procedure, record
 # ... and 2 since every page load is logged (checklists.access) and the header asks whether
 # an emergency access is running (review.context_processors); and 1 for the Stops the team
 # called that stand (checklist_context); and 2 for the debrief: its actions with the briefing of
-# earlier cases' open actions (checklists.debrief), and the people an action may be given to.
-PAGE_QUERIES = 12
+# earlier cases' open actions (checklists.debrief), and the people an action may be given to;
+# and 1 for the side disagreements that stand (checklists.workflow.sides).
+PAGE_QUERIES = 13
 SITE_MARKED = "Operative site marked"
 
 
@@ -155,10 +156,12 @@ def test_controls_follow_the_kind_of_step(client, nurse, case):
     assert 'max="5.00"' in incision
     assert "Between 3 and 5 cm" in text(incision)
     site = row(html, step_of(case, SITE_MARKED))
-    # One tap per answer; "not applicable" once, the control that asks for the reason.
+    # One tap per side seen (none chosen for the team); "not applicable" once, the control
+    # that asks for the reason.
     assert buttons(site) == [
-        f"Yes: {SITE_MARKED}",
-        f"No: {SITE_MARKED}",
+        f"Left: {SITE_MARKED}",
+        f"Right: {SITE_MARKED}",
+        f"Both: {SITE_MARKED}",
         f"Mark not applicable: {SITE_MARKED}",
     ]
     assert re.findall(r'<summary[^>]*aria-label="([^"]+)"', site) == [
@@ -339,7 +342,7 @@ def test_the_page_costs_the_same_queries_for_a_small_and_a_large_case(
     record(small, "Identity", nurse)
     for title in (IDENTITY, CONSENT, "Operative site marked", "Known allergy"):
         answer = {"value": "no"} if title in (CONSENT, ALLERGY) else {}
-        answer = {"value": "Yes"} if title == "Operative site marked" else answer
+        answer = {"value": "both"} if title == "Operative site marked" else answer
         record(case, title, nurse, **answer)
     client.force_login(nurse)
     client.get(url(small))  # the session and the permissions warm up alike for both

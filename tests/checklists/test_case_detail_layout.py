@@ -34,7 +34,13 @@ SIGN_IN = [
     "Difficult airway or aspiration risk",
     "Risk of blood loss over 500 ml",
 ]
-ANSWERS = {CONSENT: "yes", "Operative site marked": "Yes", ALLERGY: "no"}
+# The sides seen: the case's side (each case here is bilateral).
+ANSWERS = {
+    "Procedure and side confirmed against consent": "both",
+    CONSENT: "yes",
+    "Operative site marked": "both",
+    ALLERGY: "no",
+}
 STEPS = {"consent": CONSENT}
 
 

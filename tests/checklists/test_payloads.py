@@ -165,6 +165,15 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     entry = workflow.ImplantEntry(side="left", udi=UDI.replace("SN456", "SN458"), product="X")
     dropped = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
     workflow.waste_implant(actor=nurse, case_id=case.pk, implant_id=dropped.pk, reason="Dropped")
+    entry = workflow.ImplantEntry(side="right", udi=UDI.replace("SN456", "SN459"), product="X")
+    wrong_side = workflow.add_implant(actor=nurse, case_id=case.pk, entry=entry)
+    workflow.resolve_side_disagreement(
+        actor=surgeon,
+        case_id=case.pk,
+        disagreement_id=case.side_disagreements.get().pk,
+        resolution="Mis-scan",
+    )
+    workflow.remove_implant(actor=nurse, case_id=case.pk, implant_id=wrong_side.pk, reason="Mis")
     record(case, "Implants placed", nurse)
     length = record(case, "Length", surgeon, value="7")
     counts = record(case, "Counts correct", nurse, value="no")

@@ -25,6 +25,7 @@ from tests.checklists.test_step_update import STEP_POST_QUERIES, post
 from tests.conftest import events, record, record_phase
 
 PROCEDURE_AND_SIDE = "Procedure and side confirmed against consent"
+EQUIPMENT = "Implants, imaging and special equipment available and matched to the patient"
 REASON_NEEDED = "gates the steps after it: putting it back to pending locks them again"
 
 
@@ -34,8 +35,13 @@ def step_events(case, step) -> list:
 
 @pytest.mark.parametrize(
     ("title", "answer"),
-    [(IDENTITY, {}), (PROCEDURE_AND_SIDE, {}), (CONSENT, {"value": "yes"})],
-    ids=["hard-stop", "check", "yes-no"],
+    [
+        (IDENTITY, {}),
+        (EQUIPMENT, {}),
+        (CONSENT, {"value": "yes"}),
+        (PROCEDURE_AND_SIDE, {"value": "both"}),
+    ],
+    ids=["hard-stop", "check", "yes-no", "side"],
 )
 def test_a_recorded_row_offers_nothing_to_tap_where_its_answer_was(
     client, nurse, case, title, answer

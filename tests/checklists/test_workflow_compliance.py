@@ -214,5 +214,6 @@ def test_storing_the_facts_costs_the_same_queries_whatever_the_case_size(nurse, 
     assert small == large
     sign_out, amendment, cancellation = small
     # One query more each than before the facts were stored: the SELECT of the steps' facts;
-    # sign-out one more again: the sides with an implant not yet read back.
-    assert sign_out <= 13 and amendment <= 14 and cancellation <= 6, small
+    # sign-out one more again: the sides with an implant not yet read back; and one more for
+    # the side disagreements that stand (checklists.workflow.sides).
+    assert sign_out <= 14 and amendment <= 14 and cancellation <= 6, small

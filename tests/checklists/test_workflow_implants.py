@@ -14,6 +14,7 @@ from checklists.errors import (
     NotFound,
     NotPermitted,
     RuleViolation,
+    SidesDisagree,
 )
 from checklists.models import Implant
 from tests.conftest import events, make_case, make_procedure, place_implant, record
@@ -95,10 +96,17 @@ def test_positions_count_up_per_side(case, nurse):
     assert sides == [1, 2, 1]
 
 
-def test_an_implant_must_go_on_a_side_of_the_case(nurse, surgeon):
+def test_an_implant_on_a_side_the_case_does_not_have_holds_the_case(nurse, surgeon):
+    """Logged as reported, and the side disagreement holds the case (workflow.sides): a
+    refusal would leave a possible wrong-side implant in an integration's log, unseen."""
     case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon, laterality="left")
-    with pytest.raises(RuleViolation, match="left side"):
-        add(case, nurse, side="right", product="Screw")
+
+    implant = add(case, nurse, side="right", product="Screw")
+
+    assert implant.side == "right"
+    assert case.side_disagreements.get().implant == implant
+    with pytest.raises(SidesDisagree, match=r"Implant 1 \(Screw\): right seen, the case is left"):
+        add(case, nurse, product="Screw")
 
 
 def test_an_expired_implant_needs_a_reason(case, nurse, surgeon):

@@ -277,7 +277,7 @@ def test_the_editor_shows_the_steps_in_order_with_their_help(administrator_clien
     assert "Who normally confirms it." in response.text
     assert "Yes\nNo\nNot applicable</textarea>" in response.text  # options, one per line
     assert "Save and publish" in response.text
-    assert "No change yet from version 1, the published one." in response.text
+    assert "No change yet from version 2, the published one." in response.text  # sides seen
 
 
 def test_the_editor_counts_the_changes_publishing_would_make(administrator_client, knee_check):

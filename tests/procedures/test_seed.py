@@ -21,9 +21,9 @@ BEFORE_CLINICAL_ORDER = ("procedures", "0005_step_gates_later_phases")
 SIGN_IN = """
 phase   | title                                                                        | kind   | role         | hard_stop | per_side | required | answers
 sign_in | Patient identity confirmed (name, date of birth, MRN)                        | check  | nurse        | yes       | no       | yes      |
-sign_in | Procedure and side confirmed against consent                                 | check  | nurse        | no        | no       | yes      |
+sign_in | Procedure and side confirmed against consent                                 | side   | nurse        | no        | no       | yes      |
 sign_in | Consent form signed                                                          | yes_no | nurse        | no        | no       | yes      | expected=yes
-sign_in | Operative site marked                                                        | choice | surgeon      | no        | no       | yes      | options=Yes/No/Not applicable
+sign_in | Operative site marked                                                        | side   | surgeon      | no        | no       | yes      |
 sign_in | Implants, imaging and special equipment available and matched to the patient | check  | nurse        | no        | no       | yes      |
 sign_in | Anaesthesia machine and medication check complete                            | check  | anaesthetist | no        | no       | yes      |
 sign_in | Pulse oximeter on and working                                                | check  | anaesthetist | no        | no       | yes      |
@@ -52,7 +52,7 @@ time_out | Antibiotic prophylaxis given within the last 60 minutes              
 time_out | Surgeon: critical or non-routine steps, expected duration and blood loss reviewed | check  | surgeon      | no        | no       | yes      |
 time_out | Anaesthesia: patient-specific concerns reviewed                                   | check  | anaesthetist | no        | no       | yes      |
 time_out | Nursing: sterility (indicator results) confirmed; equipment issues raised         | check  | nurse        | no        | no       | yes      |
-time_out | Essential imaging displayed; fluoroscope positioned                               | check  | nurse        | no        | no       | yes      |
+time_out | Essential imaging displayed; fluoroscope positioned                               | side   | nurse        | no        | no       | yes      |
 """  # noqa: E501
 
 PROCEDURE_MINIMALLY_INVASIVE = """
@@ -186,7 +186,9 @@ def test_the_whole_time_out_gates_the_later_phases_in_both_procedures(db):
 def test_the_procedure_performed_defaults_to_the_procedures_own_title(db):
     for title in (MINIMALLY_INVASIVE, OPEN):
         step = Step.objects.get(
-            version__procedure__title=title, title="Procedure performed recorded"
+            version__procedure__title=title,
+            version__status="published",
+            title="Procedure performed recorded",
         )
         assert step.default_value == title
 
@@ -197,13 +199,15 @@ def test_every_seeded_step_passes_the_models_own_validation(db):
 
 
 def test_some_steps_carry_guidance_for_the_nurse(db):
-    guided = Step.objects.exclude(guidance="")
+    published = Step.objects.filter(version__status="published")
+    guided = published.exclude(guidance="")
     assert guided.filter(title="Consent form signed").count() == 2
-    assert 0 < guided.count() < Step.objects.count()
+    assert 0 < guided.count() < published.count()
 
 
 def test_each_seeded_procedure_marks_its_incision_step(db):
-    marked = Step.objects.filter(milestone="incision").order_by("version__procedure__title")
+    marked = Step.objects.filter(milestone="incision", version__status="published")
+    marked = marked.order_by("version__procedure__title")
     assert [(step.version.procedure.title, step.title) for step in marked] == [
         (MINIMALLY_INVASIVE, "Lateral buttock incision made"),
         (OPEN, "Lower back incision made; SI joint exposed"),
@@ -227,8 +231,11 @@ def test_the_seed_run_again_on_the_procedures_as_it_left_them_duplicates_nothing
 
 
 def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
-    # The SI fusion steps keep their rows; the WHO checklist (0010) goes and comes back anew.
-    si_fusion = Step.objects.filter(version__procedure__slug__in=(MI_SLUG, OPEN_SLUG))
+    # The SI fusion steps keep their rows; the WHO checklist (0010) goes and comes back anew,
+    # and so does the version of the sides seen (0012), made from them again.
+    si_fusion = Step.objects.filter(
+        version__procedure__slug__in=(MI_SLUG, OPEN_SLUG), version__number=1
+    )
     kept = dict(si_fusion.exclude(title="Patient positioned prone").values_list("pk", "title"))
 
     migrate(BEFORE_CLINICAL_ORDER)

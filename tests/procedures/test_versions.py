@@ -62,13 +62,32 @@ def template_titles(case) -> list[str]:
 def test_each_seeded_procedure_is_its_version_1_published(db):
     # The WHO checklist, seeded with versions already, has its own: test_who_checklist.py.
     for procedure in Procedure.objects.filter(slug__startswith="si-fusion-"):
-        [version] = procedure.versions.all()
-        assert (version.number, version.status) == (1, VersionStatus.PUBLISHED)
+        # Version 2 (procedures 0012) asks for the sides seen: test_sides_seen_are_version_2.
+        version, _ = procedure.versions.order_by("number")
+        assert (version.number, version.status) == (1, VersionStatus.RETIRED)
         assert version.change_note == "The procedure as it was when versions began."
         assert version.published_at is not None
         assert version.steps.count() > 30
         keys = list(version.steps.values_list("key", flat=True))
         assert len(set(keys)) == len(keys)
+
+
+def test_the_sides_seen_are_each_seeded_procedures_version_2_published(db):
+    for procedure in Procedure.objects.filter(slug__startswith="si-fusion-"):
+        first, second = procedure.versions.order_by("number")
+        assert (second.number, second.status) == (2, VersionStatus.PUBLISHED)
+        assert second.change_note.startswith("Sides must agree: ")
+        changed = {
+            step.title: step.kind
+            for step in second.steps.all()
+            if first.steps.get(key=step.key).kind != step.kind
+        }
+        assert changed == {
+            "Procedure and side confirmed against consent": "side",
+            "Operative site marked": "side",
+            "Essential imaging displayed; fluoroscope positioned": "side",
+        }
+        assert second.steps.count() == first.steps.count()
 
 
 # A draft

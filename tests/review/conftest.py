@@ -132,7 +132,11 @@ def work_through(case, *, nurse, surgeon, na: dict[str, str] | None = None) -> N
 
 
 def _value(step) -> str:
+    from checklists import workflow
     from procedures.choices import StepKind
+
+    if step.kind == StepKind.SIDE:
+        return workflow.side_expected(step.case, step)  # the sides seen agree
 
     if step.kind == StepKind.YES_NO:
         return step.expected_answer or "no"

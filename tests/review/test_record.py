@@ -49,7 +49,7 @@ def test_the_record_shows_patient_identity_and_the_case(logged_in, bilateral):
     assert "MRN MRN0042" in words
     assert (
         "Procedure SI joint fusion — minimally invasive (lateral transiliac) "
-        "(template version 1)" in words
+        "(template version 2)" in words
     )
     assert "Side Bilateral" in words
     assert "Surgeon Sue Surgeon" in words
@@ -384,10 +384,10 @@ def record_steps(case, nurse, steps) -> None:
 # --- queries ---------------------------------------------------------------------------------
 
 # Session, user, permissions (one query: accounts.backends), roles for the header; the case,
-# its steps, implants, signatures, Stops called, debrief actions, events (the audit verdict
-# reads these rows); the access log entry, and "who viewed this case" (one query, however long
-# the log).
-RECORD_QUERIES = 13
+# its steps, implants, signatures, Stops called, side disagreements, debrief actions, events
+# (the audit verdict reads these rows); the access log entry, and "who viewed this case" (one
+# query, however long the log).
+RECORD_QUERIES = 14
 
 
 def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(

@@ -114,6 +114,9 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("concern-raise",                 "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
     ("concern-resolve",               GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("concern-resolve",               "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # a side disagreement: only a surgeon resolves it
+    ("side-disagreement-resolve",     GET_HEAD, LOGIN, 403,   403,   403,   405,    403,   403,   None),
+    ("side-disagreement-resolve",     "POST",   LOGIN, 403,   403,   403,   302,    403,   403,   404),
     # the debrief: OR staff add an action to a case; OR staff and reviewers close one (the
     # workflow says who: any signed-in role may post, an administrator has the reviewer's rights)
     ("debrief-action-add",            GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
@@ -355,6 +358,10 @@ OWN_URLS = {
         lambda w: {"case_id": w.in_progress.pk, "concern_id": 1},
         [lambda w: {"case_id": w.unknown_case_id, "concern_id": 1}],
     ),
+    "side-disagreement-resolve": (
+        lambda w: {"case_id": w.in_progress.pk, "disagreement_id": 1},
+        [lambda w: {"case_id": w.unknown_case_id, "disagreement_id": 1}],
+    ),
     "debrief-action-add": (
         lambda w: {"case_id": w.in_progress.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
@@ -391,6 +398,7 @@ OTHER_CASE_FORMS = {
     "case-cancel": {"reason": "Patient unwell"},
     "concern-raise": {"reason": "Count wrong"},
     "concern-resolve": {"resolution": "Recounted"},
+    "side-disagreement-resolve": {"resolution": "Consent re-read"},
     "debrief-action-add": {"what": "Lamp", "owner": "role:nurse", "due": "2099-01-01"},
     "debrief-action-close": {"note": "Lamp replaced"},
     "review:mark-reviewed": {"comment": "Fine"},

@@ -220,14 +220,45 @@ def test_a_display_writes_nothing(display, case):
     assert list(case.steps.values_list("pk", "revision")) == steps
 
 
+def test_a_side_disagreement_is_shown_in_red_until_the_surgeon_resolves_it(
+    display, case, nurse, surgeon
+):
+    from checklists import workflow
+    from checklists.models import SideDisagreement
+    from tests.conftest import record
+
+    record(
+        case,
+        "Procedure and side confirmed against consent",
+        nurse,
+        status="pending",
+        reason="Read again",
+    )
+    record(case, "Procedure and side confirmed against consent", nurse, value="right")
+
+    shown = screen(display)
+    assert '<p class="wall-stop wall-sides">' in shown
+    assert (
+        "SIDES DISAGREE · Procedure and side confirmed against consent: right seen, the case "
+        "is left. Everything waits for the surgeon." in shown
+    )
+    workflow.resolve_side_disagreement(
+        actor=surgeon,
+        case_id=case.pk,
+        disagreement_id=SideDisagreement.objects.get().pk,
+        resolution="Consent re-read: left",
+    )
+    assert "SIDES DISAGREE" not in screen(display)
+
+
 def test_the_screen_is_read_in_a_fixed_number_of_queries(
     display, case, nurse, django_assert_max_num_queries
 ):
     browser, device = display
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):  # 8, and the side disagreements standing
         browser.get(f"/rooms/{device.room_id}/display/")
     record_phase(case, Phase.INDUCTION, nurse)
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         browser.get(f"/rooms/{device.room_id}/display/live", {"seen": "stale"})
     with django_assert_max_num_queries(3):
         key = f"{case.pk}.{case.__class__.objects.get(pk=case.pk).version}"
