@@ -84,6 +84,10 @@ class AuditAction(models.TextChoices):
     DEBRIEF_ACTION_ADDED = "debrief_action_added", "Debrief action added"
     DEBRIEF_ACTION_CLOSED = "debrief_action_closed", "Debrief action closed"
     CASE_RESCHEDULED = "case_rescheduled", "Case moved (time or room) by the theatre list"
+    SURGEON_CHANGED = "surgeon_changed", "Surgeon changed"
+    TIME_OUT_STARTED = "time_out_started", "Time Out started"
+    TIME_OUT_ENDED = "time_out_ended", "Time Out ended, team and attestations recorded"
+    TIME_OUT_INVALIDATED = "time_out_invalidated", "Time Out no longer holds"
 
 
 class AccessAction(models.TextChoices):

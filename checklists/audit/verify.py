@@ -1,7 +1,7 @@
 """The whole audit trail verified: each case's chain proven, then replayed against its rows.
 
-``verify_audit`` walks the cases in batches of ``BATCH``: seven queries a batch (the cases,
-their events, steps, implants, signatures, Stops and debrief actions), whatever the cases
+``verify_audit`` walks the cases in batches of ``BATCH``: eight queries a batch (the cases,
+their events, steps, implants, signatures, Stops, debrief actions and Time Outs), whatever the cases
 hold, and memory for one batch at a time. Each case is checked by ``verify_case``, which the
 review record calls too with the rows it has already read.
 """
@@ -21,6 +21,7 @@ from checklists.models import (
     DebriefAction,
     Implant,
     Signature,
+    TimeOut,
 )
 
 BATCH = 200  # cases per batch
@@ -36,7 +37,8 @@ STEP_COLUMNS = (
 
 def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BATCH) -> Verdict:
     """Prove every case's chain and replay it against the case's live rows: the case's
-    scheduling, identity seal and status, every step, implant, signature and Stop called. Each
+    scheduling, identity seal and status, every step, implant, signature, Stop called and Time
+    Out. Each
     broken case is named once, by its chain's first break or else its rows' first difference."""
     cases = events = unsealed = 0
     breaks: list[ChainBreak] = []
@@ -49,6 +51,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
         signatures = _by_case(Signature.objects.filter(case_id__in=ids))
         concerns = _by_case(Concern.objects.filter(case_id__in=ids))
         actions = _by_case(DebriefAction.objects.filter(case_id__in=ids))
+        time_outs = _by_case(TimeOut.objects.filter(case_id__in=ids))
         for case in batch:
             verdict = verify_case(
                 case,
@@ -58,6 +61,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
                 signatures=signatures[case.pk],
                 concerns=concerns[case.pk],
                 actions=actions[case.pk],
+                time_outs=time_outs[case.pk],
             )
             cases, events = cases + 1, events + verdict.events
             breaks += verdict.breaks
@@ -81,6 +85,7 @@ def verify_case(
     signatures: Sequence[Signature],
     concerns: Sequence[Concern],
     actions: Sequence[DebriefAction] = (),
+    time_outs: Sequence[TimeOut] = (),
 ) -> Verdict:
     """One case's chain proven and replayed, from its rows already read (``events`` in
     ``seq`` order): no query."""
@@ -95,6 +100,7 @@ def verify_case(
         signatures=signatures,
         concerns=concerns,
         actions=actions,
+        time_outs=time_outs,
     )
     return Verdict(
         cases=1,

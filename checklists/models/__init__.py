@@ -2,6 +2,7 @@
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
 (``records``), the Stops the team calls (``concerns``), the debrief's actions (``debrief``),
+the team's Time Outs (``time_out``),
 the audit trail (``audit``, sealed as ``sealing`` says) and the access log (``access``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
@@ -28,9 +29,19 @@ from checklists.models.sealing import (
     canonical_json,
     sha256_json,
 )
+from checklists.models.time_out import (
+    REQUIRED_TEAM_ROLES,
+    TEAM_ROLES,
+    TimeOut,
+    TimeOutGate,
+    gate_of,
+    time_out_gate,
+)
 
 __all__ = [
     "RECORD_ACCESS_APPEND_ONLY",
+    "REQUIRED_TEAM_ROLES",
+    "TEAM_ROLES",
     "AppendOnlyQuerySet",
     "AuditEvent",
     "Case",
@@ -41,15 +52,19 @@ __all__ = [
     "RecordAccess",
     "RecordAccessQuerySet",
     "Signature",
+    "TimeOut",
+    "TimeOutGate",
     "UnknownAuditKey",
     "audit_key",
     "audit_key_id",
     "canonical_json",
     "complete_q",
     "departs_from_expected",
+    "gate_of",
     "is_stop",
     "max_length",
     "sha256_json",
+    "time_out_gate",
     "validate_birth_date",
     "validate_mrn",
 ]
