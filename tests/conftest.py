@@ -269,20 +269,39 @@ def perform_time_out(case, actor, *, side: str = "", team=None, **attested):
     )
 
 
+def time_outs_before(case, step, actor) -> None:
+    """The Time Outs the gate still demands before ``step`` (``TimeOutGate.waits``): the
+    case's, and a bilateral case's second side's, each performed as ``perform_time_out`` does.
+    For helpers that work a case through step by step."""
+    from checklists.models import time_out_gate
+
+    gate = time_out_gate(case)
+    if not gate.waits(step):
+        return
+    if not gate.holds(""):
+        perform_time_out(case, actor)
+    if step.side and step.side == gate.second_side and not gate.holds(step.side):
+        perform_time_out(case, actor, side=step.side)
+
+
+def plausible_value(step) -> str:
+    """An answer for ``step``'s kind: the expected one where there is one."""
+    if step.kind == "choice":
+        return step.options[0]
+    if step.kind == "yes_no":
+        return step.expected_answer or "no"
+    if step.kind == "number":
+        return str(step.min_value or 1)
+    if step.kind == "text":
+        return step.default_value or "As planned."
+    return ""
+
+
 def _record_pending(case, steps, actor, *, time_out=None) -> None:
     from checklists import workflow
 
     for step in steps.order_by("position"):
-        if step.kind == "choice":
-            value = step.options[0]
-        elif step.kind == "yes_no":
-            value = step.expected_answer or "no"
-        elif step.kind == "number":
-            value = str(step.min_value or 1)
-        elif step.kind == "text":
-            value = step.default_value or "As planned."
-        else:
-            value = ""
+        value = plausible_value(step)
         answer = workflow.Answer(status="done", value=value)
         if time_out is None:
             workflow.record_step(

@@ -6,42 +6,215 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('checklists', '0034_case_source_appointment_and_reschedule'),
+        ("checklists", "0034_case_source_appointment_and_reschedule"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='auditevent',
-            name='action',
-            field=models.CharField(choices=[('case_created', 'Case scheduled'), ('step_recorded', 'Step recorded'), ('step_amended', 'Step amended after sign-out'), ('implant_added', 'Implant added'), ('implant_removed', 'Implant removed'), ('implant_wasted', 'Implant opened, not implanted'), ('implant_explanted', 'Implant explanted'), ('implant_read_back', 'Implant read back before opening'), ('signed_out', 'Case signed out'), ('signature_refused', 'Signature refused (wrong password)'), ('reviewed', 'Case reviewed'), ('cancelled', 'Case cancelled'), ('stop_overridden', 'Stop overridden by surgeon'), ('concern_raised', 'Stop called by the team'), ('concern_resolved', 'Stop called by the team resolved'), ('debrief_action_added', 'Debrief action added'), ('debrief_action_closed', 'Debrief action closed'), ('case_rescheduled', 'Case moved (time or room) by the theatre list'), ('surgeon_changed', 'Surgeon changed'), ('time_out_started', 'Time Out started'), ('time_out_ended', 'Time Out ended, team and attestations recorded'), ('time_out_invalidated', 'Time Out no longer holds')], max_length=32),
+            model_name="auditevent",
+            name="action",
+            field=models.CharField(
+                choices=[
+                    ("case_created", "Case scheduled"),
+                    ("step_recorded", "Step recorded"),
+                    ("step_amended", "Step amended after sign-out"),
+                    ("implant_added", "Implant added"),
+                    ("implant_removed", "Implant removed"),
+                    ("implant_wasted", "Implant opened, not implanted"),
+                    ("implant_explanted", "Implant explanted"),
+                    ("implant_read_back", "Implant read back before opening"),
+                    ("signed_out", "Case signed out"),
+                    ("signature_refused", "Signature refused (wrong password)"),
+                    ("reviewed", "Case reviewed"),
+                    ("cancelled", "Case cancelled"),
+                    ("stop_overridden", "Stop overridden by surgeon"),
+                    ("concern_raised", "Stop called by the team"),
+                    ("concern_resolved", "Stop called by the team resolved"),
+                    ("debrief_action_added", "Debrief action added"),
+                    ("debrief_action_closed", "Debrief action closed"),
+                    ("case_rescheduled", "Case moved (time or room) by the theatre list"),
+                    ("surgeon_changed", "Surgeon changed"),
+                    ("time_out_started", "Time Out started"),
+                    ("time_out_ended", "Time Out ended, team and attestations recorded"),
+                    ("time_out_invalidated", "Time Out no longer holds"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.CreateModel(
-            name='TimeOut',
+            name="TimeOut",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('side', models.CharField(blank=True, choices=[('left', 'Left'), ('right', 'Right')], max_length=8)),
-                ('started_at', models.DateTimeField()),
-                ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('all_items_spoken', models.BooleanField(blank=True, null=True, verbose_name='every item spoken aloud')),
-                ('everyone_present', models.BooleanField(blank=True, null=True, verbose_name='everyone stopped and present')),
-                ('interruptions', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('invalidated_at', models.DateTimeField(blank=True, null=True)),
-                ('invalidated_reason', models.TextField(blank=True, max_length=2000, verbose_name='why it no longer holds')),
-                ('anaesthetist', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='anaesthetist')),
-                ('case', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='time_outs', to='checklists.case')),
-                ('circulating_nurse', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='circulating nurse')),
-                ('ended_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='ended by')),
-                ('invalidated_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='invalidated by')),
-                ('scrub', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='scrub')),
-                ('started_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('surgeon', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='surgeon')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "side",
+                    models.CharField(
+                        blank=True, choices=[("left", "Left"), ("right", "Right")], max_length=8
+                    ),
+                ),
+                ("started_at", models.DateTimeField()),
+                ("ended_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "all_items_spoken",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="every item spoken aloud"
+                    ),
+                ),
+                (
+                    "everyone_present",
+                    models.BooleanField(
+                        blank=True, null=True, verbose_name="everyone stopped and present"
+                    ),
+                ),
+                ("interruptions", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("invalidated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "invalidated_reason",
+                    models.TextField(
+                        blank=True, max_length=2000, verbose_name="why it no longer holds"
+                    ),
+                ),
+                (
+                    "anaesthetist",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="anaesthetist",
+                    ),
+                ),
+                (
+                    "case",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="time_outs",
+                        to="checklists.case",
+                    ),
+                ),
+                (
+                    "circulating_nurse",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="circulating nurse",
+                    ),
+                ),
+                (
+                    "ended_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="ended by",
+                    ),
+                ),
+                (
+                    "invalidated_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="invalidated by",
+                    ),
+                ),
+                (
+                    "scrub",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="scrub",
+                    ),
+                ),
+                (
+                    "started_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "surgeon",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="surgeon",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['case', 'started_at', 'pk'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('all_items_spoken__isnull', True), ('anaesthetist__isnull', True), ('circulating_nurse__isnull', True), ('ended_at__isnull', True), ('ended_by__isnull', True), ('everyone_present__isnull', True), ('interruptions__isnull', True), ('scrub__isnull', True), ('surgeon__isnull', True)), models.Q(('all_items_spoken__isnull', False), ('anaesthetist__isnull', False), ('circulating_nurse__isnull', False), ('ended_at__isnull', False), ('ended_by__isnull', False), ('everyone_present__isnull', False), ('interruptions__isnull', False), ('surgeon__isnull', False)), _connector='OR'), name='time_out_ended_with_team_and_attestations'), models.CheckConstraint(condition=models.Q(models.Q(('invalidated_at__isnull', True), ('invalidated_by__isnull', True)), models.Q(('invalidated_at__isnull', False), ('invalidated_by__isnull', False), models.Q(('invalidated_reason', ''), _negated=True)), _connector='OR'), name='time_out_invalidated_by_whom_when_and_why'), models.UniqueConstraint(condition=models.Q(('ended_at__isnull', True), ('invalidated_at__isnull', True)), fields=('case', 'side'), name='time_out_one_in_progress')],
+                "ordering": ["case", "started_at", "pk"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("all_items_spoken__isnull", True),
+                                ("anaesthetist__isnull", True),
+                                ("circulating_nurse__isnull", True),
+                                ("ended_at__isnull", True),
+                                ("ended_by__isnull", True),
+                                ("everyone_present__isnull", True),
+                                ("interruptions__isnull", True),
+                                ("scrub__isnull", True),
+                                ("surgeon__isnull", True),
+                            ),
+                            models.Q(
+                                ("all_items_spoken__isnull", False),
+                                ("anaesthetist__isnull", False),
+                                ("circulating_nurse__isnull", False),
+                                ("ended_at__isnull", False),
+                                ("ended_by__isnull", False),
+                                ("everyone_present__isnull", False),
+                                ("interruptions__isnull", False),
+                                ("surgeon__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="time_out_ended_with_team_and_attestations",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("invalidated_at__isnull", True), ("invalidated_by__isnull", True)
+                            ),
+                            models.Q(
+                                ("invalidated_at__isnull", False),
+                                ("invalidated_by__isnull", False),
+                                models.Q(("invalidated_reason", ""), _negated=True),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="time_out_invalidated_by_whom_when_and_why",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("ended_at__isnull", True), ("invalidated_at__isnull", True)
+                        ),
+                        fields=("case", "side"),
+                        name="time_out_one_in_progress",
+                    ),
+                ],
             },
         ),
     ]

@@ -314,13 +314,15 @@ def _check_team(team: TimeOutTeam) -> None:
             if field == "scrub":
                 continue
             raise RuleViolation(f"Pick the {label} present from the staff list.")
-        if not (person.is_active and person.has_perm("checklists.record_step")):
-            raise RuleViolation(f"{display_name(person)} is not on the staff list.")
-        if not holds_role(person, role):
-            raise RuleViolation(f"{display_name(person)} is not a {label} on the staff list.")
         if person.pk in seen:
             raise RuleViolation(f"{display_name(person)} is picked twice: one role each.")
         seen.add(person.pk)
+        if not (person.is_active and person.has_perm("checklists.record_step")):
+            raise RuleViolation(f"{display_name(person)} is not on the staff list.")
+        if not holds_role(person, role):
+            raise RuleViolation(
+                f"{display_name(person)} is on the staff list, but not as the {label}."
+            )
 
 
 def _check_attestation(attestation: Attestation) -> None:

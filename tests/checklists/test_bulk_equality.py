@@ -3,12 +3,12 @@
 Both ways are given one plan (``checklists.bulk.plan.Plan``): the same people, the same answers
 and implants at the same moments, the same sign-out, amendment, review or cancellation. The
 workflow replays it call by call (``create_case``, ``record_step`` for each answer,
-``add_implant``, ``sign_out`` after a refused password, ``amend``, ``mark_reviewed``,
-``cancel``) under a pinned clock: ``timezone.now`` returns each planned moment in turn, so every
-timestamp the workflow writes is the plan's, to the microsecond. Its rows are read, then rolled
-back (a savepoint), and the generator builds the rows of the same plan with the ids the
-workflow used (``RowBuilder.case_rows``, told each table's ids in the order the workflow drew
-them) and inserts them as ``generate_cases`` does.
+``start_time_out`` and ``end_time_out``, ``add_implant``, ``sign_out`` after a refused
+password, ``amend``, ``mark_reviewed``, ``cancel``) under a pinned clock: ``timezone.now``
+returns each planned moment in turn, so every timestamp the workflow writes is the plan's, to
+the microsecond. Its rows are read, then rolled back (a savepoint), and the generator builds
+the rows of the same plan with the ids the workflow used (``RowBuilder.case_rows``, told each
+table's ids in the order the workflow drew them) and inserts them as ``generate_cases`` does.
 
 Compared, row by row and read back through the ORM, every column of: the case (its status,
 times, version, compliance facts, ``amended``, ``audit_seq`` and ``audit_head``), every step

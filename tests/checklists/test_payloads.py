@@ -232,7 +232,8 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(
     other = make_case(case.procedure, actor=nurse, surgeon=surgeon)
     workflow.cancel(actor=nurse, case_id=other.pk, reason="Patient unwell")
 
-    timed = make_case(make_procedure(*TIMED, title="Timed", slug="timed"), actor=nurse, surgeon=surgeon)
+    timed_procedure = make_procedure(*TIMED, title="Timed", slug="timed")
+    timed = make_case(timed_procedure, actor=nurse, surgeon=surgeon)
     perform_time_out(timed, nurse)
     workflow.change_surgeon(
         actor=nurse, case_id=timed.pk, surgeon=other_surgeon, reason="Called to an emergency"
