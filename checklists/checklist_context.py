@@ -10,6 +10,7 @@ from checklists.choices import SIGNED_STATUSES
 from checklists.debrief import debrief_for
 from checklists.forms import CancelCaseForm, DebriefActionForm, ImplantForm
 from checklists.models import Case, Implant
+from checklists.read_aloud import time_out_panel
 
 
 def etag(case_id: int, version: int) -> str:
@@ -53,6 +54,7 @@ def checklist_context(
             cancel_form=CancelCaseForm(case=case),
             signatures=selectors.signatures_for(case),  # lazy: read only for a signed case
             concerns=selectors.open_concerns(case) if case.is_open else [],
+            time_out_panel=time_out_panel(case, checklist) if case.is_open and case.pk else None,
             debrief=debrief_for(case, briefing=case.is_open),
             debrief_form=DebriefActionForm(case=case)
             if workflow.debrief_is_open(case) and request.user.has_perm("checklists.record_step")

@@ -1,7 +1,8 @@
 """Forms check what a person typed and nothing more; checklists.workflow applies the rules.
 
 By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
-checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``).
+checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``); the
+Time Out read aloud (``time_out``).
 """
 
 from checklists.forms.cases import (
@@ -25,6 +26,12 @@ from checklists.forms.checklist import (
     StopOverrideForm,
 )
 from checklists.forms.debrief import DebriefActionClosedForm, DebriefActionForm
+from checklists.forms.time_out import (
+    TimeOutEndForm,
+    TimeOutItemForm,
+    TimeOutStartForm,
+    staff_in,
+)
 
 __all__ = [
     "CODE_FIELD",
@@ -43,6 +50,10 @@ __all__ = [
     "SignOutForm",
     "StepUpdateForm",
     "StopOverrideForm",
+    "TimeOutEndForm",
+    "TimeOutItemForm",
+    "TimeOutStartForm",
     "next_quarter_hour",
+    "staff_in",
     "surgeons",
 ]

@@ -1,6 +1,6 @@
 """The checklist app's pages: the board and a case's scheduling, signature and cancelling
 (``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
-a procedure version's preview (``preview``)."""
+a procedure version's preview (``preview``), the read-aloud Time Out (``time_out``)."""
 
 from checklists.views.cases import board, case_cancel, case_sign_out, new_case
 from checklists.views.checklist import (
@@ -17,6 +17,7 @@ from checklists.views.checklist import (
 from checklists.views.concerns import concern_raise, concern_resolve
 from checklists.views.debrief import debrief_action_add, debrief_action_close
 from checklists.views.preview import procedure_preview
+from checklists.views.time_out import time_out_end, time_out_item, time_out_page, time_out_start
 
 __all__ = [
     "board",
@@ -37,4 +38,8 @@ __all__ = [
     "record_step_from",
     "step_update",
     "stop_override",
+    "time_out_end",
+    "time_out_item",
+    "time_out_page",
+    "time_out_start",
 ]

@@ -83,6 +83,10 @@ class SideItem:
     title: str
     role: str
 
+    @property
+    def role_label(self) -> str:
+        return StepRole(self.role).label.lower()
+
 
 def side_items(case: Case, side: str) -> list[SideItem]:
     """The items of ``side``'s Time Out, read aloud before its first procedure step."""
