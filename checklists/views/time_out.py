@@ -141,12 +141,34 @@ def _page(
 
 
 def _end_form(case: Case, time_out: TimeOut, *, data=None, initial_nurse=None) -> TimeOutEndForm:
-    """The ending's form; the person at the tablet is offered as the circulating nurse when
-    they are one."""
+    """The ending's form, the team offered as the record already knows it: the case's surgeon;
+    the people of this case's last Time Out (a side Time Out has the same team, mostly); else
+    whoever recorded a step of a role they hold (the anaesthetist's Sign In checks); the
+    person at the tablet as the circulating nurse when they are one. The attestations are
+    never offered: the team gives them each time."""
     action = reverse("time-out-end", args=[case.pk, time_out.pk])
     form = TimeOutEndForm(data, case=case, action=action)
+    if data is not None:
+        return form
+    recorded = case.steps.filter(recorded_for="", recorded_by__isnull=False)
+    known = dict(recorded.order_by("position").values_list("role", "recorded_by"))
+    initial = {
+        "surgeon": case.surgeon_id,
+        "anaesthetist": known.get(StepRole.ANAESTHETIST),
+        "circulating_nurse": known.get(StepRole.NURSE),
+        "scrub": known.get(StepRole.SCRUB),
+    }
     if initial_nurse is not None and holds_role(initial_nurse, StepRole.NURSE):
-        form.fields["circulating_nurse"].initial = initial_nurse.pk
+        initial["circulating_nurse"] = initial_nurse.pk
+    last = case.time_outs.exclude(ended_at=None).order_by("-ended_at").first()
+    if last is not None:
+        initial |= {
+            "anaesthetist": last.anaesthetist_id,
+            "circulating_nurse": last.circulating_nurse_id,
+            "scrub": last.scrub_id,
+        }
+    for name, person in initial.items():
+        form.fields[name].initial = person
     return form
 
 
