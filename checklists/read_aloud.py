@@ -12,7 +12,7 @@ and its attestations (``workflow.end_time_out``).
 from dataclasses import dataclass
 
 from checklists import selectors, workflow
-from checklists.models import Case, CaseStep, TimeOut, TimeOutGate, gate_of
+from checklists.models import TEAM_ROLES, Case, CaseStep, TimeOut, TimeOutGate, gate_of
 from procedures.choices import Phase, StepRole
 
 
@@ -110,7 +110,7 @@ class TimeOutPanel:
 
 def time_out_panel(case: Case, checklist: selectors.Checklist) -> TimeOutPanel:
     """The panel from the checklist already read and the case's Time Outs: one query."""
-    time_outs = list(case.time_outs.select_related("ended_by"))
+    time_outs = list(case.time_outs.select_related(*TEAM_ROLES))
     steps = [row.step for row in checklist.rows]
     first = next((row for row in checklist.rows if row.step.phase == Phase.TIME_OUT), None)
     return TimeOutPanel(

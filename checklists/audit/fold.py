@@ -246,9 +246,9 @@ def _time_out_started(state: Replayed, event: AuditEvent) -> None:
 
 
 def _time_out_ended(state: Replayed, event: AuditEvent) -> None:
-    after = dict(cast(payloads.TimeOutEnded, event.after))
+    after = cast(payloads.TimeOutEnded, event.after)
     state.time_outs[after["time_out"]].update(
-        after, ended_by=event.actor_id, ended_at=event.created_at
+        dict(after), ended_by=event.actor_id, ended_at=event.created_at
     )
 
 

@@ -72,17 +72,17 @@ class TimeOutEndForm(forms.Form):
 
     def __init__(self, *args: Any, case: Case, action: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name, role in (
-            ("surgeon", StepRole.SURGEON),
-            ("anaesthetist", StepRole.ANAESTHETIST),
-            ("circulating_nurse", StepRole.NURSE),
-            ("scrub", StepRole.SCRUB),
+        for name, role, what in (
+            ("surgeon", StepRole.SURGEON, "surgeon"),
+            ("anaesthetist", StepRole.ANAESTHETIST, "anaesthetist"),
+            ("circulating_nurse", StepRole.NURSE, "circulating nurse"),
+            ("scrub", StepRole.SCRUB, "scrub"),
         ):
             field = self.fields[name]
             assert isinstance(field, PersonChoiceField)
             field.queryset = staff_in(role)
             field.empty_label = "None" if name == "scrub" else "Choose…"
-            field.error_messages["required"] = f"Pick the {field.label.lower()} present."
+            field.error_messages["required"] = f"Pick the {what} present."
         self.fields["surgeon"].initial = case.surgeon_id
         self.helper = FormHelper()
         self.helper.form_action = action

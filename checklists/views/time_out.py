@@ -18,7 +18,7 @@ from checklists.access import log_view
 from checklists.choices import AccessAction, StepStatus
 from checklists.errors import WorkflowError
 from checklists.forms import TimeOutEndForm, TimeOutItemForm, TimeOutStartForm
-from checklists.models import Case, TimeOut
+from checklists.models import TEAM_ROLES, Case, TimeOut
 from checklists.read_aloud import read_aloud
 from procedures.choices import StepRole
 
@@ -119,7 +119,8 @@ def time_out_end(request: AuthenticatedHttpRequest, case_id: int, time_out_id: i
 
 def _case_and_time_out(case_id: int, time_out_id: int) -> tuple[Case, TimeOut]:
     case = selectors.get_case(case_id=case_id)
-    return case, get_object_or_404(TimeOut, pk=time_out_id, case=case)
+    time_outs = TimeOut.objects.select_related(*TEAM_ROLES)
+    return case, get_object_or_404(time_outs, pk=time_out_id, case=case)
 
 
 def _page(

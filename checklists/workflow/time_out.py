@@ -19,6 +19,7 @@ that holds, and in a bilateral case the second side's steps for that side's own 
 
 import datetime
 from dataclasses import dataclass
+from typing import cast
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -192,10 +193,10 @@ def end_time_out(
         if time_out.ended_at is not None and time_out.invalidated_at is None:
             if _as_ended(time_out) == _as_sent(team, attestation):
                 return time_out
-            assert time_out.ended_by is not None
+            ended_by = User.objects.get(pk=cast(int, time_out.ended_by_id))
             when = timezone.localtime(time_out.ended_at).strftime("%H:%M")
             raise TimeOutChanged(
-                f"{display_name(time_out.ended_by)} ended this {time_out.label} at {when}, "
+                f"{display_name(ended_by)} ended this {time_out.label} at {when}, "
                 "with its team and attestations. What you sent was not saved; the record is "
                 "shown."
             )
