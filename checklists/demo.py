@@ -94,12 +94,16 @@ def _time_outs_before(case: Case, step: CaseStep, by_role: dict[str, User]) -> N
     if not gate.waits(step):
         return
     sides = [side for side in ("", step.side) if side == "" or side == gate.second_side]
-    nurse = by_role[StepRole.NURSE]
+    # Read afresh: a profile made after the user was read is not on the object yet.
+    people = User.objects.select_related("staff_profile").in_bulk(
+        [person.pk for person in by_role.values()]
+    )
+    nurse = people[by_role[StepRole.NURSE].pk]
     team = workflow.TimeOutTeam(
         surgeon=case.surgeon,
-        anaesthetist=by_role[StepRole.ANAESTHETIST],
+        anaesthetist=people[by_role[StepRole.ANAESTHETIST].pk],
         circulating_nurse=nurse,
-        scrub=by_role[StepRole.SCRUB],
+        scrub=people[by_role[StepRole.SCRUB].pk],
     )
     attested = workflow.Attestation(all_items_spoken=True, everyone_present=True, interruptions=0)
     for side in sides:

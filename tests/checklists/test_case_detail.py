@@ -29,8 +29,9 @@ from tests.conftest import PASSWORD, make_case, make_procedure, record
 # ... and 2 since every page load is logged (checklists.access) and the header asks whether
 # an emergency access is running (review.context_processors); and 1 for the Stops the team
 # called that stand (checklist_context); and 2 for the debrief: its actions with the briefing of
-# earlier cases' open actions (checklists.debrief), and the people an action may be given to.
-PAGE_QUERIES = 12
+# earlier cases' open actions (checklists.debrief), and the people an action may be given to;
+# and 1 for the case's Time Outs, with their teams (checklists.read_aloud.time_out_panel).
+PAGE_QUERIES = 13
 SITE_MARKED = "Operative site marked"
 
 

@@ -371,10 +371,13 @@ def test_the_record_shows_a_stop_and_the_surgeons_override(
 
 
 def record_steps(case, nurse, steps) -> None:
-    """These steps of ``case`` in position order, with plausible answers."""
+    """These steps of ``case`` in position order, with plausible answers (and the Time Outs the
+    procedure steps wait for, read aloud)."""
+    from tests.conftest import time_outs_before
     from tests.review.conftest import _value
 
     for step in steps.order_by("position"):
+        time_outs_before(case, step, nurse)
         if step.kind == "implants":
             record(case, step.title, nurse, side=step.side, status="na", na_reason="Converted")
         else:
