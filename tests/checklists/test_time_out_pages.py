@@ -30,12 +30,13 @@ def start(tablet, case):
     return TimeOut.objects.get(case=case)
 
 
-def team_form(surgeon, anaesthetist, nurse, scrub, **changes):
+def team_form(*people, **changes):
+    surgeon, anaesthetist, nurse, scrub = (person.pk for person in people)
     form = {
-        "surgeon": surgeon.pk,
-        "anaesthetist": anaesthetist.pk,
-        "circulating_nurse": nurse.pk,
-        "scrub": scrub.pk,
+        "surgeon": surgeon,
+        "anaesthetist": anaesthetist,
+        "circulating_nurse": nurse,
+        "scrub": scrub,
         "all_items_spoken": "yes",
         "everyone_present": "yes",
         "interrupted": "no",
