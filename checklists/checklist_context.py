@@ -10,6 +10,7 @@ from checklists.choices import SIGNED_STATUSES
 from checklists.debrief import debrief_for
 from checklists.forms import CancelCaseForm, DebriefActionForm, ImplantForm
 from checklists.models import Case, Implant
+from checklists.read_aloud import time_out_panel
 
 
 def etag(case_id: int, version: int) -> str:
@@ -29,8 +30,9 @@ def checklist_context(
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
     steps: one query for the steps (none when the ``checklist`` is given: the procedure
-    preview's), one for the implants (when asked for, or later by ``add_implant_panels``), one
-    for the Stops called, one for the debrief's actions and briefing (``checklists.debrief``)
+    preview's), one for the Time Outs (an open case's: every answer redraws their panel), one
+    for the implants (when asked for, or later by ``add_implant_panels``), one for the Stops
+    called, one for the debrief's actions and briefing (``checklists.debrief``)
     and one for the people an action may be given to, when its form is drawn. The cancel form,
     the signatures, the Stops and the debrief (``forms``) are left out of the answers that do
     not show them: a ticked row's. ``extra`` goes in last, so it may also say who may do what
@@ -44,6 +46,8 @@ def checklist_context(
         "can_sign": request.user.has_perm("checklists.sign_case"),
         "etag": etag(case.pk, case.version),
         "implant_panels": None,
+        # Redrawn with every answer: a step recorded may call for a Time Out.
+        "time_out_panel": time_out_panel(case, checklist) if case.is_open and case.pk else None,
         **extra,
     }
     if implants:

@@ -86,6 +86,10 @@ class AuditAction(models.TextChoices):
     CASE_RESCHEDULED = "case_rescheduled", "Case moved (time or room) by the theatre list"
     SIDE_DISAGREEMENT_RAISED = "side_disagreement_raised", "Sides disagree: case held"
     SIDE_DISAGREEMENT_RESOLVED = "side_disagreement_resolved", "Side disagreement resolved"
+    SURGEON_CHANGED = "surgeon_changed", "Surgeon changed"
+    TIME_OUT_STARTED = "time_out_started", "Time Out started"
+    TIME_OUT_ENDED = "time_out_ended", "Time Out ended, team and attestations recorded"
+    TIME_OUT_INVALIDATED = "time_out_invalidated", "Time Out no longer holds"
 
 
 class AccessAction(models.TextChoices):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Room
 from checklists import workflow
 from checklists.choices import StepStatus
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, time_out_gate
 from procedures.choices import StepKind, StepRole
 from procedures.models import Procedure
 
@@ -80,10 +80,39 @@ def seed_demo_day(*, users: dict[str, User], password: str, day: datetime.date) 
         )
         steps = list(case.steps.order_by("position"))
         for step in steps[: demo.steps_to_record]:
+            _time_outs_before(case, step, by_role)
             _answer(case, step, by_role[step.role])
         if demo.steps_to_record is None:
             workflow.sign_out(actor=users["surgeon"], case_id=case.pk, password=password)
     return len(DEMO_DAY)
+
+
+def _time_outs_before(case: Case, step: CaseStep, by_role: dict[str, User]) -> None:
+    """The Time Outs the gate demands before ``step`` (``TimeOutGate``): the case's, and a
+    bilateral case's second side's, read aloud by the demo team, every item spoken."""
+    gate = time_out_gate(case)
+    if not gate.waits(step):
+        return
+    sides = [side for side in ("", step.side) if side == "" or side == gate.second_side]
+    # Read afresh: a profile made after the user was read is not on the object yet.
+    people = User.objects.select_related("staff_profile").in_bulk(
+        [person.pk for person in by_role.values()]
+    )
+    nurse = people[by_role[StepRole.NURSE].pk]
+    team = workflow.TimeOutTeam(
+        surgeon=case.surgeon,
+        anaesthetist=people[by_role[StepRole.ANAESTHETIST].pk],
+        circulating_nurse=nurse,
+        scrub=people[by_role[StepRole.SCRUB].pk],
+    )
+    attested = workflow.Attestation(all_items_spoken=True, everyone_present=True, interruptions=0)
+    for side in sides:
+        if gate.holds(side):
+            continue
+        time_out = workflow.start_time_out(actor=nurse, case_id=case.pk, side=side)
+        workflow.end_time_out(
+            actor=nurse, case_id=case.pk, time_out_id=time_out.pk, team=team, attestation=attested
+        )
 
 
 def _answer(case: Case, step: CaseStep, actor: User) -> None:

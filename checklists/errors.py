@@ -77,6 +77,13 @@ class SidesDisagree(RuleViolation):
     status_code = 409
 
 
+class TimeOutNeeded(RuleViolation):
+    """Procedure steps wait for a Time Out that holds (``TimeOutGate``): none done yet, one in
+    progress, one a new surgeon or a Stop invalidated, or the second side's own Time Out."""
+
+    status_code = 409
+
+
 class HardStopPending(StepGated):
     """A pending hard stop holds this step back."""
 
@@ -95,6 +102,12 @@ class StaleRevision(WorkflowError):
     def __init__(self, message: str, *, current: CaseStep) -> None:
         super().__init__(message)
         self.current = current
+
+
+class TimeOutChanged(WorkflowError):
+    """Someone else ended the Time Out first, with another team or other attestations."""
+
+    status_code = 409
 
 
 class SignatureRefused(WorkflowError):

@@ -19,6 +19,22 @@ urlpatterns = [
         views.side_disagreement_resolve,
         name="side-disagreement-resolve",
     ),
+    path("cases/<int:case_id>/time-out/", views.time_out_start, name="time-out-start"),
+    path(
+        "cases/<int:case_id>/time-out/<int:time_out_id>/",
+        views.time_out_page,
+        name="time-out",
+    ),
+    path(
+        "cases/<int:case_id>/time-out/<int:time_out_id>/items/<int:step_id>/",
+        views.time_out_item,
+        name="time-out-item",
+    ),
+    path(
+        "cases/<int:case_id>/time-out/<int:time_out_id>/end/",
+        views.time_out_end,
+        name="time-out-end",
+    ),
     path("cases/<int:case_id>/debrief/", views.debrief_action_add, name="debrief-action-add"),
     path(
         "debrief-actions/<int:action_id>/closed/",

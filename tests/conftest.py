@@ -214,29 +214,118 @@ def record(
 
 def record_phase(case, phase: str, actor) -> None:
     """Record every pending step of one phase of ``case`` (each side), with a plausible answer
-    for its kind: the expected one where there is one, the case's side where a side is seen."""
+    for its kind: the expected one where there is one, the case's side where a side is
+    seen. The Time Out of a case whose Time Out
+    gates the procedure is performed as the team does (``perform_time_out``): started, each
+    item confirmed, ended with the team."""
+    from checklists.models import time_out_gate
+
+    if phase == "time_out" and time_out_gate(case).required:
+        perform_time_out(case, actor)
+        return
+    _record_pending(case, case.steps.filter(phase=phase, status="pending"), actor)
+
+
+def time_out_team(case, *, scrub: bool = True):
+    """The team present at ``case``'s Time Out: its surgeon, and an anaesthetist, a nurse and
+    a scrub of the staff list (the test's personas when it has them)."""
     from checklists import workflow
 
-    for step in case.steps.filter(phase=phase, status="pending").order_by("position"):
-        if step.kind == "choice":
-            value = step.options[0]
-        elif step.kind == "yes_no":
-            value = step.expected_answer or "no"
-        elif step.kind == "number":
-            value = str(step.min_value or 1)
-        elif step.kind == "text":
-            value = step.default_value or "As planned."
-        elif step.kind == "side":
-            value = workflow.side_expected(case, step)  # the side seen agrees
-        else:
-            value = ""
-        workflow.record_step(
-            actor=actor,
-            case_id=case.pk,
-            step_id=step.pk,
-            answer=workflow.Answer(status="done", value=value),
-            revision=step.revision,
+    def person(role: str, first: str, last: str) -> User:
+        # Someone on the staff list who holds the role, else made under a name of its own (a
+        # fixture made later in the test would collide with a persona's username).
+        found = User.objects.filter(staff_profile__clinical_role=role, is_active=True)
+        return found.order_by("pk").first() or make_user(
+            f"time-out-{role}", roles.OR_STAFF, first_name=first, last_name=last, clinical_role=role
         )
+
+    return workflow.TimeOutTeam(
+        surgeon=case.surgeon,
+        anaesthetist=person("anaesthetist", "Andy", "Anaesthetist"),
+        circulating_nurse=person("nurse", "Cath", "Circulating"),
+        scrub=person("scrub", "Scott", "Scrubbed") if scrub else None,
+    )
+
+
+ATTESTED = {"all_items_spoken": True, "everyone_present": True, "interruptions": 0}
+
+
+def perform_time_out(case, actor, *, side: str = "", team=None, **attested):
+    """A whole Time Out of ``case`` (or of a bilateral case's ``side``), through the workflow:
+    started, every pending item confirmed as spoken, ended with ``team`` (by default
+    ``time_out_team``) attesting as ``attested`` says (by default: all spoken, all present, no
+    interruption)."""
+    from checklists import workflow
+
+    time_out = workflow.start_time_out(actor=actor, case_id=case.pk, side=side)
+    if not side:
+        pending = case.steps.filter(phase="time_out", status="pending")
+        _record_pending(case, pending, actor, time_out=time_out)
+    return workflow.end_time_out(
+        actor=actor,
+        case_id=case.pk,
+        time_out_id=time_out.pk,
+        team=team or time_out_team(case),
+        attestation=workflow.Attestation(**{**ATTESTED, **attested}),
+    )
+
+
+def time_outs_before(case, step, actor) -> None:
+    """The Time Outs the gate still demands before ``step`` (``TimeOutGate.waits``): the
+    case's, and a bilateral case's second side's, each performed as ``perform_time_out`` does.
+    For helpers that work a case through step by step."""
+    from checklists.models import time_out_gate
+
+    gate = time_out_gate(case)
+    if not gate.waits(step):
+        return
+    if not gate.holds(""):
+        perform_time_out(case, actor)
+    if step.side and step.side == gate.second_side and not gate.holds(step.side):
+        perform_time_out(case, actor, side=step.side)
+
+
+def plausible_value(step) -> str:
+    """An answer for ``step``'s kind: the expected one where there is one; the case's side
+    where a side is seen (it agrees)."""
+    from checklists import workflow
+
+    if step.kind == "side":
+        return workflow.side_expected(step.case, step)
+    if step.kind == "choice":
+        return step.options[0]
+    if step.kind == "yes_no":
+        return step.expected_answer or "no"
+    if step.kind == "number":
+        return str(step.min_value or 1)
+    if step.kind == "text":
+        return step.default_value or "As planned."
+    return ""
+
+
+def _record_pending(case, steps, actor, *, time_out=None) -> None:
+    from checklists import workflow
+
+    for step in steps.order_by("position"):
+        value = plausible_value(step)
+        answer = workflow.Answer(status="done", value=value)
+        if time_out is None:
+            workflow.record_step(
+                actor=actor,
+                case_id=case.pk,
+                step_id=step.pk,
+                answer=answer,
+                revision=step.revision,
+            )
+        else:
+            workflow.confirm_time_out_item(
+                actor=actor,
+                case_id=case.pk,
+                time_out_id=time_out.pk,
+                step_id=step.pk,
+                answer=answer,
+                revision=step.revision,
+            )
 
 
 def tamper(model, sql: str, *params) -> None:

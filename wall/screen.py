@@ -14,10 +14,11 @@ from functools import cached_property
 from django.utils import timezone
 
 from accounts.models import Room
-from checklists import selectors
+from checklists import selectors, workflow
 from checklists.choices import CaseStatus, Laterality, StepStatus
-from checklists.models import Case, CaseStep, Concern, SideDisagreement
+from checklists.models import Case, CaseStep, Concern, SideDisagreement, TimeOut
 from checklists.selectors import Checklist, ChecklistPhase, ImplantSide, StepRow
+from checklists.workflow import SideItem
 from procedures.choices import Phase
 
 IDENTITY_PHASES = frozenset({Phase.SIGN_IN, Phase.TIME_OUT})
@@ -70,7 +71,9 @@ class Screen:
 
     @property
     def shows_identity(self) -> bool:
-        return self.phase is not None and self.phase.phase in IDENTITY_PHASES
+        """During Sign In and the Time Out, a side Time Out or a repeated one included."""
+        in_phase = self.phase is not None and self.phase.phase in IDENTITY_PHASES
+        return in_phase or self.time_out is not None
 
     @property
     def initials(self) -> str:
@@ -116,9 +119,37 @@ class Screen:
     def implants(self) -> list[ImplantSide]:
         return selectors.implant_sides_for(self.case) if self.case else []
 
+    @cached_property
+    def time_outs(self) -> list[TimeOut]:
+        return list(self.case.time_outs.order_by("started_at", "pk")) if self.case else []
+
+    @property
+    def time_out(self) -> TimeOut | None:
+        """The Time Out being read aloud now, if one is."""
+        return next((t for t in self.time_outs if t.in_progress), None)
+
+    @property
+    def time_out_items(self) -> list[SideItem]:
+        """What the team reads in a Time Out that records nothing item by item (a side Time
+        Out, or one repeated with its items recorded): every item, for the wall to list. A
+        first Time Out is followed item by item instead (``reading``)."""
+        time_out, case = self.time_out, self.case
+        if time_out is None or case is None:
+            return []
+        if time_out.side:
+            return workflow.side_items(case, time_out.side)
+        rows = [row for row in self._rows if row.step.phase == Phase.TIME_OUT]
+        if any(not row.step.is_recorded for row in rows):
+            return []
+        return [SideItem(row.step.label, row.step.role) for row in rows]
+
     @property
     def time_out_done_at(self) -> datetime.datetime | None:
-        """When the Time Out was complete (its last step recorded), once it is."""
+        """When the Time Out was done: the end of the case's Time Out read aloud that holds;
+        for a checklist without one, its last Time Out step recorded."""
+        done = next((t for t in reversed(self.time_outs) if not t.side and t.holds), None)
+        if done is not None:
+            return done.ended_at
         if self.checklist is None:
             return None
         time_out = next((p for p in self.checklist.phases if p.phase == Phase.TIME_OUT), None)

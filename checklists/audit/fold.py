@@ -57,6 +57,22 @@ CASE_START: dict[str, Any] = {
     "amended": False,
 }
 
+# A Time Out as it stands when started: not yet ended, nor invalidated.
+TIME_OUT_START: dict[str, Any] = {
+    "ended_by": None,
+    "ended_at": None,
+    "surgeon": None,
+    "anaesthetist": None,
+    "circulating_nurse": None,
+    "scrub": None,
+    "all_items_spoken": None,
+    "everyone_present": None,
+    "interruptions": None,
+    "invalidated_by": None,
+    "invalidated_at": None,
+    "invalidated_reason": "",
+}
+
 
 @dataclass
 class Replayed:
@@ -72,6 +88,7 @@ class Replayed:
     concerns: dict[int, dict[str, Any]] = field(default_factory=dict)  # concern id -> ...
     actions: dict[int, dict[str, Any]] = field(default_factory=dict)  # debrief action id -> ...
     sides: dict[int, dict[str, Any]] = field(default_factory=dict)  # side disagreement id -> ...
+    time_outs: dict[int, dict[str, Any]] = field(default_factory=dict)  # TimeOut id -> ...
     signed_content: str | None = None  # the newest signature's content hash
 
 
@@ -238,6 +255,39 @@ def _side_disagreement_resolved(state: Replayed, event: AuditEvent) -> None:
     )
 
 
+def _surgeon_changed(state: Replayed, event: AuditEvent) -> None:
+    if state.created is None:
+        raise Unreplayable(f"event #{event.seq} changes the surgeon of a case not scheduled")
+    state.created["surgeon"] = cast(payloads.SurgeonChanged, event.after)["surgeon"]
+
+
+def _time_out_started(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.TimeOutStarted, event.after)
+    state.time_outs[after["time_out"]] = {
+        **TIME_OUT_START,
+        "time_out": after["time_out"],
+        "side": after["side"],
+        "started_by": event.actor_id,
+        "started_at": event.created_at,
+    }
+
+
+def _time_out_ended(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.TimeOutEnded, event.after)
+    state.time_outs[after["time_out"]].update(
+        dict(after), ended_by=event.actor_id, ended_at=event.created_at
+    )
+
+
+def _time_out_invalidated(state: Replayed, event: AuditEvent) -> None:
+    after = cast(payloads.TimeOutInvalidated, event.after)
+    state.time_outs[after["time_out"]].update(
+        invalidated_by=event.actor_id,
+        invalidated_at=event.created_at,
+        invalidated_reason=after["reason"],
+    )
+
+
 def _answer(state: Replayed, event: AuditEvent) -> dict[str, Any]:
     if event.step_id is None:
         raise Unreplayable(f"event #{event.seq} changes a step but names none")
@@ -298,6 +348,10 @@ FOLD: dict[str, Callable[[Replayed, AuditEvent], None]] = {
     AuditAction.DEBRIEF_ACTION_CLOSED: _debrief_action_closed,
     AuditAction.SIDE_DISAGREEMENT_RAISED: _side_disagreement_raised,
     AuditAction.SIDE_DISAGREEMENT_RESOLVED: _side_disagreement_resolved,
+    AuditAction.SURGEON_CHANGED: _surgeon_changed,
+    AuditAction.TIME_OUT_STARTED: _time_out_started,
+    AuditAction.TIME_OUT_ENDED: _time_out_ended,
+    AuditAction.TIME_OUT_INVALIDATED: _time_out_invalidated,
 }
 
 

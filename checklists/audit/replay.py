@@ -4,8 +4,8 @@ The chain proves its events are the ones the application wrote (``checklists.aud
 the replay proves the rows are what those events say. A case's events, folded in order
 (``checklists.audit.fold``), give what the workflow must have left: the case's scheduling,
 the seal of its patient's identity and its status; every step's answer, revision and Stop
-override; the implants on the log; every signature. ``replay_case`` compares that with the
-rows, in the order of ``FIELDS``, and names the first difference in words.
+override; the implants on the log; every signature; every Time Out. ``replay_case`` compares
+that with the rows, in the order of ``FIELDS``, and names the first difference in words.
 
 The rows are rebuilt as the trail keeps them by ``checklists.payloads``' builders, the code
 the workflow wrote the events with, so a row and its replayed state have the same keys.
@@ -33,6 +33,7 @@ from checklists.models import (
     Implant,
     SideDisagreement,
     Signature,
+    TimeOut,
     UnknownAuditKey,
 )
 from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
@@ -124,6 +125,21 @@ FIELDS: dict[str, tuple[str, bool]] = {
     "closing_note": ("closing note", False),
     "closed_by": ("closed by (user id)", True),
     "closed_at": ("time closed", True),
+    # a Time Out (its side and surgeon as above)
+    "time_out": ("Time Out id", True),
+    "started_by": ("started by (user id)", True),
+    "started_at": ("time started", True),
+    "ended_by": ("ended by (user id)", True),
+    "ended_at": ("time ended", True),
+    "anaesthetist": ("anaesthetist (user id)", True),
+    "circulating_nurse": ("circulating nurse (user id)", True),
+    "scrub": ("scrub (user id)", True),
+    "all_items_spoken": ("every item spoken aloud", True),
+    "everyone_present": ("everyone stopped and present", True),
+    "interruptions": ("interruptions", True),
+    "invalidated_by": ("made stale by (user id)", True),
+    "invalidated_at": ("time made stale", True),
+    "invalidated_reason": ("why it no longer holds", False),
 }
 
 
@@ -250,6 +266,27 @@ def debrief_action_as_kept(action: DebriefAction) -> dict[str, Any]:
     }
 
 
+def time_out_as_kept(time_out: TimeOut) -> dict[str, Any]:
+    return {
+        "time_out": time_out.pk,
+        "side": time_out.side,
+        "started_by": time_out.started_by_id,
+        "started_at": time_out.started_at,
+        "ended_by": time_out.ended_by_id,
+        "ended_at": time_out.ended_at,
+        "surgeon": time_out.surgeon_id,
+        "anaesthetist": time_out.anaesthetist_id,
+        "circulating_nurse": time_out.circulating_nurse_id,
+        "scrub": time_out.scrub_id,
+        "all_items_spoken": time_out.all_items_spoken,
+        "everyone_present": time_out.everyone_present,
+        "interruptions": time_out.interruptions,
+        "invalidated_by": time_out.invalidated_by_id,
+        "invalidated_at": time_out.invalidated_at,
+        "invalidated_reason": time_out.invalidated_reason,
+    }
+
+
 # --- the comparison -------------------------------------------------------------------------
 
 
@@ -263,6 +300,7 @@ def replay_case(
     concerns: Sequence[Concern],
     actions: Sequence[DebriefAction] = (),
     sides: Sequence[SideDisagreement] = (),
+    time_outs: Sequence[TimeOut] = (),
 ) -> Replay:
     """Replay ``case``'s chain (``events``, in ``seq`` order, already proven by the chain
     check) and compare it with the case's live rows; name the first difference."""
@@ -285,6 +323,7 @@ def replay_case(
         or _concerns_difference(case.pk, state, concerns)
         or _actions_difference(case.pk, state, actions)
         or _sides_difference(case.pk, state, sides)
+        or _time_outs_difference(case.pk, state, time_outs)
         or _content_difference(case, state, steps, implants)
     )
     return Replay(difference, sealed)
@@ -383,6 +422,18 @@ def _sides_difference(
         {disagreement.pk: side_disagreement_as_kept(disagreement) for disagreement in sides},
         where=lambda pk, disagreement: f"side disagreement {pk}",
         unrecorded="its row is there, but the chain never raised it",
+    )
+
+
+def _time_outs_difference(
+    case_id: int, state: Replayed, time_outs: Sequence[TimeOut]
+) -> RowDifference | None:
+    return _kept_rows_difference(
+        case_id,
+        state.time_outs,
+        {time_out.pk: time_out_as_kept(time_out) for time_out in time_outs},
+        where=lambda pk, time_out: f"Time Out {pk}",
+        unrecorded="its row is there, but the chain never started it",
     )
 
 

@@ -1,9 +1,10 @@
 """The whole audit trail verified: each case's chain proven, then replayed against its rows.
 
 ``verify_audit`` walks the cases in batches of ``BATCH``: eight queries a batch (the cases,
-their events, steps, implants, signatures, Stops, debrief actions and side disagreements),
-whatever the cases hold, and memory for one batch at a time. Each case is checked by
-``verify_case``, which the review record calls too with the rows it has already read.
+their events, steps, implants, signatures, Stops, debrief actions, side disagreements
+and Time Outs), whatever the cases hold, and memory for one batch at a time. Each case is
+checked by ``verify_case``, which the review record calls too with the rows it has
+already read.
 """
 
 from collections import defaultdict
@@ -22,6 +23,7 @@ from checklists.models import (
     Implant,
     SideDisagreement,
     Signature,
+    TimeOut,
 )
 
 BATCH = 200  # cases per batch
@@ -37,7 +39,8 @@ STEP_COLUMNS = (
 
 def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BATCH) -> Verdict:
     """Prove every case's chain and replay it against the case's live rows: the case's
-    scheduling, identity seal and status, every step, implant, signature and Stop called. Each
+    scheduling, identity seal and status, every step, implant, signature, Stop called and Time
+    Out. Each
     broken case is named once, by its chain's first break or else its rows' first difference."""
     cases = events = unsealed = 0
     breaks: list[ChainBreak] = []
@@ -51,6 +54,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
         concerns = _by_case(Concern.objects.filter(case_id__in=ids))
         actions = _by_case(DebriefAction.objects.filter(case_id__in=ids))
         sides = _by_case(SideDisagreement.objects.filter(case_id__in=ids))
+        time_outs = _by_case(TimeOut.objects.filter(case_id__in=ids))
         for case in batch:
             verdict = verify_case(
                 case,
@@ -61,6 +65,7 @@ def verify_audit(*, case_ids: Iterable[int] | None = None, batch_size: int = BAT
                 concerns=concerns[case.pk],
                 actions=actions[case.pk],
                 sides=sides[case.pk],
+                time_outs=time_outs[case.pk],
             )
             cases, events = cases + 1, events + verdict.events
             breaks += verdict.breaks
@@ -85,6 +90,7 @@ def verify_case(
     concerns: Sequence[Concern],
     actions: Sequence[DebriefAction] = (),
     sides: Sequence[SideDisagreement] = (),
+    time_outs: Sequence[TimeOut] = (),
 ) -> Verdict:
     """One case's chain proven and replayed, from its rows already read (``events`` in
     ``seq`` order): no query."""
@@ -100,6 +106,7 @@ def verify_case(
         concerns=concerns,
         actions=actions,
         sides=sides,
+        time_outs=time_outs,
     )
     return Verdict(
         cases=1,

@@ -15,7 +15,7 @@ from checklists.choices import StepStatus
 from checklists.models import AuditEvent, audit_key_id
 from checklists.workflow.cases import SNAPSHOT_FIELDS
 
-# Fresh primary keys, by table: "case", "step", "implant", "signature", "event".
+# Fresh primary keys, by table: "case", "step", "implant", "signature", "event", "time_out".
 Ids = dict[str, Iterator[int]]
 
 # Column order of each table's rows (checked against the models by checklists.bulk.database).
@@ -44,6 +44,12 @@ SIGNATURE_COLUMNS = (
     "id", "case_id", "signer_id", "printed_name", "meaning", "signed_at", "content_hash",
     "reason", "amended_step_id",
 )  # fmt: skip
+TIME_OUT_COLUMNS = (
+    "id", "case_id", "side", "started_by_id", "started_at", "ended_by_id", "ended_at",
+    "surgeon_id", "anaesthetist_id", "circulating_nurse_id", "scrub_id", "all_items_spoken",
+    "everyone_present", "interruptions", "invalidated_at", "invalidated_by_id",
+    "invalidated_reason",
+)  # fmt: skip
 EVENT_COLUMNS = (
     "id", "case_id", "seq", "step_id", "actor_id", "action", "before", "after", "created_at",
     "remote_addr", "user_agent", "prev_hash", "hash", "key_id",
@@ -56,6 +62,7 @@ class Rows:
     steps: list[tuple] = field(default_factory=list)
     implants: list[tuple] = field(default_factory=list)
     signatures: list[tuple] = field(default_factory=list)
+    time_outs: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
 
 

@@ -19,10 +19,11 @@ from checklists.bulk.columns import (
     IMPLANT_COLUMNS,
     SIGNATURE_COLUMNS,
     STEP_COLUMNS,
+    TIME_OUT_COLUMNS,
     Ids,
     Rows,
 )
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, TimeOut
 
 # Each table: its model, the column order of its rows, the attribute of Rows and of Ids.
 TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str, str], ...] = (
@@ -30,6 +31,7 @@ TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str, str], ...] = (
     (CaseStep, STEP_COLUMNS, "steps", "step"),
     (Implant, IMPLANT_COLUMNS, "implants", "implant"),
     (Signature, SIGNATURE_COLUMNS, "signatures", "signature"),
+    (TimeOut, TIME_OUT_COLUMNS, "time_outs", "time_out"),
     (AuditEvent, EVENT_COLUMNS, "events", "event"),
 )
 

@@ -31,7 +31,14 @@ from checklists.bulk.columns import (
     Rows,
     StepAnswer,
 )
-from checklists.bulk.plan import Plan, PlannedAnswer, PlannedImplant, PlannedReadBack
+from checklists.bulk.plan import (
+    Plan,
+    PlannedAnswer,
+    PlannedImplant,
+    PlannedReadBack,
+    PlannedTimeOut,
+    PlannedTimeOutEnd,
+)
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance_of
 from checklists.models import Case, CaseStep, Implant, Signature, audit_key_id
@@ -50,6 +57,7 @@ def needed_ids(plans: list[Plan]) -> dict[str, int]:
         "implant": sum(len(plan.implants) for plan in plans),
         "signature": sum((p.completed_at is not None) + (p.amendment is not None) for p in plans),
         "event": sum(_event_count(plan) for plan in plans),
+        "time_out": sum(len(plan.time_outs) for plan in plans),
     }
 
 
@@ -71,7 +79,8 @@ class RowBuilder:
     def case_rows(self, plan: Plan, ids: Ids, rows: Rows) -> None:
         """Append every row of one planned case to ``rows``. Its ids are drawn from ``ids`` in
         the order the workflow would have made its rows: the case; its steps by position; its
-        implants as added; its signatures as signed; its events by sequence number."""
+        implants as added; its Time Outs as started; its signatures as signed; its events by
+        sequence number."""
         case_id = next(ids["case"])
         layout = plan.layout
         mrn, name, born = plan.patient
@@ -106,7 +115,21 @@ class RowBuilder:
         implants: list[Implant] = []
         logged_as: dict[int, Implant] = {}  # id() of a planned implant -> its row
         timeline = _timeline(plan)
+        time_out_ids: dict[int, int] = {}  # id() of a planned Time Out -> its row's id
         for at, item in timeline:
+            if isinstance(item, PlannedTimeOut):
+                time_out_ids[id(item)] = pk = next(ids["time_out"])
+                started = payloads.time_out_started(time_out=pk, side=item.side)
+                chain.append(
+                    AuditAction.TIME_OUT_STARTED, item.circulating_nurse, at, after=started
+                )
+                continue
+            if isinstance(item, PlannedTimeOutEnd):
+                ended = _time_out_ended(time_out_ids[id(item.time_out)], item.time_out)
+                chain.append(
+                    AuditAction.TIME_OUT_ENDED, item.time_out.circulating_nurse, at, after=ended
+                )
+                continue
             if isinstance(item, PlannedImplant):
                 position = 1 + sum(implant.side == item.side for implant in implants)
                 implant = _implant(item, next(ids["implant"]), case_id, position)
@@ -136,6 +159,11 @@ class RowBuilder:
                 after=states[item.step_index],
             )
         rows.implants.extend(self._implant_row(implant) for implant in implants)
+        rows.time_outs.extend(
+            self._time_out_row(time_out_ids[id(time_out)], case_id, time_out)
+            for time_out in plan.time_outs
+        )
+        # The first step or implant takes the case into the room; a Time Out comes after both.
         started_at = timeline[0][0] if timeline else None
 
         signatures: list[Signature] = []
@@ -309,6 +337,33 @@ class RowBuilder:
             self._dt(implant.read_back_at),
         )
 
+    def _time_out_row(self, pk: int, case_id: int, time_out: PlannedTimeOut) -> tuple:
+        ended = time_out.ended_at is not None
+        nurse = time_out.circulating_nurse.pk
+
+        def team(value: Any) -> Any:
+            return value if ended else None
+
+        return (
+            pk,
+            case_id,
+            time_out.side,
+            nurse,
+            self._dt(time_out.started_at),
+            team(nurse),
+            self._dt(time_out.ended_at),
+            team(time_out.surgeon.pk),
+            team(time_out.anaesthetist.pk),
+            team(nurse),
+            team(time_out.scrub.pk),
+            team(time_out.all_items_spoken),
+            team(time_out.everyone_present),
+            team(time_out.interruptions),
+            None,  # invalidated_at: generated cases have no Stop and keep their surgeon
+            None,
+            "",
+        )
+
     def _signature_row(self, signature: Signature) -> tuple:
         return (
             signature.pk,
@@ -361,17 +416,23 @@ class RowBuilder:
         return day.isoformat() if self.sqlite else day
 
 
-Moment = PlannedImplant | PlannedReadBack | PlannedAnswer
+Moment = PlannedImplant | PlannedReadBack | PlannedAnswer | PlannedTimeOut | PlannedTimeOutEnd
 
 
 def _timeline(plan: Plan) -> list[tuple[datetime.datetime, Moment]]:
-    """The plan's implants, their read-backs and the answers in the order they happened (an
-    implant or a read-back first on a tie)."""
+    """The plan's implants, their read-backs, the answers and the Time Outs' starts and ends in
+    the order they happened (an implant or a read-back first on a tie)."""
     implants = sorted(plan.implants, key=lambda implant: implant.added_at)
     moments: list[tuple[datetime.datetime, int, Moment]]
     moments = [(implant.added_at, 0, implant) for implant in implants]
     moments += [(implant.read_back_at, 0, PlannedReadBack(implant)) for implant in implants]
     moments += [(answer.at, 1, answer) for answer in plan.answers]
+    moments += [(time_out.started_at, 1, time_out) for time_out in plan.time_outs]
+    moments += [
+        (time_out.ended_at, 1, PlannedTimeOutEnd(time_out))
+        for time_out in plan.time_outs
+        if time_out.ended_at is not None
+    ]
     moments.sort(key=lambda moment: (moment[0], moment[1]))
     return [(at, item) for at, _, item in moments]
 
@@ -428,9 +489,23 @@ def _compliance(steps: tuple[CaseStep, ...], answers: list[StepAnswer]) -> Compl
     )
 
 
+def _time_out_ended(pk: int, time_out: PlannedTimeOut) -> payloads.TimeOutEnded:
+    return payloads.time_out_ended(
+        time_out=pk,
+        surgeon=time_out.surgeon.pk,
+        anaesthetist=time_out.anaesthetist.pk,
+        circulating_nurse=time_out.circulating_nurse.pk,
+        scrub=time_out.scrub.pk,
+        all_items_spoken=time_out.all_items_spoken,
+        everyone_present=time_out.everyone_present,
+        interruptions=time_out.interruptions,
+    )
+
+
 def _event_count(plan: Plan) -> int:
     return (
         1
+        + sum(1 + (time_out.ended_at is not None) for time_out in plan.time_outs)
         + len(plan.answers)
         + 2 * len(plan.implants)  # each added, then read back
         + (plan.refused_at is not None)

@@ -2,7 +2,7 @@
 
 By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
 checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``); the
-theatre list's file (``schedule``).
+theatre list's file (``schedule``); the Time Out read aloud (``time_out``).
 """
 
 from checklists.forms.cases import (
@@ -28,6 +28,12 @@ from checklists.forms.checklist import (
 )
 from checklists.forms.debrief import DebriefActionClosedForm, DebriefActionForm
 from checklists.forms.schedule import ScheduleUploadForm
+from checklists.forms.time_out import (
+    TimeOutEndForm,
+    TimeOutItemForm,
+    TimeOutStartForm,
+    staff_in,
+)
 
 __all__ = [
     "CODE_FIELD",
@@ -48,6 +54,10 @@ __all__ = [
     "SignOutForm",
     "StepUpdateForm",
     "StopOverrideForm",
+    "TimeOutEndForm",
+    "TimeOutItemForm",
+    "TimeOutStartForm",
     "next_quarter_hour",
+    "staff_in",
     "surgeons",
 ]

@@ -2,9 +2,9 @@
 
 One module per aggregate: the case and its steps (``case``), its implants and signatures
 (``records``), the Stops the team calls (``concerns``), the sides that disagree
-(``sides``), the debrief's actions (``debrief``), the audit trail (``audit``, sealed as
-``sealing`` says), the access log (``access``) and the dashboard's day-by-day counts of
-closed cases (``summary``).
+(``sides``), the debrief's actions (``debrief``), the team's Time Outs (``time_out``),
+the audit trail (``audit``, sealed as ``sealing`` says), the access log (``access``) and
+the dashboard's day-by-day counts of closed cases (``summary``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
 
@@ -32,9 +32,19 @@ from checklists.models.sealing import (
 )
 from checklists.models.sides import SideDisagreement
 from checklists.models.summary import CaseCount, ImplantProductCount, ImplantSideCount, StepCount
+from checklists.models.time_out import (
+    REQUIRED_TEAM_ROLES,
+    TEAM_ROLES,
+    TimeOut,
+    TimeOutGate,
+    gate_of,
+    time_out_gate,
+)
 
 __all__ = [
     "RECORD_ACCESS_APPEND_ONLY",
+    "REQUIRED_TEAM_ROLES",
+    "TEAM_ROLES",
     "AppendOnlyQuerySet",
     "AuditEvent",
     "Case",
@@ -50,15 +60,19 @@ __all__ = [
     "SideDisagreement",
     "Signature",
     "StepCount",
+    "TimeOut",
+    "TimeOutGate",
     "UnknownAuditKey",
     "audit_key",
     "audit_key_id",
     "canonical_json",
     "complete_q",
     "departs_from_expected",
+    "gate_of",
     "is_stop",
     "max_length",
     "sha256_json",
+    "time_out_gate",
     "validate_birth_date",
     "validate_mrn",
 ]

@@ -24,6 +24,14 @@ Each action's payloads (``before`` → ``after``; None is JSON ``null``):
 - ``reviewed``: None → ``Reviewed``
 - ``cancelled``: ``CaseStatusState`` → ``Cancelled``
 - ``stop_overridden``: ``StepState`` (the answer that is a Stop) → ``StopOverridden``
+- ``concern_raised``: None → ``ConcernRaised``
+- ``concern_resolved``: None → ``ConcernResolved``
+- ``debrief_action_added``: None → ``DebriefActionAdded``
+- ``debrief_action_closed``: None → ``DebriefActionClosed``
+- ``surgeon_changed``: ``SurgeonState`` → ``SurgeonChanged``
+- ``time_out_started``: None → ``TimeOutStarted``
+- ``time_out_ended``: None → ``TimeOutEnded``
+- ``time_out_invalidated``: None → ``TimeOutInvalidated``
 - ``side_disagreement_raised``: None → ``SideDisagreementRaised``
 - ``side_disagreement_resolved``: None → ``SideDisagreementResolved``
 
@@ -113,6 +121,18 @@ from checklists.payloads.team import (
     debrief_action_added,
     debrief_action_closed,
 )
+from checklists.payloads.time_out import (
+    SurgeonChanged,
+    SurgeonState,
+    TimeOutEnded,
+    TimeOutInvalidated,
+    TimeOutStarted,
+    surgeon_changed,
+    surgeon_state,
+    time_out_ended,
+    time_out_invalidated,
+    time_out_started,
+)
 
 # Each action's (before, after) types; None where the event stores JSON null.
 PAYLOADS: dict[str, tuple[type | None, type | None]] = {
@@ -136,6 +156,10 @@ PAYLOADS: dict[str, tuple[type | None, type | None]] = {
     AuditAction.DEBRIEF_ACTION_CLOSED: (None, DebriefActionClosed),
     AuditAction.SIDE_DISAGREEMENT_RAISED: (None, SideDisagreementRaised),
     AuditAction.SIDE_DISAGREEMENT_RESOLVED: (None, SideDisagreementResolved),
+    AuditAction.SURGEON_CHANGED: (SurgeonState, SurgeonChanged),
+    AuditAction.TIME_OUT_STARTED: (None, TimeOutStarted),
+    AuditAction.TIME_OUT_ENDED: (None, TimeOutEnded),
+    AuditAction.TIME_OUT_INVALIDATED: (None, TimeOutInvalidated),
 }
 
 __all__ = [
@@ -167,6 +191,11 @@ __all__ = [
     "StepRow",
     "StepState",
     "StopOverridden",
+    "SurgeonChanged",
+    "SurgeonState",
+    "TimeOutEnded",
+    "TimeOutInvalidated",
+    "TimeOutStarted",
     "cancelled",
     "case_created",
     "case_status",
@@ -190,4 +219,9 @@ __all__ = [
     "step_recorded",
     "step_state",
     "stop_overridden",
+    "surgeon_changed",
+    "surgeon_state",
+    "time_out_ended",
+    "time_out_invalidated",
+    "time_out_started",
 ]

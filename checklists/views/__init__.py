@@ -1,7 +1,7 @@
 """The checklist app's pages: the board and a case's scheduling, signature and cancelling
 (``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
 a side disagreement resolved by the surgeon (``sides``),
-a procedure version's preview (``preview``)."""
+a procedure version's preview (``preview``), the read-aloud Time Out (``time_out``)."""
 
 from checklists.views.cases import board, case_cancel, case_sign_out, new_case, schedule_import
 from checklists.views.checklist import (
@@ -19,6 +19,7 @@ from checklists.views.concerns import concern_raise, concern_resolve
 from checklists.views.debrief import debrief_action_add, debrief_action_close
 from checklists.views.preview import procedure_preview
 from checklists.views.sides import side_disagreement_resolve
+from checklists.views.time_out import time_out_end, time_out_item, time_out_page, time_out_start
 
 __all__ = [
     "board",
@@ -41,4 +42,8 @@ __all__ = [
     "side_disagreement_resolve",
     "step_update",
     "stop_override",
+    "time_out_end",
+    "time_out_item",
+    "time_out_page",
+    "time_out_start",
 ]

@@ -27,7 +27,11 @@ from checklists.workflow.common import (
     required_reason,
     set_compliance,
 )
+from checklists.workflow.time_out import invalidate_time_outs
 from procedures.models import Procedure, ProcedureVersion, Step
+
+# As long as a Stop's reason: a few words the Time Out's record repeats.
+SURGEON_CHANGE_REASON_LENGTH = 200
 
 
 def create_case(
@@ -89,8 +93,7 @@ def create_case(
             raise RuleViolation("The appointment id is empty.")
         if Case.objects.filter(source_appointment_id=source_appointment_id).exists():
             raise RuleViolation("A case was already scheduled from this appointment.")
-    if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
-        raise RuleViolation("The case's surgeon must be an active member of the Surgeon role.")
+    _check_surgeon(surgeon)
 
     now = timezone.now()
     with transaction.atomic():
@@ -162,6 +165,54 @@ def reschedule_case(
             case_fields=["room", "scheduled_start"],
         )
     return case
+
+
+def change_surgeon(
+    *,
+    actor: User,
+    case_id: int,
+    surgeon: User,
+    reason: str,
+    context: RequestContext = NO_CONTEXT,
+) -> Case:
+    """Hand an open case to another surgeon, with why. A Time Out done, or in progress, with the
+    surgeon before no longer holds (``time_out.invalidate_time_outs``): the new surgeon repeats
+    it with the team before the next procedure step. The same surgeon again changes nothing."""
+    require_permission(actor, "checklists.add_case", "Your role cannot change a case's surgeon.")
+    reason = required_reason(
+        reason,
+        missing="Say why the surgeon changes.",
+        limit=SURGEON_CHANGE_REASON_LENGTH,
+    )
+    _check_surgeon(surgeon)
+    with transaction.atomic():
+        case = lock_case(case_id)
+        if not case.is_open:
+            raise CaseLocked(locked_message(case))
+        if case.surgeon_id == surgeon.pk:
+            return case
+        now = timezone.now()
+        before = payloads.surgeon_state(surgeon=case.surgeon_id)
+        case.surgeon = surgeon
+        append_event(
+            case,
+            actor=actor,
+            action=AuditAction.SURGEON_CHANGED,
+            before=before,
+            after=payloads.surgeon_changed(surgeon=surgeon.pk, reason=reason),
+            context=context,
+            case_fields=["surgeon"],
+            now=now,
+        )
+        invalidate_time_outs(
+            case, actor=actor, reason=f"the surgeon changed: {reason}", now=now, context=context
+        )
+    return case
+
+
+def _check_surgeon(surgeon: User) -> None:
+    if not (surgeon.is_active and surgeon.groups.filter(name=roles.SURGEON).exists()):
+        raise RuleViolation("The case's surgeon must be an active member of the Surgeon role.")
 
 
 def _check_room(room: str) -> None:

@@ -1,8 +1,10 @@
 """A Stop called by anyone in the room (a ``Concern``), and its resolution.
 
 Anyone recording on the case may call it, in a few words; while it stands, procedure steps are
-refused (``steps.check_gates``), and the tablets and the wall display show it. Anyone recording
-on the case resolves it, with a note of what was done. Each is one audit event.
+refused (``steps.check_gates``), and the tablets and the wall display show it. A Stop called
+after the Time Out began makes that Time Out stale (``time_out.invalidate_time_outs``): the team
+repeats it once the Stop is resolved. Anyone recording on the case resolves it, with a note of
+what was done. Each is one audit event; each Time Out made stale, one more.
 """
 
 from django.contrib.auth.models import User
@@ -21,6 +23,7 @@ from checklists.workflow.common import (
     require_permission,
     required_reason,
 )
+from checklists.workflow.time_out import invalidate_time_outs
 
 
 def raise_concern(
@@ -49,6 +52,13 @@ def raise_concern(
             after=payloads.concern_raised(concern=concern.pk, reason=reason),
             context=context,
             now=concern.raised_at,
+        )
+        invalidate_time_outs(
+            case,
+            actor=actor,
+            reason=f"a Stop was called: {reason}",
+            now=concern.raised_at,
+            context=context,
         )
     return concern
 

@@ -19,8 +19,9 @@ from checklists.errors import (
     RuleViolation,
     StaleRevision,
     StepGated,
+    TimeOutNeeded,
 )
-from checklists.models import Case, CaseStep, Signature, max_length
+from checklists.models import Case, CaseStep, Signature, max_length, time_out_gate
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
@@ -69,35 +70,59 @@ def record_step(
         case = lock_case(case_id)
         if case.is_locked:
             raise CaseLocked(locked_message(case))
-        step = get_step(case, step_id)
-        answer = clean_answer(step, answer)
-        if same_state(step, answer):
-            return step
-        check_revision(step, revision)
-        check_sides_agree(case)  # a side disagreement holds every step of the case
-        if answer.status == StepStatus.PENDING:
-            _check_no_recorded_dependents(case, step)
-            reason = _revert_reason(step, reason)
-        else:
-            check_gates(case, step)
-            check_implants_logged(case, step, answer)
-        before = payloads.step_state(step)
-        apply_answer(step, answer, actor=actor, now=timezone.now())
-        case_fields = []
-        if case.status == CaseStatus.SCHEDULED and answer.status != StepStatus.PENDING:
-            case.status, case.started_at = CaseStatus.IN_PROGRESS, step.recorded_at
-            case_fields = ["status", "started_at"]
-        append_event(
+        return record_on_locked_case(
             case,
             actor=actor,
-            action=AuditAction.STEP_RECORDED,
-            step=step,
-            before=before,
-            after=payloads.step_recorded(step, reason=reason),
+            step=get_step(case, step_id),
+            answer=answer,
+            revision=revision,
+            reason=reason,
             context=context,
-            case_fields=case_fields,
         )
-        disagree_with_step(case, step, actor=actor, context=context)
+
+
+def record_on_locked_case(
+    case: Case,
+    *,
+    actor: User,
+    step: CaseStep,
+    answer: Answer,
+    revision: int,
+    reason: str = "",
+    context: RequestContext = NO_CONTEXT,
+) -> CaseStep:
+    """``record_step``'s rules and its one event, on a case already locked and open in the
+    caller's transaction (``record_step``; an item confirmed aloud in the Time Out,
+    ``workflow.time_out``)."""
+    answer = clean_answer(step, answer)
+    if same_state(step, answer):
+        return step
+    check_revision(step, revision)
+    check_sides_agree(case)  # a side disagreement holds every step of the case
+    if answer.status == StepStatus.PENDING:
+        _check_no_recorded_dependents(case, step)
+        reason = _revert_reason(step, reason)
+    else:
+        check_gates(case, step)
+        check_implants_logged(case, step, answer)
+    before = payloads.step_state(step)
+    apply_answer(step, answer, actor=actor, now=timezone.now())
+    case_fields = []
+    if case.status == CaseStatus.SCHEDULED and answer.status != StepStatus.PENDING:
+        case.status, case.started_at = CaseStatus.IN_PROGRESS, step.recorded_at
+        case_fields = ["status", "started_at"]
+    append_event(
+        case,
+        actor=actor,
+        action=AuditAction.STEP_RECORDED,
+        step=step,
+        before=before,
+        after=payloads.step_recorded(step, reason=reason),
+        context=context,
+        case_fields=case_fields,
+    )
+    disagree_with_step(case, step, actor=actor, context=context)
+    step.case = case
     return step
 
 
@@ -116,8 +141,9 @@ def check_revision(step: CaseStep, revision: int) -> None:
 
 def check_gates(case: Case, step: CaseStep) -> None:
     """Refuse to record a step that another holds back (``CaseStep.is_gated_by``): a pending
-    hard stop, a pending step of a gating phase (the Time Out), a Stop of an earlier phase; and
-    a procedure step while a Stop the team called stands (``workflow.concerns``)."""
+    hard stop, a pending step of a gating phase (the Time Out), a Stop of an earlier phase; a
+    procedure step while a Stop the team called stands (``workflow.concerns``), and one without
+    a Time Out that holds (``TimeOutGate``: the case's, and the second side's)."""
     if step.phase == Phase.PROCEDURE:
         called = case.concerns.filter(resolved_at__isnull=True).select_related("raised_by")
         concern = called.order_by("raised_at", "pk").first()
@@ -134,6 +160,7 @@ def check_gates(case: Case, step: CaseStep) -> None:
         (other for other in candidates.order_by("position") if step.is_gated_by(other)), None
     )
     if blocking is None:
+        check_time_out(case, step)
         return
     if blocking.gate == Gate.HARD_STOP:
         raise HardStopPending(
@@ -152,6 +179,15 @@ def check_gates(case: Case, step: CaseStep) -> None:
         "Change that answer, or a surgeon overrides the Stop with a reason.",
         blocking=blocking,
     )
+
+
+def check_time_out(case: Case, step: CaseStep) -> None:
+    """Refuse a procedure step the Time Out record holds back (``TimeOutGate.waits``)."""
+    if step.phase != Phase.PROCEDURE:
+        return
+    waiting = time_out_gate(case).waits(step)
+    if waiting:
+        raise TimeOutNeeded(waiting)
 
 
 def _check_no_recorded_dependents(case: Case, step: CaseStep) -> None:

@@ -21,6 +21,7 @@ from checklists.choices import (
 )
 from checklists.compliance import StepFacts, compliance_of
 from checklists.models import (
+    TEAM_ROLES,
     AuditEvent,
     Case,
     CaseStep,
@@ -30,6 +31,7 @@ from checklists.models import (
     RecordAccess,
     SideDisagreement,
     Signature,
+    TimeOut,
 )
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
@@ -118,6 +120,7 @@ class CaseRecord:
     concerns: list[Concern]  # the Stops the team called, oldest first
     side_disagreements: list[SideDisagreement]  # sides seen that were not the case's, oldest first
     debrief_actions: list[DebriefAction]  # agreed at the debrief, by due day
+    time_outs: list[TimeOut]  # read aloud with the team, in the order started
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
     chain: Verdict
@@ -155,8 +158,8 @@ class CaseRecord:
 
 def case_record(*, case_id: int) -> CaseRecord:
     """The whole record of one case, or a 404. Eight queries, whatever the case's size: the
-    case, its steps, implants, signatures, Stops called, side disagreements, debrief actions
-    and audit events. The
+    case, its steps, implants, signatures, Stops called, side disagreements, debrief actions,
+    Time Outs and audit events. The
     audit verdict is ``checklists.audit.verify_case`` on those rows, the check ``verify_audit``
     makes of every case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related(
@@ -173,6 +176,8 @@ def case_record(*, case_id: int) -> CaseRecord:
     concerns = list(case.concerns.select_related("raised_by", "resolved_by"))
     side_disagreements = list(case.side_disagreements.select_related("raised_by", "resolved_by"))
     debrief_actions = list(case.debrief_actions.select_related("owner", "raised_by", "closed_by"))
+    people = ("started_by", "ended_by", "invalidated_by", *TEAM_ROLES)
+    time_outs = list(case.time_outs.select_related(*people).order_by("started_at", "pk"))
     events = list(AuditEvent.objects.filter(case=case).select_related("actor").order_by("seq"))
     chain = verify_case(
         case,
@@ -183,6 +188,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         concerns=concerns,
         actions=debrief_actions,
         sides=side_disagreements,
+        time_outs=time_outs,
     )
     if case.is_open:
         _show_compliance_so_far(case, steps)
@@ -202,6 +208,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         concerns=concerns,
         side_disagreements=side_disagreements,
         debrief_actions=debrief_actions,
+        time_outs=time_outs,
         amendments=amendments,
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
         chain=chain,

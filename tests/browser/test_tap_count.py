@@ -1,12 +1,14 @@
 """The whole bilateral minimally invasive case at 1024x768, counted in taps and full-screen
 scrolls (see journey.py for what counts), and printed: schedule the case from the board, record
 every step as the team would, log three implants per side with the scanner (each read back
-before opening), hand the tablet to
+before opening), read the Time Out aloud (and the second side's), hand the tablet to
 the surgeon, who signs the case on it. ``python -m bench.taps`` runs this and shows the figures.
 
 At every step of the way the next open step is one tap away: the footer's "Next open step" is on
 screen and leads to it (test_checklist_layout.py taps it all the way through).
 """
+
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -15,8 +17,8 @@ from accounts import roles
 from accounts.models import Room
 from checklists import selectors
 from checklists.choices import AuditAction, CaseStatus
-from checklists.models import AuditEvent, Case
-from procedures.choices import StepKind
+from checklists.models import AuditEvent, Case, TimeOut, time_out_gate
+from procedures.choices import Phase, StepKind
 from tests.browser.conftest import browser_test, enrol, log_in, screenshot
 from tests.browser.journey import Tablet, record_step
 from tests.conftest import PASSWORD, make_user
@@ -59,7 +61,49 @@ def next_step_is_one_tap_away(tablet: Tablet, case: Case) -> int | None:
 
 def record_everything(tablet: Tablet, case: Case) -> None:
     while (step_id := next_step_is_one_tap_away(tablet, case)) is not None:
-        record_step(tablet, case.steps.get(pk=step_id))
+        step = case.steps.get(pk=step_id)
+        side = time_out_due(case, step)
+        if side is not None:
+            read_the_time_out_aloud(tablet, side)
+        else:
+            record_step(tablet, step)
+
+
+def time_out_due(case: Case, step) -> str | None:
+    """The Time Out the team reads before ``step`` ("" the case's, else a side's), or None: the
+    case's when its first item comes, the second side's before that side's first step."""
+    gate = time_out_gate(case)
+    if step.phase == Phase.TIME_OUT and gate.latest("") is None:
+        return ""
+    if gate.waits(step):
+        return step.side
+    return None
+
+
+def read_the_time_out_aloud(tablet: Tablet, side: str) -> None:
+    """Start it from the checklist, confirm each item as it is spoken (a tap each, as on the
+    checklist; a side Time Out's items are read and passed), then the ending: the team is
+    offered (the anaesthetist and the scrub picked from the list at the first Time Out), the
+    three attestations tapped, "End the Time Out"."""
+    page = tablet.page
+    name = f"Start the {side} side Time Out" if side else "Start Time Out"
+    tablet.tap(page.get_by_role("button", name=name))
+    spoken = page.get_by_role("button", name=re.compile("^Spoken: ")).or_(
+        page.get_by_role("link", name="Spoken: next item")
+    )
+    while page.get_by_role("button", name="End the Time Out").count() == 0:
+        tablet.tap(spoken.first)
+    for place, person in (("Anaesthetist", "Ana Sthetist"), ("Scrub (if any)", "Sam Scrub")):
+        if not page.get_by_label(place).input_value():
+            tablet.choose(page.get_by_label(place), person)
+    for question, answer in (
+        ("all_items_spoken", "Yes"),
+        ("everyone_present", "Yes"),
+        ("interrupted", "No"),
+    ):
+        tablet.tap(page.locator(f"#div_id_{question}").get_by_label(answer))
+    tablet.tap(page.get_by_role("button", name="End the Time Out"))
+    expect(page.get_by_text(re.compile(r"Time Out done in \d+ min"))).to_be_visible()
 
 
 def sign(tablet: Tablet) -> None:
@@ -98,7 +142,9 @@ def report(tablet: Tablet, heights: dict[str, int]) -> str:
     return "\n".join(lines)
 
 
-def test_the_whole_bilateral_case_counted_in_taps(page, live_server, nurse, surgeon, capsys):
+def test_the_whole_bilateral_case_counted_in_taps(
+    page, live_server, nurse, surgeon, anaesthetist, scrub, capsys
+):
     room = Room.objects.get(name="OR 4")
     enrol(page, live_server, by=make_user("it", roles.ADMINISTRATOR), room=room)
     log_in(page, live_server, "nurse")
@@ -133,6 +179,15 @@ def test_the_whole_bilateral_case_counted_in_taps(page, live_server, nurse, surg
     )
     read_backs = AuditEvent.objects.filter(case=case, action=AuditAction.IMPLANT_READ_BACK)
     assert read_backs.count() == case.implants.count() == 6
-    assert tablet.taps["record the checklist"] == len(steps) + typed_in + read_backs.count()
-    # At most 55 taps without the read-backs, which are one tap per implant by design.
-    assert tablet.taps["record the checklist"] <= 55 + read_backs.count()
+    # The Time Outs read aloud with the team (issue 14) add their own taps, by design: the
+    # case's adds 9 (start it; the anaesthetist and the scrub from the list, 2 each, as the
+    # nurse recorded their steps for them; the three attestations; end it: its items are a tap
+    # each, as on the checklist), the second side's 8 (start it; its three items read and
+    # passed; the three attestations, the team offered as at the first; end it).
+    time_out_taps = 9 + 8
+    assert TimeOut.objects.filter(case=case, ended_at__isnull=False).count() == 2
+    expected = len(steps) + typed_in + read_backs.count() + time_out_taps
+    assert tablet.taps["record the checklist"] == expected
+    # At most 55 taps without the read-backs, which are one tap per implant by design, and the
+    # Time Outs' own (above).
+    assert tablet.taps["record the checklist"] <= 55 + read_backs.count() + time_out_taps

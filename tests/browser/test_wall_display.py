@@ -12,7 +12,7 @@ from accounts.models import Room
 from procedures.choices import Phase
 from procedures.models import Procedure
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
-from tests.conftest import make_case, record_phase
+from tests.conftest import make_case, perform_time_out, record_phase
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -126,6 +126,12 @@ def test_a_stop_called_on_one_tablet_shows_on_the_other_and_on_the_wall_until_re
     page.get_by_role("button", name="Resolved: go on").click()
     expect(page.get_by_role("alert").filter(has_text=banner)).to_have_count(0)
     expect(wall.locator(".wall-stop")).to_have_count(0, timeout=5000)
+    # The Stop came after the Time Out: the Time Out no longer holds until the team repeats it.
+    row.get_by_label(re.compile("^Value")).fill("4")
+    page.get_by_role("button", name=f"Save: {step.label}").click()
+    expect(row).to_contain_text("the Time Out to be repeated")
+    perform_time_out(case, nurse)
+    page.reload()
     row.get_by_label(re.compile("^Value")).fill("4")
     page.get_by_role("button", name=f"Save: {step.label}").click()
     expect(row).to_contain_text("Recorded by")

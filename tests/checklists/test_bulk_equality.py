@@ -3,18 +3,19 @@
 Both ways are given one plan (``checklists.bulk.plan.Plan``): the same people, the same answers
 and implants at the same moments, the same sign-out, amendment, review or cancellation. The
 workflow replays it call by call (``create_case``, ``record_step`` for each answer,
-``add_implant``, ``sign_out`` after a refused password, ``amend``, ``mark_reviewed``,
-``cancel``) under a pinned clock: ``timezone.now`` returns each planned moment in turn, so every
-timestamp the workflow writes is the plan's, to the microsecond. Its rows are read, then rolled
-back (a savepoint), and the generator builds the rows of the same plan with the ids the
-workflow used (``RowBuilder.case_rows``, told each table's ids in the order the workflow drew
-them) and inserts them as ``generate_cases`` does.
+``start_time_out`` and ``end_time_out``, ``add_implant``, ``sign_out`` after a refused
+password, ``amend``, ``mark_reviewed``, ``cancel``) under a pinned clock: ``timezone.now``
+returns each planned moment in turn, so every timestamp the workflow writes is the plan's, to
+the microsecond. Its rows are read, then rolled back (a savepoint), and the generator builds
+the rows of the same plan with the ids the workflow used (``RowBuilder.case_rows``, told each
+table's ids in the order the workflow drew them) and inserts them as ``generate_cases`` does.
 
 Compared, row by row and read back through the ORM, every column of: the case (its status,
 times, version, compliance facts, ``amended``, ``audit_seq`` and ``audit_head``), every step
 (the snapshot and the answer, ``revision`` included), every implant, every signature
-(``content_hash`` included) and every audit event (action, step, actor, ``before``,
-``after``, ``created_at``, ``seq``, ``prev_hash``, ``hash``); and the JSON text of each
+(``content_hash`` included), every Time Out (the team and the attestations) and every audit
+event (action, step, actor, ``before``, ``after``, ``created_at``, ``seq``, ``prev_hash``,
+``hash``); and the JSON text of each
 event's payloads as stored, byte for byte. Nothing is recomputed for the comparison: equal
 hashes come from equal inputs hashed by the same code. The generated chain must also verify.
 """
@@ -41,18 +42,27 @@ from checklists.bulk.plan import (
     PlannedImplant,
     PlannedReadBack,
     PlannedReview,
+    PlannedTimeOut,
+    PlannedTimeOutEnd,
+    time_outs_for,
 )
 from checklists.bulk.rows import RowBuilder
 from checklists.choices import StepStatus
 from checklists.errors import SignatureRefused
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, TimeOut
 from procedures.choices import StepKind, StepRole
 from procedures.models import Procedure
 from tests.conftest import PASSWORD
 
 START = datetime.datetime(2025, 3, 4, 8, 30, tzinfo=datetime.UTC)
 GTIN = "00812345678901"
-MODELS = {"case": Case, "step": CaseStep, "implant": Implant, "signature": Signature}
+MODELS = {
+    "case": Case,
+    "step": CaseStep,
+    "implant": Implant,
+    "signature": Signature,
+    "time_out": TimeOut,
+}
 
 
 class Clock:
@@ -99,6 +109,13 @@ def planned(team: dict, laterality: str, *, answered: int | None = None) -> Plan
                 plan.implants.append(implant(step.side, n, plan.surgeon, added))
         by = people[step.role]
         plan.answers.append(PlannedAnswer(index, *answer(step, laterality), by=by, at=at))
+    last_item = max(i for i, step in enumerate(layout.steps) if step.phase == "time_out")
+    plan.time_outs = time_outs_for(
+        plan,
+        team=(people[StepRole.ANAESTHETIST], people[StepRole.NURSE], people[StepRole.SCRUB]),
+        attested=(True, False, 2),
+        ended=answered is None or answered > last_item,
+    )
     return plan
 
 
@@ -168,9 +185,37 @@ def replay(plan: Plan, clock: Clock) -> Case:
     moments = [(i.added_at, 0, i) for i in plan.implants]
     moments += [(i.read_back_at, 0, PlannedReadBack(i)) for i in plan.implants]
     moments += [(a.at, 1, a) for a in plan.answers]
+    moments += [(t.started_at, 1, t) for t in plan.time_outs]
+    moments += [(t.ended_at, 1, PlannedTimeOutEnd(t)) for t in plan.time_outs if t.ended_at]
     logged: dict[int, int] = {}  # id() of a planned implant -> the workflow's implant id
+    started: dict[int, int] = {}  # id() of a planned Time Out -> the workflow's TimeOut id
     for at, _, item in sorted(moments, key=lambda moment: moment[:2]):
         clock.at = at
+        if isinstance(item, PlannedTimeOut):
+            time_out = workflow.start_time_out(
+                actor=users[item.circulating_nurse.pk], case_id=case.pk, side=item.side
+            )
+            started[id(item)] = time_out.pk
+            continue
+        if isinstance(item, PlannedTimeOutEnd):
+            planned_time_out = item.time_out
+            workflow.end_time_out(
+                actor=users[planned_time_out.circulating_nurse.pk],
+                case_id=case.pk,
+                time_out_id=started[id(planned_time_out)],
+                team=workflow.TimeOutTeam(
+                    surgeon=users[planned_time_out.surgeon.pk],
+                    anaesthetist=users[planned_time_out.anaesthetist.pk],
+                    circulating_nurse=users[planned_time_out.circulating_nurse.pk],
+                    scrub=users[planned_time_out.scrub.pk],
+                ),
+                attestation=workflow.Attestation(
+                    all_items_spoken=planned_time_out.all_items_spoken,
+                    everyone_present=planned_time_out.everyone_present,
+                    interruptions=planned_time_out.interruptions,
+                ),
+            )
+            continue
         if isinstance(item, PlannedImplant):
             entry = workflow.ImplantEntry(
                 side=item.side,
@@ -292,6 +337,10 @@ def test_a_signed_amended_and_reviewed_bilateral_case_is_the_same_both_ways(
     assert [row["meaning"] for row in built["signature"]] == ["sign_out", "amendment"]
     actions = {row["action"] for row in built["event"]}
     assert {"signature_refused", "step_amended", "implant_added", "reviewed"} <= actions
+    assert [(row["side"], row["interruptions"]) for row in built["time_out"]] == [
+        ("", 2),
+        ("right", 2),
+    ]
     assert {row["status"] for row in built["step"]} == {StepStatus.DONE, StepStatus.NOT_APPLICABLE}
     assert verify_chains(case_ids=[case["id"]]).ok
 
@@ -306,6 +355,7 @@ def test_a_case_cancelled_midway_is_the_same_both_ways(team, monkeypatch):
     [case] = built["case"]
     assert (case["status"], case["required_complete"]) == ("cancelled", False)
     assert built["implant"]
+    assert [row["ended_at"] is not None for row in built["time_out"]] == [True]
     assert verify_chains(case_ids=[case["id"]]).ok
 
 

@@ -30,8 +30,9 @@ from tests.conftest import PASSWORD, make_case, make_procedure, record
 # an emergency access is running (review.context_processors); and 1 for the Stops the team
 # called that stand (checklist_context); and 2 for the debrief: its actions with the briefing of
 # earlier cases' open actions (checklists.debrief), and the people an action may be given to;
-# and 1 for the side disagreements that stand (checklists.workflow.sides).
-PAGE_QUERIES = 13
+# and 1 for the side disagreements that stand (checklists.workflow.sides); and 1
+# for the case's Time Outs, with their teams (checklists.read_aloud.time_out_panel).
+PAGE_QUERIES = 14
 SITE_MARKED = "Operative site marked"
 
 

@@ -7,11 +7,18 @@ from django.contrib.messages import get_messages
 from checklists import workflow
 from checklists.audit import verify_audit
 from checklists.choices import AuditAction
-from checklists.errors import CaseLocked, CaseStopped, NotFound, NotPermitted, RuleViolation
+from checklists.errors import (
+    CaseLocked,
+    CaseStopped,
+    NotFound,
+    NotPermitted,
+    RuleViolation,
+    TimeOutNeeded,
+)
 from checklists.models import Concern
 from procedures.choices import Phase
 from tests.checklists.checklist_html import mi_procedure
-from tests.conftest import events, make_case, record_phase, tamper
+from tests.conftest import events, make_case, perform_time_out, record_phase, tamper
 
 
 @pytest.fixture
@@ -47,6 +54,9 @@ def test_a_stop_holds_the_procedure_steps_until_it_is_resolved(case, scrub, nurs
         actor=nurse, case_id=case.pk, concern_id=concern.pk, resolution="7.0 mm fetched"
     )
     assert (resolved.resolved_by, resolved.resolution) == (nurse, "7.0 mm fetched")
+    with pytest.raises(TimeOutNeeded, match="no longer holds"):  # called after the Time Out
+        record_procedure_step(case, surgeon)
+    perform_time_out(case, nurse)
     assert record_procedure_step(case, surgeon).status == "done"
     raised, done = events(
         case, action__in=[AuditAction.CONCERN_RAISED, AuditAction.CONCERN_RESOLVED]
@@ -81,7 +91,7 @@ def test_each_call_and_resolution_bumps_the_version_the_tablets_poll(case, scrub
     )
 
     case.refresh_from_db()
-    assert case.version == version + 2
+    assert case.version == version + 3  # the call, the Time Out it made stale, the resolution
 
 
 def test_a_double_tap_calls_one_stop_and_resolves_it_once(case, scrub, nurse):

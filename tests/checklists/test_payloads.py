@@ -8,7 +8,14 @@ from checklists import payloads, workflow
 from checklists.choices import AuditAction
 from checklists.errors import SignatureRefused
 from checklists.models import Case, CaseStep, Implant, Signature
-from tests.conftest import PASSWORD, events, make_case, make_procedure, record
+from tests.conftest import (
+    PASSWORD,
+    events,
+    make_case,
+    make_procedure,
+    perform_time_out,
+    record,
+)
 
 AT = datetime.datetime(2025, 3, 4, 9, 15, 30, 123456, tzinfo=datetime.UTC)
 UDI = "(01)00812345678901(17)291231(10)LOT123(21)SN456"
@@ -18,6 +25,9 @@ STEPS = (
     {"title": "Length", "kind": "number", "min_value": 3, "max_value": 9},
     {"title": "Counts correct", "phase": "sign_out", "kind": "yes_no", "expected_answer": "yes"},
 )
+
+# A checklist whose Time Out gates the procedure: it is read aloud with the team.
+TIMED = ({"title": "Team introduced", "phase": "time_out", "gates_later_phases": True},)
 
 
 def stored(payload) -> str:
@@ -41,6 +51,24 @@ def test_a_step_state_is_stored_as_it_always_was():
     )
     assert payloads.step_state(CaseStep())["recorded_at"] is None
     assert step.state() == payloads.step_state(step)
+
+
+def test_a_time_out_ended_is_stored_with_its_team_and_attestations_in_order():
+    ended = payloads.time_out_ended(
+        time_out=7,
+        surgeon=1,
+        anaesthetist=2,
+        circulating_nurse=3,
+        scrub=None,
+        all_items_spoken=True,
+        everyone_present=False,
+        interruptions=2,
+    )
+
+    assert stored(ended) == (
+        '{"time_out": 7, "surgeon": 1, "anaesthetist": 2, "circulating_nurse": 3, '
+        '"scrub": null, "all_items_spoken": true, "everyone_present": false, "interruptions": 2}'
+    )
 
 
 def test_a_rescheduling_is_stored_as_room_and_start_in_utc_to_the_second():
@@ -148,7 +176,9 @@ def test_an_implants_optional_keys_come_last_and_only_when_they_hold_something()
     assert stored(payloads.logged_implant(implant)).endswith('"expiry_override_reason": ""}')
 
 
-def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, surgeon, reviewer):
+def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(
+    nurse, surgeon, other_surgeon, reviewer
+):
     case = make_case(make_procedure(*STEPS), actor=nurse, surgeon=surgeon)
     workflow.reschedule_case(
         actor=nurse, case_id=case.pk, room=case.room, scheduled_start=AT.replace(microsecond=0)
@@ -211,7 +241,14 @@ def test_every_event_the_workflow_writes_has_the_keys_its_action_defines(nurse, 
     other = make_case(case.procedure, actor=nurse, surgeon=surgeon)
     workflow.cancel(actor=nurse, case_id=other.pk, reason="Patient unwell")
 
-    written = events(case) + events(other)
+    timed_procedure = make_procedure(*TIMED, title="Timed", slug="timed")
+    timed = make_case(timed_procedure, actor=nurse, surgeon=surgeon)
+    perform_time_out(timed, nurse)
+    workflow.change_surgeon(
+        actor=nurse, case_id=timed.pk, surgeon=other_surgeon, reason="Called to an emergency"
+    )
+
+    written = events(case) + events(other) + events(timed)
     assert {event.action for event in written} == set(AuditAction.values)
     for event in written:
         before, after = payloads.PAYLOADS[event.action]

@@ -20,7 +20,14 @@ from tests.checklists.checklist_html import (
     TIME_OUT_STOP,
     mi_procedure,
 )
-from tests.conftest import events, make_case, make_procedure, record, record_phase
+from tests.conftest import (
+    events,
+    make_case,
+    make_procedure,
+    perform_time_out,
+    record,
+    record_phase,
+)
 
 IMAGING = "Essential imaging displayed; fluoroscope positioned"
 
@@ -101,6 +108,7 @@ def test_the_last_time_out_step_opens_the_procedure_phase(case, nurse, surgeon):
         record(case, INCISION, surgeon, side="left", value="4")
 
     record(case, IMAGING, nurse, status="na", na_reason="Navigation used; no fluoroscopy")
+    perform_time_out(case, nurse)  # the items recorded, the team reads them aloud and attests
     incision = record(case, INCISION, surgeon, side="left", value="4")
 
     assert incision.status == StepStatus.DONE

@@ -8,7 +8,14 @@ from django.utils import timezone
 from catalogue.selectors import device_for
 from checklists import workflow
 from checklists.choices import StepStatus
-from tests.conftest import PASSWORD, make_case, make_procedure, place_implant, record
+from tests.conftest import (
+    PASSWORD,
+    make_case,
+    make_procedure,
+    place_implant,
+    record,
+    time_outs_before,
+)
 
 STEPS = (
     {"title": "Identity confirmed", "phase": "sign_in", "hard_stop": True},
@@ -124,6 +131,7 @@ def work_through(case, *, nurse, surgeon, na: dict[str, str] | None = None) -> N
         else:
             answer = workflow.Answer(status=StepStatus.DONE, value=_value(step))
         step.refresh_from_db()
+        time_outs_before(case, step, nurse)
         workflow.record_step(
             actor=actor, case_id=case.pk, step_id=step.pk, answer=answer, revision=step.revision
         )

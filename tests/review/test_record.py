@@ -371,10 +371,13 @@ def test_the_record_shows_a_stop_and_the_surgeons_override(
 
 
 def record_steps(case, nurse, steps) -> None:
-    """These steps of ``case`` in position order, with plausible answers."""
+    """These steps of ``case`` in position order, with plausible answers (and the Time Outs the
+    procedure steps wait for, read aloud)."""
+    from tests.conftest import time_outs_before
     from tests.review.conftest import _value
 
     for step in steps.order_by("position"):
+        time_outs_before(case, step, nurse)
         if step.kind == "implants":
             record(case, step.title, nurse, side=step.side, status="na", na_reason="Converted")
         else:
@@ -384,9 +387,9 @@ def record_steps(case, nurse, steps) -> None:
 # --- queries ---------------------------------------------------------------------------------
 
 # Session, user, permissions (one query: accounts.backends), roles for the header; the case,
-# its steps, implants, signatures, Stops called, side disagreements, debrief actions, events
-# (the audit verdict reads these rows); the access log entry, and "who viewed this case" (one
-# query, however long the log).
+# its steps, implants, signatures, Stops called, side disagreements, debrief actions, Time
+# Outs, events (the audit verdict reads these rows); the access log entry, and "who viewed
+# this case" (one query, however long the log).
 RECORD_QUERIES = 14
 
 
@@ -401,6 +404,32 @@ def test_the_record_costs_the_same_queries_for_a_small_or_a_large_case(
     assert (bilateral.steps.count(), bilateral.implants.count()) == (40, 4)
     with django_assert_max_num_queries(RECORD_QUERIES):
         page_of(logged_in, bilateral)
+
+
+def test_the_record_shows_each_time_out_with_its_team_attestations_and_staleness(
+    logged_in, procedure, nurse, surgeon, other_surgeon, anaesthetist
+):
+    from checklists import workflow
+    from procedures.models import Procedure
+    from tests.conftest import make_case, perform_time_out, record_phase
+
+    case = make_case(
+        Procedure.objects.get(slug="si-fusion-minimally-invasive"), actor=nurse, surgeon=surgeon
+    )
+    record_phase(case, "sign_in", nurse)
+    record_phase(case, "induction", anaesthetist)
+    perform_time_out(case, nurse, interruptions=2, everyone_present=False)
+    workflow.change_surgeon(
+        actor=nurse, case_id=case.pk, surgeon=other_surgeon, reason="Called to an emergency"
+    )
+
+    page = page_of(logged_in, case)
+
+    assert "Time Outs read aloud" in page
+    assert "anaesthetist Ana Sthetist; circulating nurse Nora Nurse" in page
+    assert "Yes, 2" in page
+    assert "the surgeon changed: Called to an emergency" in page
+    assert "Audit chain verified" in page
 
 
 def test_generated_cases_show_a_verified_record(logged_in, db):

@@ -35,6 +35,7 @@ from tests.conftest import (
     place_implant,
     record,
     tamper,
+    time_outs_before,
 )
 
 HARD_STOP = "Identity confirmed"
@@ -106,14 +107,20 @@ def add_implant(case: Case, actor: User, side: str = Side.LEFT) -> Implant:
 
 
 def make_ready(case: Case, nurse: User, surgeon: User) -> Case:
-    """Work ``case`` through every required step, up to the signature."""
+    """Work ``case`` through every required step, up to the signature; the Time Outs read aloud
+    where its checklist's Time Out gates the procedure (``time_outs_before``)."""
+
+    def record_gated(title: str, actor: User, *, side: str = "", **answer: str) -> None:
+        time_outs_before(case, case.steps.get(title=title, side=side), nurse)
+        record(case, title, actor, side=side, **answer)
+
     record(case, HARD_STOP, nurse)
-    record(case, INCISION, surgeon, value="4")
-    record(case, APPROACH, surgeon, value="Lateral")
+    record_gated(INCISION, surgeon, value="4")
+    record_gated(APPROACH, surgeon, value="Lateral")
     for side in case.sides():
         if not case.implants.filter(side=side).exists():
             add_implant(case, nurse, side)
-        record(case, IMPLANTS, nurse, side=side)
+        record_gated(IMPLANTS, nurse, side=side)
     record(case, COUNTS, nurse, value="yes")
     case.refresh_from_db()
     return case

@@ -117,6 +117,17 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     # a side disagreement: only a surgeon resolves it
     ("side-disagreement-resolve",     GET_HEAD, LOGIN, 403,   403,   403,   405,    403,   403,   None),
     ("side-disagreement-resolve",     "POST",   LOGIN, 403,   403,   403,   302,    403,   403,   404),
+    # the read-aloud Time Out: OR staff start it, confirm its items and end it; everyone who
+    # reads checklists may look at it (this world's procedure has no Time Out to start, and
+    # time out 1 does not exist: its pages and forms answer 404; tests/checklists has the rest)
+    ("time-out-start",                GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("time-out-start",                "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    ("time-out",                      GET_HEAD, LOGIN, 404,   404,   404,   404,    404,   404,   404),
+    ("time-out",                      "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    ("time-out-item",                 GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("time-out-item",                 "POST",   LOGIN, 404,   404,   404,   404,    403,   403,   404),
+    ("time-out-end",                  GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
+    ("time-out-end",                  "POST",   LOGIN, 404,   404,   404,   404,    403,   403,   404),
     # the debrief: OR staff add an action to a case; OR staff and reviewers close one (the
     # workflow says who: any signed-in role may post, an administrator has the reviewer's rights)
     ("debrief-action-add",            GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
@@ -361,6 +372,22 @@ OWN_URLS = {
     "side-disagreement-resolve": (
         lambda w: {"case_id": w.in_progress.pk, "disagreement_id": 1},
         [lambda w: {"case_id": w.unknown_case_id, "disagreement_id": 1}],
+    ),
+    "time-out-start": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "time-out": (
+        lambda w: {"case_id": w.in_progress.pk, "time_out_id": 1},
+        [lambda w: {"case_id": w.unknown_case_id, "time_out_id": 1}],
+    ),
+    "time-out-item": (
+        lambda w: {"case_id": w.in_progress.pk, "time_out_id": 1, "step_id": w.step.pk},
+        [lambda w: {"case_id": w.unknown_case_id, "time_out_id": 1, "step_id": w.step.pk}],
+    ),
+    "time-out-end": (
+        lambda w: {"case_id": w.in_progress.pk, "time_out_id": 1},
+        [lambda w: {"case_id": w.unknown_case_id, "time_out_id": 1}],
     ),
     "debrief-action-add": (
         lambda w: {"case_id": w.in_progress.pk},
