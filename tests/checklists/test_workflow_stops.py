@@ -16,7 +16,7 @@ from checklists.errors import (
     StepGated,
 )
 from checklists.models import CaseStep, complete_q
-from tests.conftest import PASSWORD, events, make_case, make_procedure, record
+from tests.conftest import PASSWORD, events, make_case, make_procedure, perform_time_out, record
 
 STEPS = (
     {"title": "Identity", "phase": "sign_in", "hard_stop": True},
@@ -235,6 +235,7 @@ def work_through(case, nurse, surgeon, *, counts: str) -> None:
     record(case, "Consent signed", nurse, value="yes")
     for title in ("Oximeter on", "Anaesthesia induced", "Team introduced"):
         record(case, title, nurse)
+    perform_time_out(case, nurse)  # read aloud with the team: the procedure waits for it
     record(case, "Incision", surgeon, value="4")
     record(case, "Counts correct", nurse, value=counts)
     record(case, "Concerns", surgeon, value="None")
