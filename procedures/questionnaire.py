@@ -58,7 +58,16 @@ from fhir.resources.R4B.questionnaire import (
 from pydantic import ValidationError as ModelError
 
 from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole, VersionStatus
-from procedures.models import Procedure, ProcedureVersion, Step, check_step_order
+from procedures.models import (
+    BOTH,
+    LEFT,
+    RIGHT,
+    SIDE_ANSWERS,
+    Procedure,
+    ProcedureVersion,
+    Step,
+    check_step_order,
+)
 from procedures.versions import DraftRefused, import_draft
 
 PROCEDURE_SYSTEM = "urn:sitracker:procedure"
@@ -91,6 +100,13 @@ ITEM_CONTROL = "http://hl7.org/fhir/StructureDefinition/questionnaire-itemContro
 REFERENCE_RESOURCE = "http://hl7.org/fhir/StructureDefinition/questionnaire-referenceResource"
 HELP = Coding(system="http://hl7.org/fhir/questionnaire-item-control", code="help", display="Help")
 
+SNOMED = "http://snomed.info/sct"
+SIDE_SEEN = {
+    LEFT: Coding(system=SNOMED, code="7771000", display="Left"),
+    RIGHT: Coding(system=SNOMED, code="24028007", display="Right"),
+    BOTH: Coding(system=SNOMED, code="51440002", display="Right and left"),
+}
+
 ITEM_TYPES = {
     StepKind.CHECK: "boolean",
     StepKind.YES_NO: "boolean",
@@ -98,6 +114,7 @@ ITEM_TYPES = {
     StepKind.CHOICE: "choice",
     StepKind.TEXT: "string",
     StepKind.IMPLANTS: "reference",
+    StepKind.SIDE: "choice",
 }
 # A Questionnaire from elsewhere, without our kind extension: the kind its item's type asks for.
 KINDS_BY_TYPE = {
@@ -214,12 +231,20 @@ def step_item(step: Step, *, hard_stops: list[Step]) -> QuestionnaireItem:
         required=step.required,
         extension=extensions,
         **enabled_after(hard_stops),
-        answerOption=[QuestionnaireItemAnswerOption(valueString=o) for o in step.options] or None,
+        answerOption=answer_options(step),
         initial=[QuestionnaireItemInitial(valueString=step.default_value)]
         if step.default_value
         else None,
         item=[guidance] if step.guidance else None,
     )
+
+
+def answer_options(step: Step) -> list[QuestionnaireItemAnswerOption] | None:
+    """A choice step's options; a side step's sides, as the SNOMED CT laterality codes its
+    QuestionnaireResponse answers with (``api.fhir.SIDES``)."""
+    if step.kind == StepKind.SIDE:
+        return [QuestionnaireItemAnswerOption(valueCoding=SIDE_SEEN[side]) for side in SIDE_ANSWERS]
+    return [QuestionnaireItemAnswerOption(valueString=o) for o in step.options] or None
 
 
 def bounds(step: Step, item_type: str) -> list[Extension]:
@@ -366,7 +391,10 @@ def item_step(item: QuestionnaireItem, *, phase: str) -> Step:
         guidance=" ".join(child.text or "" for child in item.item or [] if child.type == "display"),
         required=bool(item.required),
         role=fields.pop("role", StepRole.NURSE),
-        options=[
+        # A side step's answers are the sides, whatever its options say.
+        options=[]
+        if kind == StepKind.SIDE
+        else [
             o.valueString or (o.valueCoding and o.valueCoding.display) or ""
             for o in item.answerOption or []
         ],

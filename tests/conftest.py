@@ -214,10 +214,9 @@ def record(
 
 def record_phase(case, phase: str, actor) -> None:
     """Record every pending step of one phase of ``case`` (each side), with a plausible answer
-    for its kind: the expected one where there is one, the case's side where a side is
-    seen. The Time Out of a case whose Time Out
-    gates the procedure is performed as the team does (``perform_time_out``): started, each
-    item confirmed, ended with the team."""
+    for its kind: the expected one where there is one, the case's side where a side is seen.
+    The Time Out of a case whose Time Out gates the procedure is performed as the team does
+    (``perform_time_out``): started, each item confirmed, ended with the team."""
     from checklists.models import time_out_gate
 
     if phase == "time_out" and time_out_gate(case).required:

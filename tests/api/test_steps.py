@@ -158,8 +158,8 @@ def test_recording_a_step_writes_no_access_log_entry(api, case, django_assert_ma
     from checklists.models import RecordAccess
 
     identity = step_of(case, IDENTITY)
-    # The token (1) and the throttle (6); the workflow's own, as for the tablet's POST (11).
-    with django_assert_max_num_queries(18):
+    # The token (1) and the throttle (6); the workflow's own, as for the tablet's POST (12).
+    with django_assert_max_num_queries(19):
         post_json(api, url(case, identity), {"status": "done", "revision": 0})
 
     assert not RecordAccess.objects.exists()

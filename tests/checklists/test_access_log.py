@@ -167,8 +167,9 @@ def test_the_log_keeps_its_table_from_the_review_app():
 
 # Session, user, permissions, the case, its steps, its implants, the Stops called, the debrief's
 # actions and briefing, the people an action may be given to, roles for the header, the
-# banner's emergency accesses: and the one entry this view writes.
-CHECKLIST_WITH_LOG_QUERIES = 12
+# banner's emergency accesses, the side disagreements that stand, the Time Outs: and the one
+# entry this view writes.
+CHECKLIST_WITH_LOG_QUERIES = 14
 
 
 def test_the_entry_costs_one_query(client, nurse, case, django_assert_max_num_queries):

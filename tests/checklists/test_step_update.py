@@ -29,8 +29,9 @@ from tests.conftest import PASSWORD, events, make_case, make_procedure, record
 HTMX = {"HX-Request": "true"}
 # Two of them (the implants, the procedure's approach for the per-side minimum) only when the
 # answer redraws an implant step's row, which holds that side's implants: a hard stop's, say.
-# One more for a procedure step: whether a Stop the team called stands (workflow.steps).
-STEP_POST_QUERIES = 16
+# One more for a procedure step: whether a Stop the team called stands (workflow.steps). One
+# for the side disagreements that stand (workflow.sides), one for the Time Outs (the gate).
+STEP_POST_QUERIES = 17
 
 
 def post(client, case, step, *, htmx: bool = True, **data):

@@ -25,7 +25,7 @@ HTMX = {"HX-Request": "true"}
 REASON = "Consent confirmed by phone with the next of kin"
 # As many as a step change's (tests/checklists/test_step_update.py): the same answer, the rows
 # it frees among them (the implant steps' with their implants).
-OVERRIDE_QUERIES = 15
+OVERRIDE_QUERIES = 16
 
 
 @pytest.fixture

@@ -269,4 +269,5 @@ def test_record_step_uses_the_same_number_of_queries_whatever_the_case_size(nurs
 
     small, large = queries_for(3), queries_for(60)
     assert small == large
-    assert small <= 12
+    # One each for the side disagreements that stand (workflow.sides) and the Time Out gate.
+    assert small <= 13

@@ -92,7 +92,7 @@ def test_an_uploaded_questionnaire_becomes_a_draft(
     assert response["Location"] == f"/admin/procedures/procedureversion/{draft.pk}/change/"
     assert (draft.created_by, steps_of(draft)) == (administrator, steps_of(published))
     [message] = get_messages(response.wsgi_request)
-    assert "Imported open.json as draft version 2 of" in message.message
+    assert f"Imported open.json as draft version {published.number + 1} of" in message.message
 
 
 def test_a_bad_upload_is_refused_on_the_form_and_nothing_written(administrator_client):

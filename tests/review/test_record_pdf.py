@@ -11,7 +11,7 @@ from pypdf import PdfReader
 from checklists import workflow
 from checklists.models import AuditEvent, RecordAccess
 from procedures.models import Procedure
-from tests.conftest import events, make_case, record, tamper
+from tests.conftest import events, make_case, plausible_value, record, tamper
 from tests.review.conftest import amend_incision, signed_out, work_through
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "artifacts" / "record-pdf"
@@ -184,7 +184,7 @@ def test_a_stop_and_its_override_are_printed(logged_in, nurse, surgeon):
     case = make_case(procedure, actor=nurse, surgeon=surgeon)
     consent = case.steps.exclude(expected_answer="").order_by("position").first()
     for step in case.steps.filter(position__lt=consent.position).order_by("position"):
-        record(case, step.title, nurse, side=step.side)
+        record(case, step.title, nurse, side=step.side, value=plausible_value(step))
     record(case, consent.title, nurse, value="no")
     words = " ".join(pages_of(download(logged_in, case)))
     assert "STOP" in words
