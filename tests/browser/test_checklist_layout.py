@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from checklists import selectors, workflow
-from checklists.models import Case, CaseStep
+from checklists.models import Case, CaseStep, time_out_gate
 from procedures.choices import StepKind
 from procedures.models import Procedure
 from tests.browser.conftest import (
@@ -21,7 +21,7 @@ from tests.browser.conftest import (
 )
 from tests.browser.journey import Tablet, record_step, row
 from tests.browser.test_recorded_rows import small_targets
-from tests.conftest import make_case, place_implant
+from tests.conftest import make_case, place_implant, time_outs_before
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -66,6 +66,7 @@ def record_through(case: Case, nurse, *, phases: tuple[str, ...], side: str = ""
     """Record, as another tablet would, every step of ``phases`` (and of ``side`` after them)."""
     for step in case.steps.order_by("position"):
         if step.phase in phases or (side and step.side == side):
+            time_outs_before(case, step, nurse)  # the team's Time Outs, read aloud
             step.refresh_from_db()
             workflow.record_step(
                 actor=nurse,
@@ -106,6 +107,10 @@ def test_next_open_step_leads_to_every_step_in_turn_in_one_tap(tablet, case):
             tablet.tap(page.get_by_role("button", name=f"Mark done: {step.label}", exact=True))
             expect(row(page, step)).to_contain_text("Recorded by")
         else:
+            if time_out_gate(case).waits(step):  # the team reads its Time Out on another tablet
+                time_outs_before(case, step, case.created_by)
+                page.reload()
+                tablet.settled()
             record_step(tablet, step)
         turn += 1
 

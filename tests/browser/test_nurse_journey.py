@@ -7,10 +7,10 @@ from playwright.sync_api import Page, expect
 
 from accounts import pins, roles
 from checklists.choices import AuditAction, CaseStatus
-from checklists.models import AuditEvent, Case, CaseStep
+from checklists.models import AuditEvent, Case, CaseStep, time_out_gate
 from procedures.choices import Phase, StepKind
 from tests.browser.conftest import browser_test, enrol, log_in, screenshot, serious_violations
-from tests.conftest import PASSWORD, make_user
+from tests.conftest import PASSWORD, make_user, perform_time_out, time_outs_before
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -109,6 +109,10 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_disabled()
     answer(page, last)
     expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_enabled()
+    # The items ticked, the team reads the Time Out aloud before the incision (issue 14; the
+    # read-aloud page's own journey is tests/browser/test_time_out.py and test_tap_count.py).
+    perform_time_out(case, nurse)
+    page.reload()
 
     for step in by_phase[Phase.PROCEDURE]:
         if step.title == INCISION and step.side == "left":
@@ -120,6 +124,9 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
             page.get_by_role("button", name=f"Save: {step.label}").click()
             expect(row(page, step)).to_contain_text("Answer: 4 cm")
             continue
+        if time_out_gate(case).waits(step):  # the right side's Time Out, read aloud
+            time_outs_before(case, step, nurse)
+            page.reload()
         if step.kind == StepKind.IMPLANTS:
             scan_implants(page, step.get_side_display(), count=3)
         answer(page, step)

@@ -11,7 +11,7 @@ from checklists.choices import AuditAction
 from checklists.models import AuditEvent, Case, CaseStep
 from procedures.models import Procedure
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
-from tests.conftest import make_case, record, record_phase
+from tests.conftest import make_case, perform_time_out, record, record_phase
 
 pytestmark = [pytest.mark.browser, browser_test]
 
@@ -155,6 +155,10 @@ def test_a_procedure_step_waits_for_every_time_out_step(page, live_server, nurse
 
     page.get_by_role("button", name=f"Mark done: {TEAM}", exact=True).click()
     expect(incision).not_to_contain_text("Waiting for")
+    # Every item ticked, the team still reads the Time Out aloud before the incision (issue
+    # 14; its own browser test is tests/browser/test_time_out.py).
+    perform_time_out(case, nurse)
+    page.reload()
     incision.get_by_label(re.compile("^Value")).fill("4")
     page.get_by_role("button", name=f"Save: {INCISION} (Left)").click()
     expect(incision).to_contain_text("Answer: 4 cm")

@@ -80,6 +80,9 @@ def time_out_due(case: Case, step) -> str | None:
     return None
 
 
+SIDE_SEEN = "Both"  # the bilateral case's side, as a side step says it
+
+
 def read_the_time_out_aloud(tablet: Tablet, side: str) -> None:
     """Start it from the checklist, confirm each item as it is spoken (a tap each, as on the
     checklist; a side Time Out's items are read and passed), then the ending: the team is
@@ -92,7 +95,10 @@ def read_the_time_out_aloud(tablet: Tablet, side: str) -> None:
         page.get_by_role("link", name="Spoken: next item")
     )
     while page.get_by_role("button", name="End the Time Out").count() == 0:
-        tablet.tap(spoken.first)
+        # A side seen is answered with the case's side (they agree); any other item's first
+        # answer is the expected one.
+        seen = page.get_by_role("button", name=f"Spoken: {SIDE_SEEN}", exact=True)
+        tablet.tap(seen if seen.count() else spoken.first)
     for place, person in (("Anaesthetist", "Ana Sthetist"), ("Scrub (if any)", "Sam Scrub")):
         if not page.get_by_label(place).input_value():
             tablet.choose(page.get_by_label(place), person)
