@@ -84,11 +84,14 @@ def scheduled_between(
 
 
 def review_cases() -> "QuerySet[CaseWithCompliance]":
-    """Signed-out cases (completed or reviewed) and cancelled ones, with their compliance.
+    """Signed-out cases (completed or reviewed) and cancelled ones, with their compliance and
+    their quality facts (``CaseQuality``, read in the same query).
 
     ``review.filters.ReviewCaseFilter`` narrows it (cancelled cases only on request).
     """
-    cases = Case.objects.filter(status__in=LISTED_STATUSES).select_related("procedure", "surgeon")
+    cases = Case.objects.filter(status__in=LISTED_STATUSES).select_related(
+        "procedure", "surgeon", "quality"
+    )
     return with_compliance(cases)
 
 
