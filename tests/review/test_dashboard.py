@@ -286,8 +286,9 @@ def test_the_dashboard_filters_by_surgeon_from_the_page(logged_in, history):
 
 # Session, user, permissions (2), roles for the header, the form's procedures and surgeons, and
 # the figures: months, steps, Time Out to incision, durations by procedure and by surgeon,
-# implants, implants opened but not implanted.
-DASHBOARD_QUERIES = 14
+# implants, implants opened but not implanted, the quality of the checks by month and its
+# median Time Out.
+DASHBOARD_QUERIES = 16
 
 
 def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(
