@@ -5,8 +5,9 @@ how the Time Out was performed, whether the team had to stop, and whether the ch
 filled in as the case went or caught up afterwards. ``quality_of`` computes them from a case's
 Time Outs, Stops and step times (pure: the record page and the bulk generator use it on rows
 they hold); ``store_quality`` writes ``CaseQuality`` rows for closed cases, in a few grouped
-queries whether it is given one case or thousands. The workflow calls it in the transaction
-that closes a case (sign-out, cancellation), the bulk generator for each batch it writes,
+queries whether it is given one case or thousands. The workflow calls ``store_closing_case``
+(the same, for the one case it holds) in the transaction that closes a case (sign-out,
+cancellation), the bulk generator ``store_quality`` for each batch it writes,
 ``rebuild`` (``manage.py rebuild_case_quality``) for every closed case, and migration 0039
 for the cases closed before the facts were kept.
 
@@ -239,6 +240,16 @@ def store_quality(cases: QuerySet[Case], *, tables: QualityModels | None = None)
         )
         written += len(facts)
     return written
+
+
+def store_closing_case(case: Case) -> CaseQuality:
+    """Write the facts of ``case`` as it closes (signed out or cancelled, saved), in the
+    workflow's transaction: four queries, whatever its size (its Time Outs, Stops and steps
+    read; one INSERT). A case closes once, so it has no row to replace, and no amendment yet."""
+    [(pk, facts)] = _facts_of_chunk(
+        live_models(), [(case.pk, case.completed_at, case.cancelled_at, case.amended)]
+    ).items()
+    return CaseQuality.objects.create(case_id=pk, **asdict(facts))
 
 
 def _facts_of_chunk(tables: QualityModels, chunk: list[tuple]) -> dict[int, QualityFacts]:

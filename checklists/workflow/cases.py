@@ -339,5 +339,5 @@ def cancel(
             now=now,
         )
         summary.count_closed_cases(Case.objects.filter(pk=case.pk))
-        quality.store_quality(Case.objects.filter(pk=case.pk))
+        quality.store_closing_case(case)
     return case

@@ -110,7 +110,7 @@ def sign_out(
                 now=now,
             )
             summary.count_closed_cases(Case.objects.filter(pk=case.pk))
-            quality.store_quality(Case.objects.filter(pk=case.pk))
+            quality.store_closing_case(case)
     # Raised after the commit, so that the refusal's own audit event is kept.
     if signature is None:
         raise SignatureRefused("The password is not right. The case was not signed.")

@@ -56,7 +56,7 @@ def test_a_case_checked_as_it_went_is_stored_at_sign_out(case, nurse, surgeon, c
     assert (facts.full_team, facts.attested_well, facts.interruptions) == (True, True, 0)
     assert (facts.stops, facts.longest_stop_seconds, facts.time_outs_repeated) == (0, None, 0)
     assert (facts.steps_after_closing, facts.recorded_after_the_fact) == (0, False)
-    assert facts.busiest_minute_steps == 2  # a step every 30 s
+    assert facts.busiest_minute_steps == 3  # a step every 30 s: at 0, 30 and 60 s
     assert len(events(case, action=AuditAction.SIGNED_OUT)) == 1
 
 

@@ -239,7 +239,7 @@ def test_the_page_draws_each_chart_from_embedded_data_with_no_inline_script(logg
         **{**year(), "date_from": timezone.localdate() - datetime.timedelta(days=365)}
     )
     assert data == json.loads(json.dumps(figures.chart_data()))
-    assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 7
+    assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 9
 
 
 def test_each_chart_has_a_table_of_the_same_numbers(logged_in, history):

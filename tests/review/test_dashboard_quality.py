@@ -143,9 +143,7 @@ def test_the_page_charts_the_table_s_numbers(logged_in, history):
     assert len([row for row in rows if row[0] in charted["labels"]]) >= len(figures)
 
 
-def test_the_quality_figures_cost_no_query_per_case(
-    logged_in, procedure, nurse, surgeon, django_assert_max_num_queries
-):
+def test_the_quality_figures_cost_no_query_per_case(logged_in, django_assert_max_num_queries):
     logged_in.get(DASHBOARD)  # the session's first request writes its start time: not counted
     with django_assert_max_num_queries(DASHBOARD_QUERIES):
         assert logged_in.get(DASHBOARD).status_code == 200
