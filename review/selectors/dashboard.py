@@ -305,7 +305,7 @@ def _quality_by_month(
         spread.label: spread.median
         for spread in spreads(
             cases.annotate(group_key=month, value=F("quality__time_out_seconds")),
-            label=lambda key: str(key[0]),
+            label=lambda key: _month_key(key[0]),
         )
     }
     empty = {"cases": 0, "read_aloud": 0, "full_team": 0, "attested_well": 0, "after_the_fact": 0}
@@ -321,10 +321,18 @@ def _quality_by_month(
                 attested_well=row["attested_well"],
                 after_the_fact=row["after_the_fact"],
                 stops=row.get("stops") or 0,
-                median_time_out_seconds=medians.get(str(start)),
+                median_time_out_seconds=medians.get(_month_key(start)),
             )
         )
     return result
+
+
+def _month_key(month: datetime.date | datetime.datetime) -> str:
+    """A month's first day as text. PostgreSQL's percentile query is raw SQL, so the month
+    comes as the local midnight that began it (no ORM converter to make it a date)."""
+    if isinstance(month, datetime.datetime):
+        month = month.date()
+    return month.isoformat()
 
 
 def _step_rates(days: Q) -> list[StepRate]:
