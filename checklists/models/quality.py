@@ -89,9 +89,18 @@ class CaseQuality(models.Model):
         return bool(self.all_items_spoken and self.everyone_present and not self.interruptions)
 
     @property
+    def time_out_words(self) -> str:
+        """The Time Out's duration as a reviewer reads it: "1 min 35 s"."""
+        return _in_words(self.time_out_seconds)
+
+    @property
     def longest_stop_words(self) -> str:
-        """The longest Stop's duration as a reviewer reads it: "4 min 05 s"."""
-        if self.longest_stop_seconds is None:
-            return ""
-        minutes, seconds = divmod(self.longest_stop_seconds, 60)
-        return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"
+        return _in_words(self.longest_stop_seconds)
+
+
+def _in_words(seconds: int | None) -> str:
+    """A duration in minutes and seconds: "4 min 05 s", "45 s"; "" when unknown."""
+    if seconds is None:
+        return ""
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"

@@ -30,7 +30,7 @@ def test_a_case_done_well_shows_so(logged_in, clock, nurse, scrub, surgeon):
 
     text = section(logged_in, case)
 
-    assert "Time Out read aloud Yes, in 90 s" in text
+    assert "Time Out read aloud Yes, in 1 min 30 s" in text
     assert "Full team present Yes" in text
     assert "Every item spoken aloud Yes" in text
     assert "Interruptions None" in text
