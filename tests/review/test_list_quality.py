@@ -1,6 +1,8 @@
 """The review list by the quality of the checks (``CaseQuality``): a filter for each fact a
 reviewer looks for, a short cell of them per case, and the same number of queries with it."""
 
+import csv
+import io
 import re
 
 import pytest
@@ -101,3 +103,24 @@ def test_the_list_by_quality_costs_the_same_queries_for_few_or_many_cases(
     with django_assert_max_num_queries(LIST_QUERIES):
         response = logged_in.get(LIST, {"quality": "team_missing", "per_page": 100})
     assert listed(response) >= {cases["no_scrub"].pk}
+
+
+def test_the_export_carries_each_cases_quality_facts(logged_in, cases, procedure, nurse, surgeon):
+    old_style = signed_out(procedure, nurse=nurse, surgeon=surgeon)  # no Time Out read aloud
+
+    response = logged_in.get(reverse("review:export"), {"quality": ""})
+
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = {int(row["Case"]): row for row in csv.DictReader(io.StringIO(text))}
+    assert rows[cases["well"].pk]["Full team at the Time Out"] == "yes"
+    assert rows[cases["well"].pk]["Time Out read aloud (s)"] == "90"
+    assert rows[cases["no_scrub"].pk]["Full team at the Time Out"] == "no"
+    assert rows[cases["interrupted"].pk]["Interruptions"] == "1"
+    stopped = rows[cases["stopped"].pk]
+    assert (stopped["Stops called"], stopped["Longest Stop (s)"]) == ("1", "90")
+    assert stopped["Time Outs repeated"] == "1"
+    assert rows[cases["caught_up"].pk]["Recorded after the fact"] == "yes"
+    assert rows[cases["well"].pk]["Recorded after the fact"] == "no"
+    assert rows[old_style.pk]["Time Out read aloud (s)"] == ""
+    assert rows[old_style.pk]["Full team at the Time Out"] == ""
+    assert rows[old_style.pk]["Stops called"] == "0"
