@@ -32,9 +32,8 @@ from accounts.models import Room
 from checklists import workflow
 from checklists.audit import verify_chains
 from checklists.bulk import cast, database
+from checklists.bulk.cast import MI
 from checklists.bulk.plan import (
-    MI,
-    NOT_APPLICABLE,
     Plan,
     PlannedAmendment,
     PlannedAnswer,
@@ -47,6 +46,7 @@ from checklists.bulk.plan import (
     time_outs_for,
 )
 from checklists.bulk.rows import RowBuilder
+from checklists.bulk.vocabulary import NOT_APPLICABLE
 from checklists.choices import StepStatus
 from checklists.errors import SignatureRefused
 from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, TimeOut
