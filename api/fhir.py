@@ -17,15 +17,16 @@ signature's. Read alone, a resource refers to those by their reads (``Device/12`
 the Patient and the Practitioners it names. A template's Questionnaire is
 ``procedures.questionnaire``'s.
 
+The checklist's QuestionnaireResponse is built by ``api.fhir_answers``; the codes, extensions
+and resource names both use are ``api.fhir_terms``'.
+
 The models are R4B's (4.3.0); every resource and element used here is unchanged from R4
 (4.0.1), which is the version the CapabilityStatement declares, as the issue asks.
 """
 
 import base64
-import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.conf import settings
 from django.utils import timezone
@@ -41,11 +42,8 @@ from fhir.resources.R4B.period import Period
 from fhir.resources.R4B.practitioner import Practitioner
 from fhir.resources.R4B.procedure import Procedure, ProcedureFocalDevice, ProcedurePerformer
 from fhir.resources.R4B.provenance import Provenance, ProvenanceAgent
-from fhir.resources.R4B.quantity import Quantity
 from fhir.resources.R4B.questionnaireresponse import (
     QuestionnaireResponse,
-    QuestionnaireResponseItem,
-    QuestionnaireResponseItemAnswer,
 )
 from fhir.resources.R4B.reference import Reference
 from fhir.resources.R4B.resource import Resource
@@ -53,82 +51,32 @@ from fhir.resources.R4B.signature import Signature as FhirSignature
 from pydantic import BaseModel
 
 from accounts.people import display_name
+from api.fhir_answers import case_answers, recorded_steps
+from api.fhir_terms import (
+    GS1_ISSUER,
+    IMPLANTED,
+    LATERALITY_EXTENSION,
+    MEDICAL_RECORD_NUMBER,
+    SACROILIAC_JOINT,
+    SIDES,
+    SURGEON,
+    VERIFICATION,
+    VERIFIER,
+    full_url,
+    reference,
+    resource_id,
+)
 from checklists.choices import (
     CaseStatus,
     ImplantStatus,
     Laterality,
-    Side,
     SignatureMeaning,
-    StepStatus,
     UdiCarrier,
 )
-from checklists.models import Case, CaseStep, Implant, Signature
-from procedures.choices import Phase, StepKind
-from procedures.models import BOTH
-
-FHIR_JSON = "application/fhir+json"
-FHIR_VERSION = "4.0.1"
-SNOMED = "http://snomed.info/sct"
-GS1_ISSUER = "http://hl7.org/fhir/NamingSystem/gs1-di"
-# mCODE's laterality qualifier: the one published extension whose context is Procedure.bodySite.
-LATERALITY_EXTENSION = "http://hl7.org/fhir/us/mcode/StructureDefinition/mcode-laterality-qualifier"
-# Who answered a QuestionnaireResponse's item (FHIR's core extensions); when, and why a step
-# was not applicable, have no published extension: these are SI Tracker's.
-AUTHOR_EXTENSION = "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-author"
-RECORDED_AT = "urn:sitracker:fhir:step-recorded-at"
-NOT_APPLICABLE = "urn:sitracker:fhir:step-not-applicable-reason"
-SACROILIAC_JOINT = Coding(system=SNOMED, code="39723000", display="Sacroiliac joint structure")
-SIDES = {
-    Laterality.LEFT: Coding(system=SNOMED, code="7771000", display="Left"),
-    Laterality.RIGHT: Coding(system=SNOMED, code="24028007", display="Right"),
-    Laterality.BILATERAL: Coding(system=SNOMED, code="51440002", display="Right and left"),
-}
-SURGEON = Coding(system=SNOMED, code="304292004", display="Surgeon")
-IMPLANTED = Coding(
-    system="http://hl7.org/fhir/device-action", code="implanted", display="Implanted"
-)
-# ASTM E1762-95: the signature types of FHIR's Signature.type.
-VERIFICATION = Coding(
-    system="urn:iso-astm:E1762-95:2013",
-    code="1.2.840.10065.1.12.1.5",
-    display="Verification Signature",
-)
-VERIFIER = Coding(
-    system="http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-    code="verifier",
-    display="Verifier",
-)
-MEDICAL_RECORD_NUMBER = Coding(
-    system="http://terminology.hl7.org/CodeSystem/v2-0203",
-    code="MR",
-    display="Medical record number",
-)
-# The names of this server's resources: a uuid from the case's id and the resource's place, so a
-# Bundle read twice names its resources the same.
-NAMESPACE = uuid.UUID("6f0e4f1e-3c55-4d1c-9a53-2f8f1d5b7a10")
+from checklists.models import Case, Implant, Signature
 
 # The statuses of a case whose record is signed: the ones a Bundle is made of.
 SIGNED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
-# A checklist's QuestionnaireResponse.status, by its case's.
-ANSWERS_STATUSES = {
-    CaseStatus.SCHEDULED: "in-progress",
-    CaseStatus.IN_PROGRESS: "in-progress",
-    CaseStatus.COMPLETED: "completed",
-    CaseStatus.REVIEWED: "completed",
-    CaseStatus.CANCELLED: "stopped",
-}
-
-
-def resource_id(case: Case, kind: str, key: object = "") -> str:
-    return str(uuid.uuid5(NAMESPACE, f"case/{case.pk}/{kind}/{key}"))
-
-
-def full_url(resource: Resource) -> str:
-    return f"urn:uuid:{resource.id}"
-
-
-def reference(resource: Resource, display: str = "") -> Reference:
-    return Reference(reference=full_url(resource), display=display or None)
 
 
 @dataclass
@@ -245,11 +193,6 @@ def references_in(value: object) -> Iterator[Reference]:
 
 def signatures(case: Case) -> Iterable[Signature]:
     return case.signatures.all()
-
-
-def recorded_steps(case: Case) -> list[CaseStep]:
-    """The steps answered (done, or marked not applicable), in the checklist's order."""
-    return [step for step in case.steps.all() if step.status != StepStatus.PENDING]
 
 
 def case_people(case: Case) -> dict[int, Practitioner]:
@@ -414,92 +357,3 @@ def signature_provenance(
             )
         ],
     )
-
-
-def case_answers(
-    case: Case,
-    *,
-    patient: Patient,
-    procedure: Procedure | None,
-    people: dict[int, Practitioner],
-    devices: list[tuple[Implant, Device]],
-) -> QuestionnaireResponse:
-    """The checklist as answered: one group per phase, one item per step answered (each side
-    of a per-side step its own), with who recorded it (FHIR's questionnaireresponse-author
-    extension) and when (ours, ``RECORDED_AT``). A step marked not applicable has no answer,
-    and says why (``NOT_APPLICABLE``); an implant log's answer is its side's Devices. Signed,
-    it is completed, part of the Procedure, authored by the surgeon when signed; before, in
-    progress (stopped, for a cancelled case), with the answers so far."""
-    by_phase: dict[str, list[QuestionnaireResponseItem]] = {}
-    for step in recorded_steps(case):
-        by_phase.setdefault(step.phase, []).append(step_item(step, people=people, devices=devices))
-    return QuestionnaireResponse(
-        id=resource_id(case, "QuestionnaireResponse"),
-        identifier=Identifier(system="urn:sitracker:case", value=str(case.pk)),
-        status=ANSWERS_STATUSES[CaseStatus(case.status)],
-        subject=reference(patient),
-        partOf=[reference(procedure)] if procedure is not None else None,
-        authored=case.completed_at,
-        author=(
-            reference(people[case.surgeon_id], display_name(case.surgeon))
-            if procedure is not None
-            else None
-        ),
-        item=[
-            QuestionnaireResponseItem(linkId=phase, text=Phase(phase).label, item=items)
-            for phase in Phase.values
-            if (items := by_phase.get(phase))
-        ]
-        or None,
-    )
-
-
-def step_item(
-    step: CaseStep, *, people: dict[int, Practitioner], devices: list[tuple[Implant, Device]]
-) -> QuestionnaireResponseItem:
-    extensions = []
-    if step.recorded_by is not None:
-        who = reference(people[step.recorded_by.pk], display_name(step.recorded_by))
-        extensions.append(Extension(url=AUTHOR_EXTENSION, valueReference=who))
-    if step.recorded_at is not None:
-        extensions.append(Extension(url=RECORDED_AT, valueDateTime=step.recorded_at))
-    answers = None
-    if step.status == StepStatus.NOT_APPLICABLE:
-        extensions.append(Extension(url=NOT_APPLICABLE, valueString=step.na_reason))
-    else:
-        answers = step_answers(step, devices) or None
-    side = f" ({Side(step.side).label.lower()})" if step.side else ""
-    return QuestionnaireResponseItem(
-        linkId=f"{step.position}-{step.side}" if step.side else str(step.position),
-        text=f"{step.title}{side}",
-        extension=extensions or None,
-        answer=answers,
-    )
-
-
-def step_answers(
-    step: CaseStep, devices: list[tuple[Implant, Device]]
-) -> list[QuestionnaireResponseItemAnswer]:
-    """A done step's answer in FHIR's type for its kind."""
-    answer = QuestionnaireResponseItemAnswer
-    if step.kind == StepKind.CHECK:
-        return [answer(valueBoolean=True)]
-    if step.kind == StepKind.YES_NO:
-        return [answer(valueBoolean=step.value == "yes")]
-    if step.kind == StepKind.NUMBER and step.value:
-        if step.unit:
-            quantity = Quantity(value=Decimal(step.value), unit=step.unit)
-            return [answer(valueQuantity=quantity)]
-        return [answer(valueDecimal=Decimal(step.value))]
-    if step.kind == StepKind.SIDE and step.value:
-        # The side seen, in the same SNOMED CT laterality codes as the Procedure's body site.
-        seen = Laterality.BILATERAL if step.value == BOTH else Laterality(step.value)
-        return [answer(valueCoding=SIDES[seen])]
-    if step.kind == StepKind.IMPLANTS:
-        return [
-            answer(valueReference=reference(device))
-            for implant, device in devices
-            if implant.status != ImplantStatus.WASTED
-            and implant.side == (step.side or implant.side)
-        ]
-    return [answer(valueString=step.value)] if step.value else []

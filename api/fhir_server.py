@@ -16,7 +16,7 @@ from fhir.resources.R4B.capabilitystatement import (
 )
 from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
 
-from api.fhir import FHIR_JSON, FHIR_VERSION
+from api.fhir_terms import FHIR_JSON, FHIR_VERSION
 
 # What each resource read here is: (type, what its id is, what it holds).
 READS = (

@@ -16,8 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from api import fhir, fhir_server, problems, selectors
+from api.access import logged_read
+from api.fhir_terms import FHIR_JSON
 from api.permissions import AnyScope, ReadsCases
-from api.views import logged_read
 from checklists.models import Case
 from procedures.questionnaire import questionnaire
 
@@ -29,7 +30,7 @@ KEPT_HEADERS = ("WWW-Authenticate", "Retry-After")
 class FhirJsonRenderer(BaseRenderer):
     """FHIR's JSON (``application/fhir+json``): the resource as its model serialised it."""
 
-    media_type = fhir.FHIR_JSON
+    media_type = FHIR_JSON
     format = "fhir"
     charset = "utf-8"
 
@@ -58,7 +59,7 @@ def outcome_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
         body,
         status=refused.status_code,
         headers=headers,
-        content_type=f"{fhir.FHIR_JSON}; charset=utf-8",
+        content_type=f"{FHIR_JSON}; charset=utf-8",
     )
 
 

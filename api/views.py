@@ -25,7 +25,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.context import request_context
-from api import fhir, selectors
+from api import selectors
+from api.access import logged_read
+from api.fhir_terms import FHIR_JSON
 from api.permissions import AnyScope, ImportsSchedule, ReadsCases, RecordsSteps
 from api.schema import answers
 from api.serializers import (
@@ -193,7 +195,7 @@ class CsvBody(BaseParser):
 class FhirBody(CsvBody):
     """A FHIR Bundle, as bytes (``checklists.schedule_fhir`` reads and validates it)."""
 
-    media_type = fhir.FHIR_JSON
+    media_type = FHIR_JSON
 
 
 @endpoint(
@@ -217,13 +219,3 @@ def schedule_import(request: Request) -> Response:
     except UnreadableFile as error:
         raise ParseError(str(error)) from None
     return Response(report.as_json())
-
-
-def logged_read(request: Request, case_id: int) -> None:
-    """An answer with the patient's identity: one access-log entry, by the token's user."""
-    log_access(
-        user=request.user,
-        action=AccessAction.API_READ,
-        case_id=case_id,
-        context=request_context(request),
-    )

@@ -145,7 +145,7 @@ def prepare(count: int) -> None:
     from django.core.management import call_command
     from django.db import connection
 
-    from checklists.bulk.plan import MRN_PREFIX
+    from checklists.bulk.vocabulary import MRN_PREFIX
     from checklists.models import AuditEvent, Case, CaseStep, Implant
 
     call_command("migrate", verbosity=0, interactive=False)

@@ -241,7 +241,7 @@ def step_item(step: Step, *, hard_stops: list[Step]) -> QuestionnaireItem:
 
 def answer_options(step: Step) -> list[QuestionnaireItemAnswerOption] | None:
     """A choice step's options; a side step's sides, as the SNOMED CT laterality codes its
-    QuestionnaireResponse answers with (``api.fhir.SIDES``)."""
+    QuestionnaireResponse answers with (``api.fhir_terms.SIDES``)."""
     if step.kind == StepKind.SIDE:
         return [QuestionnaireItemAnswerOption(valueCoding=SIDE_SEEN[side]) for side in SIDE_ANSWERS]
     return [QuestionnaireItemAnswerOption(valueString=o) for o in step.options] or None

@@ -371,11 +371,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def reference_data(transactional_db) -> None:
     """What the data migrations install (roles, the seeded procedures), put back if flushed."""
     from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
 
     from procedures.models import Procedure, ProcedureVersion, Step
 
     roles.apply_permissions(apps)
     if Procedure.objects.exists():
         return  # not flushed yet (the first transactional test of a run)
-    for model in (Procedure, ProcedureVersion, Step):
+    models = (Procedure, ProcedureVersion, Step)
+    for model in models:
         model.objects.bulk_create(model(**row) for row in SEEDED_PROCEDURES[model.__name__])
+    # The rows came back with their own ids: move PostgreSQL's id sequences past them, as
+    # loaddata does, or the next row created takes an id already used. (A test that migrated
+    # the tables away and back leaves their sequences wherever the migrations left them.)
+    with connection.cursor() as cursor:
+        for sql in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(sql)

@@ -7,7 +7,7 @@ the seal of its patient's identity and its status; every step's answer, revision
 override; the implants on the log; every signature; every Time Out. ``replay_case`` compares
 that with the rows, in the order of ``FIELDS``, and names the first difference in words.
 
-The rows are rebuilt as the trail keeps them by ``checklists.payloads``' builders, the code
+The rows are rebuilt as the trail keeps them by ``checklists.audit.kept``, with the builders
 the workflow wrote the events with, so a row and its replayed state have the same keys.
 
 Pure: it reads the events and rows it is given and the audit keys (for the identity seal),
@@ -21,9 +21,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from checklists import payloads
-from checklists.audit.fold import NO_IMPLANT_EXTRAS, UNTOUCHED, Replayed, Unreplayable, replay
+from checklists.audit.fold import UNTOUCHED, Replayed, Unreplayable, replay
+from checklists.audit.kept import (
+    case_as_kept,
+    case_columns,
+    concern_as_kept,
+    debrief_action_as_kept,
+    implant_as_kept,
+    side_disagreement_as_kept,
+    signature_as_kept,
+    step_as_kept,
+    time_out_as_kept,
+)
 from checklists.audit.verdict import RowDifference
-from checklists.choices import SignatureMeaning
 from checklists.models import (
     AuditEvent,
     Case,
@@ -151,140 +161,63 @@ class Replay:
     identity_sealed: bool
 
 
-# --- the rows, as the trail keeps them ------------------------------------------------------
+# --- the rows the chain keeps by id ---------------------------------------------------------
 
 
-def case_as_kept(case: Case, *, steps: int) -> dict[str, Any]:
-    """The case row as ``case_created`` keeps it (its identity seal aside)."""
-    created = payloads.case_created(
-        procedure_id=case.procedure_id,
-        laterality=case.laterality,
-        surgeon_id=case.surgeon_id,
-        room=case.room,
-        scheduled_start=case.scheduled_start,
-        steps=steps,
-        identity="",
-    )
-    return {key: value for key, value in created.items() if key != "identity"}
+@dataclass(frozen=True)
+class KeptRows:
+    """One kind of row the chain keeps by id (besides the steps): where the replayed state
+    holds it, how a live row is kept, and how a difference names it."""
+
+    kind: str  # the attribute of ``Replayed`` and the keyword of ``replay_case``
+    as_kept: Callable[[Any], dict[str, Any]]
+    where: Callable[[int, Mapping[str, Any]], str]
+    unrecorded: str
+    gone: str = "the chain records it, but its row is gone"
 
 
-def case_columns(case: Case) -> dict[str, Any]:
-    return {
-        "status": case.status,
-        "created_by": case.created_by_id,
-        "completed_at": case.completed_at,
-        "reviewed_at": case.reviewed_at,
-        "reviewed_by": case.reviewed_by_id,
-        "review_comment": case.review_comment,
-        "cancelled_at": case.cancelled_at,
-        "cancel_reason": case.cancel_reason,
-        "amended": case.amended,
-    }
-
-
-def step_as_kept(step: CaseStep) -> dict[str, Any]:
-    return {
-        **payloads.step_state(step),
-        "recorded_for": step.recorded_for,
-        "stop_override_reason": step.stop_override_reason,
-        "stop_overridden_by": step.stop_overridden_by_id,
-        "stop_overridden_at": step.stop_overridden_at,
-    }
-
-
-def implant_as_kept(implant: Implant) -> dict[str, Any]:
-    return {
-        **NO_IMPLANT_EXTRAS,
-        **payloads.logged_implant(implant),
-        "explanted_on": implant.explanted_on.isoformat() if implant.explanted_on else None,
-        "explant_reason": implant.explant_reason,
-        "added_by": implant.added_by_id,
-        "read_back_by": implant.read_back_by_id,
-        "read_back_at": implant.read_back_at,
-    }
-
-
-def signature_as_kept(signature: Signature) -> dict[str, Any]:
-    if signature.meaning in SignatureMeaning.values:
-        kept = dict(payloads.signature_state(signature))
-    else:  # a meaning the application never writes: shown as stored
-        kept = {"signature": signature.pk, "printed_name": signature.printed_name}
-        kept |= {"meaning": signature.meaning, "content_hash": signature.content_hash}
-    return {
-        **kept,
-        "signer": signature.signer_id,
-        "signed_at": signature.signed_at,
-        "reason": signature.reason,
-        "amended_step": signature.amended_step_id,
-    }
-
-
-def concern_as_kept(concern: Concern) -> dict[str, Any]:
-    return {
-        "concern": concern.pk,
-        "reason": concern.reason,
-        "raised_by": concern.raised_by_id,
-        "raised_at": concern.raised_at,
-        "resolution": concern.resolution,
-        "resolved_by": concern.resolved_by_id,
-        "resolved_at": concern.resolved_at,
-    }
-
-
-def side_disagreement_as_kept(disagreement: SideDisagreement) -> dict[str, Any]:
-    return {
-        **payloads.side_disagreement_raised(
-            disagreement=disagreement.pk,
-            place=disagreement.place,
-            side_seen=disagreement.side_seen,
-            case_side=disagreement.case_side,
-            implant=disagreement.implant_id,
+# In the order compared.
+KEPT_ROWS = (
+    KeptRows(
+        "implants",
+        implant_as_kept,
+        where=lambda pk, implant: (
+            f"implant {pk} ({implant.get('side')} side, position {implant.get('position')})"
         ),
-        "step": disagreement.step_id,
-        "raised_by": disagreement.raised_by_id,
-        "raised_at": disagreement.raised_at,
-        "resolution": disagreement.resolution,
-        "resolved_by": disagreement.resolved_by_id,
-        "resolved_at": disagreement.resolved_at,
-    }
-
-
-def debrief_action_as_kept(action: DebriefAction) -> dict[str, Any]:
-    return {
-        **payloads.debrief_action_added(
-            action=action.pk,
-            what=action.what,
-            owner=action.owner_id,
-            owner_role=action.owner_role,
-            due=action.due,
-        ),
-        "raised_by": action.raised_by_id,
-        "raised_at": action.raised_at,
-        "closing_note": action.closing_note,
-        "closed_by": action.closed_by_id,
-        "closed_at": action.closed_at,
-    }
-
-
-def time_out_as_kept(time_out: TimeOut) -> dict[str, Any]:
-    return {
-        "time_out": time_out.pk,
-        "side": time_out.side,
-        "started_by": time_out.started_by_id,
-        "started_at": time_out.started_at,
-        "ended_by": time_out.ended_by_id,
-        "ended_at": time_out.ended_at,
-        "surgeon": time_out.surgeon_id,
-        "anaesthetist": time_out.anaesthetist_id,
-        "circulating_nurse": time_out.circulating_nurse_id,
-        "scrub": time_out.scrub_id,
-        "all_items_spoken": time_out.all_items_spoken,
-        "everyone_present": time_out.everyone_present,
-        "interruptions": time_out.interruptions,
-        "invalidated_by": time_out.invalidated_by_id,
-        "invalidated_at": time_out.invalidated_at,
-        "invalidated_reason": time_out.invalidated_reason,
-    }
+        gone="the chain has it on the log, but its row is gone",
+        unrecorded="its row is on the log, but the chain never logged it (or logged its removal)",
+    ),
+    KeptRows(
+        "signatures",
+        signature_as_kept,
+        where=lambda pk, signature: f"signature {pk} ({signature.get('meaning')})",
+        unrecorded="its row is there, but the chain never signed it",
+    ),
+    KeptRows(
+        "concerns",
+        concern_as_kept,
+        where=lambda pk, concern: f"Stop {pk} called by the team",
+        unrecorded="its row is there, but the chain never called it",
+    ),
+    KeptRows(
+        "actions",
+        debrief_action_as_kept,
+        where=lambda pk, action: f"debrief action {pk}",
+        unrecorded="its row is there, but the chain never added it",
+    ),
+    KeptRows(
+        "sides",
+        side_disagreement_as_kept,
+        where=lambda pk, disagreement: f"side disagreement {pk}",
+        unrecorded="its row is there, but the chain never raised it",
+    ),
+    KeptRows(
+        "time_outs",
+        time_out_as_kept,
+        where=lambda pk, time_out: f"Time Out {pk}",
+        unrecorded="its row is there, but the chain never started it",
+    ),
+)
 
 
 # --- the comparison -------------------------------------------------------------------------
@@ -316,14 +249,17 @@ def replay_case(
     )
     if problem:
         return Replay(RowDifference(case.pk, "", problem), sealed)
+    rows = {
+        "implants": implants,
+        "signatures": signatures,
+        "concerns": concerns,
+        "actions": actions,
+        "sides": sides,
+        "time_outs": time_outs,
+    }
     difference = (
         _steps_difference(case.pk, state, steps)
-        or _implants_difference(case.pk, state, implants)
-        or _signatures_difference(case.pk, state, signatures)
-        or _concerns_difference(case.pk, state, concerns)
-        or _actions_difference(case.pk, state, actions)
-        or _sides_difference(case.pk, state, sides)
-        or _time_outs_difference(case.pk, state, time_outs)
+        or _kept_rows_difference(case.pk, state, rows)
         or _content_difference(case, state, steps, implants)
     )
     return Replay(difference, sealed)
@@ -348,9 +284,9 @@ def _steps_difference(
 ) -> RowDifference | None:
     answered = dict(state.steps)
     for step in sorted(steps, key=lambda step: step.position):
-        kept = answered.pop(step.pk, UNTOUCHED)
+        kept_step = answered.pop(step.pk, UNTOUCHED)
         free_text = {"value"} if step.kind == StepKind.TEXT else set()
-        problem = _first_change(kept, step_as_kept(step), free_text=free_text)
+        problem = _first_change(kept_step, step_as_kept(step), free_text=free_text)
         if problem:
             where = f"step '{step.title}'" + (f" ({step.side})" if step.side else "")
             return RowDifference(case_id, where, problem)
@@ -360,105 +296,25 @@ def _steps_difference(
     return None
 
 
-def _implants_difference(
-    case_id: int, state: Replayed, implants: Sequence[Implant]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.implants,
-        {implant.pk: implant_as_kept(implant) for implant in implants},
-        where=_implant_where,
-        gone="the chain has it on the log, but its row is gone",
-        unrecorded="its row is on the log, but the chain never logged it (or logged its removal)",
-    )
-
-
-def _implant_where(pk: int, implant: Mapping[str, Any]) -> str:
-    return f"implant {pk} ({implant.get('side')} side, position {implant.get('position')})"
-
-
-def _signatures_difference(
-    case_id: int, state: Replayed, signatures: Sequence[Signature]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.signatures,
-        {signature.pk: signature_as_kept(signature) for signature in signatures},
-        where=lambda pk, signature: f"signature {pk} ({signature.get('meaning')})",
-        unrecorded="its row is there, but the chain never signed it",
-    )
-
-
-def _concerns_difference(
-    case_id: int, state: Replayed, concerns: Sequence[Concern]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.concerns,
-        {concern.pk: concern_as_kept(concern) for concern in concerns},
-        where=lambda pk, concern: f"Stop {pk} called by the team",
-        unrecorded="its row is there, but the chain never called it",
-    )
-
-
-def _actions_difference(
-    case_id: int, state: Replayed, actions: Sequence[DebriefAction]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.actions,
-        {action.pk: debrief_action_as_kept(action) for action in actions},
-        where=lambda pk, action: f"debrief action {pk}",
-        unrecorded="its row is there, but the chain never added it",
-    )
-
-
-def _sides_difference(
-    case_id: int, state: Replayed, sides: Sequence[SideDisagreement]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.sides,
-        {disagreement.pk: side_disagreement_as_kept(disagreement) for disagreement in sides},
-        where=lambda pk, disagreement: f"side disagreement {pk}",
-        unrecorded="its row is there, but the chain never raised it",
-    )
-
-
-def _time_outs_difference(
-    case_id: int, state: Replayed, time_outs: Sequence[TimeOut]
-) -> RowDifference | None:
-    return _kept_rows_difference(
-        case_id,
-        state.time_outs,
-        {time_out.pk: time_out_as_kept(time_out) for time_out in time_outs},
-        where=lambda pk, time_out: f"Time Out {pk}",
-        unrecorded="its row is there, but the chain never started it",
-    )
-
-
 def _kept_rows_difference(
-    case_id: int,
-    kept_by_chain: Mapping[int, Mapping[str, Any]],
-    rows: Mapping[int, Mapping[str, Any]],
-    *,
-    where: Callable[[int, Mapping[str, Any]], str],
-    unrecorded: str,
-    gone: str = "the chain records it, but its row is gone",
+    case_id: int, state: Replayed, rows: Mapping[str, Sequence[Any]]
 ) -> RowDifference | None:
-    """The first difference between rows of one kind (implants, signatures, Stops) as the
-    chain keeps them and as they are, by id: a row gone, a row the chain never made, or the
-    first field that differs. ``where`` names the row from its id and either side's values."""
-    for pk in sorted(kept_by_chain.keys() | rows.keys()):
-        kept, row = kept_by_chain.get(pk), rows.get(pk)
-        place = where(pk, kept or row or {})
-        if row is None:
-            return RowDifference(case_id, place, gone)
-        if kept is None:
-            return RowDifference(case_id, place, unrecorded)
-        problem = _first_change(kept, row)
-        if problem:
-            return RowDifference(case_id, place, problem)
+    """The first difference, kind by kind (``KEPT_ROWS``), between the rows the chain keeps
+    by id and the live ``rows`` of each kind: a row gone, a row the chain never made, or the
+    first field that differs."""
+    for kind in KEPT_ROWS:
+        kept_by_chain = getattr(state, kind.kind)
+        live = {row.pk: kind.as_kept(row) for row in rows[kind.kind]}
+        for pk in sorted(kept_by_chain.keys() | live.keys()):
+            kept, row = kept_by_chain.get(pk), live.get(pk)
+            place = kind.where(pk, kept or row or {})
+            if row is None:
+                return RowDifference(case_id, place, kind.gone)
+            if kept is None:
+                return RowDifference(case_id, place, kind.unrecorded)
+            problem = _first_change(kept, row)
+            if problem:
+                return RowDifference(case_id, place, problem)
     return None
 
 

@@ -32,8 +32,9 @@ from accounts.models import Room
 from checklists import quality, summary
 from checklists.bulk import database
 from checklists.bulk.cast import prepare_cast
-from checklists.bulk.plan import ROOMS, Planner, SerialsInUse, generated_gtins
+from checklists.bulk.plan import Planner, SerialsInUse, generated_gtins
 from checklists.bulk.rows import RowBuilder, needed_ids
+from checklists.bulk.vocabulary import ROOMS
 from checklists.models import Case, Implant
 
 

@@ -4,8 +4,8 @@ A ``Planner`` draws each case from a seeded ``random.Random``: the same seed, th
 A plan names the people, the answers with their moments, the implants, and how the case ends
 (signed out, perhaps after a refused password, perhaps amended, mostly reviewed; or cancelled
 early or midway). ``checklists.bulk.rows`` turns plans into rows.
-
-Synthetic patients have MRNs starting ``SYN-`` and are not anyone real.
+What cases are made of (names, implants, the occasional answers and notes) is in
+``checklists.bulk.vocabulary``.
 """
 
 import datetime
@@ -18,104 +18,25 @@ from django.utils import timezone
 
 from checklists.bulk import lapses
 from checklists.bulk.cast import MI, OPEN, Cast, Layout, Person
+from checklists.bulk.vocabulary import (
+    CANCEL_REASONS,
+    FIRST_NAMES,
+    GTIN_BASE,
+    IMPLANTS,
+    LAST_NAMES,
+    MRN_PREFIX,
+    NOT_APPLICABLE,
+    RECOVERY_NOTES,
+    REVIEW_COMMENTS,
+    ROOMS,
+    YES_ANSWERS,
+)
 from checklists.choices import Laterality, StepStatus
 from checklists.models import CaseStep
 from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import BOTH
 
-MRN_PREFIX = "SYN-"
-ROOMS = ("OR 1", "OR 2", "OR 3", "OR 4", "OR 5", "OR 7")
 UTC = datetime.UTC
-
-FIRST_NAMES = [
-    "Alice",
-    "Amir",
-    "Beatriz",
-    "Chen",
-    "Dmitri",
-    "Eva",
-    "Farah",
-    "Gustav",
-    "Hana",
-    "Idris",
-    "Joan",
-    "Kofi",
-    "Lena",
-    "Mateo",
-    "Nadia",
-    "Olu",
-    "Priya",
-    "Quentin",
-    "Rosa",
-    "Sven",
-    "Tariq",
-    "Uma",
-    "Viktor",
-    "Wen",
-    "Ximena",
-    "Yusuf",
-    "Zara",
-]
-LAST_NAMES = [
-    "Abbott",
-    "Bauer",
-    "Carvalho",
-    "Dimitriou",
-    "Eriksen",
-    "Fischer",
-    "Gallagher",
-    "Haddad",
-    "Ito",
-    "Jovanovic",
-    "Kaur",
-    "Lindqvist",
-    "Mensah",
-    "Novak",
-    "Okafor",
-    "Pereira",
-    "Quist",
-    "Russo",
-    "Schmidt",
-    "Tanaka",
-    "Ueda",
-    "Varga",
-    "Walsh",
-    "Xu",
-    "Yilmaz",
-    "Zielinski",
-]
-
-IMPLANTS = {
-    MI: ("SI-BONE", "iFuse-3D", ("7.0 x 40", "7.0 x 45", "7.0 x 50", "7.0 x 55"), (2, 3, 3, 3, 4)),
-    OPEN: ("DePuy Synthes", "SI fusion plate", ("3.5 x 60", "3.5 x 70"), (1, 2, 2)),
-}
-GTIN_BASE = {MI: "0081234567890", OPEN: "0081234567891"}
-
-# Not-applicable answers with their reasons (probability, reason), by step title.
-NOT_APPLICABLE = {
-    "Specimens labelled": (0.35, "No specimen taken"),
-    "Bone block replaced": (0.04, "Allograft dowel used instead of the bone block"),
-    "Pathway drilled (and broached, where the implant system needs it) through the ilium "
-    "toward the sacrum": (0.03, "Self-harvesting implant system: no separate drilling"),
-    "Essential imaging displayed; fluoroscope positioned": (
-        0.01,
-        "Navigation used; no fluoroscopy",
-    ),
-}
-YES_ANSWERS = {  # yes/no steps answered "yes" now and then, with the note "yes" calls for
-    "Known allergy": (0.12, "Penicillin: rash"),
-    "Difficult airway or aspiration risk": (0.05, ""),
-    "Risk of blood loss over 500 ml": (0.08, ""),
-    "Equipment problems to report": (0.04, "Fluoroscope monitor flickered; reported to biomed"),
-}
-RECOVERY_NOTES = (
-    "Routine recovery; analgesia as charted.",
-    "Mobilise with physiotherapy day 1; touch-weight bearing 3 weeks.",
-    "Watch the wound; diabetic patient.",
-    "Standard post-operative care.",
-)
-REVIEW_COMMENTS = ("", "", "", "Complete and consistent.", "Checked against the theatre log.")
-CANCEL_REASONS = ("Patient unwell on the day", "Consent withdrawn", "No ICU bed", "Equipment fault")
 
 
 READ_BACK_AFTER = datetime.timedelta(seconds=30)

@@ -15,19 +15,14 @@ implants, signatures) are unsaved model instances.
 """
 
 import datetime
-import json
 from collections.abc import Iterable
 from typing import Any
-
-from django.db import models
 
 from checklists import payloads
 from checklists.bulk import lapses
 from checklists.bulk.columns import (
     ANSWER_COLUMNS,
-    SNAPSHOT_COLUMNS,
     Chain,
-    Event,
     Ids,
     Rows,
     StepAnswer,
@@ -40,14 +35,13 @@ from checklists.bulk.plan import (
     PlannedTimeOut,
     PlannedTimeOutEnd,
 )
+from checklists.bulk.values import RowValues
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, Compliance, StepFacts, compliance_of
 from checklists.models import Case, CaseStep, Implant, Signature, audit_key_id
 from checklists.workflow.implants import how_entered
 from checklists.workflow.signing import CONTENT_STEP_FIELDS, ContentStep, content_hash
 from procedures.choices import StepRole
-
-UTC = datetime.UTC
 
 
 def needed_ids(plans: list[Plan]) -> dict[str, int]:
@@ -68,9 +62,7 @@ class RowBuilder:
     them (times and decimals as text); otherwise as PostgreSQL's driver takes them."""
 
     def __init__(self, *, sqlite: bool) -> None:
-        self.sqlite = sqlite
-        # Layout steps live as long as the cast, so their ids are stable keys.
-        self._snapshots: dict[int, tuple] = {}
+        self.values = RowValues(sqlite=sqlite)
 
     def rows(self, plans: list[Plan], ids: Ids) -> Rows:
         rows = Rows()
@@ -171,13 +163,13 @@ class RowBuilder:
                 before=before,
                 after=states[item.step_index],
             )
-        rows.implants.extend(self._implant_row(implant) for implant in implants)
+        rows.implants.extend(self.values.implant_row(implant) for implant in implants)
         rows.time_outs.extend(
-            self._time_out_row(time_out_ids[id(time_out)], case_id, time_out)
+            self.values.time_out_row(time_out_ids[id(time_out)], case_id, time_out)
             for time_out in plan.time_outs
         )
         rows.concerns.extend(
-            lapses.stop_rows(plan, case_id=case_id, concern_ids=concern_ids, dt=self._dt)
+            lapses.stop_rows(plan, case_id=case_id, concern_ids=concern_ids, dt=self.values.dt)
         )
         # The first step or implant takes the case into the room; a Time Out comes after both.
         started_at = timeline[0][0] if timeline else None
@@ -256,20 +248,21 @@ class RowBuilder:
             )
             status = CaseStatus.CANCELLED
 
+        values = self.values
         for index, step in enumerate(layout.steps):
-            rows.steps.append(self._step_row(step_ids[index], case_id, step, answers[index]))
-        rows.signatures.extend(self._signature_row(signature) for signature in signatures)
-        rows.events.extend(self._event_row(next(ids["event"]), event) for event in chain.events)
+            rows.steps.append(values.step_row(step_ids[index], case_id, step, answers[index]))
+        rows.signatures.extend(values.signature_row(signature) for signature in signatures)
+        rows.events.extend(values.event_row(next(ids["event"]), event) for event in chain.events)
         facts = _compliance(layout.steps, answers)
         reviewer, reviewed_at, comment = plan.reviewed or (None, None, "")
         cancelled_at, cancel_reason = plan.cancelled or (None, "")
-        dt = self._dt
+        dt = values.dt
         rows.cases.append(
             (
                 case_id,
                 mrn,
                 name,
-                self._date(born),
+                values.date(born),
                 layout.procedure_id,
                 layout.version_id,
                 layout.laterality,
@@ -296,141 +289,6 @@ class RowBuilder:
                 None,  # source_appointment_id: generated cases come from no theatre list
             )
         )
-
-    def _step_row(self, pk: int, case_id: int, step: CaseStep, answer: StepAnswer) -> tuple:
-        return (
-            pk,
-            case_id,
-            *self._snapshot_columns(step),
-            answer.status,
-            answer.value,
-            answer.note,
-            answer.na_reason,
-            answer.recorded_by_id,
-            self._dt(answer.recorded_at),
-            answer.recorded_for,
-            answer.revision,
-            answer.stop_override_reason,
-            answer.stop_overridden_by_id,
-            self._dt(answer.stop_overridden_at),
-        )
-
-    def _snapshot_columns(self, step: CaseStep) -> tuple:
-        """A step row's ``SNAPSHOT_COLUMNS``: the same for every case of its layout, so made
-        once."""
-        key = id(step)
-        if key not in self._snapshots:
-            self._snapshots[key] = tuple(
-                self._value(CaseStep._meta.get_field(name), getattr(step, name))
-                for name in SNAPSHOT_COLUMNS
-            )
-        return self._snapshots[key]
-
-    def _implant_row(self, implant: Implant) -> tuple:
-        return (
-            implant.pk,
-            implant.case_id,
-            implant.side,
-            implant.position,
-            implant.manufacturer,
-            implant.product,
-            implant.size,
-            implant.lot,
-            self._date(implant.expiry),
-            implant.serial,
-            implant.gtin,
-            implant.udi,
-            implant.expiry_override_reason,
-            implant.entry,
-            implant.carrier,
-            implant.duplicate_override_reason,
-            implant.wasted_reason,
-            self._date(implant.explanted_on),
-            implant.explant_reason,
-            implant.added_by_id,
-            self._dt(implant.added_at),
-            implant.read_back_by_id,
-            self._dt(implant.read_back_at),
-        )
-
-    def _time_out_row(self, pk: int, case_id: int, time_out: PlannedTimeOut) -> tuple:
-        ended = time_out.ended_at is not None
-        nurse = time_out.circulating_nurse.pk
-
-        def team(value: Any) -> Any:
-            return value if ended else None
-
-        return (
-            pk,
-            case_id,
-            time_out.side,
-            nurse,
-            self._dt(time_out.started_at),
-            team(nurse),
-            self._dt(time_out.ended_at),
-            team(time_out.surgeon.pk),
-            team(time_out.anaesthetist.pk),
-            team(nurse),
-            team(time_out.scrub.pk if time_out.scrub else None),
-            team(time_out.all_items_spoken),
-            team(time_out.everyone_present),
-            team(time_out.interruptions),
-            # Made stale by a Stop (``lapses``); generated cases keep their surgeon.
-            self._dt(time_out.invalidated_at),
-            time_out.invalidated_by.pk if time_out.invalidated_by else None,
-            time_out.invalidated_reason,
-        )
-
-    def _signature_row(self, signature: Signature) -> tuple:
-        return (
-            signature.pk,
-            signature.case_id,
-            signature.signer_id,
-            signature.printed_name,
-            signature.meaning,
-            self._dt(signature.signed_at),
-            signature.content_hash,
-            signature.reason,
-            signature.amended_step_id,
-        )
-
-    def _event_row(self, pk: int, event: Event) -> tuple:
-        return (
-            pk,
-            event.case_id,
-            event.seq,
-            event.step_id,
-            event.actor_id,
-            event.action,
-            _json(event.before),
-            _json(event.after),
-            self._dt(event.created_at),
-            event.remote_addr,
-            event.user_agent,
-            event.prev_hash,
-            event.hash,
-            event.key_id,
-        )
-
-    def _value(self, model_field: Any, value: Any) -> Any:
-        if value is None:
-            return None
-        if isinstance(model_field, models.DecimalField):
-            return str(value) if self.sqlite else value
-        if isinstance(model_field, models.JSONField):
-            return json.dumps(value)
-        return value
-
-    def _dt(self, moment: datetime.datetime | None) -> Any:
-        if moment is None:
-            return None
-        # SQLite stores UTC as text, as Django's adapter does; PostgreSQL takes the datetime.
-        return str(moment.astimezone(UTC).replace(tzinfo=None)) if self.sqlite else moment
-
-    def _date(self, day: datetime.date | None) -> Any:
-        if day is None:
-            return None
-        return day.isoformat() if self.sqlite else day
 
 
 Moment = (
@@ -542,8 +400,3 @@ def _event_count(plan: Plan) -> int:
         + (plan.reviewed is not None)
         + (plan.cancelled is not None)
     )
-
-
-def _json(value: Any) -> str | None:
-    # As Django's JSONField stores it on SQLite (PostgreSQL parses it into jsonb).
-    return None if value is None else json.dumps(value)

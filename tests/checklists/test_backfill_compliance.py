@@ -75,7 +75,11 @@ def cases(reference_data, nurse, surgeon, reviewer) -> dict[str, Case]:
     return {"signed": signed, "amended": amended, "cancelled": cancelled, "open": open_case}
 
 
-def test_it_stores_what_the_workflow_stores(cases):
+def test_it_stores_what_the_workflow_and_the_generator_store_and_leaves_open_cases_unknown(cases):
+    # One trip back and forth for all three: each replays some thirty migrations of every app,
+    # the costliest thing the suite does. (On a database without cases the backfill runs
+    # whenever a test database is made.)
+    bulk.generate(count=60, seed=8)
     stored = facts()
     assert stored[cases["amended"].pk][3] is True  # a fact worth restoring
     assert stored[cases["cancelled"].pk][2] is False
@@ -83,26 +87,7 @@ def test_it_stores_what_the_workflow_stores(cases):
     backfill_again()
 
     assert facts() == stored
-
-
-def test_it_stores_what_generated_history_carries(cases):
-    bulk.generate(count=60, seed=8)
-    stored = facts()
-
-    backfill_again()
-
-    assert facts() == stored
-
-
-def test_it_leaves_open_cases_unknown(cases):
-    backfill_again()
-
     assert facts()[cases["open"].pk] == (None, None, None, False)
-
-
-def test_it_runs_on_a_database_without_cases(transactional_db):
-    backfill_again()
-    assert not Case.objects.exists()
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="SQLite's planner statistics")

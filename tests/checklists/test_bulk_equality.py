@@ -33,9 +33,8 @@ from accounts.models import Room
 from checklists import quality, workflow
 from checklists.audit import verify_chains
 from checklists.bulk import cast, database, lapses
+from checklists.bulk.cast import MI
 from checklists.bulk.plan import (
-    MI,
-    NOT_APPLICABLE,
     Plan,
     PlannedAmendment,
     PlannedAnswer,
@@ -48,6 +47,7 @@ from checklists.bulk.plan import (
     time_outs_for,
 )
 from checklists.bulk.rows import RowBuilder
+from checklists.bulk.vocabulary import NOT_APPLICABLE
 from checklists.choices import StepStatus
 from checklists.errors import SignatureRefused
 from checklists.models import (

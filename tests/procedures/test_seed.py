@@ -214,23 +214,11 @@ def test_each_seeded_procedure_marks_its_incision_step(db):
     ]
 
 
-def test_the_seed_run_again_on_the_procedures_as_it_left_them_duplicates_nothing(reference_data):
-    migrate(BEFORE_CLINICAL_ORDER)
-    try:
-        migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
-        before = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
-
-        migration.seed_procedures(apps_at(BEFORE_CLINICAL_ORDER), None)
-
-        assert Procedure.objects.count() == 2
-        assert old_steps().count() == 62
-        after = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
-        assert after == before
-    finally:
-        migrate_to_latest()
-
-
-def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
+def test_the_steps_go_back_and_return_and_each_seed_runs_again_harmlessly(
+    reference_data,
+):
+    # One trip back and forth for what needs no change on the way: each trip replays some forty
+    # migrations of every app, the costliest thing the suite does.
     # The SI fusion steps keep their rows; the WHO checklist (0010) goes and comes back anew,
     # and so does the version of the sides seen (0012), made from them again.
     si_fusion = Step.objects.filter(
@@ -248,27 +236,30 @@ def test_the_steps_go_back_to_the_procedure_phase_and_return(reference_data):
             "Patient, procedure, side and position confirmed aloud",
         ]
         assert (titles[17], len(titles)) == ("General anaesthesia induced", 30)
+
+        # The seed run again on the procedures as it left them duplicates nothing.
+        migration = importlib.import_module("procedures.migrations.0002_seed_si_joint_fusion")
+        before = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
+        migration.seed_procedures(apps_at(BEFORE_CLINICAL_ORDER), None)
+        assert Procedure.objects.count() == 2
+        assert old_steps().count() == 62
+        after = list(old_steps().order_by("pk").values_list("pk", "procedure__slug", "position"))
+        assert after == before
+
+        # Running the clinical order again changes nothing.
+        clinical_order = ("procedures", CLINICAL_ORDER.rsplit(".", 1)[1])
+        migrate(clinical_order)
+        old = apps_at(clinical_order)
+        steps = old.get_model("procedures", "Step").objects.order_by("pk")
+        before = list(steps.values_list("pk", "phase", "position", "title"))
+        importlib.import_module(CLINICAL_ORDER).into_clinical_order(old, None)
+        assert list(steps.values_list("pk", "phase", "position", "title")) == before
     finally:
         migrate_to_latest()
 
     test_the_minimally_invasive_procedure_has_every_step_of_the_document_in_order(None)
     test_the_open_procedure_has_every_step_of_the_document_in_order(None)
     assert dict(Step.objects.filter(pk__in=kept).values_list("pk", "title")) == kept
-
-
-def test_running_the_new_order_again_changes_nothing(reference_data):
-    clinical_order = ("procedures", CLINICAL_ORDER.rsplit(".", 1)[1])
-    migrate(clinical_order)
-    try:
-        old = apps_at(clinical_order)
-        steps = old.get_model("procedures", "Step").objects.order_by("pk")
-        before = list(steps.values_list("pk", "phase", "position", "title"))
-
-        importlib.import_module(CLINICAL_ORDER).into_clinical_order(old, None)
-
-        assert list(steps.values_list("pk", "phase", "position", "title")) == before
-    finally:
-        migrate_to_latest()
 
 
 def test_templates_an_administrator_edited_are_put_in_order_as_far_as_they_go(reference_data):

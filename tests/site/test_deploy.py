@@ -10,10 +10,14 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from bench.load.front import APP_UNIT, SHIPPED_ROOT, app_server_command, write_nginx_config
 
 ROOT = Path(__file__).resolve().parents[2]
 UNITS = ROOT / "deploy" / "systemd"
+
+pytestmark = pytest.mark.no_database  # CI runs them once, in its SQLite pass
 
 
 def test_nginx_accepts_the_shipped_site(tmp_path):

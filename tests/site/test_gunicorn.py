@@ -67,7 +67,9 @@ def gunicorn(tmp_path: Path, *options: str) -> Iterator[int]:
 
 
 def headers_of(port: int, path: str = "/healthz") -> dict[str, str]:
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    # A worker loads the application on its first request: 10 s was too short once CI's two
+    # test workers and a browser shared the machine's two cores with it.
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request("GET", path)
         response = connection.getresponse()
