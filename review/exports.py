@@ -16,6 +16,7 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from accounts.people import display_name, display_name_from
+from checklists import quality
 from checklists.choices import CaseStatus, Laterality, Side, StepStatus
 from checklists.compliance import time_out_before_incision
 from checklists.models import Case, Implant
@@ -48,6 +49,15 @@ CASE_HEADER = (
     "Reviewed at",
     "Reviewed by",
     "Cancel reason",
+    "Time Out read aloud (s)",
+    "Full team at the Time Out",
+    "Every item spoken aloud",
+    "Everyone stopped and present",
+    "Interruptions",
+    "Stops called",
+    "Longest Stop (s)",
+    "Time Outs repeated",
+    "Recorded after the fact",
 )
 STEP_HEADER = (
     "Case",
@@ -203,6 +213,34 @@ def _case_row(case: dict[str, Any], local: "LocalTime") -> list[Any]:
         local.moment(case["reviewed_at"]),
         _name(case, "reviewed_by"),
         case["cancel_reason"],
+        *_quality_cells(case),
+    ]
+
+
+def _quality_cells(case: dict[str, Any]) -> list[Any]:
+    """The case's quality facts (``CaseQuality``): the Time Out's empty when none was read
+    aloud, all empty for a case without its facts stored."""
+
+    def fact(name: str) -> Any:
+        return case[f"quality__{name}"]
+
+    if fact("stops") is None:
+        return [""] * 9
+    read = fact("surgeon_present") is not None
+
+    def known(value: Any) -> Any:
+        return value if read else ""
+
+    return [
+        known(fact("time_out_seconds")),
+        known(_yes_no(all(fact(f"{role}_present") for role in quality.ROLES))),
+        known(_yes_no(fact("all_items_spoken"))),
+        known(_yes_no(fact("everyone_present"))),
+        known(fact("interruptions")),
+        fact("stops"),
+        fact("longest_stop_seconds") if fact("longest_stop_seconds") is not None else "",
+        fact("time_outs_repeated"),
+        _yes_no(fact("recorded_after_the_fact")),
     ]
 
 

@@ -11,14 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import QueryDict
 
 from accounts.forms import PersonChoiceField
+from checklists import quality
 from checklists.choices import CaseStatus
 from checklists.models import Case
 from review import selectors
-from review.choices import Compliance, YesNo
+from review.choices import Compliance, Quality, YesNo
 from review.forms import DATE_WIDGET, PAGE_SIZES, ReviewFilterForm
 
 if TYPE_CHECKING:
@@ -128,6 +129,12 @@ class ReviewCaseFilter(django_filters.FilterSet):
         method="filter_compliance",
         empty_label="Any",
     )
+    quality = django_filters.ChoiceFilter(
+        label="Quality of the checks",
+        choices=Quality.choices,
+        method="filter_quality",
+        empty_label="Any",
+    )
     amended = django_filters.ChoiceFilter(
         label="Amended after sign-out",
         choices=[(YesNo.YES, "Amended"), (YesNo.NO, "Not amended")],
@@ -189,6 +196,18 @@ class ReviewCaseFilter(django_filters.FilterSet):
         if value == Compliance.TIME_OUT_LATE:
             return queryset.filter(time_out_before_incision=False)
         return queryset.exclude(required_complete=True, time_out_before_incision=True)
+
+    def filter_quality(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        """By the case's stored quality facts (``CaseQuality``, one row a closed case)."""
+        facts = {
+            Quality.TEAM_MISSING: quality.team_missing_q("quality__"),
+            Quality.ATTESTED_BADLY: quality.attested_badly_q("quality__"),
+            Quality.STOPS: Q(quality__stops__gt=0),
+            Quality.REPEATED: Q(quality__time_outs_repeated__gt=0),
+            Quality.AFTER_THE_FACT: Q(quality__recorded_after_the_fact=True),
+            Quality.NOT_READ_ALOUD: Q(quality__surgeon_present__isnull=True),
+        }
+        return queryset.filter(facts[Quality(value)])
 
     def filter_amended(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         return queryset.filter(amended=value == YesNo.YES)

@@ -5,12 +5,15 @@ case, one audit event at a time. That is far too slow to make a year of history 
 so this package writes the same rows directly, in bulk, built by the workflow's own pure
 functions (its step snapshot, ``checklists.payloads``, its content hash, the audit chain's
 hash, ``checklists.compliance``), never by copies of them; each batch adds its closed cases to
-the dashboard's counts with ``checklists.summary``, the workflow's own writer of them. A test
+the dashboard's counts with ``checklists.summary``, and stores their quality facts with
+``checklists.quality``, the workflow's own writers of them. A test
 makes one case both ways and compares every row (``tests/checklists/test_bulk_equality.py``).
 
 The modules, in the order a run uses them:
 - ``cast``: the synthetic staff, and each procedure's steps as the workflow snapshots them;
 - ``plan``: what happens in each case and when, drawn from a seeded random generator;
+- ``lapses``: what goes less than well: a scrub missing at the Time Out, a catch-up entry, a
+  Stop called and the Time Out repeated;
 - ``rows``: the rows of planned cases, as the workflow would have written them;
 - ``database``: primary keys reserved per batch, rows inserted with executemany or COPY.
 
@@ -26,7 +29,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Room
-from checklists import summary
+from checklists import quality, summary
 from checklists.bulk import database
 from checklists.bulk.cast import prepare_cast
 from checklists.bulk.plan import Planner, SerialsInUse, generated_gtins
@@ -70,6 +73,7 @@ def generate(
             # The dashboard's counts, by the workflow's own function, in the batch's transaction.
             batch = [row[0] for row in rows.cases]  # CASE_COLUMNS begin with the id
             summary.count_closed_cases(Case.objects.filter(pk__in=batch))
+            quality.store_quality(Case.objects.filter(pk__in=batch))  # as the workflow does
         made += size
         batch_number += 1
         if progress:

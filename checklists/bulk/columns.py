@@ -15,7 +15,8 @@ from checklists.choices import StepStatus
 from checklists.models import AuditEvent, audit_key_id
 from checklists.workflow.cases import SNAPSHOT_FIELDS
 
-# Fresh primary keys, by table: "case", "step", "implant", "signature", "event", "time_out".
+# Fresh primary keys, by table: "case", "step", "implant", "signature", "event", "time_out",
+# "concern".
 Ids = dict[str, Iterator[int]]
 
 # Column order of each table's rows (checked against the models by checklists.bulk.database).
@@ -50,6 +51,10 @@ TIME_OUT_COLUMNS = (
     "everyone_present", "interruptions", "invalidated_at", "invalidated_by_id",
     "invalidated_reason",
 )  # fmt: skip
+CONCERN_COLUMNS = (
+    "id", "case_id", "reason", "raised_by_id", "raised_at", "resolution", "resolved_by_id",
+    "resolved_at",
+)  # fmt: skip
 EVENT_COLUMNS = (
     "id", "case_id", "seq", "step_id", "actor_id", "action", "before", "after", "created_at",
     "remote_addr", "user_agent", "prev_hash", "hash", "key_id",
@@ -63,6 +68,7 @@ class Rows:
     implants: list[tuple] = field(default_factory=list)
     signatures: list[tuple] = field(default_factory=list)
     time_outs: list[tuple] = field(default_factory=list)
+    concerns: list[tuple] = field(default_factory=list)
     events: list[tuple] = field(default_factory=list)
 
 

@@ -15,6 +15,7 @@ from django.db import connection, models
 
 from checklists.bulk.columns import (
     CASE_COLUMNS,
+    CONCERN_COLUMNS,
     EVENT_COLUMNS,
     IMPLANT_COLUMNS,
     SIGNATURE_COLUMNS,
@@ -23,7 +24,15 @@ from checklists.bulk.columns import (
     Ids,
     Rows,
 )
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, TimeOut
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseStep,
+    Concern,
+    Implant,
+    Signature,
+    TimeOut,
+)
 
 # Each table: its model, the column order of its rows, the attribute of Rows and of Ids.
 TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str, str], ...] = (
@@ -32,6 +41,7 @@ TABLES: tuple[tuple[type[models.Model], tuple[str, ...], str, str], ...] = (
     (Implant, IMPLANT_COLUMNS, "implants", "implant"),
     (Signature, SIGNATURE_COLUMNS, "signatures", "signature"),
     (TimeOut, TIME_OUT_COLUMNS, "time_outs", "time_out"),
+    (Concern, CONCERN_COLUMNS, "concerns", "concern"),
     (AuditEvent, EVENT_COLUMNS, "events", "event"),
 )
 

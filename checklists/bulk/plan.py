@@ -16,6 +16,7 @@ from typing import NamedTuple
 
 from django.utils import timezone
 
+from checklists.bulk import lapses
 from checklists.bulk.cast import MI, OPEN, Cast, Layout, Person
 from checklists.bulk.vocabulary import (
     CANCEL_REASONS,
@@ -87,7 +88,8 @@ class PlannedReadBack(NamedTuple):
 @dataclass(frozen=True)
 class PlannedTimeOut:
     """A Time Out read aloud (``TimeOut``): started and ended by the circulating nurse, with
-    the team and its attestations; ``ended_at`` None when the case was cancelled during it."""
+    the team (``scrub`` None: none there) and its attestations; ``ended_at`` None when the case
+    was cancelled during it; ``invalidated_at`` when a Stop made it stale (``lapses``)."""
 
     side: str
     started_at: datetime.datetime
@@ -95,10 +97,13 @@ class PlannedTimeOut:
     surgeon: Person
     anaesthetist: Person
     circulating_nurse: Person
-    scrub: Person
+    scrub: Person | None
     all_items_spoken: bool
     everyone_present: bool
     interruptions: int
+    invalidated_at: datetime.datetime | None = None
+    invalidated_by: Person | None = None
+    invalidated_reason: str = ""
 
 
 class PlannedTimeOutEnd(NamedTuple):
@@ -146,6 +151,7 @@ class Plan:
     answers: list[PlannedAnswer] = field(default_factory=list)
     implants: list[PlannedImplant] = field(default_factory=list)
     time_outs: list[PlannedTimeOut] = field(default_factory=list)
+    stops: list[lapses.PlannedStop] = field(default_factory=list)
     refused_at: datetime.datetime | None = None  # a wrong password before the sign-out
     completed_at: datetime.datetime | None = None  # signed out
     amendment: PlannedAmendment | None = None
@@ -266,6 +272,8 @@ class Planner:
             elif phase != previous_phase and phase == Phase.TIME_OUT:
                 moment += datetime.timedelta(minutes=rng.uniform(5, 15))  # positioning, draping
             gap = operative / procedure_steps if phase == Phase.PROCEDURE else rng.uniform(0.3, 1.5)
+            if phase == Phase.TIME_OUT and not plan.late_time_out:
+                gap = rng.uniform(0.15, 0.35)  # read aloud: an item every 10 to 30 s
             moment += datetime.timedelta(minutes=gap * rng.uniform(0.6, 1.4))
             previous_phase = phase
             if step.kind == StepKind.IMPLANTS:
@@ -293,10 +301,11 @@ class Planner:
                 late = incision.at + datetime.timedelta(minutes=rng.uniform(1, 8))
                 plan.answers[late_index] = plan.answers[late_index]._replace(at=late)
         plan.answers.sort(key=lambda answer: answer.at)
+        lapses.catch_up(plan, rng)
         team = (
             rng.choice(self.cast.by_role[StepRole.ANAESTHETIST]),
             rng.choice(self.cast.by_role[StepRole.NURSE]),
-            rng.choice(self.cast.by_role[StepRole.SCRUB]),
+            lapses.scrub_or_none(rng.choice(self.cast.by_role[StepRole.SCRUB]), rng),
         )
         # Pickering (BMJ Qual Saf 2013) saw all items spoken in 55 % and the whole team present
         # in 77 % of Time Outs; a team that reads from the wall does better.
@@ -307,7 +316,9 @@ class Planner:
         ended = cancel_after is None or cancel_after > last_time_out
         plan.time_outs = time_outs_for(plan, team=team, attested=attested, ended=ended)
         last = plan.answers[-1].at if plan.answers else moment
-        if cancel_after is not None:
+        if cancel_after is None:
+            lapses.call_a_stop(plan, rng, people=[plan.surgeon, *team[:2]])
+        else:
             plan.cancelled = PlannedCancellation(
                 last + datetime.timedelta(minutes=rng.uniform(2, 20)),
                 rng.choice(CANCEL_REASONS),
@@ -418,7 +429,7 @@ class Planner:
 def time_outs_for(
     plan: Plan,
     *,
-    team: tuple[Person, Person, Person],
+    team: tuple[Person, Person, Person | None],
     attested: tuple[bool, bool, int],
     ended: bool = True,
 ) -> list[PlannedTimeOut]:

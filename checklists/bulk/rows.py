@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from checklists import payloads
+from checklists.bulk import lapses
 from checklists.bulk.columns import (
     ANSWER_COLUMNS,
     Chain,
@@ -52,6 +53,7 @@ def needed_ids(plans: list[Plan]) -> dict[str, int]:
         "signature": sum((p.completed_at is not None) + (p.amendment is not None) for p in plans),
         "event": sum(_event_count(plan) for plan in plans),
         "time_out": sum(len(plan.time_outs) for plan in plans),
+        "concern": sum(len(plan.stops) for plan in plans),
     }
 
 
@@ -108,7 +110,18 @@ class RowBuilder:
         logged_as: dict[int, Implant] = {}  # id() of a planned implant -> its row
         timeline = _timeline(plan)
         time_out_ids: dict[int, int] = {}  # id() of a planned Time Out -> its row's id
+        concern_ids: dict[int, int] = {}  # id() of a planned Stop -> its row's id
         for at, item in timeline:
+            if isinstance(item, lapses.PlannedStop | lapses.PlannedStopResolved):
+                lapses.chain_stop(
+                    item,
+                    plan=plan,
+                    chain=chain,
+                    ids=ids,
+                    concern_ids=concern_ids,
+                    time_out_ids=time_out_ids,
+                )
+                continue
             if isinstance(item, PlannedTimeOut):
                 time_out_ids[id(item)] = pk = next(ids["time_out"])
                 started = payloads.time_out_started(time_out=pk, side=item.side)
@@ -154,6 +167,9 @@ class RowBuilder:
         rows.time_outs.extend(
             self.values.time_out_row(time_out_ids[id(time_out)], case_id, time_out)
             for time_out in plan.time_outs
+        )
+        rows.concerns.extend(
+            lapses.stop_rows(plan, case_id=case_id, concern_ids=concern_ids, dt=self.values.dt)
         )
         # The first step or implant takes the case into the room; a Time Out comes after both.
         started_at = timeline[0][0] if timeline else None
@@ -275,12 +291,21 @@ class RowBuilder:
         )
 
 
-Moment = PlannedImplant | PlannedReadBack | PlannedAnswer | PlannedTimeOut | PlannedTimeOutEnd
+Moment = (
+    PlannedImplant
+    | PlannedReadBack
+    | PlannedAnswer
+    | PlannedTimeOut
+    | PlannedTimeOutEnd
+    | lapses.PlannedStop
+    | lapses.PlannedStopResolved
+)
 
 
 def _timeline(plan: Plan) -> list[tuple[datetime.datetime, Moment]]:
-    """The plan's implants, their read-backs, the answers and the Time Outs' starts and ends in
-    the order they happened (an implant or a read-back first on a tie)."""
+    """The plan's implants, their read-backs, the answers, the Time Outs' starts and ends and
+    the Stops called and resolved in the order they happened (an implant or a read-back first
+    on a tie)."""
     implants = sorted(plan.implants, key=lambda implant: implant.added_at)
     moments: list[tuple[datetime.datetime, int, Moment]]
     moments = [(implant.added_at, 0, implant) for implant in implants]
@@ -292,6 +317,7 @@ def _timeline(plan: Plan) -> list[tuple[datetime.datetime, Moment]]:
         for time_out in plan.time_outs
         if time_out.ended_at is not None
     ]
+    moments += [(at, 1, stop) for at, stop in lapses.stop_moments(plan)]
     moments.sort(key=lambda moment: (moment[0], moment[1]))
     return [(at, item) for at, _, item in moments]
 
@@ -354,7 +380,7 @@ def _time_out_ended(pk: int, time_out: PlannedTimeOut) -> payloads.TimeOutEnded:
         surgeon=time_out.surgeon.pk,
         anaesthetist=time_out.anaesthetist.pk,
         circulating_nurse=time_out.circulating_nurse.pk,
-        scrub=time_out.scrub.pk,
+        scrub=time_out.scrub.pk if time_out.scrub else None,
         all_items_spoken=time_out.all_items_spoken,
         everyone_present=time_out.everyone_present,
         interruptions=time_out.interruptions,
@@ -366,6 +392,7 @@ def _event_count(plan: Plan) -> int:
         1
         + sum(1 + (time_out.ended_at is not None) for time_out in plan.time_outs)
         + len(plan.answers)
+        + lapses.stop_event_count(plan)
         + 2 * len(plan.implants)  # each added, then read back
         + (plan.refused_at is not None)
         + (plan.completed_at is not None)

@@ -98,13 +98,14 @@ class RowValues:
             team(time_out.surgeon.pk),
             team(time_out.anaesthetist.pk),
             team(nurse),
-            team(time_out.scrub.pk),
+            team(time_out.scrub.pk if time_out.scrub else None),
             team(time_out.all_items_spoken),
             team(time_out.everyone_present),
             team(time_out.interruptions),
-            None,  # invalidated_at: generated cases have no Stop and keep their surgeon
-            None,
-            "",
+            # Made stale by a Stop (``lapses``); generated cases keep their surgeon.
+            self.dt(time_out.invalidated_at),
+            time_out.invalidated_by.pk if time_out.invalidated_by else None,
+            time_out.invalidated_reason,
         )
 
     def signature_row(self, signature: Signature) -> tuple:

@@ -3,8 +3,9 @@
 One module per aggregate: the case and its steps (``case``), its implants and signatures
 (``records``), the Stops the team calls (``concerns``), the sides that disagree
 (``sides``), the debrief's actions (``debrief``), the team's Time Outs (``time_out``),
-the audit trail (``audit``, sealed as ``sealing`` says), the access log (``access``) and
-the dashboard's day-by-day counts of closed cases (``summary``).
+how well a closed case's checks were done (``quality``), the audit trail (``audit``,
+sealed as ``sealing`` says), the access log (``access``) and the dashboard's day-by-day
+counts of closed cases (``summary``).
 Everything is importable from ``checklists.models``, as Django and the migrations expect.
 """
 
@@ -22,6 +23,7 @@ from checklists.models.case import (
 )
 from checklists.models.concerns import Concern
 from checklists.models.debrief import DebriefAction
+from checklists.models.quality import CaseQuality
 from checklists.models.records import Implant, Signature
 from checklists.models.sealing import (
     UnknownAuditKey,
@@ -49,6 +51,7 @@ __all__ = [
     "AuditEvent",
     "Case",
     "CaseCount",
+    "CaseQuality",
     "CaseStep",
     "Concern",
     "DebriefAction",

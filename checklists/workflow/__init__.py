@@ -6,7 +6,9 @@ event per change and bumps the case's ``version``. A rule that says no raises a
 ``checklists.errors.WorkflowError`` whose message is meant for the person at the tablet.
 Sign-out, amendment and cancellation also store the case's compliance facts on it
 (``checklists.compliance``), in the same save, for the reviewers' lists to read, and add to
-the dashboard's day-by-day counts (``checklists.summary``) in the same transaction. Every audit
+the dashboard's day-by-day counts (``checklists.summary``) in the same transaction; sign-out
+and cancellation store the case's quality facts (``checklists.quality``: how the Time Out was
+performed, the Stops, whether the checklist was caught up after the fact) the same way. Every audit
 payload is built by ``checklists.payloads``, the one definition of the audit trail's JSON.
 
 Views, the admin, management commands and tests call these functions, as

@@ -13,7 +13,7 @@ from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.models import Room
 from accounts.text import normalise_identity
-from checklists import compliance, payloads, summary
+from checklists import compliance, payloads, quality, summary
 from checklists.choices import AuditAction, CaseStatus, Laterality
 from checklists.errors import CaseLocked, RuleViolation
 from checklists.models import Case, CaseStep, audit_key_id, max_length, validate_birth_date
@@ -339,4 +339,5 @@ def cancel(
             now=now,
         )
         summary.count_closed_cases(Case.objects.filter(pk=case.pk))
+        quality.store_closing_case(case)
     return case

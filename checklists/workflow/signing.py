@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.people import display_name
-from checklists import compliance, payloads, summary
+from checklists import compliance, payloads, quality, summary
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.errors import CaseLocked, RuleViolation, SignatureRefused, SignOutBlocked
 from checklists.models import (
@@ -110,6 +110,7 @@ def sign_out(
                 now=now,
             )
             summary.count_closed_cases(Case.objects.filter(pk=case.pk))
+            quality.store_closing_case(case)
     # Raised after the commit, so that the refusal's own audit event is kept.
     if signature is None:
         raise SignatureRefused("The password is not right. The case was not signed.")

@@ -84,11 +84,14 @@ def scheduled_between(
 
 
 def review_cases() -> "QuerySet[CaseWithCompliance]":
-    """Signed-out cases (completed or reviewed) and cancelled ones, with their compliance.
+    """Signed-out cases (completed or reviewed) and cancelled ones, with their compliance and
+    their quality facts (``CaseQuality``, read in the same query).
 
     ``review.filters.ReviewCaseFilter`` narrows it (cancelled cases only on request).
     """
-    cases = Case.objects.filter(status__in=LISTED_STATUSES).select_related("procedure", "surgeon")
+    cases = Case.objects.filter(status__in=LISTED_STATUSES).select_related(
+        "procedure", "surgeon", "quality"
+    )
     return with_compliance(cases)
 
 
@@ -225,6 +228,24 @@ CASE_EXPORT_FIELDS = (
     "reviewed_by__last_name",
     "reviewed_by__username",
     "cancel_reason",
+    # How the checks were done (``CaseQuality``), empty for a case without its facts.
+    *(
+        f"quality__{name}"
+        for name in (
+            "time_out_seconds",
+            "surgeon_present",
+            "anaesthetist_present",
+            "circulating_nurse_present",
+            "scrub_present",
+            "all_items_spoken",
+            "everyone_present",
+            "interruptions",
+            "stops",
+            "longest_stop_seconds",
+            "time_outs_repeated",
+            "recorded_after_the_fact",
+        )
+    ),
 )
 STEP_EXPORT_FIELDS = (
     "case_id",

@@ -1,7 +1,9 @@
 """The dashboard: compliance figures over signed-out cases, each computed by the database.
 
 Counts are sums of the day-by-day rows the workflow keeps (``checklists.summary``); medians
-and percentiles come from the cases themselves (``review.selectors.spreads``)."""
+and percentiles come from the cases themselves (``review.selectors.spreads``); the quality of
+the checks month by month from each case's stored facts (``CaseQuality``), counted by one
+grouped query, its medians by one more."""
 
 import datetime
 import itertools
@@ -9,9 +11,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import F, Min, Q, Sum
+from django.db.models import Count, DateField, F, Min, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
 
 from accounts.people import display_name_from
+from checklists import quality
 from checklists.choices import Side
 from checklists.models import Case, CaseCount, ImplantProductCount, ImplantSideCount, StepCount
 from procedures.choices import PHASE_ORDER, Phase
@@ -88,6 +93,44 @@ class WasteByProduct:
 
 
 @dataclass(frozen=True)
+class MonthQuality:
+    """How well the checks of one month's signed-out cases were done (``CaseQuality``).
+
+    The team's and the attestations' shares are of the cases with a Time Out read aloud (a
+    checklist whose Time Out does not gate the procedure has none to measure); the others are
+    of every case with its facts stored."""
+
+    month: datetime.date
+    cases: int
+    read_aloud: int
+    full_team: int
+    attested_well: int
+    after_the_fact: int
+    stops: int
+    median_time_out_seconds: float | None
+
+    @staticmethod
+    def _percent(count: int, total: int) -> float | None:
+        return round(100 * count / total, 1) if total else None
+
+    @property
+    def full_team_percent(self) -> float | None:
+        return self._percent(self.full_team, self.read_aloud)
+
+    @property
+    def attested_well_percent(self) -> float | None:
+        return self._percent(self.attested_well, self.read_aloud)
+
+    @property
+    def after_the_fact_percent(self) -> float | None:
+        return self._percent(self.after_the_fact, self.cases)
+
+    @property
+    def stops_per_100(self) -> float | None:
+        return self._percent(self.stops, self.cases)
+
+
+@dataclass(frozen=True)
 class Dashboard:
     date_from: datetime.date
     date_to: datetime.date
@@ -99,6 +142,7 @@ class Dashboard:
     durations_by_surgeon: list[Spread]
     implants: list[ImplantsPerSide]
     waste: list[WasteByProduct]
+    quality: list[MonthQuality]
 
     @property
     def cases_completed(self) -> int:
@@ -136,6 +180,14 @@ class Dashboard:
                 "labels": [f"{row.procedure}, {row.side.lower()}" for row in self.implants],
                 "mean": [row.mean for row in self.implants],
             },
+            "quality": {
+                "labels": [f"{month.month:%b %Y}" for month in self.quality],
+                "full_team": [month.full_team_percent for month in self.quality],
+                "attested_well": [month.attested_well_percent for month in self.quality],
+                "after_the_fact": [month.after_the_fact_percent for month in self.quality],
+                "stops_per_100": [month.stops_per_100 for month in self.quality],
+                "median_time_out": [month.median_time_out_seconds for month in self.quality],
+            },
         }
 
 
@@ -148,13 +200,14 @@ def dashboard(
 ) -> Dashboard:
     """Compliance figures over signed-out cases scheduled between two days (both included).
 
-    Seven queries whatever the number of cases. The counts come from the day-by-day rows the
+    Nine queries whatever the number of cases. The counts come from the day-by-day rows the
     workflow keeps as cases close (``checklists.summary``): cases per month; step counts by
     step (the phase figures are sums of those rows); implants placed by procedure and side;
     implants opened but not implanted, by product. Medians and percentiles cannot be added up
     day by day, so they are read from the cases (the times stored on each): Time Out to
     incision, overall and by procedure; case duration (first step recorded to sign-out) by
-    procedure, and by surgeon.
+    procedure, and by surgeon. The quality of the checks, month by month: one grouped count of
+    the cases' stored facts, and the median Time Out duration.
     """
     cases = Case.objects.filter(status__in=REVIEWABLE_STATUSES)
     cases = scheduled_between(cases, date_from=date_from, date_to=date_to)
@@ -196,16 +249,23 @@ def dashboard(
         ),
         implants=_implants_per_side(days),
         waste=_waste_by_product(days),
+        quality=_quality_by_month(cases, date_from=date_from, date_to=date_to),
     )
 
 
-def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> list[MonthCount]:
-    """Every month of the period (those without cases too), summed in one query."""
+def _month_starts(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
+    """The first day of every month the period touches, and of the month after it."""
     starts, month = [], date_from.replace(day=1)
     while month <= date_to:
         starts.append(month)
         month = (month + datetime.timedelta(days=32)).replace(day=1)
-    ends = [*starts[1:], month]
+    return [*starts, month]
+
+
+def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> list[MonthCount]:
+    """Every month of the period (those without cases too), summed in one query."""
+    bounds = _month_starts(date_from, date_to)
+    starts, ends = bounds[:-1], bounds[1:]
     counts = CaseCount.objects.filter(days).aggregate(
         **{
             f"month_{index}": Sum("signed_out", filter=Q(day__gte=start, day__lt=end))
@@ -216,6 +276,63 @@ def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> lis
         MonthCount(month=start, cases=counts[f"month_{index}"] or 0)
         for index, start in enumerate(starts)
     ]
+
+
+def _quality_by_month(
+    cases: QuerySet[Case], *, date_from: datetime.date, date_to: datetime.date
+) -> list[MonthQuality]:
+    """Every month of the period (those without cases too): its cases' quality facts counted
+    in one grouped query, the median Time Out duration in one more (``spreads``)."""
+    month = TruncMonth(
+        "scheduled_start", output_field=DateField(), tzinfo=timezone.get_default_timezone()
+    )
+    q = "quality__"
+    counts = {
+        row["month"]: row
+        for row in cases.annotate(month=month)
+        .order_by()
+        .values("month")
+        .annotate(
+            cases=Count("pk", filter=Q(quality__isnull=False)),
+            read_aloud=Count("pk", filter=quality.read_aloud_q(q)),
+            full_team=Count("pk", filter=quality.full_team_q(q)),
+            attested_well=Count("pk", filter=quality.attested_well_q(q)),
+            after_the_fact=Count("pk", filter=Q(quality__recorded_after_the_fact=True)),
+            stops=Sum("quality__stops"),
+        )
+    }
+    medians = {
+        spread.label: spread.median
+        for spread in spreads(
+            cases.annotate(group_key=month, value=F("quality__time_out_seconds")),
+            label=lambda key: _month_key(key[0]),
+        )
+    }
+    empty = {"cases": 0, "read_aloud": 0, "full_team": 0, "attested_well": 0, "after_the_fact": 0}
+    result = []
+    for start in _month_starts(date_from, date_to)[:-1]:
+        row = {**empty, **counts.get(start, {})}
+        result.append(
+            MonthQuality(
+                month=start,
+                cases=row["cases"],
+                read_aloud=row["read_aloud"],
+                full_team=row["full_team"],
+                attested_well=row["attested_well"],
+                after_the_fact=row["after_the_fact"],
+                stops=row.get("stops") or 0,
+                median_time_out_seconds=medians.get(_month_key(start)),
+            )
+        )
+    return result
+
+
+def _month_key(month: datetime.date | datetime.datetime) -> str:
+    """A month's first day as text. PostgreSQL's percentile query is raw SQL, so the month
+    comes as the local midnight that began it (no ORM converter to make it a date)."""
+    if isinstance(month, datetime.datetime):
+        month = month.date()
+    return month.isoformat()
 
 
 def _step_rates(days: Q) -> list[StepRate]:

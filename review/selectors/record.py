@@ -1,7 +1,7 @@
 """The whole record of one case, as a reviewer files it: phases, team, amendments, timeline."""
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, cast
 
 from django.contrib.auth.models import User
@@ -24,6 +24,7 @@ from checklists.models import (
     TEAM_ROLES,
     AuditEvent,
     Case,
+    CaseQuality,
     CaseStep,
     Concern,
     DebriefAction,
@@ -33,6 +34,7 @@ from checklists.models import (
     Signature,
     TimeOut,
 )
+from checklists.quality import StepTime, StopFacts, TimeOutFacts, quality_of
 from procedures.choices import Phase, StepRole
 from review.selectors.cases import with_compliance
 
@@ -121,6 +123,9 @@ class CaseRecord:
     side_disagreements: list[SideDisagreement]  # sides seen that were not the case's, oldest first
     debrief_actions: list[DebriefAction]  # agreed at the debrief, by due day
     time_outs: list[TimeOut]  # read aloud with the team, in the order started
+    # How well the checks were done: as stored when the case closed, or (an open case, or one
+    # closed before the facts were kept and not yet rebuilt) so far, from the rows read.
+    quality: CaseQuality
     amendments: list[Amendment]
     timeline: list[TimelineEntry]
     chain: Verdict
@@ -158,12 +163,12 @@ class CaseRecord:
 
 def case_record(*, case_id: int) -> CaseRecord:
     """The whole record of one case, or a 404. Eight queries, whatever the case's size: the
-    case, its steps, implants, signatures, Stops called, side disagreements, debrief actions,
-    Time Outs and audit events. The
+    case (with its quality facts), its steps, implants, signatures, Stops called, side
+    disagreements, debrief actions, Time Outs and audit events. The
     audit verdict is ``checklists.audit.verify_case`` on those rows, the check ``verify_audit``
     makes of every case: the chain proven, then replayed against the rows."""
     cases = Case.objects.select_related(
-        "procedure", "procedure_version", "surgeon", "reviewed_by", "created_by"
+        "procedure", "procedure_version", "surgeon", "reviewed_by", "created_by", "quality"
     )
     case = get_object_or_404(with_compliance(cases), pk=case_id)
     related = ("recorded_by", "stop_overridden_by")
@@ -209,6 +214,7 @@ def case_record(*, case_id: int) -> CaseRecord:
         side_disagreements=side_disagreements,
         debrief_actions=debrief_actions,
         time_outs=time_outs,
+        quality=_quality(case, steps=steps, time_outs=time_outs, concerns=concerns),
         amendments=amendments,
         timeline=[_timeline_entry(event, steps_by_id.get(event.step_id)) for event in events],
         chain=chain,
@@ -249,6 +255,23 @@ def _show_compliance_so_far(case: "CaseWithCompliance", steps: list[CaseStep]) -
     case.time_out_at, case.incision_at = facts.time_out_at, facts.incision_at
     case.required_complete = facts.required_complete
     case.time_out_before_incision = facts.time_out_before_incision
+
+
+def _quality(
+    case: Case, *, steps: list[CaseStep], time_outs: list[TimeOut], concerns: list[Concern]
+) -> CaseQuality:
+    """The stored facts (read with the case), or the facts so far by the same definition from
+    the rows already read, unsaved: no query of its own."""
+    stored = getattr(case, "quality", None)  # a reverse one-to-one: absent, not None
+    if stored is not None:
+        return stored
+    facts = quality_of(
+        time_outs=[TimeOutFacts.of(time_out) for time_out in time_outs],
+        stops=[StopFacts.of(concern) for concern in concerns],
+        steps=[StepTime(s.phase, s.recorded_at) for s in steps if s.recorded_at is not None],
+        closed_at=case.completed_at or case.cancelled_at,
+    )
+    return CaseQuality(case=case, **asdict(facts))
 
 
 def _record_phases(steps: list[CaseStep], amendments: list[Amendment]) -> list[RecordPhase]:

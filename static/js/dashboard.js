@@ -76,6 +76,64 @@
       { scales: { y: { min: 0, max: 100 } }, plugins: { legend: { display: false } } }
     )
   );
+  if (data.quality) {
+    var PURPLE = "#6f42c1";
+    var line = function (label, values, colour) {
+      return {
+        type: "line",
+        label: label,
+        data: values,
+        borderColor: colour,
+        backgroundColor: colour,
+        spanGaps: true, // a month without cases has no share: the line goes on past it
+      };
+    };
+    draw("chart-quality-rates", {
+      type: "line",
+      data: {
+        labels: data.quality.labels,
+        datasets: [
+          line("Full team present %", data.quality.full_team, TEAL),
+          line("All three attestations yes %", data.quality.attested_well, BLUE),
+          line("Recorded after the fact %", data.quality.after_the_fact, RED),
+        ],
+      },
+      options: { responsive: true, scales: { y: { min: 0, max: 100 } } },
+    });
+    draw(
+      "chart-quality-stops",
+      bars(
+        data.quality.labels,
+        [
+          {
+            label: "Stops per 100 cases",
+            data: data.quality.stops_per_100,
+            backgroundColor: AMBER,
+            yAxisID: "y",
+          },
+          Object.assign(line("Median Time Out (s)", data.quality.median_time_out, PURPLE), {
+            yAxisID: "seconds",
+          }),
+        ],
+        {
+          scales: {
+            y: {
+              beginAtZero: true,
+              position: "left",
+              title: { display: true, text: "Stops per 100 cases" },
+            },
+            seconds: {
+              beginAtZero: true,
+              position: "right",
+              grid: { drawOnChartArea: false }, // one grid: the Stops'
+              title: { display: true, text: "Median Time Out (s)" },
+            },
+          },
+        },
+        true
+      )
+    );
+  }
   spread("chart-time-out", data.time_out_to_incision);
   spread("chart-durations-procedure", data.durations_by_procedure);
   spread("chart-durations-surgeon", data.durations_by_surgeon);

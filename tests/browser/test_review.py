@@ -91,12 +91,12 @@ def test_the_dashboard_draws_its_charts_and_its_tables_match_the_database(
     page.goto(f"{live_server.url}/review/dashboard/")
 
     canvases = page.locator("canvas[id^=chart-]")
-    expect(canvases).to_have_count(7)
+    expect(canvases).to_have_count(9)
     drawn = page.evaluate(
         "[...document.querySelectorAll('canvas[id^=chart-]')]"
         ".map((canvas) => Boolean(window.Chart && Chart.getChart(canvas)) && canvas.width > 0)"
     )
-    assert drawn == [True] * 7
+    assert drawn == [True] * 9
     assert problems == []  # no script errors, no Content Security Policy refusals
 
     today = timezone.localdate()

@@ -9,12 +9,20 @@ from django.db.models import Count
 from django.utils import timezone
 
 from accounts import roles
-from checklists import workflow
+from checklists import quality, workflow
 from checklists.audit import verify_audit, verify_chains
 from checklists.bulk import cast, plan
 from checklists.choices import AuditAction, CaseStatus, SignatureMeaning, StepStatus
 from checklists.compliance import STEP_FIELDS, StepFacts, compliance_of
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseQuality,
+    CaseStep,
+    Concern,
+    Implant,
+    Signature,
+)
 
 
 @pytest.fixture
@@ -110,6 +118,36 @@ def test_each_case_carries_the_compliance_facts_its_steps_give(generated):
     assert sum(not facts.time_out_before_incision for facts in by_case.values()) > 3
     assert cases.filter(required_complete=False, status=CaseStatus.CANCELLED).exists()
     assert not cases.filter(required_complete=False).exclude(status=CaseStatus.CANCELLED)
+
+
+def test_each_closed_case_carries_its_quality_facts_some_less_than_well(generated):
+    """What the dashboard's quality charts need: every closed case's facts, as a rebuild
+    writes them, with scrubs missing, attestations not all yes, Stops and repeated Time Outs,
+    and catch-up entries among them, and nothing flagged in the rest."""
+    kept = {row.case_id: _quality(row) for row in CaseQuality.objects.all()}
+    assert set(kept) == set(
+        generated.filter(status__in=quality.CLOSED).values_list("pk", flat=True)
+    )
+
+    quality.rebuild()
+
+    assert {row.case_id: _quality(row) for row in CaseQuality.objects.all()} == kept
+    rows = CaseQuality.objects.filter(case__status__in=["completed", "reviewed"])
+    assert rows.filter(scrub_present=False).exists()
+    assert rows.filter(quality.attested_badly_q()).exists()
+    assert rows.filter(stops__gt=0, time_outs_repeated__gt=0).exists()
+    assert Concern.objects.filter(resolved_at__isnull=False).exists()
+    caught_up = rows.filter(recorded_after_the_fact=True)
+    assert caught_up.exists()
+    assert not caught_up.filter(busiest_minute_steps__lt=quality.BURST_STEPS).exists()
+    # A team's pace never looks like a catch-up: well clear of the threshold.
+    kept_pace = rows.filter(recorded_after_the_fact=False)
+    assert max(kept_pace.values_list("busiest_minute_steps", flat=True)) <= quality.BURST_STEPS - 3
+    assert not rows.filter(steps_after_closing__gt=0).exists()
+
+
+def _quality(row: CaseQuality) -> tuple:
+    return tuple(getattr(row, name) for name in quality.QUALITY_FIELDS)
 
 
 def test_generated_cases_can_still_go_through_the_workflow(generated, reviewer):

@@ -21,6 +21,7 @@ hashes come from equal inputs hashed by the same code. The generated chain must 
 """
 
 import datetime
+import random
 from decimal import Decimal
 
 import pytest
@@ -29,9 +30,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Room
-from checklists import workflow
+from checklists import quality, workflow
 from checklists.audit import verify_chains
-from checklists.bulk import cast, database
+from checklists.bulk import cast, database, lapses
 from checklists.bulk.cast import MI
 from checklists.bulk.plan import (
     Plan,
@@ -49,7 +50,16 @@ from checklists.bulk.rows import RowBuilder
 from checklists.bulk.vocabulary import NOT_APPLICABLE
 from checklists.choices import StepStatus
 from checklists.errors import SignatureRefused
-from checklists.models import AuditEvent, Case, CaseStep, Implant, Signature, TimeOut
+from checklists.models import (
+    AuditEvent,
+    Case,
+    CaseQuality,
+    CaseStep,
+    Concern,
+    Implant,
+    Signature,
+    TimeOut,
+)
 from procedures.choices import StepKind, StepRole
 from procedures.models import Procedure
 from tests.conftest import PASSWORD
@@ -62,6 +72,7 @@ MODELS = {
     "implant": Implant,
     "signature": Signature,
     "time_out": TimeOut,
+    "concern": Concern,
 }
 
 
@@ -187,10 +198,26 @@ def replay(plan: Plan, clock: Clock) -> Case:
     moments += [(a.at, 1, a) for a in plan.answers]
     moments += [(t.started_at, 1, t) for t in plan.time_outs]
     moments += [(t.ended_at, 1, PlannedTimeOutEnd(t)) for t in plan.time_outs if t.ended_at]
+    moments += [(at, 1, stop) for at, stop in lapses.stop_moments(plan)]
     logged: dict[int, int] = {}  # id() of a planned implant -> the workflow's implant id
     started: dict[int, int] = {}  # id() of a planned Time Out -> the workflow's TimeOut id
+    called: dict[int, int] = {}  # id() of a planned Stop -> the workflow's Concern id
     for at, _, item in sorted(moments, key=lambda moment: moment[:2]):
         clock.at = at
+        if isinstance(item, lapses.PlannedStop):
+            concern = workflow.raise_concern(
+                actor=users[item.by.pk], case_id=case.pk, reason=item.reason
+            )
+            called[id(item)] = concern.pk
+            continue
+        if isinstance(item, lapses.PlannedStopResolved):
+            workflow.resolve_concern(
+                actor=users[item.stop.resolved_by.pk],
+                case_id=case.pk,
+                concern_id=called[id(item.stop)],
+                resolution=item.stop.resolution,
+            )
+            continue
         if isinstance(item, PlannedTimeOut):
             time_out = workflow.start_time_out(
                 actor=users[item.circulating_nurse.pk], case_id=case.pk, side=item.side
@@ -207,7 +234,7 @@ def replay(plan: Plan, clock: Clock) -> Case:
                     surgeon=users[planned_time_out.surgeon.pk],
                     anaesthetist=users[planned_time_out.anaesthetist.pk],
                     circulating_nurse=users[planned_time_out.circulating_nurse.pk],
-                    scrub=users[planned_time_out.scrub.pk],
+                    scrub=users[planned_time_out.scrub.pk] if planned_time_out.scrub else None,
                 ),
                 attestation=workflow.Attestation(
                     all_items_spoken=planned_time_out.all_items_spoken,
@@ -279,6 +306,7 @@ def rows_of(case_id: int) -> dict[str, list[dict]]:
         )
         for name, model in MODELS.items()
     }
+    rows["quality"] = list(CaseQuality.objects.filter(case=case_id).values())
     events = AuditEvent.objects.filter(case=case_id).order_by("seq")
     rows["event"] = list(events.values())
     with connection.cursor() as cursor:  # the payloads' JSON text as stored
@@ -301,6 +329,7 @@ def the_two_ways(plan: Plan, clock: Clock) -> tuple[dict, dict]:
     ids = {name: iter(sorted(row["id"] for row in made[name])) for name in MODELS}
     ids["event"] = iter([row["id"] for row in made["event"]])
     database.insert(RowBuilder(sqlite=connection.vendor == "sqlite").rows([plan], ids))
+    quality.store_quality(Case.objects.filter(pk=case.pk))  # as ``generate`` does, per batch
     return made, rows_of(case.pk)
 
 
@@ -367,4 +396,41 @@ def test_a_case_cancelled_before_it_started_is_the_same_both_ways(team, monkeypa
 
     assert_same(made, built)
     assert built["event"][-1]["before"] == {"status": "scheduled"}
+    assert verify_chains(case_ids=[built["case"][0]["id"]]).ok
+
+
+class Always(random.Random):
+    """A generator whose every chance comes true: each lapse ``lapses`` draws happens."""
+
+    def random(self) -> float:
+        return 0.0
+
+
+def test_a_case_with_its_lapses_is_the_same_both_ways(team, monkeypatch):
+    """A scrub missing at the Time Outs, the Sign In caught up in one go, and a Stop that made
+    the Time Out stale, resolved, and the Time Out repeated: the same rows, quality included."""
+    plan = planned(team, "bilateral")
+    people = {role: cast.person_of(user) for role, user in team.items()}
+    lapses.catch_up(plan, Always())
+    plan.time_outs = time_outs_for(
+        plan,
+        team=(people[StepRole.ANAESTHETIST], people[StepRole.NURSE], None),
+        attested=(False, True, 1),
+    )
+    lapses.call_a_stop(plan, Always(), people=[people[StepRole.SCRUB]])
+    plan.completed_at = plan.answers[-1].at + datetime.timedelta(minutes=2, microseconds=5)
+
+    made, built = the_two_ways(plan, Clock(monkeypatch))
+
+    assert_same(made, built)
+    [stop] = built["concern"]
+    assert stop["resolved_at"] is not None
+    assert [(row["side"], row["invalidated_at"] is not None) for row in built["time_out"]] == [
+        ("", True),
+        ("", False),
+        ("right", False),
+    ]
+    [facts] = built["quality"]
+    assert (facts["stops"], facts["time_outs_repeated"], facts["scrub_present"]) == (1, 1, False)
+    assert facts["recorded_after_the_fact"] is True  # twelve rows two seconds apart
     assert verify_chains(case_ids=[built["case"][0]["id"]]).ok

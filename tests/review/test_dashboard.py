@@ -239,7 +239,7 @@ def test_the_page_draws_each_chart_from_embedded_data_with_no_inline_script(logg
         **{**year(), "date_from": timezone.localdate() - datetime.timedelta(days=365)}
     )
     assert data == json.loads(json.dumps(figures.chart_data()))
-    assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 7
+    assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 9
 
 
 def test_each_chart_has_a_table_of_the_same_numbers(logged_in, history):
@@ -286,8 +286,9 @@ def test_the_dashboard_filters_by_surgeon_from_the_page(logged_in, history):
 
 # Session, user, permissions (2), roles for the header, the form's procedures and surgeons, and
 # the figures: months, steps, Time Out to incision, durations by procedure and by surgeon,
-# implants, implants opened but not implanted.
-DASHBOARD_QUERIES = 14
+# implants, implants opened but not implanted, the quality of the checks by month and its
+# median Time Out.
+DASHBOARD_QUERIES = 16
 
 
 def test_the_dashboard_costs_the_same_queries_for_few_or_many_cases(
