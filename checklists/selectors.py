@@ -21,6 +21,7 @@ from checklists.models import (
     Implant,
     SideDisagreement,
     Signature,
+    TimeOut,
     complete_q,
 )
 from procedures.choices import Approach, Phase, StepKind
@@ -142,6 +143,12 @@ def open_side_disagreements(case: Case) -> list[SideDisagreement]:
 def open_concerns(case: Case) -> list[Concern]:
     """The Stops the team called on ``case`` that stand, oldest first, with who called each."""
     return list(case.concerns.filter(resolved_at__isnull=True).select_related("raised_by"))
+
+
+def standing_time_outs(case: Case) -> list[TimeOut]:
+    """The Time Outs of ``case`` that hold or are in progress (none invalidated): what a change
+    of surgeon or a Stop would make stale. One query."""
+    return list(case.time_outs.filter(invalidated_at__isnull=True).order_by("started_at", "pk"))
 
 
 def signatures_for(case: Case) -> QuerySet[Signature]:
