@@ -109,11 +109,14 @@ class TimeOutPanel:
 
 
 def time_out_panel(case: Case, checklist: selectors.Checklist) -> TimeOutPanel:
-    """The panel from the checklist already read and the case's Time Outs: one query."""
-    time_outs = list(case.time_outs.select_related(*TEAM_ROLES))
-    steps = [row.step for row in checklist.rows]
+    """The panel from the checklist already read, with the gate its rows were locked by (an
+    open case's: no query); else the case's Time Outs are read (one query)."""
+    gate = checklist.gate
+    if gate is None:
+        time_outs = list(case.time_outs.select_related(*TEAM_ROLES))
+        gate = gate_of(case, [row.step for row in checklist.rows], time_outs)
     first = next((row for row in checklist.rows if row.step.phase == Phase.TIME_OUT), None)
     return TimeOutPanel(
-        gate=gate_of(case, steps, time_outs),
+        gate=gate,
         can_start=first is not None and (first.step.is_recorded or not first.locked),
     )
