@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 from checklists import selectors, workflow
 from checklists.models import TEAM_ROLES, Case, CaseStep, TimeOut, TimeOutGate, gate_of
-from procedures.choices import Phase, StepRole
+from procedures.choices import Phase, StepKind, StepRole
+from procedures.models import BOTH, LEFT, RIGHT
+
+# As the wall shows the case's side (wall.screen.SIDE_ARROWS): left points left.
+SIDE_ARROWS = {LEFT: "◀", RIGHT: "▶", BOTH: "◀ ▶"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,16 @@ class ReadAloudItem:
     def to_confirm(self) -> bool:
         """Still to record: confirming it as spoken records its step."""
         return self.step is not None and not self.step.is_recorded
+
+    @property
+    def is_side(self) -> bool:
+        """A side seen (the images' side): asked as Left, Right or Both, none chosen."""
+        return self.step is not None and self.step.kind == StepKind.SIDE
+
+    @property
+    def side_answers(self) -> list[tuple[str, str]]:
+        """A side item's answers, each with the arrow the button shows."""
+        return [(answer, SIDE_ARROWS.get(answer, "")) for answer in self.answers]
 
     @property
     def answers(self) -> tuple[str, ...]:
