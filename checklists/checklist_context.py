@@ -30,7 +30,8 @@ def checklist_context(
 ) -> dict[str, object]:
     """What the checklist page and its partials draw from; the same whatever the number of
     steps: one query for the steps (none when the ``checklist`` is given: the procedure
-    preview's), one for the Time Outs (an open case's: every answer redraws their panel), one
+    preview's), one for the Time Outs (an open case's, read with the steps: the rows they hold
+    back are locked, and every answer redraws their panel), one
     for the implants (when asked for, or later by ``add_implant_panels``), one for the Stops
     called, one for the debrief's actions and briefing (``checklists.debrief``)
     and one for the people an action may be given to, when its form is drawn. The cancel form,

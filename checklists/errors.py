@@ -110,6 +110,13 @@ class TimeOutChanged(WorkflowError):
     status_code = 409
 
 
+class SurgeonChanged(WorkflowError):
+    """Someone else changed the case's surgeon after the page asking for a change was drawn:
+    the change asked for was based on a surgeon who is no longer the case's."""
+
+    status_code = 409
+
+
 class SignatureRefused(WorkflowError):
     """The password given to sign did not match. The attempt itself is audited."""
 

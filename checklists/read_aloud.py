@@ -13,7 +13,11 @@ from dataclasses import dataclass
 
 from checklists import selectors, workflow
 from checklists.models import TEAM_ROLES, Case, CaseStep, TimeOut, TimeOutGate, gate_of
-from procedures.choices import Phase, StepRole
+from procedures.choices import Phase, StepKind, StepRole
+from procedures.models import BOTH, LEFT, RIGHT
+
+# As the wall shows the case's side (wall.screen.SIDE_ARROWS): left points left.
+SIDE_ARROWS = {LEFT: "◀", RIGHT: "▶", BOTH: "◀ ▶"}
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,16 @@ class ReadAloudItem:
     def to_confirm(self) -> bool:
         """Still to record: confirming it as spoken records its step."""
         return self.step is not None and not self.step.is_recorded
+
+    @property
+    def is_side(self) -> bool:
+        """A side seen (the images' side): asked as Left, Right or Both, none chosen."""
+        return self.step is not None and self.step.kind == StepKind.SIDE
+
+    @property
+    def side_answers(self) -> list[tuple[str, str]]:
+        """A side item's answers, each with the arrow the button shows."""
+        return [(answer, SIDE_ARROWS.get(answer, "")) for answer in self.answers]
 
     @property
     def answers(self) -> tuple[str, ...]:
@@ -109,11 +123,14 @@ class TimeOutPanel:
 
 
 def time_out_panel(case: Case, checklist: selectors.Checklist) -> TimeOutPanel:
-    """The panel from the checklist already read and the case's Time Outs: one query."""
-    time_outs = list(case.time_outs.select_related(*TEAM_ROLES))
-    steps = [row.step for row in checklist.rows]
+    """The panel from the checklist already read, with the gate its rows were locked by (an
+    open case's: no query); else the case's Time Outs are read (one query)."""
+    gate = checklist.gate
+    if gate is None:
+        time_outs = list(case.time_outs.select_related(*TEAM_ROLES))
+        gate = gate_of(case, [row.step for row in checklist.rows], time_outs)
     first = next((row for row in checklist.rows if row.step.phase == Phase.TIME_OUT), None)
     return TimeOutPanel(
-        gate=gate_of(case, steps, time_outs),
+        gate=gate,
         can_start=first is not None and (first.step.is_recorded or not first.locked),
     )

@@ -14,6 +14,7 @@ from accounts.dates import local_midnight
 from accounts.text import natural_key
 from checklists.choices import AuditAction, CaseStatus, Side
 from checklists.models import (
+    TEAM_ROLES,
     AuditEvent,
     Case,
     CaseStep,
@@ -21,7 +22,10 @@ from checklists.models import (
     Implant,
     SideDisagreement,
     Signature,
+    TimeOut,
+    TimeOutGate,
     complete_q,
+    gate_of,
 )
 from procedures.choices import Approach, Phase, StepKind
 
@@ -144,6 +148,12 @@ def open_concerns(case: Case) -> list[Concern]:
     return list(case.concerns.filter(resolved_at__isnull=True).select_related("raised_by"))
 
 
+def standing_time_outs(case: Case) -> list[TimeOut]:
+    """The Time Outs of ``case`` that hold or are in progress (none invalidated): what a change
+    of surgeon or a Stop would make stale. One query."""
+    return list(case.time_outs.filter(invalidated_at__isnull=True).order_by("started_at", "pk"))
+
+
 def signatures_for(case: Case) -> QuerySet[Signature]:
     """The case's e-signatures, oldest first: printed name, time, meaning (and amendments)."""
     return case.signatures.select_related("signer", "amended_step").order_by("signed_at", "pk")
@@ -158,15 +168,19 @@ MIN_IMPLANTS_PER_SIDE = 2
 
 @dataclass(frozen=True)
 class StepRow:
-    """One step as the checklist shows it, with the step that holds it back, if any: a pending
-    hard stop, a pending step of a gating phase, a Stop (``waiting_for.gate`` says which)."""
+    """One step as the checklist shows it, with what holds it back, if anything: another step
+    (``waiting_for``: a pending hard stop, a pending step of a gating phase, a Stop;
+    ``waiting_for.gate`` says which), or else the Time Out record (``time_out_due``, the Time
+    Out it waits for by name, and ``time_out_wait``, why, in ``TimeOutGate.waits``'s words)."""
 
     step: CaseStep
     waiting_for: CaseStep | None = None
+    time_out_due: str = ""
+    time_out_wait: str = ""
 
     @property
     def locked(self) -> bool:
-        return self.waiting_for is not None
+        return self.waiting_for is not None or bool(self.time_out_due)
 
     @property
     def is_open(self) -> bool:
@@ -230,6 +244,8 @@ class ChecklistPhase:
 class Checklist:
     case: Case
     phases: list[ChecklistPhase]
+    # The Time Out record the rows were locked by (an open case's), else None: nothing held.
+    gate: TimeOutGate | None = None
 
     @cached_property
     def rows(self) -> list[StepRow]:
@@ -259,10 +275,26 @@ class Checklist:
         return next((row for row in self.rows if row.step.pk == step_id), None)
 
     @cached_property
+    def time_out_due(self) -> StepRow | None:
+        """The first row still to record that waits for a Time Out (``StepRow.time_out_due``),
+        when no open row comes before it: the team's next move is that Time Out, read aloud
+        from its panel, not a step of a later phase. None otherwise."""
+        for row in self.rows:
+            if row.is_open:
+                return None
+            if row.time_out_due and not row.step.is_recorded:
+                return row
+        return None
+
+    @cached_property
     def next_row(self) -> StepRow | None:
         """Where "Next open step" goes: the first open row in checklist order
         (``StepRow.is_open``); when every row left is held back, the step the first of them
-        waits for (a Stop to resolve); None when every step is complete."""
+        waits for (a Stop to resolve); None when every step is complete, or when a Time Out
+        comes first (``time_out_due``): never a step the Time Out record holds back, nor one
+        beyond it."""
+        if self.time_out_due is not None:
+            return None
         open_row = next((row for row in self.rows if row.is_open), None)
         if open_row is not None:
             return open_row
@@ -271,7 +303,12 @@ class Checklist:
 
     @property
     def next_phase(self) -> str:
-        """The phase of the next open row ("" if none): the stepper marks it as the current one."""
+        """The phase of the next open row, or of the Time Out due ("" if none): the stepper
+        marks it as the current one. The case's Time Out is the Time Out phase's; a second
+        side's, the procedure's."""
+        due = self.time_out_due
+        if due is not None:
+            return Phase.TIME_OUT if due.time_out_due == "Time Out" else due.step.phase
         return self.next_row.step.phase if self.next_row else ""
 
     @property
@@ -303,10 +340,19 @@ class Checklist:
         the change (a row names the first step that holds it back)."""
         wanted = set(step_ids)
         changed = [row.step for row in self.rows if row.step.pk in wanted]
+        # In a bilateral case, a procedure step recorded (or put back) may make its side the
+        # first, and so the other side the second, whose rows then wait for their own Time Out
+        # (or no longer): the other side's procedure rows are redrawn too.
+        others = set()
+        if self.gate is not None and len(self.case.sides()) > 1:
+            moved = {step.side for step in changed if step.phase == Phase.PROCEDURE and step.side}
+            others = {side for side in self.case.sides() if moved - {side}}
         return [
             row
             for row in self.rows
-            if row.step.pk in wanted or any(_may_have_moved(row, step) for step in changed)
+            if row.step.pk in wanted
+            or any(_may_have_moved(row, step) for step in changed)
+            or (row.step.phase == Phase.PROCEDURE and row.step.side in others)
         ]
 
 
@@ -317,29 +363,43 @@ def _may_have_moved(row: StepRow, changed: CaseStep) -> bool:
 
 
 def checklist_for(case: Case) -> Checklist:
-    """The case's steps by phase, each row with its lock, in one query whatever their number.
+    """The case's steps by phase, each row with its lock, in one query whatever their number,
+    and one more for an open case's Time Outs (with their team, which the Time Out panel
+    names: ``read_aloud.time_out_panel`` and the wall read them from ``Checklist.gate``).
 
     A row is locked while another step holds it back (``CaseStep.is_gated_by``, as
-    ``workflow.record_step`` checks): the first by position, which the row names.
+    ``workflow.record_step`` checks): the first by position, which the row names; else while
+    the Time Out record holds it back (``TimeOutGate``, as ``workflow.record_step`` checks too).
     """
     related = ("recorded_by", "stop_overridden_by")
-    return checklist_of(case, list(case.steps.select_related(*related).order_by("position")))
+    steps = list(case.steps.select_related(*related).order_by("position"))
+    gate = None
+    if case.is_open:
+        time_outs = case.time_outs.select_related(*TEAM_ROLES)
+        gate = gate_of(case, steps, time_outs)
+    return checklist_of(case, steps, gate=gate)
 
 
-def checklist_of(case: Case, steps: list[CaseStep]) -> Checklist:
+def checklist_of(
+    case: Case, steps: list[CaseStep], *, gate: TimeOutGate | None = None
+) -> Checklist:
     """The checklist of these steps (in position order) of ``case``, saved or not (the
-    procedure preview draws unsaved ones): no query."""
+    procedure preview draws unsaved ones), its rows locked by the ``gate`` given too: no
+    query."""
     gates = [step for step in steps if step.gate]
     rows: dict[str, list[StepRow]] = {phase: [] for phase in Phase.values}
     for step in steps:
         waiting_for = next((gate for gate in gates if step.is_gated_by(gate)), None)
-        rows.setdefault(step.phase, []).append(StepRow(step=step, waiting_for=waiting_for))
+        row = StepRow(step=step, waiting_for=waiting_for)
+        if gate is not None and waiting_for is None and not step.is_recorded:
+            row = StepRow(step=step, time_out_due=gate.due(step), time_out_wait=gate.waits(step))
+        rows.setdefault(step.phase, []).append(row)
     phases = [
         ChecklistPhase(phase=phase, label=label, rows=rows[phase])
         for phase, label in Phase.choices
         if rows[phase]
     ]
-    return Checklist(case=case, phases=phases)
+    return Checklist(case=case, phases=phases, gate=gate)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("cases/import/", views.schedule_import, name="schedule-import"),
     path("cases/<int:case_id>/sign-out/", views.case_sign_out, name="case-sign-out"),
     path("cases/<int:case_id>/cancel/", views.case_cancel, name="case-cancel"),
+    path("cases/<int:case_id>/surgeon/", views.case_surgeon, name="case-surgeon"),
     path("cases/<int:case_id>/stop/", views.concern_raise, name="concern-raise"),
     path(
         "cases/<int:case_id>/stop/<int:concern_id>/resolved/",

@@ -59,7 +59,8 @@ class Screen:
 
     @property
     def reading(self) -> StepRow | None:
-        """The item being read now: the next open step (or the Stop holding the rest back)."""
+        """The item being read now: the next open step (or the Stop holding the rest back);
+        None while a Time Out comes first (``time_out_due``)."""
         return self.checklist.next_row if self.checklist else None
 
     @property
@@ -121,7 +122,17 @@ class Screen:
 
     @cached_property
     def time_outs(self) -> list[TimeOut]:
-        return list(self.case.time_outs.order_by("started_at", "pk")) if self.case else []
+        """The case's Time Outs, as the checklist read them for its locks (the room's case is
+        in progress, so they were)."""
+        gate = self.checklist.gate if self.checklist else None
+        return list(gate.time_outs) if gate else []
+
+    @property
+    def time_out_due(self) -> str:
+        """The Time Out the team does next, by name, when it comes before any step ("" if
+        none): "Now" on the wall, instead of a procedure step it holds back."""
+        due = self.checklist.time_out_due if self.checklist else None
+        return due.time_out_due if due else ""
 
     @property
     def time_out(self) -> TimeOut | None:
@@ -150,8 +161,8 @@ class Screen:
         done = next((t for t in reversed(self.time_outs) if not t.side and t.holds), None)
         if done is not None:
             return done.ended_at
-        if self.checklist is None:
-            return None
+        if self.checklist is None or (self.checklist.gate and self.checklist.gate.required):
+            return None  # read aloud, or not done: its items ticked do not make it done
         time_out = next((p for p in self.checklist.phases if p.phase == Phase.TIME_OUT), None)
         if time_out is None or not time_out.complete:
             return None

@@ -1,6 +1,7 @@
 """Forms check what a person typed and nothing more; checklists.workflow applies the rules.
 
-By page: the board, a new case, its signature, a Stop called and cancelling (``cases``); the
+By page: the board, a new case, its signature, a change of surgeon, a Stop called and
+cancelling (``cases``); the
 checklist's rows, implants and poll (``checklist``); the debrief's actions (``debrief``); the
 theatre list's file (``schedule``); the Time Out read aloud (``time_out``).
 """
@@ -13,6 +14,7 @@ from checklists.forms.cases import (
     NewCaseForm,
     SideDisagreementResolvedForm,
     SignOutForm,
+    SurgeonChangeForm,
     next_quarter_hour,
     surgeons,
 )
@@ -54,6 +56,7 @@ __all__ = [
     "SignOutForm",
     "StepUpdateForm",
     "StopOverrideForm",
+    "SurgeonChangeForm",
     "TimeOutEndForm",
     "TimeOutItemForm",
     "TimeOutStartForm",

@@ -1,4 +1,5 @@
-"""The forms of the board, a new case, its signature, a Stop called and cancelling."""
+"""The forms of the board, a new case, its signature, a change of surgeon, a Stop called and
+cancelling."""
 
 import datetime
 from typing import cast
@@ -16,6 +17,7 @@ from accounts.dates import FIRST_DAY, LAST_DAY, OLDEST_PATIENT_YEARS
 from accounts.forms import PATIENT_FIELD, PersonChoiceField
 from accounts.models import Room
 from accounts.text import natural_key, validate_identity_text
+from checklists import workflow
 from checklists.choices import Laterality
 from checklists.models import (
     Case,
@@ -27,6 +29,8 @@ from checklists.models import (
 )
 from procedures.choices import VersionStatus
 from procedures.models import Procedure
+
+MAX_PERSON_ID = 2**31 - 1  # auth.User's AutoField: a larger number is a forged form
 
 
 def next_quarter_hour() -> datetime.datetime:
@@ -146,6 +150,12 @@ class NewCaseForm(forms.Form):
                 css_class="d-flex flex-wrap gap-3 mt-2",
             ),
         )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if "seen_surgeon" in self.errors:  # hidden: its message goes at the top of the form
+            self.add_error(None, "This form could not be read: reload the page and choose again.")
+        return data
 
     def clean_room(self) -> str:
         return self.cleaned_data["room"].name
@@ -287,3 +297,55 @@ class CancelCaseForm(forms.Form):
         self.helper.layout = Layout(
             "reason", StrictButton("Cancel the case", type="submit", css_class="btn-danger")
         )
+
+
+class SurgeonChangeForm(forms.Form):
+    """Another surgeon for an open case, and why. ``seen_surgeon`` is the case's surgeon when
+    the page was drawn: the workflow refuses the change if someone changed it since."""
+
+    surgeon = PersonChoiceField(
+        queryset=get_user_model().objects.none(),
+        widget=forms.RadioSelect,
+        label="The new surgeon",
+        error_messages={
+            "required": "Choose the new surgeon.",
+            "invalid_choice": "Choose one of the surgeons in the list.",
+        },
+    )
+    reason = forms.CharField(
+        label="Why the surgeon changes",
+        max_length=workflow.SURGEON_CHANGE_REASON_LENGTH,
+        help_text="A few words: the Time Out's record repeats them.",
+        error_messages={"required": "Say why the surgeon changes."},
+    )
+    seen_surgeon = forms.IntegerField(
+        widget=forms.HiddenInput, min_value=1, max_value=MAX_PERSON_ID
+    )
+
+    def __init__(self, *args, case: Case, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        surgeon = cast(PersonChoiceField, self.fields["surgeon"])
+        surgeon.queryset = surgeons().exclude(pk=case.surgeon_id)
+        self.fields["seen_surgeon"].initial = case.surgeon_id
+        self.helper = FormHelper()
+        self.helper.form_action = reverse("case-surgeon", kwargs={"case_id": case.pk})
+        self.helper.attrs = {"novalidate": ""}  # the server's messages are the clearer ones
+        self.helper.layout = Layout(
+            Field("surgeon", wrapper_class="choice-row"),
+            Field("reason", css_class="form-control-lg", autocomplete="off"),
+            "seen_surgeon",
+            Div(
+                StrictButton("Change the surgeon", type="submit", css_class="btn-primary btn-lg"),
+                HTML(
+                    '<a class="btn btn-outline-secondary btn-lg" '
+                    'href="{% url "case-detail" case.pk %}">Back to the checklist</a>'
+                ),
+                css_class="d-flex flex-wrap gap-3 mt-2",
+            ),
+        )
+
+    def clean(self) -> dict:
+        data = super().clean() or {}
+        if "seen_surgeon" in self.errors:  # hidden: its message goes at the top of the form
+            self.add_error(None, "This form could not be read: reload the page and choose again.")
+        return data

@@ -170,13 +170,24 @@ class TimeOutGate:
 
     def waits(self, step: CaseStep) -> str:
         """Why ``step`` may not be recorded now, in words for the tablet; "" if it may."""
+        due = self.due(step)
+        if not due:
+            return ""
+        side = "" if due == "Time Out" else step.side
+        label = f"{Side(side).label.lower()} side Time Out" if side else "Time Out"
+        return f"“{step.label}” waits for {self._problem(side, label)}"
+
+    def due(self, step: CaseStep) -> str:
+        """The Time Out ``step`` waits for, by its name ("Time Out", "Right side Time Out"),
+        or "" when it waits for none: what the checklist and the wall show as the team's next
+        move instead of a procedure step it may not record yet."""
         if not self.required or step.phase != Phase.PROCEDURE:
             return ""
-        problem = self._problem("", "Time Out")
-        if not problem and step.side and step.side == self.second_side:
-            label = f"{Side(step.side).label.lower()} side Time Out"
-            problem = self._problem(step.side, label)
-        return f"“{step.label}” waits for {problem}" if problem else ""
+        if self._problem("", "Time Out"):
+            return "Time Out"
+        if step.side and step.side == self.second_side and self._problem(step.side, ""):
+            return f"{Side(step.side).label} side Time Out"
+        return ""
 
     def _problem(self, side: str, label: str) -> str:
         latest = self.latest(side)

@@ -1,9 +1,16 @@
-"""The checklist app's pages: the board and a case's scheduling, signature and cancelling
-(``cases``), the checklist itself (``checklist``), a Stop called by the team (``concerns``),
-a side disagreement resolved by the surgeon (``sides``),
+"""The checklist app's pages: the board and a case's scheduling, surgeon, signature and
+cancelling (``cases``), the checklist itself (``checklist``), a Stop called by the team
+(``concerns``), a side disagreement resolved by the surgeon (``sides``),
 a procedure version's preview (``preview``), the read-aloud Time Out (``time_out``)."""
 
-from checklists.views.cases import board, case_cancel, case_sign_out, new_case, schedule_import
+from checklists.views.cases import (
+    board,
+    case_cancel,
+    case_sign_out,
+    case_surgeon,
+    new_case,
+    schedule_import,
+)
 from checklists.views.checklist import (
     case_detail,
     case_version,
@@ -26,6 +33,7 @@ __all__ = [
     "case_cancel",
     "case_detail",
     "case_sign_out",
+    "case_surgeon",
     "case_version",
     "concern_raise",
     "concern_resolve",

@@ -1,4 +1,5 @@
-"""The board, scheduling a case (by hand, or the day's theatre list), signing it, cancelling it."""
+"""The board, scheduling a case (by hand, or the day's theatre list), changing its surgeon,
+signing it, cancelling it."""
 
 import datetime
 
@@ -18,6 +19,7 @@ from accounts import devices, handover
 from accounts.choices import DeviceKind
 from accounts.context import request_context
 from accounts.http import AuthenticatedHttpRequest
+from accounts.people import display_name
 from accounts.permissions import requires
 from checklists import selectors, workflow
 from checklists.access import log_view
@@ -29,6 +31,7 @@ from checklists.forms import (
     NewCaseForm,
     ScheduleUploadForm,
     SignOutForm,
+    SurgeonChangeForm,
 )
 from checklists.models import Case
 from checklists.schedule_fhir import import_schedule_bundle
@@ -117,6 +120,45 @@ def schedule_import(request: AuthenticatedHttpRequest) -> HttpResponse:
             context["refusals"] = [line.strip() for line in refusals]
             return render(request, "checklists/schedule_import.html", context)
     return render(request, "checklists/schedule_import.html", {"form": form}, status=422)
+
+
+@never_cache
+@requires("checklists.add_case")  # as ``workflow.change_surgeon``: those who schedule cases
+@require_http_methods(["GET", "HEAD", "POST"])
+def case_surgeon(request: AuthenticatedHttpRequest, case_id: int) -> HttpResponse:
+    """Hand an open case to another surgeon, with why. A refusal (someone changed the surgeon
+    meanwhile, the case closed) draws the case as it is now, the reason typed kept."""
+    case = selectors.get_case(case_id=case_id)
+    form = SurgeonChangeForm(request.POST if request.method == "POST" else None, case=case)
+    error, status = "", 200
+    if form.is_bound and not form.is_valid():
+        status = 422
+    elif form.is_bound:
+        new = form.cleaned_data["surgeon"]
+        try:
+            workflow.change_surgeon(
+                actor=request.user,
+                case_id=case.pk,
+                surgeon=new,
+                reason=form.cleaned_data["reason"],
+                seen_surgeon_id=form.cleaned_data["seen_surgeon"],
+                context=request_context(request),
+            )
+        except WorkflowError as refusal:
+            error, status = refusal.message, refusal.status_code
+            case = selectors.get_case(case_id=case_id)
+            form = SurgeonChangeForm(case=case, initial={"reason": form.cleaned_data["reason"]})
+        else:
+            messages.success(request, f"{display_name(new)} is now the case's surgeon.")
+            return redirect("case-detail", case_id=case.pk)
+    context = {
+        "case": case,
+        "form": form,
+        "error": error,
+        "initials": selectors.patient_initials(case.patient_name),
+        "time_outs": selectors.standing_time_outs(case) if case.is_open else [],
+    }
+    return render(request, "checklists/case_surgeon.html", context, status=status)
 
 
 @never_cache  # patient identity: a shared tablet's back button must not show it after logoff

@@ -137,7 +137,15 @@ def _page(
     if form is None and screen.current is None and time_out.in_progress and can_record:
         form = _end_form(case, time_out, initial_nurse=request.user)
     log_view(request, action=AccessAction.CHECKLIST, case_id=case.pk)
-    context = {"case": case, "screen": screen, "end_form": form, "can_record": can_record}
+    context = {
+        "case": case,
+        "screen": screen,
+        "end_form": form,
+        "can_record": can_record,
+        # What holds the case is shown here too: the team is looking at this page.
+        "side_disagreements": selectors.open_side_disagreements(case) if case.is_open else [],
+        "concerns": selectors.open_concerns(case) if case.is_open else [],
+    }
     return render(request, PAGE, context, status=status)
 
 

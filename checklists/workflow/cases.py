@@ -12,10 +12,11 @@ from django.utils import timezone
 from accounts import roles
 from accounts.context import NO_CONTEXT, RequestContext
 from accounts.models import Room
+from accounts.people import display_name
 from accounts.text import normalise_identity
 from checklists import compliance, payloads, quality, summary
 from checklists.choices import AuditAction, CaseStatus, Laterality
-from checklists.errors import CaseLocked, RuleViolation
+from checklists.errors import CaseLocked, RuleViolation, SurgeonChanged
 from checklists.models import Case, CaseStep, audit_key_id, max_length, validate_birth_date
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
@@ -173,11 +174,17 @@ def change_surgeon(
     case_id: int,
     surgeon: User,
     reason: str,
+    seen_surgeon_id: int | None = None,
     context: RequestContext = NO_CONTEXT,
 ) -> Case:
     """Hand an open case to another surgeon, with why. A Time Out done, or in progress, with the
     surgeon before no longer holds (``time_out.invalidate_time_outs``): the new surgeon repeats
-    it with the team before the next procedure step. The same surgeon again changes nothing."""
+    it with the team before the next procedure step. The same surgeon again changes nothing.
+
+    ``seen_surgeon_id`` is the surgeon the person saw on the case when asking (the page's form
+    carries it): if someone else changed the surgeon since, the change is refused as a
+    conflict, never applied over theirs. A step ticked meanwhile is no reason to refuse: only
+    the surgeon is compared, not the case's version."""
     require_permission(actor, "checklists.add_case", "Your role cannot change a case's surgeon.")
     reason = required_reason(
         reason,
@@ -191,6 +198,8 @@ def change_surgeon(
             raise CaseLocked(locked_message(case))
         if case.surgeon_id == surgeon.pk:
             return case
+        if seen_surgeon_id is not None and case.surgeon_id != seen_surgeon_id:
+            raise _surgeon_changed(case)
         now = timezone.now()
         before = payloads.surgeon_state(surgeon=case.surgeon_id)
         case.surgeon = surgeon
@@ -208,6 +217,22 @@ def change_surgeon(
             case, actor=actor, reason=f"the surgeon changed: {reason}", now=now, context=context
         )
     return case
+
+
+def _surgeon_changed(case: Case) -> SurgeonChanged:
+    last = (
+        case.audit_events.filter(action=AuditAction.SURGEON_CHANGED)
+        .select_related("actor")
+        .order_by("-seq")
+        .first()
+    )
+    who = display_name(last.actor) if last else "someone"
+    when = timezone.localtime(last.created_at).strftime("%H:%M") if last else "just now"
+    current = display_name(User.objects.get(pk=case.surgeon_id))
+    return SurgeonChanged(
+        f"{who} made {current} the surgeon at {when} while you were looking at the case. "
+        "Your change was not saved; the case's surgeon now is shown."
+    )
 
 
 def _check_surgeon(surgeon: User) -> None:

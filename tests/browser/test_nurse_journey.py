@@ -108,11 +108,14 @@ def test_a_nurse_takes_a_bilateral_case_from_scheduling_to_the_surgeons_sign_out
     )
     expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_disabled()
     answer(page, last)
-    expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_enabled()
     # The items ticked, the team reads the Time Out aloud before the incision (issue 14; the
-    # read-aloud page's own journey is tests/browser/test_time_out.py and test_tap_count.py).
+    # read-aloud page's own journey is tests/browser/test_time_out.py and test_tap_count.py):
+    # until then the row waits for it, and says so.
+    expect(row(page, first_incision)).to_contain_text("waits for the Time Out: start it")
+    expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_disabled()
     perform_time_out(case, nurse)
     page.reload()
+    expect(page.get_by_role("button", name=f"Save: {first_incision.label}")).to_be_enabled()
 
     for step in by_phase[Phase.PROCEDURE]:
         if step.title == INCISION and step.side == "left":

@@ -156,7 +156,9 @@ def test_a_procedure_step_waits_for_every_time_out_step(page, live_server, nurse
     page.get_by_role("button", name=f"Mark done: {TEAM}", exact=True).click()
     expect(incision).not_to_contain_text("Waiting for")
     # Every item ticked, the team still reads the Time Out aloud before the incision (issue
-    # 14; its own browser test is tests/browser/test_time_out.py).
+    # 14; its own browser test is tests/browser/test_time_out.py): the row says so meanwhile.
+    expect(incision).to_contain_text("waits for the Time Out: start it")
+    expect(page.get_by_role("button", name=f"Save: {INCISION} (Left)")).to_be_disabled()
     perform_time_out(case, nurse)
     page.reload()
     incision.get_by_label(re.compile("^Value")).fill("4")

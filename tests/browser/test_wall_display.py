@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 
 from accounts import devices
 from accounts.models import Room
+from checklists import workflow
+from checklists.errors import CaseStopped
 from procedures.choices import Phase
 from procedures.models import Procedure
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
@@ -113,23 +115,29 @@ def test_a_stop_called_on_one_tablet_shows_on_the_other_and_on_the_wall_until_re
     screenshot(page, "stop-called-on-the-tablet-1024x768", full_page=False)
     screenshot(wall, "wall-stop-called-1920x1080", full_page=False)
 
-    # A procedure step is refused until it is resolved.
+    # A procedure step is refused until it is resolved; the Stop came after the Time Out,
+    # which no longer holds: the rows wait for it to be repeated, and say so.
     step = case.steps.filter(phase=Phase.PROCEDURE).order_by("position").first()
-    page.get_by_role("link", name="Next open step").click()
     row = page.locator(f"#step-{step.pk}")
-    row.get_by_label(re.compile("^Value")).fill("4")
-    page.get_by_role("button", name=f"Save: {step.label}").click()
-    expect(row).to_contain_text("Procedure steps wait until it is resolved.")
+    expect(row).to_contain_text("the Time Out to be repeated", timeout=5000)
+    expect(page.get_by_role("button", name=f"Save: {step.label}")).to_be_disabled()
+    with pytest.raises(CaseStopped, match="Procedure steps wait until it is resolved"):
+        workflow.record_step(
+            actor=nurse,
+            case_id=case.pk,
+            step_id=step.pk,
+            answer=workflow.Answer(status="done", value="4"),
+            revision=step.revision,
+        )
 
     page.get_by_text("Resolve this Stop…").click()
     page.get_by_label("How it was resolved").fill("7.0 mm screws fetched")
     page.get_by_role("button", name="Resolved: go on").click()
     expect(page.get_by_role("alert").filter(has_text=banner)).to_have_count(0)
     expect(wall.locator(".wall-stop")).to_have_count(0, timeout=5000)
-    # The Stop came after the Time Out: the Time Out no longer holds until the team repeats it.
-    row.get_by_label(re.compile("^Value")).fill("4")
-    page.get_by_role("button", name=f"Save: {step.label}").click()
+    # Resolved, the Stop holds nothing back; the Time Out still does, until the team repeats it.
     expect(row).to_contain_text("the Time Out to be repeated")
+    expect(wall.locator(".wall-now-item")).to_have_text("Time Out: everyone stops", timeout=5000)
     perform_time_out(case, nurse)
     page.reload()
     row.get_by_label(re.compile("^Value")).fill("4")

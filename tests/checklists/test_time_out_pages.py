@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from checklists.models import TimeOut
 from procedures.choices import Phase
-from tests.checklists.checklist_html import content, mi_procedure
+from tests.checklists.checklist_html import buttons, content, mi_procedure, text
 from tests.conftest import make_case, perform_time_out, plausible_value, record_phase
 
 
@@ -182,3 +182,45 @@ def test_another_cases_time_out_is_not_found_through_this_one(tablet, case, nurs
     response = tablet.get(reverse("time-out", args=[other.pk, time_out.pk]))
 
     assert response.status_code == 404
+
+
+def test_the_side_seen_on_the_images_is_asked_left_right_or_both_none_chosen(
+    tablet, case, django_assert_max_num_queries
+):
+    time_out = start(tablet, case)
+    url = reverse("time-out", args=[case.pk, time_out.pk])
+    items = list(case.steps.filter(phase=Phase.TIME_OUT).order_by("position"))
+    index = next(i for i, step in enumerate(items) if step.kind == "side")
+
+    with django_assert_max_num_queries(12):
+        page = content(tablet.get(f"{url}?item={index}"))
+
+    spoken = [name for name in buttons(page) if name.startswith("Spoken")]
+    assert spoken == ["Spoken: Left", "Spoken: Right", "Spoken: Both"]
+    assert "tap the side they show the operation on" in text(page)
+    assert "read-aloud-side-seen" in page and "btn-primary read-aloud" not in page  # none chosen
+
+
+def test_a_side_seen_that_is_not_the_cases_is_a_hard_stop_shown_on_the_read_aloud_page(
+    tablet, case
+):
+    time_out = start(tablet, case)
+    items = list(case.steps.filter(phase=Phase.TIME_OUT).order_by("position"))
+    index = next(i for i, step in enumerate(items) if step.kind == "side")
+    for before, step in enumerate(items[:index]):  # the items read before it, confirmed
+        item_url = reverse("time-out-item", args=[case.pk, time_out.pk, step.pk])
+        data = {"item": before, "revision": 0, "value": plausible_value(step)}
+        assert tablet.post(item_url, data).status_code == 302
+    imaging = items[index]
+
+    response = tablet.post(
+        reverse("time-out-item", args=[case.pk, time_out.pk, imaging.pk]),
+        {"item": index, "revision": imaging.revision, "value": "left"},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].endswith(f"?item={index + 1}")  # recorded, as it was seen
+    page = text(content(tablet.get(response["Location"])))
+    assert f"SIDES DISAGREE {imaging.title}: left seen, the case is right" in page
+    assert "only the surgeon resolves it" in page
+    assert case.side_disagreements.get().step == imaging

@@ -17,6 +17,7 @@ from checklists.errors import (
     RuleViolation,
     StaleRevision,
     StepGated,
+    SurgeonChanged,
     TimeOutChanged,
     TimeOutNeeded,
 )
@@ -377,6 +378,35 @@ def test_the_same_surgeon_again_changes_nothing(case, nurse, surgeon):
     assert events(case)[-1].seq == seq
     done.refresh_from_db()
     assert done.holds
+
+
+def test_a_surgeon_change_based_on_a_surgeon_changed_since_is_refused(
+    case, nurse, scrub, surgeon, other_surgeon
+):
+    done = perform_time_out(case, nurse)
+    workflow.change_surgeon(
+        actor=scrub,
+        case_id=case.pk,
+        surgeon=other_surgeon,
+        reason="Sue called away",
+        seen_surgeon_id=surgeon.pk,
+    )
+    seq = events(case)[-1].seq
+
+    with pytest.raises(SurgeonChanged, match="Sam Scrub made Otto Other the surgeon at"):
+        workflow.change_surgeon(
+            actor=nurse,
+            case_id=case.pk,
+            surgeon=surgeon,
+            reason="Sue is back",
+            seen_surgeon_id=surgeon.pk,  # the page was drawn before the first change
+        )
+
+    case.refresh_from_db()
+    assert case.surgeon == other_surgeon
+    assert events(case)[-1].seq == seq
+    done.refresh_from_db()
+    assert done.invalidated_reason == "the surgeon changed: Sue called away"
 
 
 def test_a_surgeon_change_needs_a_reason_a_surgeon_and_an_open_case(case, nurse, scrub):

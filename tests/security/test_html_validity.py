@@ -3,7 +3,8 @@
 The pages are the role × URL matrix's own (``test_role_url_matrix.MATRIX``): each URL outside
 the admin that some persona may GET, as the first persona allowed in sees it, over the world's
 cases (scheduled, in progress with implants, ready, signed out). Plus the checklist of every
-case of the world, since each state draws different rows, and the public pages. The nurse holds
+case of the world, since each state draws different rows, the public pages, and the read-aloud
+Time Out of a seeded procedure (the world's procedure has none). The nurse holds
 an emergency-access grant to the ready case, so each of her pages carries the banner and
 her view of its record is checked too, as is the 403 page that offers the grant (the scrub's).
 The admin's pages are Django's own and left out. All documents go to one run of the checker.
@@ -24,7 +25,11 @@ from django.urls import reverse
 
 from accounts import devices
 from accounts.models import Room
+from checklists import workflow
+from procedures.choices import Phase, StepKind
+from procedures.models import Procedure
 from review import emergency
+from tests.conftest import make_case, record_phase
 from tests.security.conftest import World
 from tests.security.test_role_url_matrix import GET_HEAD, ROWS, client_for, is_admin, url_for
 
@@ -70,6 +75,14 @@ def test_every_page_is_valid_html(world, tmp_path):
         path = tmp_path / f"{number:03d}.html"
         path.write_bytes(response.content)
         documents.append((path, f"{url} as {persona}"))
+    # The read-aloud Time Out of a case whose checklist has one (the world's has none): its
+    # first item, the side seen on the images (Left, Right, Both), and the ending's form.
+    for url in read_aloud_urls(world):
+        response = clients.setdefault("nurse", client_for(world, "nurse")).get(url)
+        assert response.status_code == 200, f"{url} as the nurse: {response.status_code}"
+        path = tmp_path / f"read-aloud-{len(documents)}.html"
+        path.write_bytes(response.content)
+        documents.append((path, f"{url} as the nurse"))
     # A room's wall display, enrolled with its one-time code: the room of the case in progress.
     room = Room.objects.get(name=world.in_progress.room)
     _, code = devices.new_pairing(room=room, name="Wall", by=world.administrator)
@@ -108,6 +121,25 @@ def test_every_page_is_valid_html(world, tmp_path):
         for m in messages
     ]
     assert not problems, "\n".join(problems)
+
+
+def read_aloud_urls(world: World) -> list[str]:
+    """The read-aloud page of a seeded fusion's Time Out, started after its Sign In: at its
+    first item, at the side seen on the images, and at the ending."""
+    case = make_case(
+        Procedure.objects.get(slug="si-fusion-minimally-invasive"),
+        actor=world.nurse,
+        surgeon=world.surgeon,
+        laterality="left",
+        room="OR 7",
+    )
+    record_phase(case, Phase.SIGN_IN, world.nurse)
+    record_phase(case, Phase.INDUCTION, world.nurse)
+    time_out = workflow.start_time_out(actor=world.nurse, case_id=case.pk)
+    items = list(case.steps.filter(phase=Phase.TIME_OUT).order_by("position"))
+    side_seen = next(i for i, step in enumerate(items) if step.kind == StepKind.SIDE)
+    url = reverse("time-out", args=[case.pk, time_out.pk])
+    return [url, f"{url}?item={side_seen}", f"{url}?item={len(items)}"]
 
 
 def _fragment_page(fragment: bytes) -> bytes:

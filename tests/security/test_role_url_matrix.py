@@ -109,6 +109,9 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("case-sign-out",                 "POST",   LOGIN, 422,   422,   422,   422,    422,   422,   404),
     ("case-cancel",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("case-cancel",                   "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
+    # a case handed to another surgeon: those who schedule cases (workflow.change_surgeon)
+    ("case-surgeon",                  GET_HEAD, LOGIN, 200,   200,   200,   200,    403,   403,   404),
+    ("case-surgeon",                  "POST",   LOGIN, 422,   422,   422,   422,    403,   403,   404),
     # a Stop called by anyone recording on the case, and its resolution
     ("concern-raise",                 GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("concern-raise",                 "POST",   LOGIN, 302,   302,   302,   302,    403,   403,   404),
@@ -299,6 +302,10 @@ OWN_URLS = {
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
     "case-cancel": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "case-surgeon": (
         lambda w: {"case_id": w.in_progress.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),

@@ -15,7 +15,7 @@ from checklists.choices import AccessAction
 from checklists.models import RecordAccess
 from procedures.choices import Phase
 from procedures.models import Procedure
-from tests.conftest import make_case, record_phase
+from tests.conftest import make_case, plausible_value, record, record_phase
 
 MI = "si-fusion-minimally-invasive"
 
@@ -157,6 +157,19 @@ def test_the_item_being_read_and_who_answers_it(display, case):
     reading = case.steps.filter(status="pending").order_by("position").first()
     assert reading.label in page
     assert f"Answered by the {reading.get_role_display().lower()}" in page
+
+
+def test_now_is_the_time_out_while_it_holds_the_next_step_back(display, case, nurse, anaesthetist):
+    record_phase(case, Phase.INDUCTION, anaesthetist)
+    for step in case.steps.filter(phase=Phase.TIME_OUT).order_by("position"):
+        record(case, step.title, nurse, value=plausible_value(step))  # ticked, not read aloud
+
+    page = screen(display)
+
+    assert "Time Out: everyone stops" in page
+    assert case.steps.get(title="Lateral buttock incision made").label not in page
+    assert '<p class="wall-phase">Time Out</p>' in page
+    assert "Jordan Example" in page  # still the Time Out: the patient in full
 
 
 def test_the_poll_answers_204_until_the_case_changes(display, case, nurse, anaesthetist):
