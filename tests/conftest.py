@@ -360,10 +360,9 @@ SEEDED_PROCEDURES: dict[str, list[dict]] = {}
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from procedures.models import Procedure, ProcedureVersion, Step
 
     with django_db_blocker.unblock():
-        for model in (Procedure, ProcedureVersion, Step):
+        for model in seeded_models():
             SEEDED_PROCEDURES[model.__name__] = list(model.objects.order_by("pk").values())
 
 
@@ -371,11 +370,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
 def reference_data(transactional_db) -> None:
     """What the data migrations install (roles, the seeded procedures), put back if flushed."""
     from django.apps import apps
+    from django.core.management.color import no_style
+    from django.db import connection
 
-    from procedures.models import Procedure, ProcedureVersion, Step
+    from procedures.models import Procedure
 
     roles.apply_permissions(apps)
     if Procedure.objects.exists():
         return  # not flushed yet (the first transactional test of a run)
-    for model in (Procedure, ProcedureVersion, Step):
+    models = seeded_models()
+    for model in models:
         model.objects.bulk_create(model(**row) for row in SEEDED_PROCEDURES[model.__name__])
+    # The rows keep their ids: PostgreSQL's sequences must move past them, or the next row
+    # made gets an id already taken.
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)
+
+
+def seeded_models() -> list:
+    """The tables the data migrations fill, in an order their foreign keys allow."""
+    from procedures.models import Block, BlockStep, BlockVersion, Procedure, ProcedureVersion, Step
+
+    return [Procedure, ProcedureVersion, Block, BlockVersion, BlockStep, Step]
