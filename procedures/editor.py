@@ -274,3 +274,5 @@ class IncludeBlockForm(forms.Form):
             .distinct()
         )
         self.fields["block"].queryset = offered  # type: ignore[attr-defined]
+        # The select sits in the draft's own form on the page and posts this one (by id).
+        self.fields["block"].widget.attrs["form"] = "include-block-form"
