@@ -16,7 +16,7 @@ from checklists.choices import SIDED, Laterality
 from checklists.models import Case
 from checklists.workflow.cases import snapshot_of, snapshot_steps
 from procedures.blocks import including, with_block
-from procedures.choices import StepKind
+from procedures.choices import StepKind, VersionStatus
 from procedures.models import BlockVersion, ProcedureVersion, Step
 
 # No case has the id 0 (ids start at 1; asked for, it is a 404): the preview's controls,
@@ -91,9 +91,10 @@ def get_block_version(*, version_id: int) -> BlockVersion:
 def block_in_procedure(
     version: BlockVersion, *, procedure_id: str
 ) -> tuple[list[ProcedureVersion], ProcedureVersion | None, list[Step]]:
-    """The procedures that include the block (published versions), the one chosen by
-    ``procedure_id`` (else the first; None if none includes it), and its steps with the block's
-    ``version`` in place of its copies, unsaved: what publishing it would give (three queries)."""
+    """The procedures that include the block (published versions); the next version of the one
+    chosen by ``procedure_id`` (else the first; None if none includes it), unsaved, as
+    publishing the block would make it; and its steps, the block's ``version`` in place of its
+    copies, unsaved (three queries)."""
     procedures = list(including(version.block))
     chosen = next((v for v in procedures if str(v.procedure_id) == procedure_id), None)
     chosen = chosen or (procedures[0] if procedures else None)
@@ -101,11 +102,11 @@ def block_in_procedure(
         return procedures, None, []
     current = list(chosen.steps.select_related("block_step__version").order_by("position"))
     block_steps = list(version.steps.order_by("position"))
-    return (
-        procedures,
-        chosen,
-        with_block(current, block_id=version.block_id, block_steps=block_steps),
+    upcoming = ProcedureVersion(
+        procedure=chosen.procedure, number=chosen.number + 1, status=VersionStatus.DRAFT
     )
+    steps = with_block(current, block_id=version.block_id, block_steps=block_steps)
+    return procedures, upcoming, steps
 
 
 def asks_for_side(steps: list[Step]) -> bool:

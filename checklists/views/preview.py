@@ -36,14 +36,14 @@ def block_preview(request: AuthenticatedHttpRequest, version_id: int) -> HttpRes
     """A shared block's version shown inside a procedure that includes it, as publishing it
     would make that procedure's next version (``?procedure=<id>`` chooses which)."""
     block_version = get_block_version(version_id=version_id)
-    procedures, chosen, steps = block_in_procedure(
+    procedures, upcoming, steps = block_in_procedure(
         block_version, procedure_id=request.GET.get("procedure", "")
     )
-    if chosen is None:
+    if upcoming is None:
         raise Http404("No procedure includes this block yet.")
     offered, laterality = sides_offered(asks_for_side(steps), request.GET.get("side", ""))
     context = preview_context(
-        request, chosen, laterality=laterality, offered=offered, template=steps
+        request, upcoming, laterality=laterality, offered=offered, template=steps
     )
     context.update(block_version=block_version, including=procedures)
     return render(request, "checklists/procedure_preview.html", context)

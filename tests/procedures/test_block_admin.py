@@ -106,6 +106,8 @@ def test_a_lead_edits_a_block_previews_it_and_publishes_it_with_its_procedures(
     assert preview.status_code == 200
     assert "Every team member introduced by name and role" in preview.text
     assert "in SI joint fusion — open, as the tablet will show it" in preview.text
+    assert "gives SI joint fusion — open these steps as its version 3" in preview.text
+    assert "<dt>Version</dt><dd>3, draft</dd>" in preview.text
 
     data = form_data(administrator_client.get(block_version_url(draft)))
     published = administrator_client.post(
