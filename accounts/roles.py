@@ -61,6 +61,20 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         "procedures.delete_procedureversion",
         "procedures.view_procedureversion",
         "procedures.publish_procedureversion",
+        # Shared blocks (the WHO phases procedures include): edited and published the same way;
+        # publishing one publishes the procedures that include it.
+        "procedures.add_block",
+        "procedures.change_block",
+        "procedures.view_block",
+        "procedures.add_blockversion",
+        "procedures.change_blockversion",
+        "procedures.delete_blockversion",
+        "procedures.view_blockversion",
+        "procedures.publish_blockversion",
+        "procedures.add_blockstep",
+        "procedures.change_blockstep",
+        "procedures.delete_blockstep",
+        "procedures.view_blockstep",
         # A case's whole record in the admin, read-only.
         "checklists.view_casestep",
         "checklists.view_implant",

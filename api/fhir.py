@@ -245,16 +245,20 @@ def case_procedure(
 ) -> Procedure:
     """The operation: the sacroiliac joint as its body site, the case's side as mCODE's laterality
     qualifier on it; each implant placed (not one opened and wasted) as a focal device."""
-    body_site = CodeableConcept(
-        coding=[SACROILIAC_JOINT],
-        text=f"Sacroiliac joint, {Laterality(case.laterality).label.lower()}",
-        extension=[
-            Extension(
-                url=LATERALITY_EXTENSION,
-                valueCodeableConcept=CodeableConcept(coding=[SIDES[Laterality(case.laterality)]]),
-            )
-        ],
-    )
+    body_site = None
+    if case.laterality != Laterality.NONE:  # a case without a side names no body site
+        body_site = CodeableConcept(
+            coding=[SACROILIAC_JOINT],
+            text=f"Sacroiliac joint, {Laterality(case.laterality).label.lower()}",
+            extension=[
+                Extension(
+                    url=LATERALITY_EXTENSION,
+                    valueCodeableConcept=CodeableConcept(
+                        coding=[SIDES[Laterality(case.laterality)]]
+                    ),
+                )
+            ],
+        )
     return Procedure(
         id=resource_id(case, "Procedure"),
         identifier=[Identifier(system="urn:sitracker:case", value=str(case.pk))],
@@ -277,7 +281,7 @@ def case_procedure(
                 actor=reference(surgeon, display_name(case.surgeon)),
             )
         ],
-        bodySite=[body_site],
+        bodySite=[body_site] if body_site is not None else None,
         focalDevice=[
             ProcedureFocalDevice(
                 action=CodeableConcept(coding=[IMPLANTED]), manipulated=reference(device)

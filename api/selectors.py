@@ -13,7 +13,7 @@ from procedures.models import ProcedureVersion, Step
 def published_versions() -> QuerySet[ProcedureVersion]:
     """Each procedure's published version (what new cases are made from), with its procedure
     and its steps in order, by the procedure's title: two queries."""
-    steps = Step.objects.order_by("position")
+    steps = Step.objects.select_related("block_step__version__block").order_by("position")
     return (
         ProcedureVersion.objects.filter(status=VersionStatus.PUBLISHED)
         .select_related("procedure")
@@ -51,7 +51,7 @@ def cases(
 def questionnaire_version(*, version_id: int) -> ProcedureVersion:
     """A version of a procedure that was published (now or before), with its procedure and its
     steps in order, or a 404 (a draft is no one's business outside the admin): two queries."""
-    steps = Step.objects.order_by("position")
+    steps = Step.objects.select_related("block_step__version__block").order_by("position")
     found = (
         ProcedureVersion.objects.exclude(status=VersionStatus.DRAFT)
         .select_related("procedure")

@@ -5,6 +5,13 @@ class Laterality(models.TextChoices):
     LEFT = "left", "Left"
     RIGHT = "right", "Right"
     BILATERAL = "bilateral", "Bilateral"
+    # A general operation with no side to confirm (the WHO template for any procedure): only
+    # for a procedure whose steps never ask for a side (``ProcedureVersion.asks_for_side``).
+    NONE = "none", "No side"
+
+
+# The sides an operation on a side is done on: what a procedure that asks for a side takes.
+SIDED: tuple[str, ...] = (Laterality.LEFT, Laterality.RIGHT, Laterality.BILATERAL)
 
 
 class Side(models.TextChoices):

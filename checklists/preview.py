@@ -12,10 +12,12 @@ from django.utils import timezone
 from accounts.http import AuthenticatedHttpRequest
 from checklists import selectors
 from checklists.checklist_context import add_implant_panels, checklist_context
-from checklists.choices import Laterality
+from checklists.choices import SIDED, Laterality
 from checklists.models import Case
-from checklists.workflow.cases import snapshot_steps
-from procedures.models import ProcedureVersion
+from checklists.workflow.cases import snapshot_of, snapshot_steps
+from procedures.blocks import including, with_block
+from procedures.choices import StepKind, VersionStatus
+from procedures.models import BlockVersion, ProcedureVersion, Step
 
 # No case has the id 0 (ids start at 1; asked for, it is a 404): the preview's controls,
 # disabled, name a case that cannot exist, so that even a forged submission reaches nothing.
@@ -43,7 +45,12 @@ def preview_case(version: ProcedureVersion, *, laterality: str) -> Case:
 
 
 def preview_context(
-    request: AuthenticatedHttpRequest, version: ProcedureVersion, *, laterality: str
+    request: AuthenticatedHttpRequest,
+    version: ProcedureVersion,
+    *,
+    laterality: str,
+    offered: tuple[str, ...],
+    template: list[Step] | None = None,
 ) -> dict[str, object]:
     """What the checklist template draws for the preview: one query (the version's steps).
 
@@ -51,9 +58,10 @@ def preview_context(
     as a real case's are. The controls are those of a person who records steps (whoever looks:
     an administrator does not record); the preview's template disables them all, and
     ``preview`` leaves out of the checklist what would reach a real case (the poll, the
-    cancel form, emergency access)."""
+    cancel form, emergency access). ``template``: the steps to show instead of the version's
+    (a shared block's draft put in the procedure's steps)."""
     case = preview_case(version, laterality=laterality)
-    steps = snapshot_steps(case, version)
+    steps = snapshot_steps(case, version) if template is None else snapshot_of(case, template)
     for step in steps:
         step.pk = step.position
     checklist = selectors.checklist_of(case, steps)
@@ -65,7 +73,7 @@ def preview_context(
         forms=False,
         preview=True,
         version=version,
-        laterality_choices=Laterality.choices,
+        laterality_choices=[(side, Laterality(side).label) for side in offered],
         can_record=True,
         can_override=False,
         can_sign=False,
@@ -73,3 +81,41 @@ def preview_context(
     )
     add_implant_panels(context, case, checklist, implants=[])
     return context
+
+
+def get_block_version(*, version_id: int) -> BlockVersion:
+    """The block's version with its block, or a 404."""
+    return get_object_or_404(BlockVersion.objects.select_related("block"), pk=version_id)
+
+
+def block_in_procedure(
+    version: BlockVersion, *, procedure_id: str
+) -> tuple[list[ProcedureVersion], ProcedureVersion | None, list[Step]]:
+    """The procedures that include the block (published versions); the next version of the one
+    chosen by ``procedure_id`` (else the first; None if none includes it), unsaved, as
+    publishing the block would make it; and its steps, the block's ``version`` in place of its
+    copies, unsaved (three queries)."""
+    procedures = list(including(version.block))
+    chosen = next((v for v in procedures if str(v.procedure_id) == procedure_id), None)
+    chosen = chosen or (procedures[0] if procedures else None)
+    if chosen is None:
+        return procedures, None, []
+    current = list(chosen.steps.select_related("block_step__version").order_by("position"))
+    block_steps = list(version.steps.order_by("position"))
+    upcoming = ProcedureVersion(
+        procedure=chosen.procedure, number=chosen.number + 1, status=VersionStatus.DRAFT
+    )
+    steps = with_block(current, block_id=version.block_id, block_steps=block_steps)
+    return procedures, upcoming, steps
+
+
+def asks_for_side(steps: list[Step]) -> bool:
+    """As ``ProcedureVersion.asks_for_side``, of steps already read."""
+    return any(step.per_side or step.kind == StepKind.SIDE for step in steps)
+
+
+def sides_offered(asks_for_side: bool, requested: str) -> tuple[tuple[str, ...], str]:
+    """The sides the preview offers, and the one shown: ``requested`` if offered, else the
+    first. A version that asks for no side is shown first as its cases without one will be."""
+    offered = SIDED if asks_for_side else (Laterality.NONE, *SIDED)
+    return offered, requested if requested in offered else offered[0]

@@ -9,7 +9,7 @@ Bundle (by ``fullUrl`` or by ``<type>/<id>``):
 - ``Appointment.serviceType``: a coding of system ``urn:sitracker:procedure`` whose code is the
   procedure's slug (as this application's own FHIR ``Procedure.code`` says it);
 - an extension ``urn:sitracker:laterality`` on the Appointment, ``valueCode`` ``left``,
-  ``right`` or ``bilateral``;
+  ``right``, ``bilateral`` or ``none`` (a general procedure with no side);
 - participants: a ``Patient`` (its identifier of system ``SITRACKER_FHIR_MRN_SYSTEM``, or else
   of type ``MR``, is the MRN; ``name[0].text``, else its given and family names; ``birthDate``),
   a ``Practitioner`` (the surgeon: its identifier of system ``urn:sitracker:username``) and a
@@ -120,7 +120,7 @@ def appointment_from_resource(
     sides = [e.valueCode for e in appointment.extension or [] if e.url == LATERALITY_EXTENSION]
     if not sides or sides[0] not in Laterality.values:
         raise RowRefused(
-            f"The extension {LATERALITY_EXTENSION} (valueCode left, right or bilateral) is "
+            f"The extension {LATERALITY_EXTENSION} (valueCode left, right, bilateral or none) is "
             "missing or holds another code."
         )
     actors: dict[str, Any] = {}

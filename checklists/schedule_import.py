@@ -9,7 +9,7 @@ columns in any order and letter case; other columns ignored) with one appointmen
   them, so that nobody retypes them at the tablet;
 - ``procedure``: the procedure's slug (``si-joint-fusion-mis``, say), an active one with a
   published version;
-- ``laterality``: ``left``, ``right`` or ``bilateral``;
+- ``laterality``: ``left``, ``right``, ``bilateral`` or ``none`` (a general procedure's);
 - ``surgeon``: the surgeon's username (an active member of the Surgeon role);
 - ``room``: a room in use (``accounts.Room``, active), by its name;
 - ``scheduled_start``: ISO 8601 (``2026-12-01T08:30:00+01:00``); without an offset, the
@@ -181,7 +181,9 @@ def appointment_from_row(line: int, names: list[str], fields: list[str]) -> Appo
         raise RowRefused("birth_date is not a date as YYYY-MM-DD.") from None
     laterality = row["laterality"].lower()
     if laterality not in Laterality.values:
-        raise RowRefused(f"laterality “{row['laterality'][:20]}” is not left, right or bilateral.")
+        raise RowRefused(
+            f"laterality “{row['laterality'][:20]}” is not left, right, bilateral or none."
+        )
     return Appointment(
         line=line,
         appointment_id=appointment_id,

@@ -54,6 +54,11 @@ urlpatterns = [
         views.procedure_preview,
         name="procedure-preview",
     ),
+    path(
+        "procedures/blocks/versions/<int:version_id>/preview/",
+        views.block_preview,
+        name="block-preview",
+    ),
     path("cases/<int:case_id>/version", views.case_version, name="case-version"),
     path("cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
     path(

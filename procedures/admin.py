@@ -23,17 +23,26 @@ from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.views.decorators.http import require_POST
 
+from procedures import block_admin  # noqa: F401 (the shared blocks' pages, registered)
+from procedures.blocks import include_block
 from procedures.choices import VersionStatus
 from procedures.diff import diff_versions
-from procedures.editor import PUBLISH, CompareForm, StepForm, StepFormSet, VersionForm
+from procedures.editor import (
+    PUBLISH,
+    CompareForm,
+    IncludeBlockForm,
+    StepForm,
+    StepFormSet,
+    VersionForm,
+)
+from procedures.imports import import_questionnaire, kept_message
 from procedures.models import Procedure, ProcedureVersion, Step
 from procedures.questionnaire import (
     QuestionnaireRefused,
     chosen_version,
     export_json,
-    import_questionnaire,
 )
-from procedures.versions import PublishRefused, publish, start_draft
+from procedures.versions import DraftRefused, PublishRefused, publish, start_draft
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
@@ -61,6 +70,10 @@ class StepInline(SortableInlineAdminMixin, admin.TabularInline):
     formfield_overrides = {
         models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
     }
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Step]:
+        # Each row copied from a shared block names it ("from WHO Time Out, version 3").
+        return super().get_queryset(request).select_related("block_step__version__block")
 
     def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return _is_draft(obj) and super().has_add_permission(request, obj)
@@ -101,9 +114,42 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
                 "<path:object_id>/questionnaire/",
                 self.admin_site.admin_view(self.questionnaire_view),
                 name="procedures_procedureversion_questionnaire",
-            )
+            ),
+            path(
+                "<path:object_id>/include-block/",
+                self.admin_site.admin_view(self.include_block_view),
+                name="procedures_procedureversion_include_block",
+            ),
         ]
         return own + super().get_urls()
+
+    @method_decorator(require_POST)
+    def include_block_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """Add a shared block's published steps to the draft, read-only, in their phase."""
+        version = self.get_object(request, object_id)
+        if version is None:
+            raise Http404("No such version.")
+        if not self.has_change_permission(request, version):
+            raise PermissionDenied
+        form = IncludeBlockForm(request.POST, draft=version)
+        if not form.is_valid():
+            self.message_user(
+                request, " ".join(str(error) for error in form.errors["block"]), messages.ERROR
+            )
+            return HttpResponseRedirect(_version_url(version))
+        found = form.cleaned_data["block"]
+        try:
+            copies = include_block(draft=version, block=found)
+        except DraftRefused as refused:
+            self.message_user(request, str(refused), messages.ERROR)
+        else:
+            self.message_user(
+                request,
+                f"{found}: its {len(copies)} steps added to the draft, read-only (edited in the "
+                "block). Drag them into place among the procedure's own steps if need be.",
+                messages.SUCCESS,
+            )
+        return HttpResponseRedirect(_version_url(version))
 
     def questionnaire_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
         """The version as a FHIR Questionnaire, downloaded (for another hospital's import)."""
@@ -142,6 +188,7 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
             and request.user.has_perm("procedures.publish_procedureversion"),
         }
         if version is not None and version.is_draft:
+            context["include_block_form"] = IncludeBlockForm(draft=version)
             # What publishing it would change, counted: the lead sees it before publishing.
             published = version.procedure.published_version()
             if published is not None:
@@ -373,7 +420,7 @@ class ProcedureAdmin(admin.ModelAdmin):
         if posted and form.is_valid():
             upload = form.cleaned_data["file"]
             try:
-                draft = import_questionnaire(
+                imported = import_questionnaire(
                     upload.read(),
                     by=request.user,  # type: ignore[arg-type]
                     source=upload.name,
@@ -381,12 +428,15 @@ class ProcedureAdmin(admin.ModelAdmin):
             except QuestionnaireRefused as refused:
                 form.add_error("file", f"{refused} Nothing was imported.")
             else:
+                draft = imported.draft
                 self.message_user(
                     request,
                     f"Imported {upload.name} as draft version {draft.number} of "
                     f"{draft.procedure}. Preview it, then publish it with a change note.",
                     messages.SUCCESS,
                 )
+                if imported.kept:
+                    self.message_user(request, kept_message(imported.kept), messages.WARNING)
                 return HttpResponseRedirect(_version_url(draft))
         context = {
             **self.admin_site.each_context(request),
@@ -405,7 +455,8 @@ class ImportForm(forms.Form):
         label="Questionnaire file (JSON)",
         help_text=(
             "A FHIR R4 Questionnaire, as another SI Tracker exports it (or another system). It "
-            "becomes a draft: of the procedure it names if there is one here, else of a new "
+            "becomes a draft: of the procedure it names if there is one here (its steps only: "
+            "that procedure keeps its title, description and approach), else of a new "
             "procedure. Nothing reaches the theatre until the draft is published."
         ),
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.db.models import Field
 
-from procedures.models import ProcedureVersion, Step
+from procedures.models import BlockVersion, ProcedureVersion, Step, StepFields
 
 # The fields compared, in the order a change is told.
 COMPARED_FIELDS = (
@@ -68,12 +68,14 @@ class VersionDiff:
         return not (self.added or self.removed or self.moved or self.changed)
 
 
-def diff_versions(old: ProcedureVersion, new: ProcedureVersion) -> VersionDiff:
+def diff_versions(
+    old: ProcedureVersion | BlockVersion, new: ProcedureVersion | BlockVersion
+) -> VersionDiff:
     """What changed from ``old`` to ``new``: two queries."""
     return diff_steps(list(old.steps.order_by("position")), list(new.steps.order_by("position")))
 
 
-def diff_steps(old: Sequence[Step], new: Sequence[Step]) -> VersionDiff:
+def diff_steps(old: Sequence[StepFields], new: Sequence[StepFields]) -> VersionDiff:
     """The diff of two lists of steps, each in its order. Pure: reads only the steps given."""
     old_at = {step.key: index for index, step in enumerate(old, start=1)}
     new_at = {step.key: index for index, step in enumerate(new, start=1)}
@@ -106,7 +108,7 @@ def diff_steps(old: Sequence[Step], new: Sequence[Step]) -> VersionDiff:
     return diff
 
 
-def _entry(step: Step, position: int, **more: Any) -> StepEntry:
+def _entry(step: StepFields, position: int, **more: Any) -> StepEntry:
     return StepEntry(title=step.title, phase=step.get_phase_display(), position=position, **more)
 
 
@@ -138,7 +140,7 @@ def _label(name: str) -> str:
     return str(model_field.verbose_name).capitalize()
 
 
-def _shown(step: Step, name: str) -> str:
+def _shown(step: StepFields, name: str) -> str:
     """A field's value as the admin shows it: choices by label, yes/no, options one by one."""
     value = getattr(step, name)
     model_field: Field = Step._meta.get_field(name)  # type: ignore[assignment]

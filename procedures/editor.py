@@ -12,7 +12,14 @@ from django.db.models import Max
 from django.forms.models import BaseInlineFormSet
 
 from procedures.choices import PHASE_ORDER, Phase, VersionStatus
-from procedures.models import ProcedureVersion, Step, check_step_order
+from procedures.models import (
+    Block,
+    BlockStep,
+    BlockVersion,
+    ProcedureVersion,
+    Step,
+    check_step_order,
+)
 
 PUBLISH = "_publish"
 SAME_PHASE = "— as above —"
@@ -30,6 +37,8 @@ class OptionsField(forms.CharField):
         return value
 
     def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        if isinstance(value, list):  # a disabled field's initial value: the stored list
+            return value
         text = super().to_python(value) or ""
         return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -67,6 +76,11 @@ class StepForm(forms.ModelForm):
         for name, field in self.fields.items():
             if name not in self.DETAIL_FIELDS:  # in a table row: its column names it
                 field.widget.attrs.setdefault("aria-label", str(field.label))
+            if self.from_block and name != "position":
+                # A shared block's step is edited in the block: the row shows it, and a
+                # disabled field keeps the stored value whatever is posted. Its place (the
+                # position the editor numbers as rows are dragged) stays the procedure's.
+                field.disabled = True
         if "phase" in self.fields:
             # A new step dragged into place may take its phase from the step above it.
             phase = self.fields["phase"]
@@ -76,6 +90,10 @@ class StepForm(forms.ModelForm):
                 f"{phase.help_text} Left at “{SAME_PHASE}”, a step takes the phase of the "
                 "step above it."
             )
+
+    @property
+    def from_block(self) -> bool:
+        return getattr(self.instance, "block_step_id", None) is not None
 
     @property
     def details_have_errors(self) -> bool:
@@ -91,7 +109,7 @@ class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
     first moves the stored rows out of the way, as positions are unique within a version.
     """
 
-    instance: ProcedureVersion
+    instance: ProcedureVersion | BlockVersion
 
     def add_fields(self, form: forms.Form, index: int | None) -> None:
         super().add_fields(form, index)
@@ -103,6 +121,13 @@ class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
         # apply, as the rows are numbered again here.
         if any(self.errors):
             return  # each row shows its own errors first
+        for form in self.forms:
+            if getattr(form, "from_block", False) and self._should_delete_form(form):
+                step = form.instance
+                raise ValidationError(
+                    f"“{step.title}” comes from {step.block_step.version.block}: a procedure "
+                    "includes a block's steps all together. Change the block to remove it."
+                )
         forms_in_order = self._in_order()
         self._fill_in_phases(forms_in_order)
         if any(self.errors):
@@ -155,17 +180,31 @@ class StepFormSet(CustomInlineFormSetMixin, BaseInlineFormSet):
                 form.add_error(None, refused)
 
     @transaction.atomic
-    def save(self, commit: bool = True) -> list[Step]:
+    def save(self, commit: bool = True) -> list[Step | BlockStep]:
         if not commit:
             return super().save(commit=False)
         kept = self._kept_forms()
-        stored = Step.objects.filter(version=self.instance)
+        stored = self.model.objects.filter(version=self.instance)
         top = stored.aggregate(top=Max("position"))["top"] or 0
         stored.update(position=models.F("position") + top + len(self.forms) + 1)
         saved = super().save(commit=True)
         unchanged = [form.instance for form in kept if form.instance.pk and not form.has_changed()]
-        Step.objects.bulk_update(unchanged, ["position"])
+        self.model.objects.bulk_update(unchanged, ["position"])
         return saved
+
+
+class BlockStepFormSet(StepFormSet):
+    """A block's steps: every one in the block's phase, so the phase is not asked."""
+
+    instance: BlockVersion
+
+    def _fill_in_phases(self, forms_in_order: list[forms.ModelForm]) -> None:
+        for form in forms_in_order:
+            form.instance.phase = self.instance.block.phase
+            try:
+                form.instance.clean()  # its rules that depend on the phase
+            except ValidationError as refused:
+                form.add_error(None, refused)
 
 
 class VersionForm(forms.ModelForm):
@@ -179,6 +218,11 @@ class VersionForm(forms.ModelForm):
         if PUBLISH in self.data and not note:
             raise ValidationError("Write a change note to publish: what changed and why.")
         return note
+
+
+class BlockVersionForm(VersionForm):
+    class Meta(VersionForm.Meta):
+        model = BlockVersion  # type: ignore[assignment]
 
 
 class CompareForm(forms.Form):
@@ -207,3 +251,28 @@ class CompareForm(forms.Form):
         if not self.is_bound:
             self.initial = {"old": old.number if old else None, "new": new.number}
         return old, new
+
+
+class IncludeBlockForm(forms.Form):
+    """A shared block to add to a procedure's draft: one published, not included yet."""
+
+    block = forms.ModelChoiceField(
+        queryset=Block.objects.none(),
+        label="Include a shared block",
+        empty_label="Choose a block",
+        error_messages={
+            "required": "Choose the block to include.",
+            "invalid_choice": "Choose one of the blocks offered: published, not included yet.",
+        },
+    )
+
+    def __init__(self, *args: Any, draft: ProcedureVersion, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        offered = (
+            Block.objects.filter(versions__status=VersionStatus.PUBLISHED)
+            .exclude(versions__steps__copies__version=draft)
+            .distinct()
+        )
+        self.fields["block"].queryset = offered  # type: ignore[attr-defined]
+        # The select sits in the draft's own form on the page and posts this one (by id).
+        self.fields["block"].widget.attrs["form"] = "include-block-form"

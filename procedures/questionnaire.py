@@ -29,7 +29,7 @@ needs details, and milestone.
 
 Reading a file back gives the procedure and its steps, unsaved and checked by the models' own
 rules (``Step.full_clean``, ``check_step_order``): a file they refuse is refused whole, with a
-message naming the item, and nothing is written. ``import_questionnaire`` writes it as a draft.
+message naming the item, and nothing is written. ``procedures.imports`` writes it as a draft.
 """
 
 import json
@@ -39,9 +39,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.text import slugify
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
@@ -57,6 +55,7 @@ from fhir.resources.R4B.questionnaire import (
 )
 from pydantic import ValidationError as ModelError
 
+from procedures.blocks import BlockStepSource, link_copies
 from procedures.choices import Approach, Milestone, Phase, StepKind, StepRole, VersionStatus
 from procedures.models import (
     BOTH,
@@ -68,7 +67,6 @@ from procedures.models import (
     Step,
     check_step_order,
 )
-from procedures.versions import DraftRefused, import_draft
 
 PROCEDURE_SYSTEM = "urn:sitracker:procedure"
 CANONICAL = "urn:sitracker:questionnaire:"
@@ -87,7 +85,12 @@ STEP_EXTENSIONS = (
     ("details_required_for", f"{OURS}step-details-required-for", "valueString"),
     ("milestone", f"{OURS}step-milestone", "valueCode"),
 )
-EXTENSIONS = (APPROACH, PHASE, *(url for _, url, _ in STEP_EXTENSIONS))
+# A copy of a shared block's step names it: a Coding whose system is the block's
+# (``urn:sitracker:block:<slug>``), version its version, code the block step's key. An import
+# into a database holding that block version links the copy again (``blocks.link_copies``).
+BLOCK_STEP = f"{OURS}step-block"
+BLOCK_SYSTEM = "urn:sitracker:block:"
+EXTENSIONS = (APPROACH, PHASE, BLOCK_STEP, *(url for _, url, _ in STEP_EXTENSIONS))
 
 # FHIR's own extensions (core, and the SDC implementation guide's for a quantity's bounds).
 MIN_VALUE = "http://hl7.org/fhir/StructureDefinition/minValue"
@@ -146,7 +149,9 @@ def questionnaire(version: ProcedureVersion, steps: Iterable[Step] | None = None
     """The version as a Questionnaire (its id the version's). ``steps``: the version's steps in
     order, when the caller has them already; else one query."""
     procedure = version.procedure
-    ordered = list(steps if steps is not None else version.steps.order_by("position"))
+    if steps is None:
+        steps = version.steps.select_related("block_step__version__block").order_by("position")
+    ordered = list(steps)
     when = version.published_at or version.created_at
     return Questionnaire(
         id=str(version.pk),
@@ -216,6 +221,15 @@ def step_item(step: Step, *, hard_stops: list[Step]) -> QuestionnaireItem:
     extensions += bounds(step, item_type)
     if kind == StepKind.IMPLANTS:
         extensions.append(Extension(url=REFERENCE_RESOURCE, valueCode="Device"))
+    if step.block_step is not None:
+        block_version = step.block_step.version
+        source = Coding(
+            system=f"{BLOCK_SYSTEM}{block_version.block.slug}",
+            version=str(block_version.number),
+            code=str(step.block_step.key),
+            display=block_version.block.title,
+        )
+        extensions.append(Extension(url=BLOCK_STEP, valueCoding=source))
     # The guidance: a display item shown as the step's help, as FHIR's itemControl says.
     help_control = CodeableConcept(coding=[HELP])
     guidance = QuestionnaireItem(
@@ -329,6 +343,7 @@ def read_questionnaire(data: bytes | str) -> ImportedProcedure:
         check_step_order(steps)
     except ValidationError as refused:
         raise QuestionnaireRefused(messages(refused)) from None
+    link_copies(steps)
     return ImportedProcedure(procedure=procedure, steps=steps)
 
 
@@ -408,6 +423,13 @@ def item_step(item: QuestionnaireItem, *, phase: str) -> Step:
         step.full_clean(exclude=["version"])
     except ValidationError as refused:
         raise QuestionnaireRefused(f"{where}: {messages(refused)}") from None
+    source = extension_value(item, BLOCK_STEP, "valueCoding")
+    if source is not None and (source.system or "").startswith(BLOCK_SYSTEM):
+        step.source = BlockStepSource(
+            slug=source.system.removeprefix(BLOCK_SYSTEM),
+            number=source.version or "",
+            key=source.code or "",
+        )
     return step
 
 
@@ -456,24 +478,3 @@ def messages(error: ValidationError) -> str:
             for field, errors in error.error_dict.items()
         )
     return " ".join(error.messages)
-
-
-def import_questionnaire(
-    data: bytes | str, *, by: User | None, source: str = "a file"
-) -> ProcedureVersion:
-    """The file as a new draft: of the procedure its identifier names, or of a new procedure
-    made from it. Never published; refused whole (nothing written) with QuestionnaireRefused."""
-    imported = read_questionnaire(data)
-    with transaction.atomic():
-        procedure = Procedure.objects.filter(slug=imported.procedure.slug).first()
-        if procedure is None:
-            procedure = imported.procedure
-            try:
-                procedure.full_clean()
-            except ValidationError as refused:
-                raise QuestionnaireRefused(f"The procedure: {messages(refused)}") from None
-            procedure.save()
-        try:
-            return import_draft(procedure=procedure, steps=imported.steps, by=by, source=source)
-        except DraftRefused as refused:
-            raise QuestionnaireRefused(str(refused)) from None

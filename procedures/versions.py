@@ -13,13 +13,21 @@ from django.db.models import Max
 from django.utils import timezone
 
 from procedures.choices import VersionStatus
-from procedures.models import Procedure, ProcedureVersion, Step, check_step_order
+from procedures.models import BlockStep, Procedure, ProcedureVersion, Step, check_step_order
 
-# Everything a copy of a step keeps: the step itself, not where it is stored.
+# Everything a copy of a step keeps: the step itself, not where it is stored. By attribute
+# name, so that the block step a copy names is copied by its id, with no query.
 COPIED_FIELDS = tuple(
-    field.name
+    field.attname
     for field in Step._meta.concrete_fields
     if not field.primary_key and field.name != "version"
+)
+# What a procedure's copy of a block's step holds as the block has it: the item itself, not
+# its identity (key) or its place in the procedure (position).
+BLOCK_ITEM_FIELDS = tuple(
+    field.name
+    for field in BlockStep._meta.concrete_fields
+    if field.name not in ("id", "version", "key", "position")
 )
 
 
@@ -48,7 +56,9 @@ def start_draft(*, procedure: Procedure, by: User) -> ProcedureVersion:
             for step in (source.steps.order_by("position") if source is not None else [])
         ]
         draft = _new_draft(procedure, steps=steps, by=by)
-        _log(procedure, by=by, action=ADDITION, message=f"Draft version {draft.number} started.")
+        log_change(
+            procedure, by=by, action=ADDITION, message=f"Draft version {draft.number} started."
+        )
     return draft
 
 
@@ -71,7 +81,7 @@ def import_draft(
         draft = _new_draft(procedure, steps=steps, by=by)
         if by is not None:  # a command run without --by names no one
             message = f"Draft version {draft.number} imported from {source}."
-            _log(procedure, by=by, action=ADDITION, message=message)
+            log_change(procedure, by=by, action=ADDITION, message=message)
     return draft
 
 
@@ -111,6 +121,7 @@ def publish(*, version: ProcedureVersion, by: User, note: str) -> ProcedureVersi
             for step in steps:
                 step.full_clean(exclude=["version"])
             check_step_order(steps)
+            check_block_copies(steps)
             version.change_note = note
             version.full_clean(exclude=["procedure", "created_by", "published_by"])
         except ValidationError as refused:
@@ -122,7 +133,7 @@ def publish(*, version: ProcedureVersion, by: User, note: str) -> ProcedureVersi
         version.status = VersionStatus.PUBLISHED
         version.published_by, version.published_at = by, now
         version.save(update_fields=["status", "change_note", "published_by", "published_at"])
-        _log(
+        log_change(
             version.procedure,
             by=by,
             action=CHANGE,
@@ -131,7 +142,24 @@ def publish(*, version: ProcedureVersion, by: User, note: str) -> ProcedureVersi
     return version
 
 
-def _log(target: models.Model, *, by: User, action: int, message: str) -> None:
+def check_block_copies(steps: list[Step]) -> None:
+    """A block's steps are edited in the block only: a procedure's copy that differs from the
+    block's step it names is refused (one query)."""
+    copied = [step for step in steps if step.block_step_id is not None]
+    originals = BlockStep.objects.select_related("version__block").in_bulk(
+        [step.block_step_id for step in copied]
+    )
+    for step in copied:
+        original = originals[step.block_step_id]
+        if any(getattr(step, name) != getattr(original, name) for name in BLOCK_ITEM_FIELDS):
+            raise ValidationError(
+                f"“{step.title}” differs from the step of {original.version.block} version "
+                f"{original.version.number} it comes from: edit it in the block."
+            )
+
+
+def log_change(target: models.Model, *, by: User, action: int, message: str) -> None:
+    """The admin's history of ``target`` (a procedure or a block) says who did what."""
     LogEntry.objects.log_actions(
         user_id=by.pk,
         queryset=[target],

@@ -360,10 +360,9 @@ SEEDED_PROCEDURES: dict[str, list[dict]] = {}
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
-    from procedures.models import Procedure, ProcedureVersion, Step
 
     with django_db_blocker.unblock():
-        for model in (Procedure, ProcedureVersion, Step):
+        for model in seeded_models():
             SEEDED_PROCEDURES[model.__name__] = list(model.objects.order_by("pk").values())
 
 
@@ -374,17 +373,23 @@ def reference_data(transactional_db) -> None:
     from django.core.management.color import no_style
     from django.db import connection
 
-    from procedures.models import Procedure, ProcedureVersion, Step
+    from procedures.models import Procedure
 
     roles.apply_permissions(apps)
     if Procedure.objects.exists():
         return  # not flushed yet (the first transactional test of a run)
-    models = (Procedure, ProcedureVersion, Step)
+    models = seeded_models()
     for model in models:
         model.objects.bulk_create(model(**row) for row in SEEDED_PROCEDURES[model.__name__])
-    # The rows came back with their own ids: move PostgreSQL's id sequences past them, as
-    # loaddata does, or the next row created takes an id already used. (A test that migrated
-    # the tables away and back leaves their sequences wherever the migrations left them.)
+    # The rows keep their ids: PostgreSQL's sequences must move past them, or the next row
+    # made gets an id already taken.
     with connection.cursor() as cursor:
-        for sql in connection.ops.sequence_reset_sql(no_style(), models):
-            cursor.execute(sql)
+        for statement in connection.ops.sequence_reset_sql(no_style(), models):
+            cursor.execute(statement)
+
+
+def seeded_models() -> list:
+    """The tables the data migrations fill, in an order their foreign keys allow."""
+    from procedures.models import Block, BlockStep, BlockVersion, Procedure, ProcedureVersion, Step
+
+    return [Procedure, ProcedureVersion, Block, BlockVersion, BlockStep, Step]

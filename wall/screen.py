@@ -22,7 +22,12 @@ from checklists.workflow import SideItem
 from procedures.choices import Phase
 
 IDENTITY_PHASES = frozenset({Phase.SIGN_IN, Phase.TIME_OUT})
-SIDE_ARROWS = {Laterality.LEFT: "◀", Laterality.RIGHT: "▶", Laterality.BILATERAL: "◀ ▶"}
+SIDE_ARROWS = {
+    Laterality.LEFT: "◀",
+    Laterality.RIGHT: "▶",
+    Laterality.BILATERAL: "◀ ▶",
+    Laterality.NONE: "",
+}
 
 
 def current_case(room: Room) -> Case | None:

@@ -13,7 +13,7 @@ from django.contrib.auth.models import AbstractBaseUser, Group
 from accounts import roles
 from accounts.models import StaffProfile
 from accounts.people import display_name
-from checklists.choices import Laterality
+from checklists.choices import SIDED
 from checklists.models import Case, CaseStep
 from checklists.workflow.cases import snapshot_of
 from procedures.choices import StepRole
@@ -117,10 +117,10 @@ def prepare_cast() -> Cast:
     reviewers = tuple(_person(*names, roles.REVIEWER) for names in REVIEWERS)
     layouts, ungated = {}, {}
     for procedure in Procedure.objects.filter(slug__in=(MI, OPEN)):
-        for laterality in Laterality.values:
+        for laterality in SIDED:
             layouts[procedure.slug, laterality] = layout_of(procedure, laterality)
             ungated[procedure.slug, laterality] = layout_of(procedure, laterality, gated=False)
-    if len(layouts) != 2 * len(Laterality.values):
+    if len(layouts) != 2 * len(SIDED):
         raise LookupError("The seeded SI joint fusion procedures are missing: run migrate.")
     return Cast(
         surgeons=surgeons,

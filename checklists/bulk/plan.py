@@ -31,7 +31,7 @@ from checklists.bulk.vocabulary import (
     ROOMS,
     YES_ANSWERS,
 )
-from checklists.choices import Laterality, StepStatus
+from checklists.choices import SIDED, Laterality, StepStatus
 from checklists.models import CaseStep
 from procedures.choices import Milestone, Phase, StepKind, StepRole
 from procedures.models import BOTH
@@ -205,7 +205,7 @@ class Planner:
     def plan(self) -> Plan:
         rng = self.rng
         slug = MI if rng.random() < 0.65 else OPEN
-        laterality = rng.choices(Laterality.values, weights=(42, 42, 16))[0]
+        laterality = rng.choices(SIDED, weights=(42, 42, 16))[0]
         surgeon, speed = rng.choices(self.cast.surgeons, weights=self.surgeon_weights)[0]
         start = self._start()
         creator = rng.choice(self.cast.by_role[StepRole.NURSE])

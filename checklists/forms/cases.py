@@ -88,9 +88,10 @@ class NewCaseForm(forms.Form):
         label="Side",
         choices=Laterality.choices,
         widget=forms.RadioSelect,
+        help_text="No side: for an operation with no side to confirm, on a general procedure.",
         error_messages={
-            "required": "Choose the side: left, right or bilateral.",
-            "invalid_choice": "Choose the side: left, right or bilateral.",
+            "required": "Choose the side: left, right, bilateral or no side.",
+            "invalid_choice": "Choose the side: left, right, bilateral or no side.",
         },
     )
     surgeon = PersonChoiceField(

@@ -146,8 +146,11 @@ class Case(models.Model):
         return not self.is_open
 
     def sides(self) -> list[str]:
+        """The sides operated on: none for a case without a side."""
         if self.laterality == Laterality.BILATERAL:
             return [Side.LEFT, Side.RIGHT]
+        if self.laterality == Laterality.NONE:
+            return []
         return [self.laterality]
 
     def identity_seal(self, *, key_id: str) -> str:

@@ -12,7 +12,7 @@ class CaseCreated(TypedDict):
     is still covered by its signature's content hash."""
 
     procedure: int  # Procedure id
-    laterality: str  # Laterality value: "left", "right" or "bilateral"
+    laterality: str  # Laterality value: "left", "right", "bilateral" or "none"
     surgeon: int  # the surgeon's user id
     room: str
     scheduled_start: str  # ISO 8601 in UTC, to the second ("2025-03-04T08:30:00+00:00")

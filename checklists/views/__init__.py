@@ -24,11 +24,12 @@ from checklists.views.checklist import (
 )
 from checklists.views.concerns import concern_raise, concern_resolve
 from checklists.views.debrief import debrief_action_add, debrief_action_close
-from checklists.views.preview import procedure_preview
+from checklists.views.preview import block_preview, procedure_preview
 from checklists.views.sides import side_disagreement_resolve
 from checklists.views.time_out import time_out_end, time_out_item, time_out_page, time_out_start
 
 __all__ = [
+    "block_preview",
     "board",
     "case_cancel",
     "case_detail",

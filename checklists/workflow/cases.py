@@ -74,13 +74,18 @@ def create_case(
     except ValidationError as error:
         raise RuleViolation(error.messages[0]) from None
     if laterality not in Laterality.values:
-        raise RuleViolation("Choose the side: left, right or bilateral.")
+        raise RuleViolation("Choose the side: left, right, bilateral or no side.")
     if not procedure.active:
         raise RuleViolation(f"{procedure.title} is no longer offered; choose an active procedure.")
     version = procedure.published_version()
     if version is None:
         raise RuleViolation(
             f"{procedure.title} has no published version yet: an administrator publishes it first."
+        )
+    if laterality == Laterality.NONE and version.asks_for_side():
+        raise RuleViolation(
+            f"{procedure.title} is done on a side (its steps ask for it): choose left, right "
+            "or bilateral."
         )
     _check_room(room)
     if source_appointment_id is not None:

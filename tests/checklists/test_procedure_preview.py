@@ -112,8 +112,9 @@ def test_it_writes_nothing(administrator_client, draft, django_assert_max_num_qu
 
     # The session, its user and the user's permissions (3), the version (1) and its steps (1),
     # the user's groups for the page's menu (1); the session's idle clock saved (3, with its
-    # savepoint). The same for any number of steps: nothing per step or per side.
-    with django_assert_max_num_queries(9) as queries:
+    # savepoint); whether the version asks for a side (1: a version that asks for none is shown
+    # without one first). The same for any number of steps: nothing per step or per side.
+    with django_assert_max_num_queries(10) as queries:
         response = administrator_client.get(preview_url(draft, side="bilateral"))
 
     assert response.status_code == 200

@@ -10,7 +10,7 @@ from fhir.resources.R4B.questionnaire import Questionnaire
 
 from procedures.choices import VersionStatus
 from procedures.models import Procedure, ProcedureVersion, Step
-from procedures.questionnaire import export_json
+from procedures.questionnaire import APPROACH, export_json
 from tests.procedures.test_questionnaire import counts, steps_of
 
 CHANGELIST = "/admin/procedures/procedure/"
@@ -93,6 +93,26 @@ def test_an_uploaded_questionnaire_becomes_a_draft(
     assert (draft.created_by, steps_of(draft)) == (administrator, steps_of(published))
     [message] = get_messages(response.wsgi_request)
     assert f"Imported open.json as draft version {published.number + 1} of" in message.message
+
+
+def test_an_import_into_an_existing_procedure_says_its_title_and_approach_are_kept(
+    administrator_client,
+):
+    procedure = Procedure.objects.get(slug=OPEN)
+    document = json.loads(export_json(procedure.published_version()))
+    document["title"] = "Their SI fusion"
+    document["extension"] = [{"url": APPROACH, "valueCode": "any"}]
+
+    response = administrator_client.post(IMPORT, {"file": upload(json.dumps(document))})
+
+    assert response.status_code == 302
+    imported, kept = get_messages(response.wsgi_request)
+    assert imported.message.startswith("Imported open.json as draft version")
+    assert kept.message.startswith(
+        "The file's title and approach differ from the procedure's and were not applied"
+    )
+    procedure.refresh_from_db()
+    assert (procedure.title, procedure.approach) == ("SI joint fusion — open", "open")
 
 
 def test_a_bad_upload_is_refused_on_the_form_and_nothing_written(administrator_client):

@@ -14,15 +14,16 @@ from django.core.management.base import CommandError
 from fhir.resources.R4B.questionnaire import Questionnaire
 
 from procedures.choices import VersionStatus
+from procedures.imports import import_questionnaire, kept_message
 from procedures.models import Procedure, ProcedureVersion, Step
 from procedures.questionnaire import (
+    APPROACH,
     MAX_QUANTITY,
     MAX_VALUE,
     MIN_QUANTITY,
     MIN_VALUE,
     UNIT_OPTION,
     QuestionnaireRefused,
-    import_questionnaire,
     questionnaire,
 )
 from procedures.versions import COPIED_FIELDS, start_draft
@@ -68,8 +69,10 @@ def test_export_then_import_gives_a_draft_identical_field_by_field(slug, adminis
     published = procedure.published_version()
     text = export(slug)
 
-    draft = import_questionnaire(text, by=administrator, source="export.json")
+    imported = import_questionnaire(text, by=administrator, source="export.json")
 
+    draft = imported.draft
+    assert imported.kept == []  # the same procedure: nothing differs
     assert (draft.procedure, draft.status) == (procedure, VersionStatus.DRAFT)
     assert draft.number == published.number + 1
     assert steps_of(draft) == steps_of(published)
@@ -321,7 +324,7 @@ def test_a_questionnaire_from_elsewhere_becomes_a_draft_in_its_items_order(admin
         ],
     }
 
-    draft = import_questionnaire(json.dumps(foreign), by=administrator)
+    draft = import_questionnaire(json.dumps(foreign), by=administrator).draft
 
     assert (draft.procedure.slug, draft.procedure.approach) == ("cataract-surgery", "any")
     steps = list(draft.steps.order_by("position"))
@@ -335,7 +338,7 @@ def test_import_never_publishes(administrator):
     procedure = Procedure.objects.get(slug="si-fusion-open")
     published = procedure.published_version()
 
-    draft = import_questionnaire(export("si-fusion-open"), by=administrator)
+    draft = import_questionnaire(export("si-fusion-open"), by=administrator).draft
 
     assert draft.status == VersionStatus.DRAFT
     assert procedure.published_version() == published
@@ -346,3 +349,23 @@ def test_import_refuses_a_file_that_cannot_be_read(tmp_path, db):
         call_command("import_procedure", str(tmp_path / "missing.json"))
     with pytest.raises(CommandError, match="no active user"):
         call_command("import_procedure", str(tmp_path / "missing.json"), "--by", "nobody")
+
+
+def test_import_into_an_existing_procedure_keeps_its_title_description_and_approach(
+    administrator,
+):
+    """A version holds steps only: the file's identity would reach every case at once,
+    unpublished, so the procedure keeps its own and the import says which differed."""
+    procedure = Procedure.objects.get(slug="si-fusion-open")
+    document = json.loads(export("si-fusion-open"))
+    document["title"] = "SI fusion, the other hospital's name"
+    document["description"] = "Their words."
+    document["extension"] = [{"url": APPROACH, "valueCode": "any"}]
+
+    imported = import_questionnaire(json.dumps(document), by=administrator)
+
+    assert imported.kept == ["title", "description", "approach"]
+    assert "title, description and approach differ" in kept_message(imported.kept)
+    procedure.refresh_from_db()
+    assert (procedure.title, procedure.approach) == ("SI joint fusion — open", "open")
+    assert imported.draft.procedure == procedure

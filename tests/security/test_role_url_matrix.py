@@ -140,6 +140,9 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     # a procedure version's preview, for those who edit templates (administrators)
     ("procedure-preview",             GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   404),
     ("procedure-preview",             "POST",   LOGIN, 403,   403,   403,   403,    403,   405,   None),
+    # a shared block's version previewed in a procedure that includes it (administrators)
+    ("block-preview",                 GET_HEAD, LOGIN, 403,   403,   403,   403,    403,   200,   404),
+    ("block-preview",                 "POST",   LOGIN, 403,   403,   403,   403,    403,   405,   None),
     # the review side (reviewers and administrators)
     ("review:case-list",              GET_HEAD, LOGIN, 403,   403,   403,   403,    200,   200,   None),
     ("review:case-list",              "POST",   LOGIN, 403,   403,   403,   403,    405,   405,   None),
@@ -408,6 +411,10 @@ OWN_URLS = {
         lambda w: {"version_id": w.procedure.published_version().pk},
         [lambda w: {"version_id": 999999}],
     ),
+    "block-preview": (
+        lambda w: {"version_id": shared_block_version().pk},
+        [lambda w: {"version_id": 999999}],
+    ),
     "api:case-detail": (lambda w: {"case_id": w.in_progress.pk}, []),
     "api:step-record": (lambda w: {"case_id": w.in_progress.pk, "step_id": w.step.pk}, []),
     "api:implant-add": (lambda w: {"case_id": w.in_progress.pk}, []),
@@ -557,6 +564,14 @@ def describe(response: Any) -> str:
 
 
 # --- the tests -------------------------------------------------------------------------------
+
+
+def shared_block_version():
+    """The SI joint fusion Time Out block's published version (migration procedures 0014),
+    which both SI procedures include."""
+    from procedures.models import Block
+
+    return Block.objects.get(slug="si-fusion-time-out").published_version()
 
 
 def test_every_url_has_rows_for_every_method():

@@ -7,7 +7,8 @@ from typing import Any
 from django.contrib.auth.models import User
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from procedures.questionnaire import QuestionnaireRefused, import_questionnaire
+from procedures.imports import import_questionnaire, kept_message
+from procedures.questionnaire import QuestionnaireRefused
 
 
 class Command(BaseCommand):
@@ -35,12 +36,15 @@ class Command(BaseCommand):
         except OSError as error:
             raise CommandError(f"{file} cannot be read: {error.strerror or error}.") from None
         try:
-            draft = import_questionnaire(data, by=actor, source=file.name)
+            imported = import_questionnaire(data, by=actor, source=file.name)
         except QuestionnaireRefused as refused:
             raise CommandError(f"{file}: {refused} Nothing was imported.") from None
+        draft = imported.draft
         self.stdout.write(
             self.style.SUCCESS(
                 f"{draft.procedure}: draft version {draft.number} with "
                 f"{draft.steps.count()} steps. Preview and publish it in the admin."
             )
         )
+        if imported.kept:
+            self.stdout.write(kept_message(imported.kept))
