@@ -10,12 +10,10 @@ from typing import TYPE_CHECKING, Any, TypedDict
 
 from adminsortable2.admin import (
     SortableAdminBase,
-    SortableInlineAdminMixin,
 )
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -42,19 +40,16 @@ from procedures.questionnaire import (
     chosen_version,
     export_json,
 )
+from procedures.step_inline import VersionStepsInline, is_draft
 from procedures.versions import DraftRefused, PublishRefused, publish, start_draft
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
-class StepInline(SortableInlineAdminMixin, admin.TabularInline):
+class StepInline(VersionStepsInline):
     model = Step
-    form = StepForm
     formset = StepFormSet
-    template = "admin/procedures/step_inline.html"
-    ordering = ["position"]
-    extra = 0
     fields = [
         "phase",
         "title",
@@ -67,26 +62,10 @@ class StepInline(SortableInlineAdminMixin, admin.TabularInline):
         *StepForm.DETAIL_FIELDS,
     ]
     detail_fields = StepForm.DETAIL_FIELDS
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
-    }
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Step]:
         # Each row copied from a shared block names it ("from WHO Time Out, version 3").
         return super().get_queryset(request).select_related("block_step__version__block")
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_delete_permission(request, obj)
-
-
-def _is_draft(version: ProcedureVersion | None) -> bool:
-    return version is None or version.is_draft
 
 
 @admin.register(ProcedureVersion)
@@ -167,10 +146,10 @@ class ProcedureVersionAdmin(SortableAdminBase, admin.ModelAdmin):
         return False  # a draft is started from its procedure
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_change_permission(request, obj)
+        return is_draft(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_delete_permission(request, obj)
+        return is_draft(obj) and super().has_delete_permission(request, obj)
 
     def changeform_view(
         self,

@@ -5,11 +5,9 @@ those procedures (``procedures.blocks``). Registered by ``procedures.admin``."""
 
 from typing import TYPE_CHECKING, Any, TypedDict
 
-from adminsortable2.admin import SortableAdminBase, SortableInlineAdminMixin
-from django import forms
+from adminsortable2.admin import SortableAdminBase
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import models
 from django.db.models import Count, Max, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import path, reverse
@@ -21,39 +19,20 @@ from procedures.choices import VersionStatus
 from procedures.diff import diff_versions
 from procedures.editor import PUBLISH, BlockStepFormSet, BlockVersionForm, StepForm
 from procedures.models import Block, BlockStep, BlockVersion
+from procedures.step_inline import VersionStepsInline, is_draft
 from procedures.versions import PublishRefused
 
 if TYPE_CHECKING:
     from django_stubs_ext import WithAnnotations
 
 
-class BlockStepInline(SortableInlineAdminMixin, admin.TabularInline):
+class BlockStepInline(VersionStepsInline):
     model = BlockStep
-    form = StepForm
     formset = BlockStepFormSet
-    template = "admin/procedures/step_inline.html"
-    ordering = ["position"]
-    extra = 0
     # No phase (the block's) and no milestone (only the Procedure phase marks one).
     detail_fields = tuple(name for name in StepForm.DETAIL_FIELDS if name != "milestone")
     fields = ["title", "role", "kind", "options", "required", "hard_stop", "per_side"]
     fields += list(detail_fields)
-    formfield_overrides = {
-        models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})},
-    }
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_add_permission(request, obj)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_delete_permission(request, obj)
-
-
-def _is_draft(version: BlockVersion | None) -> bool:
-    return version is None or version.is_draft
 
 
 @admin.register(BlockVersion)
@@ -82,10 +61,10 @@ class BlockVersionAdmin(SortableAdminBase, admin.ModelAdmin):
         return False  # a draft is started from its block
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_change_permission(request, obj)
+        return is_draft(obj) and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _is_draft(obj) and super().has_delete_permission(request, obj)
+        return is_draft(obj) and super().has_delete_permission(request, obj)
 
     def changeform_view(
         self,
