@@ -120,7 +120,7 @@ def test_a_nurse_schedules_a_case_after_fixing_what_was_wrong(page, live_server,
 
     alert = page.get_by_role("alert")
     expect(alert).to_contain_text("The date of birth cannot be in the future.")
-    expect(alert).to_contain_text("Choose the side: left, right or bilateral.")
+    expect(alert).to_contain_text("Choose the side: left, right, bilateral or no side.")
     expect(alert).to_contain_text("Choose the operating room.")
     assert_fits_a_tablet_either_way_round(page)
 
