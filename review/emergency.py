@@ -20,7 +20,7 @@ from django.utils import timezone
 from accounts.context import NO_CONTEXT, RequestContext
 from checklists.access import log_access
 from checklists.choices import AccessAction
-from checklists.selectors import MAX_CASE_ID
+from checklists.live_sync import MAX_CASE_ID
 from review.models import EmergencyAccess
 
 REVIEW = "checklists.review_case"

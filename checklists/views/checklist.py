@@ -19,7 +19,7 @@ from accounts.context import request_context
 from accounts.http import AuthenticatedHttpRequest
 from accounts.middleware import passive
 from accounts.permissions import requires
-from checklists import selectors, workflow
+from checklists import live_sync, selectors, workflow
 from checklists.access import log_view
 from checklists.checklist_context import add_implant_panels, checklist_context, etag
 from checklists.choices import AccessAction, StepStatus
@@ -154,7 +154,7 @@ def case_version(request: AuthenticatedHttpRequest, case_id: int) -> HttpRespons
     if not request.htmx:
         return JsonResponse({"case": case.pk, "version": case.version})
     # A page that does not say what it last saw (or says nonsense) is sent everything.
-    changes = selectors.changes_since(case, seq=_since(request.GET))
+    changes = live_sync.changes_since(case, seq=_since(request.GET))
     return _answer(request, case, Redraw.SYNC, changes=changes)
 
 
@@ -319,7 +319,7 @@ class Redraw(enum.Enum):
     IMPLANT_FORM = "implants_answer"  # a side's implant form, with the lists beside it
     IMPLANT_LIST = "sync_answer"  # the implant lists (after a removal): out of band only
 
-    def implant_lists(self, changes: selectors.CaseChanges | None) -> bool:
+    def implant_lists(self, changes: live_sync.CaseChanges | None) -> bool:
         """Whether every side's implant list goes out of band. Not when everything changed:
         every row comes then, the implant steps' rows with their panels."""
         if self in (Redraw.IMPLANT_FORM, Redraw.IMPLANT_LIST):
@@ -380,7 +380,7 @@ def _answer(
     case: Case,
     redraw: Redraw,
     *,
-    changes: selectors.CaseChanges | None,
+    changes: live_sync.CaseChanges | None,
     step_id: int | None = None,
     status: int = 200,
     extra: Mapping[str, object] | None = None,
@@ -426,13 +426,13 @@ def _since(data: QueryDict) -> int | None:
 
 def _changes_since_page(
     request: AuthenticatedHttpRequest, case: Case
-) -> selectors.CaseChanges | None:
+) -> live_sync.CaseChanges | None:
     since = _since(request.POST) if request.htmx else None
-    return None if since is None else selectors.changes_since(case, seq=since)
+    return None if since is None else live_sync.changes_since(case, seq=since)
 
 
 def _case_etag(case_id: int) -> str | None:
-    version = selectors.case_version(case_id=case_id)
+    version = live_sync.case_version(case_id=case_id)
     return None if version is None else etag(case_id, version)
 
 
