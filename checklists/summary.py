@@ -39,8 +39,6 @@ STATUS_COUNTS: dict[str, str] = {
     StepStatus.NOT_APPLICABLE: "not_applicable",
     StepStatus.PENDING: "pending",
 }
-# Rows per INSERT statement: well under SQLite's limit of bound parameters.
-ROWS_PER_STATEMENT = 200
 REBUILD_CHUNK = 2000
 SUMMARY_MODELS: tuple[type[models.Model], ...] = (
     CaseCount,
@@ -163,40 +161,36 @@ def _day(field: str) -> TruncDate:
 
 def _add(
     model: type[models.Model],
-    rows: Iterable[dict[str, Any]],
+    rows: QuerySet,
     *,
     keys: Sequence[str],
     counts: Sequence[str],
     smallest: Sequence[str] = (),
 ) -> None:
-    """Add ``rows``' counts to the model's rows of the same day, procedure, surgeon and
-    ``keys``, creating those not there yet; ``smallest`` columns keep the least value.
+    """Add the counts of ``rows`` (a grouped query whose columns are named as the model's) to
+    the model's rows of the same day, procedure, surgeon and ``keys``, creating those not there
+    yet; ``smallest`` columns keep the least value. One ``INSERT ... SELECT``: the database
+    groups and adds, and the grouped rows never travel to Python and back (for a bulk batch of
+    1,000 cases some 60,000 step counts, which took a quarter of the generator's time).
 
     Rows go in key order, so two transactions adding to the same rows lock them in the same
     order (PostgreSQL) and cannot deadlock each other."""
     key = ("day", "procedure_id", "surgeon_id", *keys)
-    rows = sorted(rows, key=lambda row: tuple(row[name] for name in key))
-    if not rows:
-        return
     quote = connection.ops.quote_name
     table = quote(model._meta.db_table)
-    columns = (*key, *smallest, *counts)
+    columns = ", ".join(quote(c) for c in (*key, *smallest, *counts))
     least = "LEAST" if connection.vendor == "postgresql" else "MIN"  # SQLite's min(a, b)
     updates = [f"{quote(c)} = {table}.{quote(c)} + excluded.{quote(c)}" for c in counts]
     updates += [f"{quote(c)} = {least}({table}.{quote(c)}, excluded.{quote(c)})" for c in smallest]
-    placeholders = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    grouped, params = rows.query.sql_with_params()
+    # Names come from this module and the model's own table, never from a request. "WHERE
+    # true" is SQLite's way to tell the upsert's ON from a join's.
+    sql = (
+        f"INSERT INTO {table} ({columns}) "  # noqa: S608
+        f"SELECT {columns} FROM ({grouped}) grouped WHERE true "
+        f"ORDER BY {', '.join(quote(c) for c in key)} "
+        f"ON CONFLICT ({', '.join(quote(c) for c in key)}) "
+        f"DO UPDATE SET {', '.join(updates)}"
+    )
     with connection.cursor() as cursor:
-        for chunk in batched(rows, ROWS_PER_STATEMENT):
-            params = [
-                connection.ops.adapt_datefield_value(row[name]) if name == "day" else row[name]
-                for row in chunk
-                for name in columns
-            ]
-            # Names come from this module and the model's own table, never from a request.
-            sql = (
-                f"INSERT INTO {table} ({', '.join(quote(c) for c in columns)}) "  # noqa: S608
-                f"VALUES {', '.join([placeholders] * len(chunk))} "
-                f"ON CONFLICT ({', '.join(quote(c) for c in key)}) "
-                f"DO UPDATE SET {', '.join(updates)}"
-            )
-            cursor.execute(sql, params)
+        cursor.execute(sql, params)

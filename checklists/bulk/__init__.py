@@ -15,7 +15,8 @@ The modules, in the order a run uses them:
 - ``lapses``: what goes less than well: a scrub missing at the Time Out, a catch-up entry, a
   Stop called and the Time Out repeated;
 - ``rows``: the rows of planned cases, as the workflow would have written them;
-- ``database``: primary keys reserved per batch, rows inserted with executemany or COPY.
+- ``database``: primary keys reserved per batch, rows inserted with executemany or COPY;
+- ``parallel``: the same batches built (and, on PostgreSQL, written) by several processes.
 
 ``python manage.py generate_cases`` runs ``generate``. Synthetic patients have MRNs starting
 ``SYN-`` (``plan.MRN_PREFIX``) and are not anyone real.
@@ -23,19 +24,18 @@ The modules, in the order a run uses them:
 
 import hashlib
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import Room
-from checklists import quality, summary
-from checklists.bulk import database
-from checklists.bulk.cast import prepare_cast
-from checklists.bulk.plan import Planner, SerialsInUse, generated_gtins
+from checklists.bulk import database, parallel
+from checklists.bulk.cast import Cast, prepare_cast
+from checklists.bulk.plan import Plan, Planner, SerialsInUse, generated_gtins
 from checklists.bulk.rows import RowBuilder, needed_ids
 from checklists.bulk.vocabulary import ROOMS
-from checklists.models import Case, Implant
+from checklists.models import Implant
 
 
 def generate(
@@ -44,41 +44,51 @@ def generate(
     seed: int | None = None,
     days: int = 365,
     batch_size: int = 1000,
+    jobs: int = 1,
     progress: Callable[[int], None] | None = None,
 ) -> int:
-    """Insert ``count`` synthetic cases spread over the past ``days``; return how many."""
+    """Insert ``count`` synthetic cases spread over the past ``days``; return how many.
+    ``jobs`` above 1 builds the rows in that many processes (``checklists.bulk.parallel``),
+    unless called inside a transaction; the same ``seed`` makes the same rows whatever
+    ``jobs`` is."""
     cast = prepare_cast()
     for room in ROOMS:  # the rooms the plans use, in use, as the new-case form offers them
         Room.objects.get_or_create(name=room)
-    now = timezone.now()
+    batches = plan_batches(cast, count=count, seed=seed, days=days, batch_size=batch_size)
+    jobs = min(jobs, -(-count // batch_size))  # no more processes than batches
+    if connection.in_atomic_block:
+        jobs = 1  # a test's transaction: other processes would not see its rows (the cast's)
+    if jobs > 1:
+        return parallel.generate(batches, cast=cast, jobs=jobs, progress=progress)
     builder = RowBuilder(sqlite=connection.vendor == "sqlite")
-    if connection.vendor == "sqlite":
-        # This connection only: SQLite's default 2 MiB page cache makes every index insert of
-        # a large table a read from disk; 256 MiB made 100k cases about 20% faster.
-        with connection.cursor() as cursor:
-            cursor.execute("PRAGMA cache_size = -262144")
+    made = 0
+    for plans in batches:
+        with transaction.atomic():
+            ids = database.reserve(needed_ids(plans))
+            database.write_batch(builder.rows(plans, ids))
+        made += len(plans)
+        if progress:
+            progress(made)
+    return made
+
+
+def plan_batches(
+    cast: Cast, *, count: int, seed: int | None, days: int, batch_size: int
+) -> Iterator[list[Plan]]:
+    """The plans of each batch in turn. One planner per batch, seeded from the run's seed:
+    the same seed, the same data. Made in one process, in order, because a device's serial is
+    drawn until unused by the batches before (``SerialsInUse``)."""
+    now = timezone.now()
     serials = _serials_in_use()
     made = 0
     batch_number = 0
     while made < count:
         size = min(batch_size, count - made)
-        # One planner per batch, seeded from the run's seed: the same seed, the same data.
         rng = random.Random(_batch_seed(seed, batch_number))  # noqa: S311 -- made-up data
         planner = Planner(cast, rng=rng, now=now, days=days, serials=serials)
-        plans = [planner.plan() for _ in range(size)]
-        with transaction.atomic():
-            ids = database.reserve(needed_ids(plans))
-            rows = builder.rows(plans, ids)
-            database.insert(rows)
-            # The dashboard's counts, by the workflow's own function, in the batch's transaction.
-            batch = [row[0] for row in rows.cases]  # CASE_COLUMNS begin with the id
-            summary.count_closed_cases(Case.objects.filter(pk__in=batch))
-            quality.store_quality(Case.objects.filter(pk__in=batch))  # as the workflow does
+        yield [planner.plan() for _ in range(size)]
         made += size
         batch_number += 1
-        if progress:
-            progress(made)
-    return made
 
 
 def _serials_in_use() -> SerialsInUse:

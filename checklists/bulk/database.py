@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import connection, models
 
+from checklists import quality, summary
 from checklists.bulk.columns import (
     CASE_COLUMNS,
     CONCERN_COLUMNS,
@@ -56,25 +57,63 @@ def reserve_ids(model: type[models.Model], count: int) -> Iterator[int]:
     table = model._meta.db_table
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            # Alone on the sequence, the ids follow each other: the first and the last say
+            # it (the 85,000 ids of a batch fetched one a row took 7% of a run). When the
+            # application took some meanwhile, all of ours, in the order they were drawn.
             cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                "WITH taken AS (SELECT nextval(pg_get_serial_sequence(%s, 'id')) AS id "
+                "FROM generate_series(1, %s)) "
+                "SELECT min(id), max(id), CASE WHEN max(id) - min(id) + 1 = count(*) THEN NULL "
+                "ELSE array_agg(id ORDER BY id) END FROM taken",
                 [table, count],
             )
-            return iter([row[0] for row in cursor.fetchall()])
+            first, last, scattered = cursor.fetchone()
+            if first is None:
+                return iter(())
+            return iter(scattered if scattered is not None else range(first, last + 1))
         if connection.vendor != "sqlite":
             raise NotImplementedError("Synthetic history supports SQLite and PostgreSQL.")
-        # The batch's IMMEDIATE transaction holds SQLite's write lock: nobody inserts meanwhile.
+    # The batch's IMMEDIATE transaction holds SQLite's write lock: nobody inserts meanwhile.
+    start = first_free(model)
+    return iter(range(start, start + count))
+
+
+def first_free(model: type[models.Model]) -> int:
+    """SQLite: the first primary key ``reserve_ids`` would give now (after the table's highest
+    and any the table ever handed out)."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
         quoted = connection.ops.quote_name(table)
         cursor.execute(f"SELECT MAX(id) FROM {quoted}")  # noqa: S608 -- a model's table
         highest = cursor.fetchone()[0] or 0
         cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
         row = cursor.fetchone()
-        start = max(highest, row[0] if row else 0) + 1
-    return iter(range(start, start + count))
+    return max(highest, row[0] if row else 0) + 1
+
+
+def write_batch(rows: Rows) -> None:
+    """Insert a batch's rows and add its closed cases' quality facts and the dashboard's
+    counts, by the workflow's own functions. Call inside the batch's transaction, its ids
+    reserved."""
+    if connection.vendor == "sqlite":
+        # This connection only: SQLite's default 2 MiB page cache makes every index insert of
+        # a large table a read from disk; 256 MiB made 100k cases about 20% faster.
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA cache_size = -262144")
+    insert(rows)
+    batch = [row[0] for row in rows.cases]  # CASE_COLUMNS begin with the id
+    quality.store_quality(Case.objects.filter(pk__in=batch))  # as the workflow does
+    # Last: rows other batches (other processes) add to too, held until this one commits.
+    summary.count_closed_cases(Case.objects.filter(pk__in=batch))
 
 
 def insert(rows: Rows) -> None:
+    """The batch's rows, each table in one statement. Call inside the batch's transaction."""
     with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Check the foreign keys as the rows go in rather than at COMMIT: a parallel run's
+            # batches then hold the dashboard's count rows (written last) for less time.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         for model, columns, attribute, _ in TABLES:
             batch = getattr(rows, attribute)
             if not batch:

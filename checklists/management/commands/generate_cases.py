@@ -1,4 +1,4 @@
-"""python manage.py generate_cases --count N [--seed S]: synthetic history for benchmarks."""
+"""python manage.py generate_cases --count N [--seed S] [--jobs J]: history for benchmarks."""
 
 import time
 from typing import Any
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from checklists import bulk
+from checklists.bulk import parallel
 
 
 class Command(BaseCommand):
@@ -23,6 +24,13 @@ class Command(BaseCommand):
         parser.add_argument("--days", type=int, default=365, help="Spread over this many days.")
         parser.add_argument("--batch-size", type=int, default=1000, help="Cases per transaction.")
         parser.add_argument(
+            "--jobs",
+            type=int,
+            default=parallel.default_jobs(),
+            help="Processes building the rows (default: one per core). The same --seed makes "
+            "the same rows whatever the number.",
+        )
+        parser.add_argument(
             "--force", action="store_true", help="Run even with DEBUG off (never in production)."
         )
 
@@ -33,8 +41,8 @@ class Command(BaseCommand):
                 "benchmarks and demos. DEBUG is off; add --force if this is not production."
             )
         count, days, batch_size = options["count"], options["days"], options["batch_size"]
-        if count < 1 or days < 1 or batch_size < 1:
-            raise CommandError("--count, --days and --batch-size must be at least 1.")
+        if min(count, days, batch_size, options["jobs"]) < 1:
+            raise CommandError("--count, --days, --batch-size and --jobs must be at least 1.")
         started = time.perf_counter()
 
         def progress(made: int) -> None:
@@ -48,10 +56,13 @@ class Command(BaseCommand):
                 seed=options["seed"],
                 days=days,
                 batch_size=batch_size,
+                jobs=options["jobs"],
                 progress=progress,
             )
         except LookupError as error:
             raise CommandError(str(error)) from None
+        except parallel.GenerationFailed as error:
+            raise CommandError(str(error)) from error
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
