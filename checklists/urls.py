@@ -60,6 +60,8 @@ urlpatterns = [
         name="block-preview",
     ),
     path("cases/<int:case_id>/version", views.case_version, name="case-version"),
+    # Served by the ASGI events server (deploy/: nginx sends /events/ there).
+    path("events/cases/<int:case_id>/", views.case_events, name="case-events"),
     path("cases/<int:case_id>/implants/", views.implant_add, name="implant-add"),
     path(
         "cases/<int:case_id>/implants/<int:implant_id>/remove/",

@@ -1,6 +1,7 @@
 import functools
 from collections.abc import Callable
 
+from django.conf import settings
 from django.http import HttpRequest
 
 from accounts.middleware import idle_limits
@@ -30,3 +31,8 @@ def session_limits(request: HttpRequest) -> dict[str, int]:
     if user is None or not user.is_authenticated:
         return {}
     return idle_limits(request)
+
+
+def live_push(request: HttpRequest) -> dict[str, bool]:
+    """Whether pages follow their live updates' event streams (``settings.LIVE_PUSH``) or poll."""
+    return {"live_push": settings.LIVE_PUSH}

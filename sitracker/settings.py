@@ -156,6 +156,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "sitracker.context_processors.roles",
                 "sitracker.context_processors.session_limits",
+                "sitracker.context_processors.live_push",
                 "review.context_processors.emergency_access",
             ],
         },
@@ -207,6 +208,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not Django's shared-cache memory database: concurrency tests need real
     # SQLite locking (WAL, busy timeout) between threads. One file per test process.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f".test-db-{os.getpid()}.sqlite3")}
+
+# Live updates pushed to the tablets and wall displays (server-sent events, checklists.live_push)
+# instead of their polls: PostgreSQL only (a trigger NOTIFYs each change of a case), and only
+# where the deployment runs the ASGI events server for /events/ beside the application
+# (deploy/: nginx routes /events/ to sitracker-events.service). Off, or on SQLite, the pages poll.
+LIVE_PUSH = envbool("SITRACKER_LIVE_PUSH", "0") and (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

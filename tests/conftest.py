@@ -8,6 +8,9 @@ from accounts.models import Room
 
 PASSWORD = "Theatre-4-demo"
 
+# The ASGI events server of live push, as a fixture (``events_server``).
+pytest_plugins = ["tests.events_server"]
+
 
 def pytest_collection_modifyitems(config, items) -> None:
     """``postgres_only`` tests need PostgreSQL's row locks between connections; on SQLite, whose

@@ -6,8 +6,10 @@ import logging
 from collections.abc import Callable
 from functools import wraps
 
+from asgiref.sync import sync_to_async
 from django.contrib.auth.decorators import login_not_required
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,7 +18,9 @@ from django.views.decorators.http import require_http_methods, require_safe
 from accounts import devices
 from accounts.choices import DeviceKind
 from accounts.errors import PairingRefused
+from accounts.middleware import passive
 from accounts.models import EnrolledDevice
+from checklists import live_push
 from checklists.access import log_display
 from wall.forms import PairingForm
 from wall.screen import Screen, current_case, screen_for, screen_key
@@ -35,18 +39,26 @@ def wall_display(view: DisplayView) -> Callable[[HttpRequest, int], HttpResponse
     @never_cache
     @wraps(view)
     def checked(request: HttpRequest, room_id: int) -> HttpResponse:
-        device = devices.enrolled_device(request, kind=DeviceKind.WALL_DISPLAY)
-        if device is None:
-            return _refused(
-                request,
-                "This page is for a room's wall display. An administrator enrols one with a "
-                "one-time code (admin: Display pairings), typed on the display at /display/.",
-            )
-        if device.room_id != room_id:
-            return _refused(request, f"This display shows {device.room} only.")
-        return view(request, room_id, device)
+        device, refused = _display_of(request, room_id)
+        return refused or view(request, room_id, device)  # type: ignore[arg-type]
 
     return checked
+
+
+def _display_of(
+    request: HttpRequest, room_id: int
+) -> tuple[EnrolledDevice | None, HttpResponse | None]:
+    """The enrolled display of room ``room_id`` this browser is, or the answer refusing it."""
+    device = devices.enrolled_device(request, kind=DeviceKind.WALL_DISPLAY)
+    if device is None:
+        return None, _refused(
+            request,
+            "This page is for a room's wall display. An administrator enrols one with a "
+            "one-time code (admin: Display pairings), typed on the display at /display/.",
+        )
+    if device.room_id != room_id:
+        return None, _refused(request, f"This display shows {device.room} only.")
+    return device, None
 
 
 @login_not_required
@@ -97,6 +109,24 @@ def display_live(request: HttpRequest, room_id: int, device: EnrolledDevice) -> 
         return HttpResponse(status=204)
     screen = Screen(room=device.room, case=case, now=timezone.now())
     return render(request, "wall/display.html#screen", _shown(screen, device))
+
+
+@passive  # a screen listening, not a person
+@login_not_required
+@never_cache
+@require_safe
+async def display_events(request: HttpRequest, room_id: int) -> HttpResponseBase:
+    """The room's live updates (``checklists.live_push``): "changed" whenever a case of the room
+    changes, and the display asks for its screen (``display_live``, with its own checks)."""
+    device, refused = await sync_to_async(_display_of)(request, room_id)
+    if refused is not None or (refused := live_push.unserved(request)):
+        return refused
+    assert device is not None and device.room is not None  # a wall display has a room
+    try:
+        stream = await live_push.room_stream(device.room.name)
+    except live_push.PushUnavailable:
+        return live_push.unavailable()
+    return live_push.event_stream(stream)
 
 
 def _refused(request: HttpRequest, message: str) -> HttpResponse:

@@ -24,6 +24,7 @@ from checklists.views.checklist import (
 )
 from checklists.views.concerns import concern_raise, concern_resolve
 from checklists.views.debrief import debrief_action_add, debrief_action_close
+from checklists.views.events import case_events
 from checklists.views.preview import block_preview, procedure_preview
 from checklists.views.sides import side_disagreement_resolve
 from checklists.views.time_out import time_out_end, time_out_item, time_out_page, time_out_start
@@ -33,6 +34,7 @@ __all__ = [
     "board",
     "case_cancel",
     "case_detail",
+    "case_events",
     "case_sign_out",
     "case_surgeon",
     "case_version",

@@ -93,6 +93,9 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("case-detail",                   "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("case-version",                  GET_HEAD, LOGIN, 200,   200,   200,   200,    200,   200,   404),
     ("case-version",                  "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
+    # live push's stream: off here (settings.LIVE_PUSH), so "not pushed here" (tests/checklists/test_live_push.py)
+    ("case-events",                   GET_HEAD, LOGIN, 404,   404,   404,   404,    404,   404,   404),
+    ("case-events",                   "POST",   LOGIN, 405,   405,   405,   405,    405,   405,   None),
     ("step-update",                   GET_HEAD, LOGIN, 405,   405,   405,   405,    403,   403,   None),
     ("step-update",                   "POST",   LOGIN, 400,   400,   400,   400,    403,   403,   404),
     ("stop-override",                 GET_HEAD, LOGIN, 403,   403,   403,   405,    403,   403,   None),
@@ -179,6 +182,8 @@ MATRIX: list[tuple[str, str, Any, Any, Any, Any, Any, Any, Any, Any]] = [
     ("wall-display",                  "POST",   403,   403,   403,   403,   403,    403,   403,   None),
     ("wall-display-live",             GET_HEAD, 403,   403,   403,   403,   403,    403,   403,   None),
     ("wall-display-live",             "POST",   403,   403,   403,   403,   403,    403,   403,   None),
+    ("wall-display-events",           GET_HEAD, 403,   403,   403,   403,   403,    403,   403,   None),
+    ("wall-display-events",           "POST",   405,   405,   405,   405,   405,    405,   405,   None),
     # the REST API: an integration's token only, never a person's session (tests/api/ has the
     # tokens' rows); its schema is public, its documentation for administrators
     ("api:procedure-list",            GET_HEAD, 401,   401,   401,   401,   401,    401,   401,   None),
@@ -297,6 +302,10 @@ OWN_URLS = {
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
     "case-version": (
+        lambda w: {"case_id": w.in_progress.pk},
+        [lambda w: {"case_id": w.unknown_case_id}],
+    ),
+    "case-events": (
         lambda w: {"case_id": w.in_progress.pk},
         [lambda w: {"case_id": w.unknown_case_id}],
     ),
@@ -426,6 +435,7 @@ OWN_URLS = {
     "fhir:provenance": (lambda w: {"signature_id": w.completed.signatures.get().pk}, []),
     "wall-display": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
     "wall-display-live": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
+    "wall-display-events": (lambda w: {"room_id": Room.objects.get(name="OR 2").pk}, []),
 }
 
 # What "another case" is asked with: a complete, valid form, so the refusal is about the ids.

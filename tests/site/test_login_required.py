@@ -23,7 +23,7 @@ from django.utils.regex_helper import normalize
 PUBLIC = {"login", "healthz", "admin:login", "switch-user", "api:schema"}
 # A room's wall display signs in with its device token, never a person's login: its pages
 # refuse (403) any browser that is not the room's enrolled display (tests/wall/).
-DISPLAY_ONLY = {"wall-pair", "wall-display", "wall-display-live"}
+DISPLAY_ONLY = {"wall-pair", "wall-display", "wall-display-live", "wall-display-events"}
 # The REST API signs in with an integration's token, never a person's login or session: it
 # answers 401 to anyone without one (tests/api/test_tokens.py).
 TOKEN_ONLY = {
