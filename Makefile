@@ -66,6 +66,7 @@ bench-scale-out: $(VENV)/.installed-runtime
 	$(PY) -m bench.scale_out $(BENCH_ARGS)
 
 # How many theatres one server carries (tablets, wall displays, ticks, page loads; open-loop,
-# ramped until the p95 goals fail), on PostgreSQL and SQLite: writes bench/RESULTS-theatres.md.
+# ramped until the p95 goals fail), polling and (PostgreSQL) with live updates pushed, on
+# PostgreSQL and SQLite: writes bench/RESULTS-theatres.md.
 bench-theatres: $(VENV)/.installed-runtime
 	$(PY) -m bench.theatres $(BENCH_ARGS)

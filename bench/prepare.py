@@ -80,7 +80,7 @@ def setup(*, password: str, step_cases: int) -> dict[str, Any]:
 def theatres(*, count: int) -> list[dict[str, Any]]:
     """``count`` theatres for bench/theatres.py, each a room with a case in progress (its hard
     stops before the Time Out recorded) and an enrolled wall display: {room, case, step (one
-    plain check to tick), display token}."""
+    plain check to tick), the case's version, display token}."""
     users = get_user_model().objects
     nurse, surgeon = users.get(username="nurse"), users.get(username="surgeon")
     admin = users.get(username=SUPERUSER)
@@ -100,6 +100,7 @@ def theatres(*, count: int) -> list[dict[str, Any]]:
                 "status": step.status,
                 "revision": step.revision,
                 "since": case.audit_seq,
+                "version": case.version,
                 "seen": screen_key(current_case(room)),
                 "display": {devices.COOKIE: token},
             }

@@ -48,6 +48,13 @@ class Engine:
         version = self._admin("SHOW server_version")[0][0]
         return f"PostgreSQL {version.split()[0]} (127.0.0.1:5432)"
 
+    def connections(self) -> int | None:
+        """PostgreSQL's connections to the bench database now (None on SQLite)."""
+        if self.key == "sqlite":
+            return None
+        sql = "SELECT count(*) FROM pg_stat_activity WHERE datname = %s"
+        return int(self._admin(sql, PG_DATABASE)[0][0])
+
     def _admin(self, sql: str, *params: str) -> list[tuple]:
         import psycopg
 

@@ -22,6 +22,8 @@ from bench.load.server import _cpu_seconds, _processes, free_port
 DEPLOY = ROOT / "deploy"
 SITE = DEPLOY / "nginx" / "sitracker.conf"
 APP_UNIT = DEPLOY / "systemd" / "sitracker@.service"
+EVENTS_UNIT = DEPLOY / "systemd" / "sitracker-events.service"
+EVENTS_PORT = "127.0.0.1:8100"
 SHIPPED_PORTS = ("127.0.0.1:8001", "127.0.0.1:8002")
 SHIPPED_ROOT = "/srv/sitracker"
 
@@ -35,10 +37,22 @@ def replace(text: str, old: str, new: str) -> str:
 
 
 def render_site(
-    *, upstreams: list[int], https_port: int, http_port: int, certificate: Path, key: Path
+    *,
+    upstreams: list[int],
+    https_port: int,
+    http_port: int,
+    certificate: Path,
+    key: Path,
+    events_port: int | None = None,
 ) -> str:
-    """The shipped nginx site with this machine's ports and certificate."""
+    """The shipped nginx site with this machine's ports and certificate (and events server's
+    port, where one runs)."""
     text = SITE.read_text()
+    if events_port is not None:
+        shipped = f"server {EVENTS_PORT} max_fails=3 fail_timeout=10s;"
+        text = replace(
+            text, shipped, f"server 127.0.0.1:{events_port} max_fails=3 fail_timeout=10s;"
+        )
     upstream_lines = "\n    ".join(
         f"server 127.0.0.1:{port} max_fails=3 fail_timeout=10s;" for port in upstreams
     )
@@ -90,7 +104,9 @@ def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
     return certificate, key
 
 
-def write_nginx_config(directory: Path, *, upstreams: list[int]) -> tuple[Path, int, int]:
+def write_nginx_config(
+    directory: Path, *, upstreams: list[int], events_port: int | None = None
+) -> tuple[Path, int, int]:
     """The rendered site and its main configuration in ``directory``: (main file, https
     port, http port)."""
     certificate, key = self_signed_certificate(directory)
@@ -103,6 +119,7 @@ def write_nginx_config(directory: Path, *, upstreams: list[int]) -> tuple[Path, 
             http_port=http_port,
             certificate=certificate,
             key=key,
+            events_port=events_port,
         )
     )
     main = directory / "nginx.conf"
@@ -112,14 +129,22 @@ def write_nginx_config(directory: Path, *, upstreams: list[int]) -> tuple[Path, 
 
 def app_server_command(port: int) -> list[str]:
     """The app unit's ``ExecStart``, for instance ``port``, run from this checkout."""
-    lines = [line for line in APP_UNIT.read_text().splitlines() if line.startswith("ExecStart=")]
+    return [part.replace("%i", str(port)) for part in _unit_command(APP_UNIT)]
+
+
+def events_server_command(port: int) -> list[str]:
+    """The events unit's ``ExecStart`` on ``port`` instead of its own, run from this checkout."""
+    return [part.replace(EVENTS_PORT, f"127.0.0.1:{port}") for part in _unit_command(EVENTS_UNIT)]
+
+
+def _unit_command(unit: Path) -> list[str]:
+    lines = [line for line in unit.read_text().splitlines() if line.startswith("ExecStart=")]
     if len(lines) != 1:
-        raise ValueError(f"{APP_UNIT} should have one ExecStart line")
+        raise ValueError(f"{unit} should have one ExecStart line")
     command = shlex.split(lines[0].removeprefix("ExecStart="))
-    command = [part.replace("%i", str(port)) for part in command]
     gunicorn = f"{SHIPPED_ROOT}/.venv/bin/gunicorn"
     if command[0] != gunicorn:
-        raise ValueError(f"{APP_UNIT} should start {gunicorn}")
+        raise ValueError(f"{unit} should start {gunicorn}")
     return [sys.executable, "-m", "gunicorn", *command[1:]]
 
 
@@ -161,11 +186,13 @@ class FrontDoor:
     """nginx in front of the app servers: what the bench's scenarios talk to (its ``port``),
     with the CPU and logs of everything behind it."""
 
-    def __init__(self, directory: Path, servers: list[AppServer]) -> None:
+    def __init__(
+        self, directory: Path, servers: list[AppServer], *, events_port: int | None = None
+    ) -> None:
         self.servers = servers
         self.directory = directory
         config, self.port, self.http_port = write_nginx_config(
-            directory, upstreams=[server.port for server in servers]
+            directory, upstreams=[server.port for server in servers], events_port=events_port
         )
         checked = subprocess.run(
             ["nginx", "-t", "-q", "-c", str(config), "-e", str(directory / "nginx-error.log")],

@@ -1,7 +1,9 @@
-"""gunicorn serving the application for one engine, and what /proc says about it: its
-processes' CPU time and memory, the PostgreSQL backends' CPU time, the machine's."""
+"""gunicorn serving the application for one engine (and, for live updates, the ASGI process
+beside it), and what /proc says about them: their processes' CPU time and memory, the
+PostgreSQL backends' CPU time, the machine's."""
 
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -27,30 +29,51 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-class Server:
-    """gunicorn serving sitracker.wsgi with bench.settings, its stderr kept in a file."""
+def raise_open_files_limit() -> int:
+    """The soft limit on open files up to the hard one, for this process and what it starts:
+    each held event stream is a socket in a client and in the push process."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 1_048_576 if hard == resource.RLIM_INFINITY else hard  # Linux's usual nr_open
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
-    def __init__(self, run: "Run", engine: "Engine") -> None:
-        self.port = free_port()
-        self.log = run.directory / f"gunicorn-{engine.key}.log"
-        command = [
+
+class Server:
+    """gunicorn serving sitracker.wsgi with bench.settings, its stderr kept in a file;
+    ``env`` adds to the run's environment (``label`` names the log after it)."""
+
+    name = "gunicorn"
+
+    def __init__(
+        self, run: "Run", engine: "Engine", *, env: dict[str, str] | None = None, label: str = ""
+    ) -> None:
+        self.port, self.engine = free_port(), engine
+        self.log = run.directory / f"{self.name}-{engine.key}{label}.log"
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(
+                self.command(run),
+                cwd=ROOT,
+                env=run.env(engine, **(env or {})),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self._wait_until_healthy()
+
+    def command(self, run: "Run") -> list[str]:
+        return [
             *(sys.executable, "-m", "gunicorn", "sitracker.wsgi"),
             *("--bind", f"127.0.0.1:{self.port}"),
             *("--workers", str(run.args.workers), "--worker-class", "gthread"),
             *("--threads", str(run.args.threads), "--keep-alive", "30"),
             *("--timeout", "300", "--graceful-timeout", "10"),
         ]
-        with self.log.open("w") as log:
-            self.process = subprocess.Popen(
-                command, cwd=ROOT, env=run.env(engine), stdout=log, stderr=subprocess.STDOUT
-            )
-        self._wait_until_healthy()
 
     def _wait_until_healthy(self) -> None:
         give_up = time.time() + 60
         while time.time() < give_up:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited; see {self.log}")
+                raise RuntimeError(f"{self.name} exited; see {self.log}")
             try:
                 reply = Browser(self.port).request("GET", "/healthz")
             except OSError:
@@ -58,7 +81,7 @@ class Server:
             if reply is not None and reply.status == 200 and len(self.workers()) > 0:
                 return
             time.sleep(0.2)
-        raise RuntimeError(f"gunicorn did not answer /healthz; see {self.log}")
+        raise RuntimeError(f"{self.name} did not answer /healthz; see {self.log}")
 
     def workers(self) -> list[int]:
         return [pid for pid, ppid in _processes() if ppid == self.process.pid]
@@ -84,6 +107,15 @@ class Server:
                     values.append(int(line.split()[1]))
         return max(values)
 
+    def status_field(self, field_name: str) -> int:
+        """The sum over the workers of a /proc status field (VmRSS in KiB, Threads)."""
+        total = 0
+        for pid in self.workers():
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith(f"{field_name}:"):
+                    total += int(line.split()[1])
+        return total
+
     def log_text(self) -> str:
         return self.log.read_text(errors="replace")
 
@@ -94,6 +126,21 @@ class Server:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+class PushServer(Server):
+    """The live updates' ASGI process (sitracker.asgi under one uvicorn worker, the command of
+    deploy/systemd/sitracker-events.service), beside the gunicorn that serves every other URL:
+    the same environment and settings."""
+
+    name = "push"
+
+    def command(self, run: "Run") -> list[str]:
+        # As deploy/ ships it (its unit's ExecStart), on this server's port. Imported here:
+        # bench.load.front imports this module.
+        from bench.load.front import events_server_command
+
+        return events_server_command(self.port)
 
 
 def _processes() -> list[tuple[int, int]]:
