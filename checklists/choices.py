@@ -124,3 +124,12 @@ class AccessAction(models.TextChoices):
 OPEN_STATUSES = (CaseStatus.SCHEDULED, CaseStatus.IN_PROGRESS)
 # A case signed out by its surgeon (and perhaps reviewed since).
 SIGNED_STATUSES = (CaseStatus.COMPLETED, CaseStatus.REVIEWED)
+
+
+class Measure(models.TextChoices):
+    """What the dashboard's medians and 90th percentiles are of (``SpreadCount``), each kept
+    as a whole number: minutes rounded to the nearest (halves up), the Time Out in seconds."""
+
+    TIME_OUT_TO_INCISION = "time_out_to_incision", "Time Out to incision (minutes)"
+    DURATION = "duration", "Case duration (minutes)"
+    TIME_OUT = "time_out", "Time Out duration (seconds)"

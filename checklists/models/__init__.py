@@ -33,7 +33,14 @@ from checklists.models.sealing import (
     sha256_json,
 )
 from checklists.models.sides import SideDisagreement
-from checklists.models.summary import CaseCount, ImplantProductCount, ImplantSideCount, StepCount
+from checklists.models.summary import (
+    CaseCount,
+    ImplantProductCount,
+    ImplantSideCount,
+    QualityCount,
+    SpreadCount,
+    StepCount,
+)
 from checklists.models.time_out import (
     REQUIRED_TEAM_ROLES,
     TEAM_ROLES,
@@ -58,10 +65,12 @@ __all__ = [
     "Implant",
     "ImplantProductCount",
     "ImplantSideCount",
+    "QualityCount",
     "RecordAccess",
     "RecordAccessQuerySet",
     "SideDisagreement",
     "Signature",
+    "SpreadCount",
     "StepCount",
     "TimeOut",
     "TimeOutGate",

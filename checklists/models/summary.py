@@ -6,11 +6,15 @@ the change that moves a figure (sign-out, amendment, cancellation), and which th
 generator and ``manage.py rebuild_case_counts`` use too. Each row counts the cases of one
 local day (the hospital's time zone, as the dashboard's period is), procedure and surgeon;
 nothing here is patient identity. A row is never deleted by the workflow: counts only move.
+
+``SpreadCount`` is the exception to "day by day": it counts by month, because medians need
+every value and a day of a busy region holds about as many distinct values as cases.
 """
 
 from django.conf import settings
 from django.db import models
 
+from checklists.choices import Measure
 from procedures.models import Procedure
 
 
@@ -98,3 +102,56 @@ class ImplantProductCount(DayCounts):
                 name="implant_product_count_key",
             )
         ]
+
+
+class QualityCount(DayCounts):
+    """How the checks of signed-out cases went, counted from their ``CaseQuality`` facts:
+    the cases with facts, those whose Time Out was read aloud, with the full team at it,
+    attested well, filled in after the fact, and the Stops called."""
+
+    cases = models.PositiveIntegerField(default=0)
+    read_aloud = models.PositiveIntegerField(default=0)
+    full_team = models.PositiveIntegerField(default=0)
+    attested_well = models.PositiveIntegerField(default=0)
+    after_the_fact = models.PositiveIntegerField(default=0)
+    stops = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["day", "procedure", "surgeon"], name="quality_count_key"
+            )
+        ]
+
+
+class SpreadCount(models.Model):
+    """How many signed-out cases of one local month, procedure and surgeon measured each
+    whole ``value`` of a ``Measure``: a histogram, from which medians and 90th percentiles are
+    exact (of the whole values) whatever the number of cases. The month is its first day.
+
+    By month, not day: at a region's size (a million cases a year) a day, procedure and
+    surgeon holds almost as many distinct minutes as cases, and rows by day would be as many
+    as the cases. The dashboard reads the days of a period's partial months from the cases."""
+
+    month = models.DateField()
+    procedure = models.ForeignKey(Procedure, on_delete=models.PROTECT, related_name="+")
+    surgeon = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    measure = models.CharField(max_length=24, choices=Measure.choices)
+    value = models.IntegerField()  # negative when the incision came before the Time Out
+    cases = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["month", "procedure", "surgeon", "measure", "value"],
+                name="spread_count_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return (
+            f"SpreadCount {self.month:%Y-%m}, procedure {self.procedure_id}, surgeon "
+            f"{self.surgeon_id}, {self.measure} {self.value}: {self.cases}"
+        )

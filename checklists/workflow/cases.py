@@ -368,6 +368,6 @@ def cancel(
             case_fields=["status", "cancelled_at", "cancel_reason", *compliance.CASE_FIELDS],
             now=now,
         )
-        summary.count_closed_cases(Case.objects.filter(pk=case.pk))
         quality.store_closing_case(case)
+        summary.count_closed_cases(Case.objects.filter(pk=case.pk), cancelled=True)
     return case

@@ -109,8 +109,8 @@ def sign_out(
                 case_fields=["status", "completed_at", *compliance.CASE_FIELDS],
                 now=now,
             )
-            summary.count_closed_cases(Case.objects.filter(pk=case.pk))
             quality.store_closing_case(case)
+            summary.count_closed_cases(Case.objects.filter(pk=case.pk))  # counts the facts too
     # Raised after the commit, so that the refusal's own audit event is kept.
     if signature is None:
         raise SignatureRefused("The password is not right. The case was not signed.")
@@ -151,6 +151,8 @@ def amend(
         if password_matches(case, actor, password, context, SignatureMeaning.AMENDMENT):
             now = timezone.now()
             before, status_before = payloads.step_state(step), step.status
+            # The Time Out and incision times may move with the answer (``set_compliance``).
+            times_before = (case.time_out_at, case.incision_at)
             apply_answer(step, answer, actor=actor, now=now)
             signature = Signature.objects.create(
                 case=case,
@@ -177,6 +179,7 @@ def amend(
                 now=now,
             )
             summary.count_amendment(case, step, status_before=status_before)
+            summary.move_time_out_to_incision(case, before=times_before)
     if signature is None:
         raise SignatureRefused("The password is not right. The amendment was not saved.")
     return signature

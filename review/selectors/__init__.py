@@ -7,7 +7,7 @@ are. Nothing here writes: a reviewer's one change, "Mark reviewed", goes through
 
 The modules: ``cases`` (the list, its choices and export), ``record`` (one case's record),
 ``implant_card`` (the patient's implant card), ``dashboard`` (the figures) and ``spreads``
-(medians and percentiles, the one place with database-specific SQL).
+(medians and percentiles of the counts the workflow keeps).
 """
 
 from review.selectors.cases import (
@@ -30,7 +30,7 @@ from review.selectors.record import (
     case_record,
     record_views,
 )
-from review.selectors.spreads import percentile
+from review.selectors.spreads import percentile, percentile_of_counts
 
 __all__ = [
     "CaseRecord",
@@ -43,6 +43,7 @@ __all__ = [
     "dashboard",
     "implant_card",
     "percentile",
+    "percentile_of_counts",
     "procedures",
     "recalled_implants",
     "record_views",

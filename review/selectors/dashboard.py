@@ -1,9 +1,10 @@
-"""The dashboard: compliance figures over signed-out cases, each computed by the database.
+"""The dashboard: compliance figures over signed-out cases, from the counts the workflow keeps.
 
-Counts are sums of the day-by-day rows the workflow keeps (``checklists.summary``); medians
-and percentiles come from the cases themselves (``review.selectors.spreads``); the quality of
-the checks month by month from each case's stored facts (``CaseQuality``), counted by one
-grouped query, its medians by one more."""
+Counts are sums of the day-by-day rows the workflow keeps (``checklists.summary``), the
+quality of the checks month by month too (``QualityCount``). Medians and percentiles come
+from histograms (``review.selectors.spreads``): the month-by-month ``SpreadCount`` rows for
+the period's whole months, and the cases themselves, grouped the same way, for the days of
+its partial months. No query reads every case of the period."""
 
 import datetime
 import itertools
@@ -11,18 +12,27 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import Count, DateField, F, Min, Q, QuerySet, Sum
+from django.db.models import CharField, Count, DateField, F, Min, Q, QuerySet, Sum, Value
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
+from accounts.dates import local_midnight
 from accounts.people import display_name_from
-from checklists import quality
-from checklists.choices import Side
-from checklists.models import Case, CaseCount, ImplantProductCount, ImplantSideCount, StepCount
+from checklists.choices import Measure, Side
+from checklists.measures import measured
+from checklists.models import (
+    Case,
+    CaseCount,
+    ImplantProductCount,
+    ImplantSideCount,
+    QualityCount,
+    SpreadCount,
+    StepCount,
+)
 from procedures.choices import PHASE_ORDER, Phase
 from procedures.models import Procedure
-from review.selectors.cases import REVIEWABLE_STATUSES, scheduled_between
-from review.selectors.spreads import MinutesBetween, Spread, spreads
+from review.selectors.cases import REVIEWABLE_STATUSES
+from review.selectors.spreads import Spread, spreads
 
 
 @dataclass(frozen=True)
@@ -200,33 +210,42 @@ def dashboard(
 ) -> Dashboard:
     """Compliance figures over signed-out cases scheduled between two days (both included).
 
-    Nine queries whatever the number of cases. The counts come from the day-by-day rows the
-    workflow keeps as cases close (``checklists.summary``): cases per month; step counts by
-    step (the phase figures are sums of those rows); implants placed by procedure and side;
-    implants opened but not implanted, by product. Medians and percentiles cannot be added up
-    day by day, so they are read from the cases (the times stored on each): Time Out to
-    incision, overall and by procedure; case duration (first step recorded to sign-out) by
-    procedure, and by surgeon. The quality of the checks, month by month: one grouped count of
-    the cases' stored facts, and the median Time Out duration.
+    Eight queries whatever the number of cases, none reading every case of the period. From
+    the day-by-day rows the workflow keeps as cases close (``checklists.summary``): cases per
+    month; step counts by step (the phase figures are sums of those rows); implants placed by
+    procedure and side; implants opened but not implanted, by product; the quality of the
+    checks by month. Medians and 90th percentiles, in whole minutes (the Time Out's in
+    seconds), from histograms of the whole months and of the cases of the partial ones: Time
+    Out to incision, overall and by procedure, with case duration (first step recorded to
+    sign-out) by procedure, in one query; duration by surgeon in one; the median Time Out
+    duration by month in one.
     """
     cases = Case.objects.filter(status__in=REVIEWABLE_STATUSES)
-    cases = scheduled_between(cases, date_from=date_from, date_to=date_to)
     days = Q(day__gte=date_from, day__lte=date_to)
+    kept = SpreadCount.objects.all()
     if procedure is not None:
         cases = cases.filter(procedure=procedure)
         days &= Q(procedure=procedure)
+        kept = kept.filter(procedure=procedure)
     if surgeon is not None:
         cases = cases.filter(surgeon=surgeon)
         days &= Q(surgeon=surgeon)
+        kept = kept.filter(surgeon=surgeon)
+    histograms = _Histograms(cases, kept, date_from=date_from, date_to=date_to)
     steps = _step_rates(days)
-    time_out_to_incision = MinutesBetween(F("time_out_at"), F("incision_at"))
-    duration = MinutesBetween(F("started_at"), F("completed_at"))
-    surgeon_columns = {
-        "group_key": F("surgeon_id"),
-        "first": F("surgeon__first_name"),
-        "last": F("surgeon__last_name"),
-        "username": F("surgeon__username"),
-    }
+    by_procedure = histograms.rows(
+        (Measure.TIME_OUT_TO_INCISION, Measure.DURATION),
+        (F("procedure__title"), F("procedure__title")),
+    )
+    surgeon_columns = (
+        "surgeon_id",
+        "surgeon__first_name",
+        "surgeon__last_name",
+        "surgeon__username",
+    )
+    by_surgeon = histograms.rows(
+        (Measure.DURATION,), *((F(column), F(column)) for column in surgeon_columns)
+    )
     return Dashboard(
         date_from=date_from,
         date_to=date_to,
@@ -234,23 +253,101 @@ def dashboard(
         phases=_phase_rates(steps),
         steps=steps,
         time_out_to_incision=spreads(
-            cases.annotate(group_key=F("procedure__title"), value=time_out_to_incision),
-            label=lambda key: key[0],
-            overall=True,
+            _of(by_procedure, Measure.TIME_OUT_TO_INCISION), label=str, overall=True
         ),
-        durations_by_procedure=spreads(
-            cases.annotate(group_key=F("procedure__title"), value=duration),
-            label=lambda key: key[0],
-        ),
-        durations_by_surgeon=spreads(
-            cases.annotate(**surgeon_columns, value=duration),
-            group=tuple(surgeon_columns),
-            label=_surgeon_label,
-        ),
+        durations_by_procedure=spreads(_of(by_procedure, Measure.DURATION), label=str),
+        durations_by_surgeon=spreads(_of(by_surgeon, Measure.DURATION), label=_surgeon_label),
         implants=_implants_per_side(days),
         waste=_waste_by_product(days),
-        quality=_quality_by_month(cases, date_from=date_from, date_to=date_to),
+        quality=_quality_by_month(days, histograms, date_from=date_from, date_to=date_to),
     )
+
+
+# A row of ``_Histograms.rows``: the measure, the group's columns, a whole value, its cases.
+HistogramRow = tuple[Any, ...]
+
+
+class _Histograms:
+    """How many of the period's cases measured each whole value, by group: the kept
+    ``SpreadCount`` rows of the period's whole months, and the cases of the rest of its days
+    (grouped by the same definitions, ``checklists.measures``), read by the schedule's index
+    as one or two ranges of days."""
+
+    def __init__(
+        self,
+        cases: QuerySet[Case],
+        kept: QuerySet[SpreadCount],
+        *,
+        date_from: datetime.date,
+        date_to: datetime.date,
+    ) -> None:
+        first = date_from if date_from.day == 1 else _next_month(date_from)
+        after = _next_month(date_to) if _next_day(date_to).day == 1 else date_to.replace(day=1)
+        self.kept: QuerySet[SpreadCount] | None = None
+        end = _next_day(date_to)
+        edges = [(date_from, end)]  # days, each range from its first to the day after
+        if first < after:  # whole months from ``first`` to the month before ``after``
+            self.kept = kept.filter(month__gte=first, month__lt=after)
+            edges = [(date_from, first), (after, end)]
+        days = Q(pk__in=[])  # no case, when the whole months are the whole period
+        for start, stop in edges:
+            if start < stop:
+                days |= Q(
+                    scheduled_start__gte=local_midnight(start),
+                    scheduled_start__lt=local_midnight(stop),
+                )
+        self.edges = cases.filter(days)
+
+    def rows(self, measures: tuple[str, ...], *group: tuple[Any, Any]) -> list[HistogramRow]:
+        """One query: (measure, *group columns, value, cases) rows. ``group`` gives each
+        column as an expression on ``SpreadCount`` and on ``Case``."""
+        names = [f"group_{index}" for index in range(len(group))]
+        columns = ("of", *names, "whole")
+        parts = []
+        for measure in measures:
+            parts.append(
+                self.edges.annotate(
+                    of=Value(measure, output_field=CharField()),
+                    **{name: case for name, (_, case) in zip(names, group, strict=True)},
+                    whole=measured(measure),
+                )
+                .filter(Q(whole__isnull=False))
+                .order_by()
+                .values(*columns)
+                .annotate(cases=Count("pk"))
+            )
+        if self.kept is not None:
+            parts.append(
+                self.kept.filter(measure__in=measures)
+                .annotate(
+                    of=F("measure"),
+                    **{name: kept for name, (kept, _) in zip(names, group, strict=True)},
+                    whole=F("value"),
+                )
+                .order_by()
+                .values(*columns)
+                .annotate(cases=Sum("cases"))
+            )
+        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
+        return [(*(row[name] for name in columns), row["cases"]) for row in union]
+
+
+def _of(rows: list[HistogramRow], measure: str) -> list[tuple[Any, int, int]]:
+    """The (group key, value, cases) rows of one measure; a key of several columns as a
+    tuple."""
+    return [
+        (row[1] if len(row) == 4 else tuple(row[1:-2]), row[-2], row[-1])
+        for row in rows
+        if row[0] == measure
+    ]
+
+
+def _next_day(day: datetime.date) -> datetime.date:
+    return day + datetime.timedelta(days=1)
+
+
+def _next_month(day: datetime.date) -> datetime.date:
+    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
 def _month_starts(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
@@ -279,39 +376,38 @@ def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> lis
 
 
 def _quality_by_month(
-    cases: QuerySet[Case], *, date_from: datetime.date, date_to: datetime.date
+    days: Q, histograms: _Histograms, *, date_from: datetime.date, date_to: datetime.date
 ) -> list[MonthQuality]:
-    """Every month of the period (those without cases too): its cases' quality facts counted
-    in one grouped query, the median Time Out duration in one more (``spreads``)."""
+    """Every month of the period (those without cases too): the quality counts summed by
+    month in one query, the median Time Out duration from the histograms in one more."""
+    counts = {
+        _month_key(row["month"]): row
+        for row in QualityCount.objects.filter(days)
+        .order_by()
+        .values(month=TruncMonth("day", output_field=DateField()))
+        .annotate(
+            cases=Sum("cases"),
+            read_aloud=Sum("read_aloud"),
+            full_team=Sum("full_team"),
+            attested_well=Sum("attested_well"),
+            after_the_fact=Sum("after_the_fact"),
+            stops=Sum("stops"),
+        )
+    }
     month = TruncMonth(
         "scheduled_start", output_field=DateField(), tzinfo=timezone.get_default_timezone()
     )
-    q = "quality__"
-    counts = {
-        row["month"]: row
-        for row in cases.annotate(month=month)
-        .order_by()
-        .values("month")
-        .annotate(
-            cases=Count("pk", filter=Q(quality__isnull=False)),
-            read_aloud=Count("pk", filter=quality.read_aloud_q(q)),
-            full_team=Count("pk", filter=quality.full_team_q(q)),
-            attested_well=Count("pk", filter=quality.attested_well_q(q)),
-            after_the_fact=Count("pk", filter=Q(quality__recorded_after_the_fact=True)),
-            stops=Sum("quality__stops"),
-        )
-    }
+    rows = histograms.rows((Measure.TIME_OUT,), (F("month"), month))
     medians = {
         spread.label: spread.median
-        for spread in spreads(
-            cases.annotate(group_key=month, value=F("quality__time_out_seconds")),
-            label=lambda key: _month_key(key[0]),
-        )
+        for spread in spreads(_of(rows, Measure.TIME_OUT), label=_month_key)
     }
-    empty = {"cases": 0, "read_aloud": 0, "full_team": 0, "attested_well": 0, "after_the_fact": 0}
+    empty = dict.fromkeys(
+        ("cases", "read_aloud", "full_team", "attested_well", "after_the_fact", "stops"), 0
+    )
     result = []
     for start in _month_starts(date_from, date_to)[:-1]:
-        row = {**empty, **counts.get(start, {})}
+        row = {**empty, **counts.get(_month_key(start), {})}
         result.append(
             MonthQuality(
                 month=start,
@@ -320,7 +416,7 @@ def _quality_by_month(
                 full_team=row["full_team"],
                 attested_well=row["attested_well"],
                 after_the_fact=row["after_the_fact"],
-                stops=row.get("stops") or 0,
+                stops=row["stops"],
                 median_time_out_seconds=medians.get(_month_key(start)),
             )
         )
@@ -328,8 +424,8 @@ def _quality_by_month(
 
 
 def _month_key(month: datetime.date | datetime.datetime) -> str:
-    """A month's first day as text. PostgreSQL's percentile query is raw SQL, so the month
-    comes as the local midnight that began it (no ORM converter to make it a date)."""
+    """A month's first day as text. Where PostgreSQL unites a kept month (a date) with a
+    case's (the local midnight that began it), the month comes as a datetime."""
     if isinstance(month, datetime.datetime):
         month = month.date()
     return month.isoformat()

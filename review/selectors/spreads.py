@@ -1,47 +1,24 @@
-"""Medians and 90th percentiles of minutes between two times, on either database.
+"""Medians and 90th percentiles of a histogram: how many cases measured each whole value.
 
-The one place with database-specific SQL: PostgreSQL computes the percentiles itself
-(``percentile_cont``, ROLLUP); SQLite returns the sorted values and they are interpolated here
-by the same definition, so both databases show the same numbers.
+The dashboard reads them from ``SpreadCount`` (the cases of whole months, counted by the
+workflow as they closed) and from the cases of a period's partial months, grouped the same way
+(``checklists.measures``): a few thousand rows for a year, whatever the number of cases. The
+percentiles are PostgreSQL's ``percentile_cont`` of every case's whole value, computed here
+from the counts, so both databases show the same numbers.
 """
 
-import heapq
-import itertools
 import math
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connections
-from django.db.models import FloatField, Func, QuerySet
-
 ALL_CASES = "All cases"
-# What an expression's as_sql() answers: the SQL and its parameters, a list or a tuple.
-SqlWithParams = tuple[str, list[Any] | tuple[Any, ...]]
-
-
-class MinutesBetween(Func):
-    """Minutes from ``start`` to ``end`` as a number, computed by the database (NULL if either
-    is missing). SQLite keeps datetimes as text: ``julianday()`` reads them in C, where Django's
-    own datetime subtraction would call back into Python for every row."""
-
-    output_field = FloatField()
-
-    def __init__(self, start: Any, end: Any) -> None:
-        super().__init__(end, start)
-
-    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> SqlWithParams:
-        template = "((julianday(%(expressions)s)) * 1440.0)"
-        return self.as_sql(compiler, connection, template=template, arg_joiner=") - julianday(")
-
-    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> SqlWithParams:
-        template = "(CAST(EXTRACT(EPOCH FROM (%(expressions)s)) AS double precision) / 60.0)"
-        return self.as_sql(compiler, connection, template=template, arg_joiner=" - ")
 
 
 def percentile(values: Sequence[float], fraction: float) -> float | None:
     """Linear interpolation between the closest ranks of sorted ``values``: the same
-    definition as PostgreSQL's ``percentile_cont``, so both databases show the same numbers."""
+    definition as PostgreSQL's ``percentile_cont``."""
     if not values:
         return None
     position = fraction * (len(values) - 1)
@@ -49,9 +26,29 @@ def percentile(values: Sequence[float], fraction: float) -> float | None:
     return values[lower] + (values[upper] - values[lower]) * (position - lower)
 
 
+def percentile_of_counts(counts: Sequence[tuple[int, int]], fraction: float) -> float | None:
+    """``percentile`` of the values that ``counts`` ((value, how many), by value, none
+    negative) stands for, without writing them out: one pass over the distinct values."""
+    total = sum(count for _, count in counts)
+    if not total:
+        return None
+    position = fraction * (total - 1)
+    lower, upper = math.floor(position), math.ceil(position)
+    found: dict[int, float] = {}
+    seen = 0
+    for value, count in counts:
+        seen += count  # ranks seen - 1 is the last rank holding ``value``
+        for rank in (lower, upper):
+            if rank not in found and rank < seen:
+                found[rank] = value
+        if upper in found:
+            break
+    return found[lower] + (found[upper] - found[lower]) * (position - lower)
+
+
 @dataclass(frozen=True)
 class Spread:
-    """Median and 90th percentile, in minutes, of a group of cases."""
+    """Median and 90th percentile of a group of cases (minutes, or seconds for the Time Out)."""
 
     label: str
     cases: int
@@ -60,77 +57,36 @@ class Spread:
 
 
 def spreads(
-    rows: QuerySet,
+    rows: Iterable[tuple[Any, ...]],
     *,
-    label: Callable[[tuple[Any, ...]], str],
-    group: tuple[str, ...] = ("group_key",),
+    label: Callable[[Any], str],
     overall: bool = False,
 ) -> list[Spread]:
-    """Median and 90th percentile of ``rows``' ``value`` (minutes) per ``group``, and first
-    over all rows if ``overall``: ONE query for the whole group set.
-
-    PostgreSQL computes them with ``percentile_cont`` over ``rows`` as a subquery (raw SQL:
-    the ORM cannot aggregate over per-case aggregates, nor say ROLLUP). SQLite has no
-    percentile aggregate, so its one query returns the values sorted by group and value, and
-    they are interpolated here exactly as ``percentile_cont`` does: one number per case read,
-    never a query per case.
-    """
-    rows = rows.filter(value__isnull=False).order_by()
-    if connections[rows.db].vendor == "postgresql":
-        return _spreads_in_postgresql(rows, label=label, group=group, overall=overall)
-    groups = []
-    sorted_rows = rows.order_by(*group, "value").values_list(*group, "value")
-    for key, members in itertools.groupby(sorted_rows, key=lambda row: row[:-1]):
-        groups.append((label(key), [row[-1] for row in members]))
-    spreads = [_spread(name, values) for name, values in groups]
+    """One spread per group of ``rows`` (group key, whole value, how many cases), in the
+    order of the keys; first the spread of all rows together if ``overall``. A group may come
+    in several rows of the same value (whole months and partial ones): they add up."""
+    groups: dict[Hashable, Counter[int]] = {}
+    for key, value, count in rows:
+        groups.setdefault(key, Counter())[value] += count
+    result = [_spread(label(key), groups[key]) for key in sorted(groups, key=_sort_key)]
     if overall and groups:
-        everything = list(heapq.merge(*(values for _, values in groups)))
-        spreads.insert(0, _spread(ALL_CASES, everything))
-    return spreads
+        result.insert(0, _spread(ALL_CASES, sum(groups.values(), Counter())))
+    return [spread for spread in result if spread.cases]
 
 
-def _spread(label: str, values: list[float]) -> Spread:
+def _spread(label: str, histogram: Counter[int]) -> Spread:
+    counts = sorted(histogram.items())
     return Spread(
         label=label,
-        cases=len(values),
-        median=_round(percentile(values, 0.5)),
-        p90=_round(percentile(values, 0.9)),
+        cases=sum(histogram.values()),
+        median=_round(percentile_of_counts(counts, 0.5)),
+        p90=_round(percentile_of_counts(counts, 0.9)),
     )
 
 
-def _spreads_in_postgresql(
-    rows: QuerySet,
-    *,
-    label: Callable[[tuple[Any, ...]], str],
-    group: tuple[str, ...],
-    overall: bool,
-) -> list[Spread]:
-    inner, params = rows.query.sql_with_params()
-    connection = connections[rows.db]
-    columns = ", ".join(f"g.{connection.ops.quote_name(name)}" for name in group)
-    grouping = f"ROLLUP (({columns}))" if overall else columns
-    # Column names come from this module (annotation names), never from a request.
-    sql = (
-        f"SELECT {columns}, GROUPING({columns}) AS total, COUNT(*), "  # noqa: S608
-        "percentile_cont(0.5) WITHIN GROUP (ORDER BY g.value), "
-        "percentile_cont(0.9) WITHIN GROUP (ORDER BY g.value) "
-        f"FROM ({inner}) AS g GROUP BY {grouping} ORDER BY total DESC, {columns}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        found = cursor.fetchall()
-    size = len(group)
-    return [
-        Spread(
-            label=ALL_CASES if row[size] else label(tuple(row[:size])),
-            cases=row[size + 1],
-            median=_round(row[size + 2]),
-            p90=_round(row[size + 3]),
-        )
-        for row in found
-        if row[size + 1]  # ROLLUP's total row comes even when there are no rows at all
-    ]
+def _sort_key(key: Hashable) -> tuple[Any, ...]:
+    return key if isinstance(key, tuple) else (key,)
 
 
-def _round(minutes: float | None) -> float | None:
-    return None if minutes is None else round(minutes, 1)
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)

@@ -14,7 +14,15 @@ from django.db import connection
 
 from checklists import bulk, summary, workflow
 from checklists.choices import StepStatus
-from checklists.models import CaseCount, ImplantProductCount, ImplantSideCount, StepCount
+from checklists.models import (
+    Case,
+    CaseCount,
+    ImplantProductCount,
+    ImplantSideCount,
+    QualityCount,
+    SpreadCount,
+    StepCount,
+)
 from tests.checklists.counts import kept, recount
 from tests.conftest import PASSWORD, make_case, make_procedure, record
 from tests.review.conftest import STEPS, amend_incision, day, signed_out
@@ -118,12 +126,17 @@ def test_the_migration_counts_the_cases_already_there_as_the_workflow_does(
     expected = kept()
     for model in summary.SUMMARY_MODELS:
         model.objects.all().delete()
-    migration = importlib.import_module("checklists.migrations.0035_case_counts")
-
-    migration.count_closed_cases(apps, SimpleNamespace(connection=connection))
+    editor = SimpleNamespace(connection=connection)
+    importlib.import_module("checklists.migrations.0035_case_counts").count_closed_cases(
+        apps, editor
+    )
+    importlib.import_module(
+        "checklists.migrations.0042_spread_and_quality_counts"
+    ).count_signed_cases(apps, editor)
 
     assert kept() == expected
     assert ImplantSideCount.objects.exists() and ImplantProductCount.objects.exists()
+    assert QualityCount.objects.exists() and SpreadCount.objects.exists()
 
 
 def test_an_amendment_of_a_case_never_counted_says_to_rebuild(procedure, nurse, surgeon):
@@ -141,3 +154,55 @@ def test_an_amendment_of_a_case_never_counted_says_to_rebuild(procedure, nurse, 
             reason="Recorded late",
             password=PASSWORD,
         )
+
+
+def test_an_amendment_that_moves_the_time_out_moves_its_measure(procedure, nurse, surgeon):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    gap = ("time_out_to_incision",)
+    assert [key[3:] for key in kept()["SpreadCount"] if key[3:4] == gap] == [(*gap, 0)]
+    incision = case.steps.get(title="Skin incision made")
+
+    workflow.amend(  # no incision done: no Time Out to incision to measure
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=incision.pk,
+        answer=workflow.Answer(status=StepStatus.NOT_APPLICABLE, na_reason="Percutaneous"),
+        revision=incision.revision,
+        reason="No skin incision in this approach",
+        password=PASSWORD,
+    )
+
+    assert [key for key in kept()["SpreadCount"] if key[3:4] == gap] == []
+    assert SpreadCount.objects.get(measure="time_out_to_incision").cases == 0  # moved away
+    assert kept() == recount()
+
+
+def test_an_amendment_that_moves_the_time_out_moves_its_count_to_the_new_minutes(
+    procedure, nurse, surgeon
+):
+    case = signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    # As if the Time Out had ended ten minutes before the incision: the steps' time and the
+    # case's column moved back, and the counts counted again from the cases.
+    earlier = case.incision_at - datetime.timedelta(minutes=10)
+    case.steps.filter(phase="time_out").update(recorded_at=earlier)
+    Case.objects.filter(pk=case.pk).update(time_out_at=earlier)
+    summary.rebuild()
+
+    def gaps() -> dict:
+        return {k[4]: n for k, n in kept()["SpreadCount"].items() if k[3] == "time_out_to_incision"}
+
+    assert gaps() == {10: 1}
+    team = case.steps.get(title="Team introduced")
+
+    workflow.amend(  # recorded now, so the Time Out ends now: after the incision
+        actor=surgeon,
+        case_id=case.pk,
+        step_id=team.pk,
+        answer=workflow.Answer(status=StepStatus.NOT_APPLICABLE, na_reason="Not done"),
+        revision=team.revision,
+        reason="The team was not introduced",
+        password=PASSWORD,
+    )
+
+    assert gaps() == {0: 1}  # moved from 10 minutes to none (a few milliseconds)
+    assert kept() == recount()

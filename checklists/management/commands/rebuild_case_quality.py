@@ -5,7 +5,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from checklists import quality
+from checklists import quality, summary
 
 
 class Command(BaseCommand):
@@ -15,12 +15,14 @@ class Command(BaseCommand):
         "Stops, Time Outs repeated, and whether the checklist was recorded after the fact. The "
         "workflow writes them as cases close; run this after restoring cases from elsewhere, "
         "or after a change to their rules (checklists.quality). Safe while the application "
-        "runs: a case closing meanwhile has its facts written once."
+        "runs: a case closing meanwhile has its facts written once. The dashboard's counts, "
+        "which include the facts, are then counted again (rebuild_case_counts)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
         started = time.perf_counter()
         written = quality.rebuild()
+        summary.rebuild()
         elapsed = time.perf_counter() - started
         self.stdout.write(
             self.style.SUCCESS(
