@@ -150,6 +150,19 @@ def test_the_room_filter_offers_rooms_in_natural_order(logged_in, two_surgeons_c
     assert options == ["OR 1", "OR 2", "OR 10"]
 
 
+def test_the_room_filter_offers_the_rooms_of_listed_cases_only(
+    logged_in, procedure, nurse, surgeon
+):
+    signed_out(procedure, nurse=nurse, surgeon=surgeon, room="OR 3")
+    cancelled = make_case(procedure, actor=nurse, surgeon=surgeon, room="OR 4")
+    workflow.cancel(actor=nurse, case_id=cancelled.pk, reason="No bed")
+    make_case(procedure, actor=nurse, surgeon=surgeon, room="OR 5")  # open: not listed
+
+    options = re.findall(r'<option value="(OR [^"]+)"', logged_in.get(LIST).content.decode())
+
+    assert options == ["OR 3", "OR 4"]
+
+
 def test_status_and_reviewed_filters_tell_reviewed_cases_from_waiting_ones(
     logged_in, two_surgeons_cases, reviewer
 ):
