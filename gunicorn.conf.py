@@ -12,6 +12,8 @@ tests/site/test_gunicorn.py starts gunicorn with this file and reads the headers
 release that changes this method fails the test instead of sending the header again.
 """
 
+import os
+
 from gunicorn.http import wsgi
 
 # A worker that has not answered within this many seconds is killed and restarted, its request
@@ -20,10 +22,14 @@ from gunicorn.http import wsgi
 # (a 503) first. tests/site/test_database_settings.py keeps the two in step.
 timeout = 30
 
-# Threads, so that one request waiting for the database does not stall every page the worker
-# serves: the board stays quick while a write waits. The configuration bench/RESULTS.md measured
-# (2 workers of 4 threads); set the workers with WEB_CONCURRENCY or --workers.
-threads = 4
+# Two workers per core, of two threads each: bench/RESULTS-theatres.md measured 4 workers of 2
+# threads on 2 cores holding four times the theatres that 2 workers of 4 threads held with live
+# push (200 against 50), and as many polling (100): a request spends most of its time in Python,
+# which one process runs on one core at a time. Threads, so that one request waiting for the
+# database does not stall every page the worker serves. WEB_CONCURRENCY or --workers sets the
+# workers (gunicorn's own default is one, which would leave a core idle).
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+threads = 2
 
 _default_headers = wsgi.Response.default_headers
 

@@ -34,6 +34,7 @@ def gunicorn(tmp_path: Path, *options: str) -> Iterator[int]:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'db.sqlite3'}",
         "DJANGO_DEBUG": "1",
         "DJANGO_SECRET_KEY": "gunicorn-test-key-" + "x" * 40,
+        "WEB_CONCURRENCY": "1",  # the headers need one worker, not two per core
     }
     log = (tmp_path / "gunicorn.log").open("w")
     command = [sys.executable, "-m", "gunicorn", *options, "--bind", f"127.0.0.1:{port}"]
@@ -88,6 +89,28 @@ def test_gunicorn_with_our_configuration_sends_no_server_header(tmp_path):
         # The rest of the answer is intact: gunicorn's own headers and the application's.
         assert "date" in headers and "connection" in headers, path
         assert "camera=()" in headers["permissions-policy"], path
+
+
+def configured(**env: str) -> dict[str, str]:
+    """The settings gunicorn reads from gunicorn.conf.py, as it prints them."""
+    environment = {k: v for k, v in os.environ.items() if k != "WEB_CONCURRENCY"}
+    command = [sys.executable, "-m", "gunicorn", "--config", "gunicorn.conf.py"]
+    printed = subprocess.run(  # noqa: S603 -- our own interpreter, fixed arguments
+        [*command, "--print-config", "sitracker.wsgi"],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    pairs = (line.split("=", 1) for line in printed.splitlines() if "=" in line)
+    return {name.strip(): value.strip() for name, value in pairs}
+
+
+def test_the_configuration_runs_two_workers_per_core_of_two_threads():
+    settings = configured()
+    assert (settings["workers"], settings["threads"]) == (str(2 * os.cpu_count()), "2")
+    assert configured(WEB_CONCURRENCY="3")["workers"] == "3"  # the host's choice wins
 
 
 def test_gunicorn_alone_would_name_itself(tmp_path):
