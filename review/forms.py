@@ -21,9 +21,16 @@ from review.models import EmergencyAccess
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 DATE_FORMATS = ["%Y-%m-%d"]  # what a date input sends; no guessing at 03/04/25
 PAGE_SIZES = (25, 50, 100)
-# The dashboard's default period, and the longest it accepts (its queries read every case).
-DEFAULT_DAYS = 365
+# The longest period the dashboard accepts.
 MAX_DAYS = 5 * 366
+
+
+def default_period_start(date_to: datetime.date) -> datetime.date:
+    """The dashboard's default period: the month of ``date_to`` so far and the twelve whole
+    months before it. The months chart then has no partial first month, and only the days of
+    this month are read from the cases (the whole months from the kept counts)."""
+    month = date_to.replace(day=1)
+    return month.replace(year=month.year - 1)
 
 
 # Dates a hospital can have cases on: anything else is a typo, and date arithmetic on the
@@ -155,7 +162,7 @@ class DashboardForm(forms.Form):
         data = self.cleaned_data
         today = timezone.localdate()
         date_to = data.get("date_to") or today
-        date_from = data.get("date_from") or date_to - datetime.timedelta(days=DEFAULT_DAYS)
+        date_from = data.get("date_from") or default_period_start(date_to)
         if date_from > date_to:
             raise forms.ValidationError("The start of the period must be before its end.")
         if (date_to - date_from).days > MAX_DAYS:
@@ -167,7 +174,7 @@ class DashboardForm(forms.Form):
     def defaults(cls) -> dict[str, Any]:
         today = timezone.localdate()
         return {
-            "date_from": today - datetime.timedelta(days=DEFAULT_DAYS),
+            "date_from": default_period_start(today),
             "date_to": today,
             "procedure": None,
             "surgeon": None,

@@ -12,6 +12,7 @@ from playwright.sync_api import expect
 from checklists import bulk
 from checklists.choices import CaseStatus
 from checklists.models import Case, CaseStep
+from review.forms import default_period_start
 from tests.browser.conftest import browser_test, log_in, screenshot, serious_violations
 from tests.conftest import make_procedure, tamper
 from tests.review.conftest import STEPS, signed_out
@@ -104,7 +105,7 @@ def test_the_dashboard_draws_its_charts_and_its_tables_match_the_database(
     cases = Case.objects.filter(
         status__in=[CaseStatus.COMPLETED, CaseStatus.REVIEWED],
         scheduled_start__gte=timezone.make_aware(
-            datetime.datetime.combine(today - datetime.timedelta(days=365), datetime.time.min)
+            datetime.datetime.combine(default_period_start(today), datetime.time.min)
         ),
     )
     expect(page.locator("#cases-completed")).to_have_text(str(cases.count()))

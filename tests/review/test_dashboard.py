@@ -18,6 +18,7 @@ from checklists.choices import Side
 from checklists.models import Case, CaseStep, Implant
 from procedures.models import Procedure
 from review import selectors
+from review.forms import default_period_start
 from tests.conftest import PASSWORD
 from tests.examples import examples
 from tests.review.conftest import day, signed_out
@@ -253,7 +254,7 @@ def test_the_page_draws_each_chart_from_embedded_data_with_no_inline_script(logg
         re.search(r'id="dashboard-data" type="application/json">(.*?)</script>', page, re.S)[1]
     )
     figures = selectors.dashboard(
-        **{**year(), "date_from": timezone.localdate() - datetime.timedelta(days=365)}
+        **{**year(), "date_from": default_period_start(timezone.localdate())}
     )
     assert data == json.loads(json.dumps(figures.chart_data()))
     assert len(re.findall(r'<canvas id="chart-[\w-]+" role="img" aria-label="', page)) == 9
@@ -275,11 +276,13 @@ def test_each_chart_has_a_table_of_the_same_numbers(logged_in, history):
     assert [int(n) for n in re.findall(r"<td>(\d+)</td>", months)] == data["months"]["cases"]
 
 
-def test_the_default_period_is_the_last_year(logged_in, db):
+def test_the_default_period_is_this_month_and_the_twelve_before(logged_in, db):
     page = logged_in.get(DASHBOARD).content.decode()
     today = timezone.localdate()
     assert f'value="{today:%Y-%m-%d}"' in page
-    assert f'value="{today - datetime.timedelta(days=365):%Y-%m-%d}"' in page
+    assert f'value="{today.year - 1}-{today.month:02}-01"' in page
+    assert default_period_start(datetime.date(2026, 3, 31)) == datetime.date(2025, 3, 1)
+    assert default_period_start(datetime.date(2028, 2, 29)) == datetime.date(2027, 2, 1)
 
 
 def test_a_period_that_ends_before_it_starts_is_refused_with_a_message(logged_in, db):
@@ -295,7 +298,7 @@ def test_the_dashboard_filters_by_surgeon_from_the_page(logged_in, history):
     today = timezone.localdate()
     expected = selectors.scheduled_between(
         history.filter(surgeon_id=surgeon_id),
-        date_from=today - datetime.timedelta(days=365),
+        date_from=default_period_start(today),
         date_to=today,
     )
     assert total == expected.count()
