@@ -12,14 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import CharField, Count, DateField, F, Min, Q, QuerySet, Sum, Value
+from django.db.models import DateField, F, Min, Q, Sum
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
-from accounts.dates import local_midnight
 from accounts.people import display_name_from
 from checklists.choices import Measure, Side
-from checklists.measures import measured
 from checklists.models import (
     Case,
     CaseCount,
@@ -32,7 +30,7 @@ from checklists.models import (
 from procedures.choices import PHASE_ORDER, Phase
 from procedures.models import Procedure
 from review.selectors.cases import REVIEWABLE_STATUSES
-from review.selectors.spreads import Spread, spreads
+from review.selectors.spreads import Histograms, Spread, of_measure, spreads
 
 
 @dataclass(frozen=True)
@@ -231,7 +229,7 @@ def dashboard(
         cases = cases.filter(surgeon=surgeon)
         days &= Q(surgeon=surgeon)
         kept = kept.filter(surgeon=surgeon)
-    histograms = _Histograms(cases, kept, date_from=date_from, date_to=date_to)
+    histograms = Histograms(cases, kept, date_from=date_from, date_to=date_to)
     steps = _step_rates(days)
     by_procedure = histograms.rows(
         (Measure.TIME_OUT_TO_INCISION, Measure.DURATION),
@@ -253,101 +251,16 @@ def dashboard(
         phases=_phase_rates(steps),
         steps=steps,
         time_out_to_incision=spreads(
-            _of(by_procedure, Measure.TIME_OUT_TO_INCISION), label=str, overall=True
+            of_measure(by_procedure, Measure.TIME_OUT_TO_INCISION), label=str, overall=True
         ),
-        durations_by_procedure=spreads(_of(by_procedure, Measure.DURATION), label=str),
-        durations_by_surgeon=spreads(_of(by_surgeon, Measure.DURATION), label=_surgeon_label),
+        durations_by_procedure=spreads(of_measure(by_procedure, Measure.DURATION), label=str),
+        durations_by_surgeon=spreads(
+            of_measure(by_surgeon, Measure.DURATION), label=_surgeon_label
+        ),
         implants=_implants_per_side(days),
         waste=_waste_by_product(days),
         quality=_quality_by_month(days, histograms, date_from=date_from, date_to=date_to),
     )
-
-
-# A row of ``_Histograms.rows``: the measure, the group's columns, a whole value, its cases.
-HistogramRow = tuple[Any, ...]
-
-
-class _Histograms:
-    """How many of the period's cases measured each whole value, by group: the kept
-    ``SpreadCount`` rows of the period's whole months, and the cases of the rest of its days
-    (grouped by the same definitions, ``checklists.measures``), read by the schedule's index
-    as one or two ranges of days."""
-
-    def __init__(
-        self,
-        cases: QuerySet[Case],
-        kept: QuerySet[SpreadCount],
-        *,
-        date_from: datetime.date,
-        date_to: datetime.date,
-    ) -> None:
-        first = date_from if date_from.day == 1 else _next_month(date_from)
-        after = _next_month(date_to) if _next_day(date_to).day == 1 else date_to.replace(day=1)
-        self.kept: QuerySet[SpreadCount] | None = None
-        end = _next_day(date_to)
-        edges = [(date_from, end)]  # days, each range from its first to the day after
-        if first < after:  # whole months from ``first`` to the month before ``after``
-            self.kept = kept.filter(month__gte=first, month__lt=after)
-            edges = [(date_from, first), (after, end)]
-        days = Q(pk__in=[])  # no case, when the whole months are the whole period
-        for start, stop in edges:
-            if start < stop:
-                days |= Q(
-                    scheduled_start__gte=local_midnight(start),
-                    scheduled_start__lt=local_midnight(stop),
-                )
-        self.edges = cases.filter(days)
-
-    def rows(self, measures: tuple[str, ...], *group: tuple[Any, Any]) -> list[HistogramRow]:
-        """One query: (measure, *group columns, value, cases) rows. ``group`` gives each
-        column as an expression on ``SpreadCount`` and on ``Case``."""
-        names = [f"group_{index}" for index in range(len(group))]
-        columns = ("of", *names, "whole")
-        parts = []
-        for measure in measures:
-            parts.append(
-                self.edges.annotate(
-                    of=Value(measure, output_field=CharField()),
-                    **{name: case for name, (_, case) in zip(names, group, strict=True)},
-                    whole=measured(measure),
-                )
-                .filter(Q(whole__isnull=False))
-                .order_by()
-                .values(*columns)
-                .annotate(cases=Count("pk"))
-            )
-        if self.kept is not None:
-            parts.append(
-                self.kept.filter(measure__in=measures)
-                .annotate(
-                    of=F("measure"),
-                    **{name: kept for name, (kept, _) in zip(names, group, strict=True)},
-                    whole=F("value"),
-                )
-                .order_by()
-                .values(*columns)
-                .annotate(cases=Sum("cases"))
-            )
-        union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return [(*(row[name] for name in columns), row["cases"]) for row in union]
-
-
-def _of(rows: list[HistogramRow], measure: str) -> list[tuple[Any, int, int]]:
-    """The (group key, value, cases) rows of one measure; a key of several columns as a
-    tuple."""
-    return [
-        (row[1] if len(row) == 4 else tuple(row[1:-2]), row[-2], row[-1])
-        for row in rows
-        if row[0] == measure
-    ]
-
-
-def _next_day(day: datetime.date) -> datetime.date:
-    return day + datetime.timedelta(days=1)
-
-
-def _next_month(day: datetime.date) -> datetime.date:
-    return (day.replace(day=1) + datetime.timedelta(days=32)).replace(day=1)
 
 
 def _month_starts(date_from: datetime.date, date_to: datetime.date) -> list[datetime.date]:
@@ -376,7 +289,7 @@ def _months(days: Q, *, date_from: datetime.date, date_to: datetime.date) -> lis
 
 
 def _quality_by_month(
-    days: Q, histograms: _Histograms, *, date_from: datetime.date, date_to: datetime.date
+    days: Q, histograms: Histograms, *, date_from: datetime.date, date_to: datetime.date
 ) -> list[MonthQuality]:
     """Every month of the period (those without cases too): the quality counts summed by
     month in one query, the median Time Out duration from the histograms in one more."""
@@ -400,7 +313,7 @@ def _quality_by_month(
     rows = histograms.rows((Measure.TIME_OUT,), (F("month"), month))
     medians = {
         spread.label: spread.median
-        for spread in spreads(_of(rows, Measure.TIME_OUT), label=_month_key)
+        for spread in spreads(of_measure(rows, Measure.TIME_OUT), label=_month_key)
     }
     empty = dict.fromkeys(
         ("cases", "read_aloud", "full_team", "attested_well", "after_the_fact", "stops"), 0
