@@ -228,6 +228,30 @@ class ReviewCaseFilter(django_filters.FilterSet):
             queryset = queryset.order_by(*ReviewOrdering.TIE_BREAK)
         return queryset
 
+    # What the dashboard's day counts (``CaseCount``) can count by: the rest narrow by what
+    # only the cases hold, or do not narrow at all (sorting, page size).
+    COUNTED_BY = frozenset({"date_from", "date_to", "procedure", "surgeon", "room", "status"})
+    NOT_NARROWING = frozenset({"cancelled", "sort", "per_page"})
+
+    def listed_count(self) -> int | None:
+        """How many cases the list holds, read from the day counts when it is narrowed only
+        by what they count (``selectors.listed_count``); None when the cases must be counted:
+        a filter they do not hold, a status they lump together, or a filter that is invalid."""
+        if not self.is_valid():
+            return None
+        data = self.form.cleaned_data
+        narrowing = {
+            name for name, value in data.items() if value not in (None, "", [], False)
+        } - self.NOT_NARROWING
+        status = data.get("status")
+        if narrowing - self.COUNTED_BY or status not in ("", None, CaseStatus.CANCELLED):
+            return None
+        return selectors.listed_count(
+            signed_out=not status,
+            cancelled=bool(status or data.get("cancelled")),
+            **{name: data.get(name) for name in self.COUNTED_BY - {"status"}},
+        )
+
     def cleaned(self, name: str) -> Any:
         """A filter's value if it was valid (the others apply; the form shows the errors)."""
         self.errors  # noqa: B018 -- validates the form, as django-filter's qs does

@@ -50,6 +50,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         per_page=cases.page_size,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
+        count=cases.listed_count(),
     )
     log_access(
         user=request.user,

@@ -12,6 +12,7 @@ The modules: ``cases`` (the list, its choices and export), ``record`` (one case'
 
 from review.selectors.cases import (
     case_export_rows,
+    listed_count,
     procedures,
     review_cases,
     review_page,
@@ -42,6 +43,7 @@ __all__ = [
     "case_record",
     "dashboard",
     "implant_card",
+    "listed_count",
     "percentile",
     "percentile_of_counts",
     "procedures",

@@ -4,14 +4,22 @@ opens the page it names, whatever the sort."""
 
 import html
 import re
+from urllib.parse import urlencode
 
 import pytest
+from django.db import connection
+from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
-from checklists import bulk
+from checklists import bulk, workflow
 from checklists.bulk.cast import MI
 from checklists.models import Case
 from procedures.models import Procedure
+from review.filters import ReviewCaseFilter
+from tests.conftest import make_case
+from tests.review.conftest import signed_out
 from tests.review.test_list import LIST, listed
 
 SORTS = ["", "date", "surgeon", "-time_out", "room", "reviewed"]
@@ -98,3 +106,70 @@ def test_a_page_found_by_its_neighbour_costs_no_more_queries(
         assert logged_in.get(LIST + following).status_code == 200
     with django_assert_max_num_queries(LIST_QUERIES):
         assert logged_in.get(reverse("review:case-list"), {"page": 3}).status_code == 200
+
+
+def heading_count(response) -> int:
+    return int(re.search(r'id="results-heading">(\d+) case', response.content.decode()).group(1))
+
+
+def counted_filters() -> list[dict]:
+    """Filters the day counts hold, with values from the generated history."""
+    case = Case.objects.filter(status="completed").order_by("pk").first()
+    day = timezone.localdate(case.scheduled_start).isoformat()
+    return [
+        {},
+        {"cancelled": "on"},
+        {"status": "cancelled"},
+        {"room": case.room},
+        {"procedure": case.procedure_id, "cancelled": "on"},
+        {"surgeon": case.surgeon_id, "sort": "surgeon"},
+        {"date_from": day},
+        {"date_to": day, "per_page": 50},
+        {"date_from": day, "date_to": day, "room": case.room, "surgeon": case.surgeon_id},
+    ]
+
+
+def test_the_lists_length_is_read_from_the_day_counts_and_equals_its_cases(logged_in, history):
+    for filters in counted_filters():
+        with CaptureQueriesContext(connection) as queries:
+            response = logged_in.get(LIST, filters)
+        cases = ReviewCaseFilter(QueryDict(urlencode(filters)))
+
+        assert heading_count(response) == cases.qs.count() == cases.listed_count(), filters
+        assert not [q for q in queries if "COUNT(*)" in q["sql"] and "checklists_case" in q["sql"]]
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"status": "completed"},
+        {"compliance": "compliant"},
+        {"quality": "stops"},
+        {"amended": "no"},
+        {"reviewed": "yes"},
+        {"room": "no such room"},  # invalid: left out, and the cases counted
+    ],
+    ids=str,
+)
+def test_a_filter_the_day_counts_do_not_hold_counts_the_cases(logged_in, history, filters):
+    cases = ReviewCaseFilter(QueryDict(urlencode(filters)))
+    assert cases.listed_count() is None
+
+    response = logged_in.get(LIST, filters)
+
+    assert heading_count(response) == cases.qs.count()
+    assert len(listed(logged_in.get(LIST, {**filters, "per_page": 100}))) == cases.qs.count()
+
+
+def test_a_case_signed_out_or_cancelled_is_counted_at_once(
+    logged_in, history, procedure, nurse, surgeon
+):
+    before = heading_count(logged_in.get(LIST, {"cancelled": "on"}))
+    signed_before = heading_count(logged_in.get(LIST))
+
+    signed_out(procedure, nurse=nurse, surgeon=surgeon)
+    cancelled = make_case(procedure, actor=nurse, surgeon=surgeon)
+    workflow.cancel(actor=nurse, case_id=cancelled.pk, reason="Patient unwell")
+
+    assert heading_count(logged_in.get(LIST, {"cancelled": "on"})) == before + 2
+    assert heading_count(logged_in.get(LIST)) == signed_before + 1
