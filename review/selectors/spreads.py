@@ -70,12 +70,14 @@ def spreads(
     overall: bool = False,
 ) -> list[Spread]:
     """One spread per group of ``rows`` (group key, whole value, how many cases), in the
-    order of the keys; first the spread of all rows together if ``overall``. A group may come
-    in several rows of the same value (whole months and partial ones): they add up."""
+    order of their labels (then of their keys: two surgeons of one name); first the spread of
+    all rows together if ``overall``. A group may come in several rows of the same value
+    (whole months and partial ones): they add up."""
     groups: dict[Hashable, Counter[int]] = {}
     for key, value, count in rows:
         groups.setdefault(key, Counter())[value] += count
-    result = [_spread(label(key), groups[key]) for key in sorted(groups, key=_sort_key)]
+    ordered = sorted(groups, key=lambda key: (label(key), _sort_key(key)))
+    result = [_spread(label(key), groups[key]) for key in ordered]
     if overall and groups:
         result.insert(0, _spread(ALL_CASES, sum(groups.values(), Counter())))
     return [spread for spread in result if spread.cases]
@@ -134,11 +136,16 @@ class Histograms:
                 )
         self.edges = cases.filter(days)
 
-    def rows(self, measures: tuple[str, ...], *group: tuple[Any, Any]) -> list[HistogramRow]:
-        """One query: (measure, *group columns, value, cases) rows. ``group`` gives each
-        column as an expression on ``SpreadCount`` and on ``Case``."""
+    def rows(
+        self, measures: tuple[str, ...], *group: tuple[Any, Any], labels: Sequence[Any] = ()
+    ) -> list[HistogramRow]:
+        """One query: (measure, *group columns, *labels, value, cases) rows. ``group`` gives
+        each column as an expression on ``SpreadCount`` and on ``Case``; ``labels`` are read
+        for each group once it is counted (a subquery on a group column, the same on both:
+        a name by its id), so the rows are grouped and sorted by numbers, not names."""
         names = [f"group_{index}" for index in range(len(group))]
-        columns = ("of", *names, "whole")
+        named = {f"label_{index}": label for index, label in enumerate(labels)}
+        grouped = ("of", *names, "whole")
         parts = []
         for measure in measures:
             parts.append(
@@ -149,8 +156,9 @@ class Histograms:
                 )
                 .filter(Q(whole__isnull=False))
                 .order_by()
-                .values(*columns)
+                .values(*grouped)
                 .annotate(cases=Count("pk"))
+                .annotate(**named)
             )
         if self.kept is not None:
             parts.append(
@@ -161,11 +169,13 @@ class Histograms:
                     whole=F("value"),
                 )
                 .order_by()
-                .values(*columns)
+                .values(*grouped)
                 .annotate(cases=Sum("cases"))
+                .annotate(**named)
             )
         union = parts[0].union(*parts[1:], all=True) if len(parts) > 1 else parts[0]
-        return [(*(row[name] for name in columns), row["cases"]) for row in union]
+        columns = ("of", *names, *named, "whole", "cases")
+        return [tuple(row[name] for name in columns) for row in union]
 
 
 def of_measure(rows: list[HistogramRow], measure: str) -> list[tuple[Any, int, int]]:
