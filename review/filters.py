@@ -233,10 +233,10 @@ class ReviewCaseFilter(django_filters.FilterSet):
     COUNTED_BY = frozenset({"date_from", "date_to", "procedure", "surgeon", "room", "status"})
     NOT_NARROWING = frozenset({"cancelled", "sort", "per_page"})
 
-    def listed_count(self) -> int | None:
-        """How many cases the list holds, read from the day counts when it is narrowed only
-        by what they count (``selectors.listed_count``); None when the cases must be counted:
-        a filter they do not hold, a status they lump together, or a filter that is invalid."""
+    def listed_days(self) -> list[tuple[datetime.date, int]] | None:
+        """The list's cases by day, read from the day counts when it is narrowed only by what
+        they count (``selectors.listed_days``); None when the cases must be counted: a filter
+        they do not hold, a status they lump together, or a filter that is invalid."""
         if not self.is_valid():
             return None
         data = self.form.cleaned_data
@@ -246,7 +246,7 @@ class ReviewCaseFilter(django_filters.FilterSet):
         status = data.get("status")
         if narrowing - self.COUNTED_BY or status not in ("", None, CaseStatus.CANCELLED):
             return None
-        return selectors.listed_count(
+        return selectors.listed_days(
             signed_out=not status,
             cancelled=bool(status or data.get("cancelled")),
             **{name: data.get(name) for name in self.COUNTED_BY - {"status"}},

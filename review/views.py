@@ -50,7 +50,7 @@ def case_list(request: AuthenticatedHttpRequest) -> HttpResponse:
         per_page=cases.page_size,
         after=request.GET.get("after"),
         before=request.GET.get("before"),
-        count=cases.listed_count(),
+        days=cases.listed_days(),
     )
     log_access(
         user=request.user,

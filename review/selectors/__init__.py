@@ -12,7 +12,7 @@ The modules: ``cases`` (the list, its choices and export), ``record`` (one case'
 
 from review.selectors.cases import (
     case_export_rows,
-    listed_count,
+    listed_days,
     procedures,
     review_cases,
     review_page,
@@ -43,7 +43,7 @@ __all__ = [
     "case_record",
     "dashboard",
     "implant_card",
-    "listed_count",
+    "listed_days",
     "percentile",
     "percentile_of_counts",
     "procedures",

@@ -14,7 +14,6 @@ from django.contrib.auth.models import User
 from django.core.paginator import Page, Paginator
 from django.db.models import BooleanField, F, Q, QuerySet, Subquery, Sum, Value, When
 from django.db.models import Case as SqlCase
-from django.db.models.functions import Coalesce
 from django.utils.functional import cached_property
 
 from accounts import roles
@@ -104,7 +103,7 @@ def review_page(
     per_page: int,
     after: Any = None,
     before: Any = None,
-    count: int | None = None,
+    days: list[tuple[datetime.date, int]] | None = None,
 ) -> Page:
     """One page of the filtered, sorted list, its cases carrying their compliance.
 
@@ -121,15 +120,19 @@ def review_page(
     A cursor that cannot be used (not a case of this list, or a sort by a column that may be
     empty) falls back to the page's number: every link still opens the page it names.
 
-    ``count``, when given, is the number of cases in the list (``listed_count``), so the
-    database does not count them again.
+    ``days``, when given, are the list's cases by day, newest first (``listed_days``): the
+    list is not counted again, and in the default order (newest first) a page asked for by
+    number skips only the rows of its first day, the days before found by the counts.
     """
     ids = cases.values_list("pk", flat=True)
+    count = None if days is None else sum(cases for _, cases in days)
     paginator: Paginator[Any] = _CountedPaginator(ids, per_page, count=count)
     page = paginator.get_page(number)  # its rows are not read: only the ids wanted below
     start = (page.number - 1) * per_page
     size = max(0, min(per_page, paginator.count - start))
     wanted = _keyset_ids(cases, size, after=after, before=before)
+    if wanted is None and days is not None and _ordering(cases) == NEWEST_FIRST:
+        wanted = _day_seek_ids(ids, start, size, days=days)
     if wanted is None:
         wanted = _nearer_end_ids(ids, start, size, count=paginator.count)
     found = review_cases().filter(pk__in=wanted).in_bulk()
@@ -149,28 +152,32 @@ class _CountedPaginator(Paginator):
         return super().count if self.known_count is None else self.known_count
 
 
-def listed_count(
+def listed_days(
     *,
     signed_out: bool,
     cancelled: bool,
     date_from: datetime.date | None = None,
     date_to: datetime.date | None = None,
     **columns: Any,
-) -> int:
-    """How many signed-out and/or cancelled cases the list holds, narrowed by days and by
-    ``columns`` (procedure, surgeon, room), read from the dashboard's day counts
-    (``CaseCount``: a row per day, procedure, surgeon and room of closed cases, kept by the
-    workflow) rather than by counting the cases: at a million cases, some thousands of rows
-    instead of a count over the case table on every page of the list."""
+) -> list[tuple[datetime.date, int]]:
+    """How many signed-out and/or cancelled cases the list holds on each day, newest first,
+    narrowed by days and by ``columns`` (procedure, surgeon, room): read from the dashboard's
+    day counts (``CaseCount``: a row per day, procedure, surgeon and room of closed cases,
+    kept by the workflow), not by counting cases. Their sum is the list's length; with them a
+    page deep in the list is found from its day (``review_page``)."""
     counts = CaseCount.objects.filter(**{name: value for name, value in columns.items() if value})
     if date_from:
         counts = counts.filter(day__gte=date_from)
     if date_to:
         counts = counts.filter(day__lte=date_to)
-    total = counts.aggregate(
-        signed_out=Coalesce(Sum("signed_out"), 0), cancelled=Coalesce(Sum("cancelled"), 0)
-    )
-    return total["signed_out"] * signed_out + total["cancelled"] * cancelled
+    listed = [
+        Sum(name) for name, kept in (("signed_out", signed_out), ("cancelled", cancelled)) if kept
+    ]
+    if not listed:
+        return []
+    total = listed[0] + listed[1] if len(listed) == 2 else listed[0]
+    rows = counts.order_by("-day").values("day").annotate(cases=total).values_list("day", "cases")
+    return [(day, cases) for day, cases in rows if cases]
 
 
 def _ordering(cases: QuerySet[Case]) -> list[tuple[str, bool]] | None:
@@ -219,6 +226,26 @@ def _keyset_ids(cases: QuerySet, size: int, *, after: Any, before: Any) -> list[
     else:
         wanted = list(ids.filter(beyond).reverse()[:size])[::-1]
     return wanted or None
+
+
+# The list's default order (``review.filters.ReviewOrdering.TIE_BREAK``) as ``_ordering`` reads it.
+NEWEST_FIRST = [("scheduled_start", True), ("pk", True)]
+
+
+def _day_seek_ids(
+    ids: QuerySet, start: int, size: int, *, days: list[tuple[datetime.date, int]]
+) -> list[int]:
+    """The page's ids in the default order (newest first), skipping whole days by their
+    counts: the rows are read from the end of the page's first day, skipping only that day's
+    cases before the page (at 1M cases, a few thousand rows rather than half a million)."""
+    skipped = 0
+    for day, cases in days:
+        if skipped + cases > start:
+            before = local_midnight(day + datetime.timedelta(days=1))
+            within = start - skipped
+            return list(ids.filter(scheduled_start__lt=before)[within : within + size])
+        skipped += cases
+    return []
 
 
 def _nearer_end_ids(ids: QuerySet, start: int, size: int, *, count: int) -> list[int]:
