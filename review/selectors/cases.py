@@ -182,12 +182,16 @@ def listed_days(
 
 def _ordering(cases: QuerySet[Case]) -> list[tuple[str, bool]] | None:
     """The list's order as (field, descending) pairs, or None when a field may be empty:
-    NULLs sort differently on SQLite and PostgreSQL, so those sorts page by number."""
-    ordering = []
+    NULLs sort differently on SQLite and PostgreSQL, so those sorts page by number. A field
+    sorted by again (the date, newest first, then its tie-break) is left out: it orders
+    nothing more."""
+    ordering: list[tuple[str, bool]] = []
     for term in cases.query.order_by:
         if not isinstance(term, str):
             return None
         name = term.lstrip("-")
+        if any(name == earlier for earlier, _ in ordering):
+            continue
         if name != "pk" and name not in cases.query.annotations:
             model: Any = Case
             *path, last = name.split("__")

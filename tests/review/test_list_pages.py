@@ -23,7 +23,7 @@ from tests.conftest import make_case
 from tests.review.conftest import signed_out
 from tests.review.test_list import LIST, listed
 
-SORTS = ["", "date", "surgeon", "-time_out", "room", "reviewed"]
+SORTS = ["", "date", "-date", "surgeon", "-time_out", "room", "reviewed"]
 
 
 @pytest.fixture
@@ -179,7 +179,9 @@ def test_a_case_signed_out_or_cancelled_is_counted_at_once(
 
 
 @pytest.mark.parametrize(
-    "filters", [{}, {"cancelled": "on"}, {"procedure": "mi"}, {"date_from": "today"}], ids=str
+    "filters",
+    [{}, {"cancelled": "on", "sort": "-date"}, {"procedure": "mi"}, {"date_from": "today"}],
+    ids=str,
 )
 def test_a_page_asked_for_by_number_is_found_from_its_day_and_holds_the_lists_rows(
     logged_in, db, filters
@@ -199,5 +201,8 @@ def test_a_page_asked_for_by_number_is_found_from_its_day_and_holds_the_lists_ro
     pages = -(-len(expected) // 25)
     assert pages >= 2
     for number in range(1, pages + 1):
-        page = listed(logged_in.get(LIST, {**filters, "page": number}))
+        with CaptureQueriesContext(connection) as queries:
+            page = listed(logged_in.get(LIST, {**filters, "page": number}))
         assert page == expected[(number - 1) * 25 : number * 25], number
+        # Read from the end of the page's first day (a bound on the date), not from the top.
+        assert any('"scheduled_start" < ' in query["sql"] for query in queries), number
