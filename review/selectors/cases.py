@@ -125,7 +125,7 @@ def review_page(
     number skips only the rows of its first day, the days before found by the counts.
     """
     ids = cases.values_list("pk", flat=True)
-    count = None if days is None else sum(cases for _, cases in days)
+    count = None if days is None else sum(listed for _, listed in days)
     paginator: Paginator[Any] = _CountedPaginator(ids, per_page, count=count)
     page = paginator.get_page(number)  # its rows are not read: only the ids wanted below
     start = (page.number - 1) * per_page
