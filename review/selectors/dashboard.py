@@ -398,11 +398,13 @@ def _phase_rates(steps: list[StepRate]) -> list[PhaseRate]:
 # sorting some 30,000 kept rows by names rather than numbers took most of each query's time
 # (55 of 80 ms at 350k cases on PostgreSQL).
 def _of_procedure(field: str) -> Subquery:
-    return Subquery(Procedure.objects.filter(pk=OuterRef("procedure_id")).values(field)[:1])
+    return Subquery(
+        Procedure.objects.filter(pk=OuterRef("procedure_id")).order_by().values(field)[:1]
+    )
 
 
 def _of_surgeon(field: str) -> Subquery:
-    return Subquery(User.objects.filter(pk=OuterRef("surgeon_id")).values(field)[:1])
+    return Subquery(User.objects.filter(pk=OuterRef("surgeon_id")).order_by().values(field)[:1])
 
 
 def _procedure_label(key: tuple[Any, ...]) -> str:

@@ -158,7 +158,7 @@ class Histograms:
                 .order_by()
                 .values(*grouped)
                 .annotate(cases=Count("pk"))
-                .annotate(**named)
+                .annotate(**named)  # after the count, apart: not grouped by
             )
         if self.kept is not None:
             parts.append(
