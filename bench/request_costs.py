@@ -1,0 +1,186 @@
+"""What each of a theatre's requests costs the application: CPU and queries, in one process.
+
+``python -m bench.request_costs`` prepares a small database (seed_demo's day and one theatre, as
+bench/theatres.py prepares its theatres), then sends each request of the theatre traffic model
+through Django's test client, many times over, and prints per request its queries and its CPU
+and wall milliseconds: the tick (a step's POST and its htmx answer), the tablet's fetch of what
+changed, the wall display's new screen, the checklist page, and the poll answered 304. No
+server, no network and no load generator share the cores, so the figures are the application's
+own cost; `--profile KIND` prints cProfile's functions for one kind.
+
+bench/theatres.py says how many theatres a server carries; this says where a request's time
+goes, and measures a change to the hot paths before and after in a minute. Production settings
+(bench.settings, DEBUG off); the engine's database is made afresh for each run.
+"""
+
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import secrets
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+from bench.load.engines import PG_SERVER
+
+DATABASE = "sitracker_bench_costs"
+SQLITE_PATH = "/tmp/sitracker-bench-costs.sqlite3"  # noqa: S108 -- a bench file, made afresh
+KINDS = ("tick", "tablet fetch", "wall fetch", "page", "poll 304")
+
+
+def parse_arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench.request_costs", description=__doc__)
+    parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql")
+    parser.add_argument("--repeat", type=int, default=300, help="requests of each kind")
+    parser.add_argument("--profile", choices=KINDS, help="cProfile one kind afterwards")
+    parser.add_argument("--top", type=int, default=40, help="functions the profile prints")
+    return parser.parse_args()
+
+
+def use_fresh_database(engine: str) -> None:
+    """Point Django (not yet set up) at a new, empty database of ``engine``."""
+    if engine == "sqlite":
+        for leftover in (SQLITE_PATH, f"{SQLITE_PATH}-wal", f"{SQLITE_PATH}-shm"):
+            if os.path.exists(leftover):
+                os.unlink(leftover)
+        os.environ["DATABASE_URL"] = f"sqlite:///{SQLITE_PATH}"
+    else:
+        import psycopg
+
+        with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as admin:
+            admin.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
+            admin.execute(f"CREATE DATABASE {DATABASE}")
+        os.environ["DATABASE_URL"] = f"{PG_SERVER}/{DATABASE}"
+    os.environ.update(
+        DJANGO_SETTINGS_MODULE="bench.settings",
+        DJANGO_DEBUG="0",  # production settings, as bench/theatres.py serves them
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(50),
+        SITRACKER_AUDIT_KEYS=f"bench:{secrets.token_urlsafe(40)}",
+        DJANGO_ALLOWED_HOSTS="testserver",  # the test client's host
+    )
+
+
+class Theatre:
+    """One theatre's tablet (a nurse's session) and wall display, and their requests."""
+
+    def __init__(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.core.management import call_command
+        from django.test import Client
+
+        from bench import prepare
+
+        call_command("migrate", verbosity=0)
+        password = secrets.token_urlsafe(12)  # never typed: the tablet's session is forced
+        call_command("seed_demo", password=password, force=True, stdout=io.StringIO())
+        prepare.setup(password=password, step_cases=0)
+        theatre = prepare.theatres(count=1)[0]
+        self.case, self.step, self.room = theatre["case"], theatre["step"], theatre["room"]
+        self.url = f"/cases/{self.case}/"
+        headers = {"HTTP_X_FORWARDED_PROTO": "https"}  # bench.settings: behind a TLS proxy
+        self.tablet = Client(**headers)
+        self.tablet.force_login(get_user_model().objects.get(username="nurse"))
+        self.wall = Client(**headers)
+        for name, value in theatre["display"].items():
+            self.wall.cookies[name] = value
+        self.requests: dict[str, Callable[[], Any]] = {
+            "tick": self.tick,
+            "tablet fetch": self.tablet_fetch,
+            "wall fetch": self.wall_fetch,
+            "page": lambda: self.expect(self.tablet.get(self.url), 200),
+            "poll 304": self.poll,
+        }
+
+    @staticmethod
+    def expect(response: Any, status: int) -> Any:
+        if response.status_code != status:
+            raise SystemExit(f"{response.request['PATH_INFO']}: HTTP {response.status_code}")
+        return response
+
+    def since(self) -> int:
+        from checklists.models import Case
+
+        return Case.objects.values_list("audit_seq", flat=True).get(pk=self.case)
+
+    def tick(self) -> None:
+        """The step toggled, as the tablet sends it (its revision and what the page last saw)."""
+        from checklists.models import CaseStep
+
+        step = CaseStep.objects.get(pk=self.step)
+        data = {
+            "status": "done" if step.status == "pending" else "pending",
+            "revision": step.revision,
+            "since": self.since() - 1,  # the page had not seen the last change
+        }
+        headers = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": f"step-{self.step}"}
+        self.expect(self.tablet.post(f"{self.url}steps/{self.step}/", data, **headers), 200)
+
+    def tablet_fetch(self) -> None:
+        path = f"{self.url}version?since={self.since() - 2}"  # two changes to catch up with
+        self.expect(self.tablet.get(path, HTTP_HX_REQUEST="true"), 200)
+
+    def wall_fetch(self) -> None:
+        self.expect(self.wall.get(f"/rooms/{self.room}/display/live?seen=older"), 200)
+
+    def poll(self) -> None:
+        from checklists.checklist_context import etag
+        from checklists.models import Case
+
+        version = Case.objects.values_list("version", flat=True).get(pk=self.case)
+        path = f"{self.url}version?since={self.since()}"
+        tag = f'"{etag(self.case, version)}"'
+        self.expect(self.tablet.get(path, HTTP_HX_REQUEST="true", HTTP_IF_NONE_MATCH=tag), 304)
+
+
+def measure(theatre: Theatre, kind: str, repeat: int) -> tuple[int, float, float]:
+    """Queries of one request of ``kind`` (the last of a few), then CPU and wall ms per request
+    over ``repeat`` of them. The tick's and the poll's own reads of the state they send (a
+    query or two, as a tablet knows it from its page) are counted in their time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    send = theatre.requests[kind]
+    for _ in range(5):
+        send()
+    with CaptureQueriesContext(connection) as queries:
+        send()
+    count = len(queries) - {"tick": 2, "tablet fetch": 1, "poll 304": 2}.get(kind, 0)
+    cpu, wall = time.process_time(), time.perf_counter()
+    for _ in range(repeat):
+        send()
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return count, 1000 * cpu / repeat, 1000 * wall / repeat
+
+
+def main() -> None:
+    args = parse_arguments()
+    use_fresh_database(args.engine)
+    import django
+
+    django.setup()
+    from django.conf import settings
+
+    # The static files' URLs without collectstatic's manifest (minutes of compressing for a
+    # dictionary look-up per URL): the only difference from the served application.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no STATIC_ROOT
+    theatre = Theatre()
+    print(f"{args.engine}, {args.repeat} requests of each kind, DEBUG {settings.DEBUG}")
+    print(f"{'request':14} {'queries':>7} {'CPU ms':>8} {'wall ms':>8}")
+    for kind in KINDS:
+        queries, cpu, wall = measure(theatre, kind, args.repeat)
+        print(f"{kind:14} {queries:7} {cpu:8.2f} {wall:8.2f}")
+    if args.profile:
+        profile = cProfile.Profile()
+        profile.runcall(lambda: [theatre.requests[args.profile]() for _ in range(args.repeat)])
+        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+
+
+if __name__ == "__main__":
+    main()
