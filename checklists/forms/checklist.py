@@ -1,11 +1,14 @@
 """The checklist page's forms: a row's change, a Stop's override, the implants, the poll."""
 
+import functools
 from typing import cast
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Div, Field, Layout
+from crispy_forms.utils import render_crispy_form
 from django import forms
 from django.http import QueryDict
+from django.utils.safestring import SafeString
 
 from checklists import workflow
 from checklists.choices import Side, StepStatus
@@ -155,6 +158,7 @@ class ImplantForm(forms.Form):
         kwargs.setdefault("auto_id", f"implant-{panel_side}-%s")
         super().__init__(*args, **kwargs)
         self.panel_side = panel_side
+        self.drawn_with = (tuple(sides), panel_side, focus_barcode)
         side = cast(forms.ChoiceField, self.fields["side"])
         side.choices = [(value, Side(value).label) for value in sides]
         side.initial, side.widget = panel_side, forms.HiddenInput()
@@ -168,6 +172,16 @@ class ImplantForm(forms.Form):
         device the catalogue does not know wants its name; an expired one a surgeon's
         reason)."""
         return self.is_bound and any(name in self.errors for name in self.TYPED)
+
+    @property
+    def fields_html(self) -> SafeString:
+        """The fields as crispy draws them (``helper``). An empty form's are the same for every
+        case with the same sides: they are drawn once per process (``_empty_fields``), not on
+        every checklist page, where drawing them took some 40 % of the page's time
+        (bench/request_costs.py)."""
+        if self.is_bound:
+            return render_crispy_form(self)
+        return _empty_fields(*self.drawn_with)
 
     @property
     def helper(self) -> FormHelper:
@@ -223,6 +237,12 @@ class ImplantForm(forms.Form):
 
     def entry(self) -> workflow.ImplantEntry:
         return workflow.ImplantEntry(**self.cleaned_data)
+
+
+@functools.cache  # a few entries: the sides of a case, each side, with or without the focus
+def _empty_fields(sides: tuple[str, ...], panel_side: str, focus_barcode: bool) -> SafeString:
+    form = ImplantForm(sides=list(sides), panel_side=panel_side, focus_barcode=focus_barcode)
+    return render_crispy_form(form)
 
 
 class ImplantRemovalForm(forms.Form):

@@ -3,12 +3,14 @@ import re
 
 import pytest
 from django.contrib.messages import get_messages
+from django.template import Context, Template
 
 from accounts.people import display_name
 from catalogue.choices import RecallScope
 from catalogue.models import Recall
 from checklists import workflow
 from checklists.choices import AuditAction
+from checklists.forms import ImplantForm
 from checklists.models import Case, Implant
 from procedures.models import Procedure
 from tests.checklists.checklist_html import (
@@ -86,6 +88,24 @@ def test_a_scanned_barcode_logs_the_implant_with_its_parts(client, nurse, case):
     assert "LOT123" in listed
     assert "31 Dec 2028" in listed
     assert "SN456" in listed
+
+
+@pytest.mark.parametrize("sides", [["left"], ["right"], ["left", "right"]])
+def test_an_empty_form_is_drawn_as_the_crispy_tag_draws_it_for_each_side_and_focus(sides):
+    """An empty form's fields are drawn once per process (``ImplantForm.fields_html``): each
+    side's own, with and without the focus, the same the second time."""
+    tag = Template("{% load crispy_forms_tags %}{% crispy form %}")
+    for side in sides:
+        for focus in (False, True):
+
+            def form(side=side, focus=focus):
+                return ImplantForm(sides=sides, panel_side=side, focus_barcode=focus)
+
+            drawn = tag.render(Context({"form": form()}))
+            assert f'id="implant-{side}-udi"' in drawn
+            assert ("autofocus" in drawn) == focus
+            assert form().fields_html == drawn
+            assert form().fields_html == drawn
 
 
 def test_after_a_scan_the_barcode_field_is_empty_focused_and_on_the_same_side(client, nurse, case):
