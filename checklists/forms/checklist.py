@@ -177,7 +177,7 @@ class ImplantForm(forms.Form):
     def fields_html(self) -> SafeString:
         """The fields as crispy draws them (``helper``). An empty form's are the same for every
         case with the same sides: they are drawn once per process (``_empty_fields``), not on
-        every checklist page, where drawing them took some 40 % of the page's time
+        every checklist page, where drawing them took about a fifth of the page's CPU
         (bench/request_costs.py)."""
         if self.is_bound:
             return render_crispy_form(self)
