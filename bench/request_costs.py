@@ -2,11 +2,17 @@
 
 ``python -m bench.request_costs`` prepares a small database (seed_demo's day and one theatre, as
 bench/theatres.py prepares its theatres), then sends each request of the theatre traffic model
-through Django's test client, many times over, and prints per request its queries and its CPU
-and wall milliseconds: the tick (a step's POST and its htmx answer), the tablet's fetch of what
-changed, the wall display's new screen, the checklist page, and the poll answered 304. No
-server, no network and no load generator share the cores, so the figures are the application's
-own cost; `--profile KIND` prints cProfile's functions for one kind.
+through Django's test client, many times over, and prints per request its queries, its Python
+function calls and its CPU and wall milliseconds: the tick (a step's POST and its htmx answer),
+the tablet's fetch of what changed, the wall display's new screen, the checklist page, and the
+poll answered 304. No server, no network and no load generator share the cores, so the figures
+are the application's own cost; `--sql` prints each kind's queries, `--profile KIND` cProfile's
+functions for one kind (sorted by $SORT, cumulative by default; $CALLERS, a pattern, adds who
+called the functions it matches).
+
+The machine's speed drifts by a quarter within minutes: the kinds take turns in rounds and the
+least CPU of a round is given with the median, and the function calls, which do not drift,
+compare one version of the code with another to the call.
 
 bench/theatres.py says how many theatres a server carries; this says where a request's time
 goes, and measures a change to the hot paths before and after in a minute. Production settings
@@ -19,6 +25,7 @@ import io
 import os
 import pstats
 import secrets
+import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -35,8 +42,12 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench.request_costs", description=__doc__)
     parser.add_argument("--engine", choices=("postgresql", "sqlite"), default="postgresql")
     parser.add_argument("--repeat", type=int, default=300, help="requests of each kind")
+    parser.add_argument(
+        "--rounds", type=int, default=6, help="rounds the requests of each kind are split into"
+    )
     parser.add_argument("--profile", choices=KINDS, help="cProfile one kind afterwards")
     parser.add_argument("--top", type=int, default=40, help="functions the profile prints")
+    parser.add_argument("--sql", action="store_true", help="print each kind's queries")
     return parser.parse_args()
 
 
@@ -137,28 +148,39 @@ class Theatre:
         return lambda: self.expect(self.tablet.get(path, **headers), 304)
 
 
-def measure(theatre: Theatre, kind: str, repeat: int) -> tuple[int, float, float]:
-    """Queries of one request of ``kind`` (the last of a few), then CPU and wall ms per request
-    over ``repeat`` of them. The tick's, the fetch's and the poll's reads of the state they
-    send (a query or two, as a tablet knows it from its page) are counted in their time, not
-    in their queries."""
+def count_queries(theatre: Theatre, kind: str, *, sql: bool = False) -> int:
+    """Queries of one request of ``kind``, after a few to warm up. The tick's, the fetch's
+    and the poll's reads of the state they send (a query or two, as a tablet knows it from its
+    page) are not counted: the request alone is."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    def send() -> None:
-        theatre.requests[kind]()()
-
     for _ in range(5):
-        send()
+        theatre.requests[kind]()()
     request = theatre.requests[kind]()
     with CaptureQueriesContext(connection) as queries:
         request()
     count = len(queries)  # now: the next requests clear the connection's log
+    if sql:
+        print(f"-- {kind}", *(query["sql"] for query in queries.captured_queries), sep="\n")
+    return count
+
+
+def calls_per_request(theatre: Theatre, kind: str, requests: int = 20) -> float:
+    """Python function calls per request of ``kind`` (cProfile's count, their reads included):
+    unlike the CPU ms, the same on a slow day and a fast one, so it compares code with code."""
+    profile = cProfile.Profile()
+    profile.runcall(lambda: [theatre.requests[kind]()() for _ in range(requests)])
+    return pstats.Stats(profile).total_calls / requests  # type: ignore[attr-defined]
+
+
+def timed_round(theatre: Theatre, kind: str, requests: int) -> tuple[float, float]:
+    """CPU and wall ms per request over ``requests`` of ``kind`` (their reads included)."""
     cpu, wall = time.process_time(), time.perf_counter()
-    for _ in range(repeat):
-        send()
+    for _ in range(requests):
+        theatre.requests[kind]()()
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-    return count, 1000 * cpu / repeat, 1000 * wall / repeat
+    return 1000 * cpu / requests, 1000 * wall / requests
 
 
 def main() -> None:
@@ -177,15 +199,34 @@ def main() -> None:
     }
     warnings.filterwarnings("ignore", message="No directory at")  # WhiteNoise: no STATIC_ROOT
     theatre = Theatre()
-    print(f"{args.engine}, {args.repeat} requests of each kind, DEBUG {settings.DEBUG}")
-    print(f"{'request':14} {'queries':>7} {'CPU ms':>8} {'wall ms':>8}")
-    for kind in KINDS:
-        queries, cpu, wall = measure(theatre, kind, args.repeat)
-        print(f"{kind:14} {queries:7} {cpu:8.2f} {wall:8.2f}")
+    queries = {kind: count_queries(theatre, kind, sql=args.sql) for kind in KINDS}
+    # The kinds take turns, round after round: a spell of the machine running slower falls on
+    # every kind alike, and the least CPU of a round is the request's cost with least
+    # interference (the median says how much there was).
+    rounds: dict[str, list[tuple[float, float]]] = {kind: [] for kind in KINDS}
+    for _ in range(args.rounds):
+        for kind in KINDS:
+            rounds[kind].append(timed_round(theatre, kind, max(1, args.repeat // args.rounds)))
+    print(
+        f"{args.engine}, {args.repeat} requests of each kind in {args.rounds} rounds, "
+        f"DEBUG {settings.DEBUG}"
+    )
+    print(f"{'request':14} {'queries':>7} {'calls':>7} {'CPU ms':>8} {'median':>8} {'wall ms':>8}")
+    for kind, measured in rounds.items():
+        cpu = sorted(round_cpu for round_cpu, _ in measured)
+        wall = min(round_wall for _, round_wall in measured)
+        calls = calls_per_request(theatre, kind)
+        print(
+            f"{kind:14} {queries[kind]:7} {calls:7,.0f} {cpu[0]:8.2f} "
+            f"{statistics.median(cpu):8.2f} {wall:8.2f}"
+        )
     if args.profile:
         profile = cProfile.Profile()
         profile.runcall(lambda: [theatre.requests[args.profile]()() for _ in range(args.repeat)])
-        pstats.Stats(profile).sort_stats("cumulative").print_stats(args.top)
+        stats = pstats.Stats(profile).sort_stats(os.environ.get("SORT", "cumulative"))
+        stats.print_stats(args.top)
+        if os.environ.get("CALLERS"):
+            stats.print_callers(os.environ["CALLERS"])
 
 
 if __name__ == "__main__":
