@@ -48,7 +48,7 @@ class AuditEvent(models.Model):
     objects = AppendOnlyQuerySet.as_manager()
 
     class Meta:
-        ordering = ["case", "seq"]
+        ordering = ["case_id", "seq"]
         constraints = [
             models.UniqueConstraint(fields=["case", "seq"], name="audit_unique_seq_per_case"),
         ]

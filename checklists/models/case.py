@@ -217,7 +217,9 @@ class CaseStep(AnswerRules, models.Model):
     stop_overridden_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "position"]
+        # By the case's key, not the case: ordering by the case would join its table and sort
+        # by its own ordering, on every query of one case's rows (so the case's other rows too).
+        ordering = ["case_id", "position"]
         constraints = [
             models.UniqueConstraint(fields=["case", "position"], name="casestep_unique_position"),
             models.CheckConstraint(

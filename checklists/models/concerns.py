@@ -28,7 +28,7 @@ class Concern(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "raised_at", "pk"]
+        ordering = ["case_id", "raised_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(resolved_at__isnull=True, resolved_by__isnull=True)

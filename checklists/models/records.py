@@ -67,7 +67,7 @@ class Implant(models.Model):
     read_back_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "side", "position"]
+        ordering = ["case_id", "side", "position"]
         # A device's implants, for the duplicate check at the scan (GTIN and serial) and the
         # recall look-up (by serial or by lot).
         indexes = [
@@ -133,7 +133,7 @@ class Signature(models.Model):
     )
 
     class Meta:
-        ordering = ["case", "signed_at", "pk"]
+        ordering = ["case_id", "signed_at", "pk"]
 
     def __str__(self) -> str:
         return f"{self.printed_name}, {self.get_meaning_display()}"

@@ -46,7 +46,7 @@ class SideDisagreement(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        ordering = ["case", "raised_at", "pk"]
+        ordering = ["case_id", "raised_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(resolved_at__isnull=True, resolved_by__isnull=True)

@@ -62,7 +62,7 @@ class TimeOut(models.Model):
     invalidated_reason = models.TextField("why it no longer holds", max_length=2000, blank=True)
 
     class Meta:
-        ordering = ["case", "started_at", "pk"]
+        ordering = ["case_id", "started_at", "pk"]
         constraints = [
             models.CheckConstraint(
                 condition=Q(
