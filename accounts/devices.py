@@ -33,11 +33,11 @@ def enrolled_device(request: HttpRequest, *, kind: DeviceKind) -> EnrolledDevice
     token = request.COOKIES.get(COOKIE, "")
     if not token:
         return None
-    return (
-        EnrolledDevice.objects.select_related("room")
-        .filter(token_hash=_hash(token), kind=kind, revoked_at__isnull=True)
-        .first()
-    )
+    devices = EnrolledDevice.objects.select_related("room")
+    try:  # get, not first: the token is unique, and an ORDER BY costs a wall's every poll
+        return devices.get(token_hash=_hash(token), kind=kind, revoked_at__isnull=True)
+    except EnrolledDevice.DoesNotExist:
+        return None
 
 
 def enrol(

@@ -42,17 +42,19 @@ def require_permission(actor: User, permission: str, message: str) -> None:
 
 
 def lock_case(case_id: int) -> Case:
-    case = Case.objects.select_for_update().filter(pk=case_id).first()
-    if case is None:
-        raise NotFound("There is no such case.")
-    return case
+    """The case, its row locked to the end of the transaction. (``get``, not ``first``: a
+    look-up by key needs no ordering, and ``first`` would compile the case's.)"""
+    try:
+        return Case.objects.select_for_update().get(pk=case_id)
+    except Case.DoesNotExist:
+        raise NotFound("There is no such case.") from None
 
 
 def get_step(case: Case, step_id: int) -> CaseStep:
-    step = case.steps.filter(pk=step_id).first()
-    if step is None:
-        raise NotFound("That step is not part of this case.")
-    return step
+    try:
+        return case.steps.get(pk=step_id)
+    except CaseStep.DoesNotExist:
+        raise NotFound("That step is not part of this case.") from None
 
 
 def locked_message(case: Case) -> str:
