@@ -8,6 +8,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from checklists.models import Case, DebriefAction
+from checklists.selectors import in_order
 
 OPEN, OVERDUE, CLOSED, ALL = "open", "overdue", "closed", "all"
 STATUSES = {OPEN: "Open", OVERDUE: "Overdue", CLOSED: "Closed", ALL: "All"}
@@ -31,8 +32,9 @@ def debrief_for(case: Case, *, briefing: bool = True) -> Debrief:
     )
     rows = DebriefAction.objects.filter(Q(case=case) | earlier if briefing else Q(case=case))
     rows = rows.select_related("case__procedure", "owner", "raised_by", "closed_by")
-    mine = [action for action in rows if action.case_id == case.pk]
-    others = [action for action in rows if action.case_id != case.pk] if briefing else []
+    actions = in_order(rows, "due", "raised_at", "pk")
+    mine = [action for action in actions if action.case_id == case.pk]
+    others = [action for action in actions if action.case_id != case.pk] if briefing else []
     return Debrief(actions=mine, briefing=others)
 
 

@@ -33,12 +33,16 @@ SIDE_ARROWS = {
 def current_case(room: Room) -> Case | None:
     """The room's case in progress (the most recently started, should there be two), or None:
     the room is empty, and the wall shows nothing of any patient."""
-    return (
-        Case.objects.select_related("procedure", "surgeon")
-        .filter(room=room.name, status=CaseStatus.IN_PROGRESS)
-        .order_by("-started_at", "-pk")
-        .first()
+    in_progress = Case.objects.select_related("procedure", "surgeon").filter(
+        room=room.name, status=CaseStatus.IN_PROGRESS
     )
+    # Chosen here, not by an ORDER BY: one row as a rule, and the wall asks on every change.
+    return max(in_progress.order_by(), key=_latest_started, default=None)
+
+
+def _latest_started(case: Case) -> tuple[bool, datetime.datetime | None, int]:
+    """A case started later ranks higher, any started case above one with no start recorded."""
+    return case.started_at is not None, case.started_at, case.pk
 
 
 def screen_key(case: Case | None) -> str:

@@ -12,7 +12,7 @@ from accounts import devices
 from accounts.choices import DeviceKind
 from accounts.models import DisplayPairing, EnrolledDevice, Room
 from checklists.choices import AccessAction
-from checklists.models import RecordAccess
+from checklists.models import Case, RecordAccess
 from procedures.choices import Phase
 from procedures.models import Procedure
 from tests.conftest import make_case, plausible_value, record, record_phase
@@ -281,3 +281,31 @@ def test_the_screen_is_read_in_a_fixed_number_of_queries(
 def test_a_pairing_never_outlives_its_minutes_by_default():
     assert devices.PAIRING_MINUTES == 10
     assert datetime.timedelta(minutes=devices.PAIRING_MINUTES) < datetime.timedelta(hours=1)
+
+
+def test_of_two_cases_in_progress_in_one_room_the_wall_shows_the_one_started_last(
+    display, case, nurse, surgeon
+):
+    """Two cases under way in one room is a mistake the wall does not hide: it shows the case
+    started last, as the team in the room works on it."""
+    later = make_case(
+        Procedure.objects.get(slug=MI),
+        actor=nurse,
+        surgeon=surgeon,
+        room="OR 4",
+        patient_name="Robin Later",
+        patient_mrn="MRN-990011",
+    )
+    record_phase(later, Phase.SIGN_IN, nurse)
+    later.refresh_from_db()
+    case.refresh_from_db()
+    assert later.started_at > case.started_at and later.pk > case.pk
+    page = screen(display)
+    assert "Patient RL" in page and "Patient JE" not in page
+
+    # The first case started later after all (its start moved by hand): it is the one shown.
+    Case.objects.filter(pk=case.pk).update(
+        started_at=later.started_at + datetime.timedelta(minutes=1)
+    )
+    page = screen(display)
+    assert "Patient JE" in page and "Patient RL" not in page
