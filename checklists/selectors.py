@@ -233,7 +233,7 @@ class ChecklistPhase:
         return PHASE_MOMENTS.get(self.phase, "")
 
     # Counted once: a page asks for them for the phase's progress, its fold and its stepper,
-    # and the checklist's from every phase (the counts were some 8 % of a tick's calls).
+    # and the checklist's from every phase (the counts were some 6 % of a tick's calls).
     @cached_property
     def recorded(self) -> int:
         """The steps recorded and complete: a Stop is not done."""
