@@ -374,20 +374,26 @@ def _may_have_moved(row: StepRow, changed: CaseStep) -> bool:
     return not earlier and changed.may_gate(row.step)
 
 
-def checklist_for(case: Case) -> Checklist:
+def checklist_for(case: Case, *, people: bool = True) -> Checklist:
     """The case's steps by phase, each row with its lock, in one query whatever their number,
     and one more for an open case's Time Outs (with their team, which the Time Out panel
-    names: ``read_aloud.time_out_panel`` and the wall read them from ``Checklist.gate``).
+    names: ``read_aloud.time_out_panel`` reads them from ``Checklist.gate``). Without
+    ``people`` (the wall display, which names none of them) the people who recorded the steps
+    and the Time Outs' team are not read with them: the joins cost the wall's answer some 3,800
+    of its 25,500 Python function calls (bench/request_costs.py).
 
     A row is locked while another step holds it back (``CaseStep.is_gated_by``, as
     ``workflow.record_step`` checks): the first by position, which the row names; else while
     the Time Out record holds it back (``TimeOutGate``, as ``workflow.record_step`` checks too).
     """
-    related = ("recorded_by", "stop_overridden_by")
-    steps = in_order(case.steps.select_related(*related), "position")
+    # (Not select_related() with no names: that would join every relation.)
+    rows, time_outs = case.steps.all(), case.time_outs.order_by()  # gate_of sorts
+    if people:
+        rows = rows.select_related("recorded_by", "stop_overridden_by")
+        time_outs = time_outs.select_related(*TEAM_ROLES)
+    steps = in_order(rows, "position")
     gate = None
     if case.is_open:
-        time_outs = case.time_outs.select_related(*TEAM_ROLES).order_by()  # gate_of sorts
         gate = gate_of(case, steps, time_outs)
     return checklist_of(case, steps, gate=gate)
 

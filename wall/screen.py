@@ -60,7 +60,7 @@ class Screen:
 
     @cached_property
     def checklist(self) -> Checklist | None:
-        return selectors.checklist_for(self.case) if self.case else None
+        return selectors.checklist_for(self.case, people=False) if self.case else None
 
     @property
     def key(self) -> str:

@@ -377,3 +377,19 @@ def test_the_checklist_reads_its_rows_and_their_people_in_two_queries_without_th
     with CaptureQueriesContext(connection) as more:
         assert people.display_name(recorded.recorded_by) == "Nora Nurse"
     assert len(more) == 0
+
+
+def test_the_walls_checklist_reads_the_same_rows_without_joining_the_people(nurse, case):
+    """The wall display names nobody who recorded a step or stood at a Time Out: its checklist
+    reads the same rows and locks without those joins (``people=False``)."""
+    record(case, IDENTITY, nurse)
+    record(case, CONSENT, nurse, value="yes")
+    named = selectors.checklist_for(case)
+    with CaptureQueriesContext(connection) as queries:
+        unnamed = selectors.checklist_for(case, people=False)
+    assert len(queries) == 2  # the steps, the Time Outs
+    assert not any('"auth_user"' in query["sql"] for query in queries)
+    assert [(row.step, row.locked) for row in unnamed.rows] == [
+        (row.step, row.locked) for row in named.rows
+    ]
+    assert (unnamed.next_row.step, unnamed.recorded) == (named.next_row.step, named.recorded)
