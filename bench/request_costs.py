@@ -191,7 +191,7 @@ def main() -> None:
     django.setup()
     from django.conf import settings
 
-    # The static files' URLs without collectstatic's manifest (minutes of compressing for a
+    # The static files' URLs without collectstatic's manifest (10 s or more of compressing for a
     # dictionary look-up per URL): the only difference from the served application.
     settings.STORAGES = {
         **settings.STORAGES,
