@@ -22,6 +22,8 @@ with that reason and the step is then put back to pending and answered again (a 
 that still disagrees raises a new one).
 """
 
+from operator import attrgetter
+
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -53,9 +55,11 @@ def side_expected(case: Case, step: CaseStep) -> str:
 
 
 def open_disagreement(case: Case) -> SideDisagreement | None:
-    """The oldest side disagreement of ``case`` still standing, if any (one query)."""
-    standing = case.side_disagreements.filter(resolved_at__isnull=True)
-    return standing.order_by("raised_at", "pk").first()
+    """The oldest side disagreement of ``case`` still standing, if any (one query). Chosen
+    here, not by an ORDER BY: every change to a case asks, there is none as a rule, and Django
+    compiles an ORDER BY by comparing it with every column selected."""
+    standing = case.side_disagreements.filter(resolved_at__isnull=True).order_by()
+    return min(standing, key=attrgetter("raised_at", "pk"), default=None)
 
 
 def check_sides_agree(case: Case) -> None:

@@ -94,6 +94,14 @@ def test_each_call_and_resolution_bumps_the_version_the_tablets_poll(case, scrub
     assert case.version == version + 3  # the call, the Time Out it made stale, the resolution
 
 
+def test_of_two_stops_standing_the_refusal_names_the_one_called_first(case, scrub, nurse, surgeon):
+    workflow.raise_concern(actor=scrub, case_id=case.pk, reason="Wrong screw size")
+    workflow.raise_concern(actor=nurse, case_id=case.pk, reason="Count wrong")
+
+    with pytest.raises(CaseStopped, match="Sam Scrub called a Stop: “Wrong screw size”"):
+        record_procedure_step(case, surgeon)
+
+
 def test_a_double_tap_calls_one_stop_and_resolves_it_once(case, scrub, nurse):
     first = workflow.raise_concern(actor=scrub, case_id=case.pk, reason="Count wrong")
     again = workflow.raise_concern(actor=nurse, case_id=case.pk, reason="Count wrong")

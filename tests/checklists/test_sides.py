@@ -2,6 +2,7 @@
 each implant's side, against the case's side. A disagreement holds the whole case until the
 surgeon resolves it with a reason; all of it in the audit trail, replayed by verify_audit."""
 
+import datetime
 import json
 import shutil
 import subprocess
@@ -181,6 +182,19 @@ def test_while_it_stands_every_change_is_refused_but_a_stop_and_cancelling(case,
     # A Stop can always be called; and a case booked on the wrong side is cancelled.
     workflow.raise_concern(actor=nurse, case_id=case.pk, reason="Which side?")
     workflow.cancel(actor=surgeon, case_id=case.pk, reason="Booked on the wrong side")
+
+
+def test_a_refusal_names_the_disagreement_raised_first(case, nurse):
+    """The workflow lets only one stand (every change is refused meanwhile); should two ever
+    stand, the refusal names the one raised first, whatever the order of their rows."""
+    disagree(case, nurse)
+    earlier = SideDisagreement.objects.get()
+    earlier.pk, earlier.place = None, "Operative site marked"  # a row added behind it
+    earlier.raised_at -= datetime.timedelta(minutes=1)  # raised a minute before the first
+    earlier.save()
+
+    with pytest.raises(SidesDisagree, match=r"disagree: Operative site marked: right seen"):
+        record(case, ALLERGY, nurse, value="no")
 
 
 def test_only_a_surgeon_resolves_it_with_a_reason(case, nurse, scrub, surgeon):
