@@ -159,8 +159,8 @@ def check_gates(case: Case, step: CaseStep) -> None:
     candidates = case.steps.filter(
         Q(hard_stop=True) | Q(gates_later_phases=True) | ~Q(expected_answer="")
     ).exclude(pk=step.pk)
-    in_order = sorted(candidates.order_by(), key=attrgetter("position"))
-    blocking = next((other for other in in_order if step.is_gated_by(other)), None)
+    by_position = sorted(candidates.order_by(), key=attrgetter("position"))
+    blocking = next((other for other in by_position if step.is_gated_by(other)), None)
     if blocking is None:
         check_time_out(case, step)
         return
