@@ -22,8 +22,6 @@ with that reason and the step is then put back to pending and answered again (a 
 that still disagrees raises a new one).
 """
 
-from operator import attrgetter
-
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
@@ -33,6 +31,7 @@ from checklists import payloads
 from checklists.choices import AuditAction, Laterality, StepStatus
 from checklists.errors import CaseLocked, NotFound, SidesDisagree
 from checklists.models import Case, CaseStep, Implant, SideDisagreement, max_length
+from checklists.selectors import in_order
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
     lock_case,
@@ -55,11 +54,10 @@ def side_expected(case: Case, step: CaseStep) -> str:
 
 
 def open_disagreement(case: Case) -> SideDisagreement | None:
-    """The oldest side disagreement of ``case`` still standing, if any (one query). Chosen
-    here, not by an ORDER BY: every change to a case asks, there is none as a rule, and Django
-    compiles an ORDER BY by comparing it with every column selected."""
-    standing = case.side_disagreements.filter(resolved_at__isnull=True).order_by()
-    return min(standing, key=attrgetter("raised_at", "pk"), default=None)
+    """The oldest side disagreement of ``case`` still standing, if any (one query; every
+    change to a case asks, and there is none as a rule)."""
+    standing = in_order(case.side_disagreements.filter(resolved_at__isnull=True), "raised_at", "pk")
+    return standing[0] if standing else None
 
 
 def check_sides_agree(case: Case) -> None:

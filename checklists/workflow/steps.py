@@ -2,7 +2,6 @@
 
 import copy
 import datetime
-from operator import attrgetter
 
 from django.contrib.auth.models import User
 from django.db import transaction
@@ -23,6 +22,7 @@ from checklists.errors import (
     TimeOutNeeded,
 )
 from checklists.models import Case, CaseStep, Signature, max_length, time_out_gate
+from checklists.selectors import in_order
 from checklists.workflow.answers import Answer, clean_answer, same_state
 from checklists.workflow.chain import append_event
 from checklists.workflow.common import (
@@ -146,11 +146,9 @@ def check_gates(case: Case, step: CaseStep) -> None:
     procedure step while a Stop the team called stands (``workflow.concerns``), and one without
     a Time Out that holds (``TimeOutGate``: the case's, and the second side's)."""
     if step.phase == Phase.PROCEDURE:
-        # Sorted here, not by an ORDER BY, as below: Django compiles one by comparing it with
-        # every column selected, more work than sorting the few rows it would order.
         called = case.concerns.filter(resolved_at__isnull=True).select_related("raised_by")
-        concern = min(called.order_by(), key=attrgetter("raised_at", "pk"), default=None)
-        if concern is not None:
+        if standing := in_order(called, "raised_at", "pk"):
+            concern = standing[0]
             raise CaseStopped(
                 f"{display_name(concern.raised_by)} called a Stop: “{concern.reason}”. "
                 "Procedure steps wait until it is resolved."
@@ -159,8 +157,9 @@ def check_gates(case: Case, step: CaseStep) -> None:
     candidates = case.steps.filter(
         Q(hard_stop=True) | Q(gates_later_phases=True) | ~Q(expected_answer="")
     ).exclude(pk=step.pk)
-    by_position = sorted(candidates.order_by(), key=attrgetter("position"))
-    blocking = next((other for other in by_position if step.is_gated_by(other)), None)
+    blocking = next(
+        (other for other in in_order(candidates, "position") if step.is_gated_by(other)), None
+    )
     if blocking is None:
         check_time_out(case, step)
         return
