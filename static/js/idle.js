@@ -4,7 +4,8 @@
 // 1. Activity. A tap, a key, typing or scrolling by the person is activity: the page tells the server
 //    with a heartbeat (a POST to data-heartbeat-url, answered 204) at most once per
 //    data-heartbeat-seconds. Never from a timer: the live-sync poll and this script's own clock
-//    keep no session alive. "Scrolling" is the person's wheel, touch or keys, not the scroll event,
+//    keep no session alive. Activity while a heartbeat is on its way (a slow network) is sent
+//    once it is answered. "Scrolling" is the person's wheel, touch or keys, not the scroll event,
 //    which the browser also fires when a poll's answer changes the page above the fold.
 // 2. The countdown. In the last data-countdown-seconds the page says "Signing out in 0:42 — tap
 //    anywhere to stay" in a modal dialog; any tap or key on it closes it and sends the heartbeat.
@@ -48,6 +49,7 @@
   var msLeft = Number(data.idleMsLeft || idleMs);
   var endsAt = loadedAt + msLeft; // when the server ends the session, as far as the page knows
   var lastBeatAt = endsAt - idleMs; // when the server last recorded activity
+  var activeAt = 0; // the person's latest tap, key or scroll, as this page saw it
   var beating = false;
   var leaving = false;
   var dialog = document.getElementById("idle-countdown");
@@ -255,7 +257,12 @@
       })
       .then(function () {
         beating = false;
-        tick();
+        if (activeAt - lastBeatAt >= heartbeatMs) {
+          // The person went on while this one was on its way: what they did meanwhile counts.
+          beat();
+        } else {
+          tick();
+        }
       });
   }
 
@@ -263,7 +270,8 @@
     if (!event.isTrusted || (dialog && dialog.open)) {
       return; // the dialog's own taps and keys dismiss it (below)
     }
-    if (Date.now() - lastBeatAt >= heartbeatMs) {
+    activeAt = Date.now();
+    if (activeAt - lastBeatAt >= heartbeatMs) {
       beat();
     }
   }

@@ -212,6 +212,42 @@ def test_typing_and_scrolling_count_as_activity(tablet, live_server, case):
     expect(countdown(tablet)).to_be_visible()
 
 
+def test_typing_while_a_heartbeat_is_on_its_way_counts_too(tablet, live_server, case):
+    """A slow network: the heartbeat is unanswered while the person types on. Once it is
+    answered the page sends another, or the countdown would come as if they had stopped when
+    it left."""
+    log_in(tablet, live_server, "nurse")
+    open_checklist(tablet, live_server, case)
+    held = []  # the first heartbeat, held on its way; the others go through
+
+    def hold_the_first(route):
+        if held:
+            route.continue_()
+        else:
+            held.append(route)
+
+    tablet.route(f"**{HEARTBEAT}", hold_the_first)
+    sent = heartbeats(tablet)
+    allergy_details(tablet, case).click()
+    tablet.clock.fast_forward("00:15")
+    with tablet.expect_request(lambda request: HEARTBEAT in request.url):
+        tablet.keyboard.type("Latex")
+    tablet.clock.fast_forward("00:20")
+    tablet.keyboard.type(" and penicillin")  # the first heartbeat still on its way
+    assert sent == ["POST"]
+
+    with tablet.expect_request(lambda request: HEARTBEAT in request.url, timeout=5000) as again:
+        held[0].continue_()
+
+    assert again.value.response().status == 204
+    assert sent == ["POST", "POST"]
+    # 20 s after the last key, 40 s after the first heartbeat left: no countdown yet.
+    tablet.clock.fast_forward("00:20")
+    expect(countdown(tablet)).to_be_hidden()
+    tablet.clock.fast_forward("00:11")
+    expect(countdown(tablet)).to_be_visible()
+
+
 def test_a_draft_comes_back_after_the_same_persons_pin_marked_and_unsaved(
     tablet, live_server, case
 ):
