@@ -155,8 +155,8 @@ def count_measures(cases: QuerySet[Case], measures_counted: Sequence[str] = tupl
     has no value): one ``INSERT ... SELECT`` of the measures' grouped rows together."""
     parts = [
         cases.order_by()
+        .filter(measures.measurable(measure))
         .annotate(value=measures.measured(measure))
-        .filter(value__isnull=False)
         .values(
             "procedure_id",
             "surgeon_id",

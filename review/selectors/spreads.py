@@ -17,7 +17,7 @@ from typing import Any
 from django.db.models import CharField, Count, F, Q, QuerySet, Sum, Value
 
 from accounts.dates import local_midnight
-from checklists.measures import measured
+from checklists.measures import measurable, measured
 from checklists.models import Case, SpreadCount
 
 ALL_CASES = "All cases"
@@ -154,7 +154,7 @@ class Histograms:
                     **{name: case for name, (_, case) in zip(names, group, strict=True)},
                     whole=measured(measure),
                 )
-                .filter(Q(whole__isnull=False))
+                .filter(measurable(measure))
                 .order_by()
                 .values(*grouped)
                 .annotate(cases=Count("pk"))
