@@ -225,6 +225,8 @@ def measure(repeat: int, *, trace_memory: bool = True) -> None:
     # Last calendar month: the review list filters it by dates, the admin by its date hierarchy.
     last_month_end = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
     last_month = last_month_end.replace(day=1)
+    # The dashboard's whole months come from the kept counts, its partial ones from the cases.
+    fifteenth = last_month_end.replace(day=15)
     busiest = Case.objects.values("surgeon_id").order_by().annotate(n=Count("pk")).order_by("-n")[0]
     procedure_id = Case.objects.values_list("procedure_id", flat=True).first()
     case_id = Case.objects.filter(status="reviewed").order_by("-pk").values_list("pk", flat=True)[0]
@@ -274,6 +276,12 @@ def measure(repeat: int, *, trace_memory: bool = True) -> None:
         ),
         ("Record of one case", f"/review/{case_id}/", f"/admin/checklists/case/{case_id}/change/"),
         ("Dashboard, default period (13 months)", "/review/dashboard/", "/admin/checklists/case/"),
+        (
+            "Dashboard, a year from the 15th to the 15th (two partial months)",
+            f"/review/dashboard/?date_from={fifteenth.replace(year=fifteenth.year - 1)}"
+            f"&date_to={fifteenth}",
+            "/admin/checklists/case/",
+        ),
     ]
     timings = []
     for label, url, admin_url in pages:
