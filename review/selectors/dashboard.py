@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Sum
+from django.db.models import Case as SqlCase
+from django.db.models import DateField, F, Min, OuterRef, Q, Subquery, Sum, Value, When
 from django.db.models.functions import TruncMonth
-from django.utils import timezone
 
+from accounts.dates import local_midnight
 from accounts.people import display_name_from
 from checklists.choices import Measure, Side
 from checklists.models import (
@@ -309,10 +310,9 @@ def _quality_by_month(
             stops=Sum("stops"),
         )
     }
-    month = TruncMonth(
-        "scheduled_start", output_field=DateField(), tzinfo=timezone.get_default_timezone()
+    rows = histograms.rows(
+        (Measure.TIME_OUT,), (F("month"), _local_month(date_from=date_from, date_to=date_to))
     )
-    rows = histograms.rows((Measure.TIME_OUT,), (F("month"), month))
     medians = {
         spread.label: spread.median
         for spread in spreads(of_measure(rows, Measure.TIME_OUT), label=_month_key)
@@ -336,6 +336,21 @@ def _quality_by_month(
             )
         )
     return result
+
+
+def _local_month(*, date_from: datetime.date, date_to: datetime.date) -> SqlCase:
+    """The month a case of the period was scheduled in, in the hospital's time zone, by
+    comparing its start with the local midnights that begin the period's months: the same as
+    ``TruncMonth`` in that zone, which costs a call per case (on SQLite, of a Python function:
+    half the dashboard's time over a month of partial days)."""
+    bounds = _month_starts(date_from, date_to)
+    return SqlCase(
+        *(
+            When(scheduled_start__lt=local_midnight(end), then=Value(start))
+            for start, end in itertools.pairwise(bounds)
+        ),
+        output_field=DateField(),
+    )
 
 
 def _month_key(month: datetime.date | datetime.datetime) -> str:

@@ -125,6 +125,24 @@ def test_a_month_of_workflow_cases_gives_the_figures_a_reviewer_expects(
     assert february.median_time_out_seconds == 105.0  # of 60, 90, 120 and 150
 
 
+def test_a_case_begun_just_after_local_midnight_is_its_local_month_s(
+    monkeypatch, nurse, scrub, surgeon
+):
+    """Half past midnight on the 1st of October in London is still the 30th of September in
+    UTC: the case is October's, its month read from the case (a partial month) or counted."""
+    clock = Clock(monkeypatch, at=datetime.datetime(2026, 9, 30, 23, 30, tzinfo=datetime.UTC))
+    people = {"nurse": nurse, "scrub": scrub, "surgeon": surgeon}
+    closed_case(timed_procedure(), clock, **people, time_out_seconds=75, scheduled_start=clock.at)
+
+    for date_from, date_to in [
+        (datetime.date(2026, 9, 15), datetime.date(2026, 10, 15)),  # from the case
+        (datetime.date(2026, 9, 1), datetime.date(2026, 10, 31)),  # from the counts
+    ]:
+        september, october = selectors.dashboard(date_from=date_from, date_to=date_to).quality
+        assert (september.cases, september.median_time_out_seconds) == (0, None)
+        assert (october.cases, october.median_time_out_seconds) == (1, 75.0)
+
+
 def test_the_page_charts_the_table_s_numbers(logged_in, history):
     response = logged_in.get(DASHBOARD)
 
